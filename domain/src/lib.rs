@@ -1,0 +1,55 @@
+//! Domain types and the pure emergency-access policy of My Number emergency (マイナ救急).
+//!
+//! This crate is "sans I/O": it holds the types every other crate shares and the rules
+//! that decide what may be disclosed, and it does no networking, no storage and no clock
+//! reads of its own (callers pass `now`). A rule that both the tablet and the server
+//! apply is written here once.
+//!
+//! # Layout
+//! - [`identity`]: who the patient is and how that was established (assurance level).
+//! - [`certificate`]: reading the facts the edge needs out of a card's JPKI certificate.
+//! - [`consent`]: the consent state (`Given` / `Refused` / `Difficult { reason }`).
+//! - [`records`]: the medical record kinds an emergency summary can hold, and retention.
+//! - [`summary`]: the emergency summary assembled from records.
+//! - [`access`]: the access record written for every access attempt.
+//! - [`policy`]: the emergency-access decision (pure, table-tested).
+//! - [`wire`]: the JSON request/response types of the HTTP APIs (edge, hospital, portal).
+#![warn(missing_docs)]
+
+pub mod access;
+pub mod certificate;
+pub mod consent;
+pub mod identity;
+pub mod policy;
+pub mod records;
+pub mod summary;
+pub mod wire;
+
+/// Errors raised while turning outside input into domain values.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum Error {
+    /// The card certificate could not be parsed as X.509 DER.
+    #[error("card certificate is not valid X.509 DER: {0}")]
+    CertificateMalformed(String),
+    /// `Difficult` consent was asserted without saying why.
+    #[error("consent marked difficult without a reason")]
+    ConsentReasonMissing,
+    /// A free-text reason was empty or too long.
+    #[error("consent reason note must be 1 to {max} characters")]
+    ConsentNoteInvalid {
+        /// Maximum accepted length in characters.
+        max: usize,
+    },
+    /// A base64 field could not be decoded.
+    #[error("field `{field}` is not valid base64")]
+    Base64 {
+        /// Name of the offending field.
+        field: &'static str,
+    },
+    /// The four basic facts are incomplete.
+    #[error("basic facts incomplete: {0}")]
+    BasicFactsIncomplete(&'static str),
+}
+
+/// Result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,155 @@
+//! The emergency-access policy: pure functions the edge-agent applies to every request.
+//! The tablet may mirror them for its UI, but the server's answer is the one that counts.
+
+use crate::access::{DenialReason, InstitutionKind};
+use crate::consent::{ConsentState, DifficultyReason};
+use crate::identity::{AssuranceLevel, EstablishedIdentity};
+
+/// The basis on which a summary may be disclosed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disclosure {
+    /// The patient consented.
+    WithConsent,
+    /// Consent was difficult to obtain; break-the-glass, with the reason.
+    WithoutConsent(DifficultyReason),
+}
+
+/// Whether a viewer of `viewer` kind may identify a patient with evidence of `assurance`.
+///
+/// Ambulance crews identify by card (マイナ救急 is a card workflow); the four basic facts
+/// alone are for hospitals' emergency viewing (救急時医療情報閲覧) and, later, disaster mode.
+pub fn identification_allowed(
+    assurance: AssuranceLevel,
+    viewer: InstitutionKind,
+) -> Result<(), DenialReason> {
+    match (viewer, assurance) {
+        (InstitutionKind::FireDepartment, AssuranceLevel::BasicFactsOnly) => {
+            Err(DenialReason::IdentityMethodNotAccepted)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Records a consent decision. A decision is final for the incident: a refusal cannot be
+/// overturned by asking again, and a consent cannot be silently replaced.
+pub fn record_consent(
+    current: Option<&ConsentState>,
+    decision: ConsentState,
+) -> Result<ConsentState, DenialReason> {
+    if current.is_some() {
+        return Err(DenialReason::ConsentAlreadyRecorded);
+    }
+    if let ConsentState::Difficult { reason } = &decision {
+        reason
+            .validate()
+            .map_err(|_| DenialReason::ConsentReasonMissing)?;
+    }
+    Ok(decision)
+}
+
+/// Whether the emergency summary may be disclosed: identity must be established and a
+/// consent decision recorded that is `Given` or `Difficult`. Deny by default.
+pub fn summary_disclosure(
+    identity: Option<&EstablishedIdentity>,
+    consent: Option<&ConsentState>,
+) -> Result<Disclosure, DenialReason> {
+    if identity.is_none() {
+        return Err(DenialReason::UnknownPatient);
+    }
+    match consent {
+        None => Err(DenialReason::ConsentNotRecorded),
+        Some(ConsentState::Refused) => Err(DenialReason::ConsentRefused),
+        Some(ConsentState::Given) => Ok(Disclosure::WithConsent),
+        Some(ConsentState::Difficult { reason }) => {
+            reason
+                .validate()
+                .map_err(|_| DenialReason::ConsentReasonMissing)?;
+            Ok(Disclosure::WithoutConsent(reason.clone()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::PatientId;
+
+    fn identity() -> EstablishedIdentity {
+        EstablishedIdentity {
+            patient: PatientId("P1".into()),
+            assurance: AssuranceLevel::CardAndPhoto,
+        }
+    }
+
+    fn check(
+        identity: Option<EstablishedIdentity>,
+        consent: Option<ConsentState>,
+        expected: Result<Disclosure, DenialReason>,
+    ) {
+        assert_eq!(
+            summary_disclosure(identity.as_ref(), consent.as_ref()),
+            expected,
+            "identity {identity:?}, consent {consent:?}"
+        );
+    }
+
+    #[test]
+    fn summary_disclosure_table() {
+        let unconscious = DifficultyReason::Unconscious;
+        check(
+            Some(identity()),
+            Some(ConsentState::Given),
+            Ok(Disclosure::WithConsent),
+        );
+        check(
+            Some(identity()),
+            Some(ConsentState::Difficult {
+                reason: unconscious.clone(),
+            }),
+            Ok(Disclosure::WithoutConsent(unconscious)),
+        );
+        check(
+            Some(identity()),
+            Some(ConsentState::Refused),
+            Err(DenialReason::ConsentRefused),
+        );
+        check(
+            Some(identity()),
+            None,
+            Err(DenialReason::ConsentNotRecorded),
+        );
+        check(
+            None,
+            Some(ConsentState::Given),
+            Err(DenialReason::UnknownPatient),
+        );
+        check(
+            Some(identity()),
+            Some(ConsentState::Difficult {
+                reason: DifficultyReason::Other(String::new()),
+            }),
+            Err(DenialReason::ConsentReasonMissing),
+        );
+    }
+
+    #[test]
+    fn consent_is_recorded_once() {
+        assert_eq!(
+            record_consent(None, ConsentState::Refused),
+            Ok(ConsentState::Refused)
+        );
+        assert_eq!(
+            record_consent(Some(&ConsentState::Refused), ConsentState::Given),
+            Err(DenialReason::ConsentAlreadyRecorded)
+        );
+    }
+
+    #[test]
+    fn crews_identify_by_card() {
+        let fd = InstitutionKind::FireDepartment;
+        let er = InstitutionKind::EmergencyHospital { tier: 3 };
+        assert!(identification_allowed(AssuranceLevel::CardAndPhoto, fd).is_ok());
+        assert!(identification_allowed(AssuranceLevel::BasicFactsOnly, fd).is_err());
+        assert!(identification_allowed(AssuranceLevel::BasicFactsOnly, er).is_ok());
+    }
+}

@@ -1,0 +1,408 @@
+//! JSON types of the HTTP APIs. Requests deny unknown fields; conversion to domain
+//! types happens here, at the boundary, so handlers only see validated domain values.
+//!
+//! Medical records travel as their domain types ([`EmergencySummary`]): they are data
+//! records whose JSON shape is the contract, and a second copy would only drift.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::access::{
+    AccessAction, AccessOutcome, AccessRecord, IncidentId, InstitutionKind, ViewerRole,
+};
+use crate::consent::{ConsentState, DifficultyReason};
+use crate::identity::{AssuranceLevel, BasicFacts, IdentityEvidence};
+use crate::records::RecordKind;
+use crate::summary::EmergencySummary;
+use crate::{Error, Result};
+
+/// Error body of every 4xx/5xx: a stable code for programs, a short message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `consent_refused`.
+    pub code: String,
+    /// Short human-readable message. Never contains personal data.
+    pub message: String,
+}
+
+/// Identity evidence as sent by the tablet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "method", deny_unknown_fields)]
+pub enum IdentityEvidenceDto {
+    /// Certificate read without PIN; the crew confirms the face photo matches.
+    CardWithPhotoCheck {
+        /// Base64 DER certificate.
+        certificate_der_b64: String,
+        /// The crew compared the face photo with the patient and it matches.
+        photo_matches: bool,
+    },
+    /// Certificate plus signature over a server challenge.
+    PinVerifiedCard {
+        /// Base64 DER certificate.
+        certificate_der_b64: String,
+        /// Base64 challenge.
+        challenge_b64: String,
+        /// Base64 signature.
+        signature_b64: String,
+    },
+    /// The four basic facts.
+    BasicFacts {
+        /// The facts.
+        facts: BasicFacts,
+    },
+}
+
+/// The photo was not confirmed to match: identity is not established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoNotConfirmed;
+
+fn b64(field: &'static str, value: &str) -> Result<Vec<u8>> {
+    B64.decode(value).map_err(|_| Error::Base64 { field })
+}
+
+impl IdentityEvidenceDto {
+    /// Converts to domain evidence. `Ok(Err(PhotoNotConfirmed))` when the crew said the
+    /// photo does not match (a valid request, but no identity).
+    pub fn into_domain(self) -> Result<std::result::Result<IdentityEvidence, PhotoNotConfirmed>> {
+        Ok(Ok(match self {
+            IdentityEvidenceDto::CardWithPhotoCheck {
+                certificate_der_b64,
+                photo_matches,
+            } => {
+                let certificate_der = b64("certificate_der_b64", &certificate_der_b64)?;
+                if !photo_matches {
+                    return Ok(Err(PhotoNotConfirmed));
+                }
+                IdentityEvidence::CardWithPhotoCheck { certificate_der }
+            }
+            IdentityEvidenceDto::PinVerifiedCard {
+                certificate_der_b64,
+                challenge_b64,
+                signature_b64,
+            } => IdentityEvidence::PinVerifiedCard {
+                certificate_der: b64("certificate_der_b64", &certificate_der_b64)?,
+                challenge: b64("challenge_b64", &challenge_b64)?,
+                signature: b64("signature_b64", &signature_b64)?,
+            },
+            IdentityEvidenceDto::BasicFacts { facts } => {
+                facts.validate()?;
+                IdentityEvidence::BasicFacts(facts)
+            }
+        }))
+    }
+
+    /// Evidence for a card certificate read without PIN and a matching photo.
+    pub fn card_with_photo(certificate_der: &[u8], photo_matches: bool) -> Self {
+        IdentityEvidenceDto::CardWithPhotoCheck {
+            certificate_der_b64: B64.encode(certificate_der),
+            photo_matches,
+        }
+    }
+}
+
+/// `POST /v1/incidents`: open an incident for the patient in front of the crew.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenIncidentRequest {
+    /// Client-generated id; retrying with the same id is idempotent.
+    pub incident_id: IncidentId,
+    /// Staff id of the crew member operating the tablet.
+    pub crew_member_id: String,
+    /// How the patient was identified.
+    pub identity: IdentityEvidenceDto,
+}
+
+/// Response to [`OpenIncidentRequest`]. Carries no personal data: the crew has the card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentOpened {
+    /// The incident.
+    pub incident_id: IncidentId,
+    /// Assurance of the established identity.
+    pub assurance: AssuranceLevel,
+}
+
+/// Consent decision as sent by the tablet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentDecisionDto {
+    /// Patient agreed.
+    Given,
+    /// Patient refused.
+    Refused,
+    /// Consent difficult to obtain; `reason` is required.
+    Difficult,
+}
+
+/// `PUT /v1/incidents/{id}/consent`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentRequest {
+    /// The decision.
+    pub decision: ConsentDecisionDto,
+    /// Required when `decision` is `difficult`, forbidden otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<DifficultyReason>,
+}
+
+impl ConsentRequest {
+    /// Builds the request for a domain consent state.
+    pub fn from_domain(state: &ConsentState) -> Self {
+        match state {
+            ConsentState::Given => ConsentRequest {
+                decision: ConsentDecisionDto::Given,
+                reason: None,
+            },
+            ConsentState::Refused => ConsentRequest {
+                decision: ConsentDecisionDto::Refused,
+                reason: None,
+            },
+            ConsentState::Difficult { reason } => ConsentRequest {
+                decision: ConsentDecisionDto::Difficult,
+                reason: Some(reason.clone()),
+            },
+        }
+    }
+
+    /// Converts to the domain state; `Difficult` without a valid reason is an error.
+    pub fn into_domain(self) -> Result<ConsentState> {
+        match (self.decision, self.reason) {
+            (ConsentDecisionDto::Given, None) => Ok(ConsentState::Given),
+            (ConsentDecisionDto::Refused, None) => Ok(ConsentState::Refused),
+            (ConsentDecisionDto::Difficult, Some(reason)) => ConsentState::difficult(reason),
+            (ConsentDecisionDto::Difficult, None) => Err(Error::ConsentReasonMissing),
+            (_, Some(_)) => Err(Error::ConsentNoteInvalid { max: 0 }),
+        }
+    }
+}
+
+/// Response to [`ConsentRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecorded {
+    /// The incident.
+    pub incident_id: IncidentId,
+    /// The recorded state.
+    pub consent: ConsentState,
+}
+
+/// `GET /v1/incidents/{id}/summary` response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryResponse {
+    /// The incident.
+    pub incident_id: IncidentId,
+    /// Consent basis of the disclosure.
+    pub consent: ConsentState,
+    /// The summary.
+    pub summary: EmergencySummary,
+}
+
+/// A receiving hospital the crew can pick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HospitalDto {
+    /// Institution id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Tier 1 to 3.
+    pub tier: u8,
+}
+
+/// `GET /v1/hospitals` response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HospitalList {
+    /// Hospitals.
+    pub hospitals: Vec<HospitalDto>,
+}
+
+/// Vital signs entered by the crew. All optional: the crew enters what it measured.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vitals {
+    /// Heart rate, /min.
+    pub heart_rate: Option<u16>,
+    /// Systolic blood pressure, mmHg.
+    pub systolic_mmhg: Option<u16>,
+    /// Diastolic blood pressure, mmHg.
+    pub diastolic_mmhg: Option<u16>,
+    /// Oxygen saturation, %.
+    pub spo2_percent: Option<u8>,
+    /// Respiratory rate, /min.
+    pub respiratory_rate: Option<u16>,
+    /// Glasgow Coma Scale total, 3 to 15.
+    pub gcs: Option<u8>,
+    /// Body temperature, °C.
+    pub temperature_c: Option<f32>,
+}
+
+/// `POST /v1/incidents/{id}/handoff`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoffRequest {
+    /// Chosen hospital.
+    pub hospital_id: String,
+    /// Chief complaint (主訴), free text from the crew. Not a medical record.
+    pub chief_complaint: String,
+    /// Minutes until arrival.
+    pub eta_minutes: u16,
+    /// Vital signs.
+    #[serde(default)]
+    pub vitals: Vitals,
+}
+
+/// Response to [`HandoffRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandoffResponse {
+    /// Handoff id.
+    pub handoff_id: uuid::Uuid,
+    /// Hospital.
+    pub hospital_id: String,
+    /// The hospital acknowledged receipt.
+    pub delivered: bool,
+    /// Medical records were included (false after a refusal).
+    pub records_shared: bool,
+}
+
+/// Edge → hospital-view: an incoming patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrivalNotice {
+    /// Handoff id; hospital-view stores each id once.
+    pub handoff_id: uuid::Uuid,
+    /// Incident.
+    pub incident_id: IncidentId,
+    /// Fire department name.
+    pub fire_department: String,
+    /// Ambulance unit.
+    pub unit: String,
+    /// Chief complaint.
+    pub chief_complaint: String,
+    /// Expected arrival.
+    pub eta: DateTime<Utc>,
+    /// Vital signs.
+    pub vitals: Vitals,
+    /// Consent state; `None` in a notice without records.
+    pub consent: Option<ConsentState>,
+    /// The summary; `None` when consent was refused.
+    pub summary: Option<EmergencySummary>,
+    /// When the edge sent it.
+    pub sent_at: DateTime<Utc>,
+}
+
+/// `POST /portal/v1/dev-sign-in` (development only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevSignInRequest {
+    /// Patient to sign in as.
+    pub patient_id: String,
+}
+
+/// A portal session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalSession {
+    /// Bearer token.
+    pub token: String,
+    /// Expiry.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// One line of a patient's viewing history (閲覧履歴).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalEntry {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Institution name.
+    pub institution: String,
+    /// Institution kind.
+    pub institution_kind: InstitutionKind,
+    /// Role of the viewer.
+    pub role: ViewerRole,
+    /// Ambulance unit, for crews.
+    pub unit: Option<String>,
+    /// What was attempted.
+    pub action: AccessAction,
+    /// Consent state at the time.
+    pub consent: Option<ConsentState>,
+    /// What happened.
+    pub outcome: AccessOutcome,
+    /// Kinds of records shown (empty when nothing was disclosed).
+    pub kinds: Vec<RecordKind>,
+}
+
+impl From<&AccessRecord> for PortalEntry {
+    fn from(r: &AccessRecord) -> Self {
+        let kinds = match &r.outcome {
+            AccessOutcome::Disclosed { kinds } => kinds.clone(),
+            _ => Vec::new(),
+        };
+        PortalEntry {
+            at: r.at,
+            institution: r.viewer.institution.name.clone(),
+            institution_kind: r.viewer.institution.kind,
+            role: r.viewer.role,
+            unit: r.viewer.unit.clone(),
+            action: r.action.clone(),
+            consent: r.consent.clone(),
+            outcome: r.outcome.clone(),
+            kinds,
+        }
+    }
+}
+
+/// `GET /portal/v1/history` response, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalHistory {
+    /// Entries.
+    pub entries: Vec<PortalEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consent_request_needs_reason_only_for_difficult() {
+        let parse = |json: &str| {
+            serde_json::from_str::<ConsentRequest>(json)
+                .unwrap()
+                .into_domain()
+        };
+        assert_eq!(parse(r#"{"decision":"given"}"#), Ok(ConsentState::Given));
+        assert_eq!(
+            parse(r#"{"decision":"difficult"}"#),
+            Err(Error::ConsentReasonMissing)
+        );
+        assert_eq!(
+            parse(r#"{"decision":"difficult","reason":{"kind":"unconscious"}}"#),
+            Ok(ConsentState::Difficult {
+                reason: DifficultyReason::Unconscious
+            })
+        );
+        assert!(parse(r#"{"decision":"given","reason":{"kind":"unconscious"}}"#).is_err());
+        assert!(serde_json::from_str::<ConsentRequest>(r#"{"decision":"given","x":1}"#).is_err());
+    }
+
+    #[test]
+    fn consent_request_round_trips_domain() {
+        for state in [
+            ConsentState::Given,
+            ConsentState::Refused,
+            ConsentState::Difficult {
+                reason: DifficultyReason::CannotCommunicate,
+            },
+        ] {
+            assert_eq!(ConsentRequest::from_domain(&state).into_domain(), Ok(state));
+        }
+    }
+
+    #[test]
+    fn photo_mismatch_is_not_an_identity() {
+        let dto = IdentityEvidenceDto::card_with_photo(&[1, 2, 3], false);
+        assert_eq!(dto.into_domain(), Ok(Err(PhotoNotConfirmed)));
+        let bad = IdentityEvidenceDto::CardWithPhotoCheck {
+            certificate_der_b64: "***".into(),
+            photo_matches: true,
+        };
+        assert!(bad.into_domain().is_err());
+    }
+}
