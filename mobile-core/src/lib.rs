@@ -1,1 +1,53 @@
-//! placeholder
+//! The ambulance tablet core of My Number emergency (マイナ救急): reads the patient's
+//! My Number card, confirms identity, records consent, fetches the emergency summary from
+//! the edge server and hands the patient off to a hospital, one incident at a time.
+//!
+//! The platform apps (Kotlin, Swift) supply the NFC link as a [`CardTransport`] and call
+//! an [`EmergencyIncident`]. The API is shaped for a later uniffi export without redesign:
+//! owned types in signatures, `&self` methods with interior mutability, one flat error
+//! ([`MobileError`]) whose messages are written for the paramedic, and the card link as a
+//! `Send + Sync` trait taking and returning owned values.
+//!
+//! # Layout
+//! - [`card`]: the card protocol. [`card::apdu`] and [`card::tlv`] are sans I/O;
+//!   [`card::jpki`] reads the JPKI token info and user-authentication certificate over a
+//!   [`CardTransport`] (never a PIN).
+//! - [`edge`]: [`EdgeClient`], the HTTP client of the edge server's tablet API.
+//! - [`incident`]: the scene workflow. [`incident::step`] is the pure state machine
+//!   (which step may follow which); [`EmergencyIncident`] drives it over card and edge.
+//! - [`error`]: the flat [`MobileError`].
+//!
+//! # Example
+//! ```no_run
+//! # async fn scene(nfc: &dyn mobile_core::CardTransport) -> Result<(), mobile_core::MobileError> {
+//! use mobile_core::{EdgeClient, EmergencyIncident};
+//! use myna_domain::consent::ConsentState;
+//!
+//! let edge = EdgeClient::new("https://edge.local".into(), "device-token".into())?;
+//! let incident = EmergencyIncident::new(edge, "crew-042".into());
+//! let reading = incident.read_card(nfc)?; // blocking; off the UI thread
+//! if reading.expired { /* tell the crew; the edge decides */ }
+//! incident.confirm_identity(true).await?; // the face photo matches the patient
+//! incident.record_consent(ConsentState::Given).await?;
+//! let summary = incident.fetch_summary().await?;
+//! # let _ = summary;
+//! incident.close();
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+pub mod card;
+pub mod edge;
+pub mod error;
+pub mod incident;
+#[cfg(test)]
+mod test_support;
+
+pub use card::jpki::{CardKind, read_auth_certificate, read_token_info};
+pub use card::{CardError, CardLinkError, CardTransport, StatusError};
+pub use edge::{EdgeClient, EdgeError};
+pub use error::MobileError;
+pub use incident::{CardReading, EmergencyIncident, IdentityConfirmed, IncidentStep, StepRecord};
+
+/// Result type of this crate.
+pub type Result<T, E = MobileError> = std::result::Result<T, E>;

@@ -1,0 +1,295 @@
+//! HTTP client of the edge server's tablet API (edge-agent `/v1/...`).
+//!
+//! A thin shell: it serialises the wire types of `myna_domain::wire`, sends them with the
+//! device token, and turns every failure into an [`EdgeError`]. It holds no policy.
+//! Error messages never carry response bodies (a body may hold personal data); only
+//! the server's stable error code and its short message, which the server keeps free of
+//! personal data.
+
+use std::time::Duration;
+
+use myna_domain::access::IncidentId;
+use myna_domain::wire::{
+    ConsentRecorded, ConsentRequest, ErrorBody, HandoffRequest, HandoffResponse, HospitalList,
+    IncidentOpened, OpenIncidentRequest, SummaryResponse,
+};
+use reqwest::{Method, StatusCode, Url};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Time allowed to establish a connection.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Time allowed for a whole request, response body included.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest response body accepted.
+pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+
+/// Why a call to the edge server failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EdgeError {
+    /// The server could not be reached or the connection broke (no signal, timeout).
+    #[error("edge server unreachable: {message}")]
+    Unreachable {
+        /// Transport-level description (no request or response bodies).
+        message: String,
+    },
+    /// The server answered with a non-2xx status.
+    #[error("edge server rejected the request ({status} {code}): {message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// Stable error code from the server's [`ErrorBody`], or `http_<status>`.
+        code: String,
+        /// The server's short message.
+        message: String,
+    },
+    /// A 2xx response whose body is not the expected JSON.
+    #[error("edge server response unreadable: {message}")]
+    InvalidResponse {
+        /// What was wrong, without echoing the body.
+        message: String,
+    },
+    /// The client was set up with an unusable base URL or token.
+    #[error("edge client misconfigured: {message}")]
+    Configuration {
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// Result type of this module.
+pub type Result<T, E = EdgeError> = std::result::Result<T, E>;
+
+/// Client of one edge server, authenticated as one tablet. Cheap to clone.
+#[derive(Clone)]
+pub struct EdgeClient {
+    http: reqwest::Client,
+    base_url: Url,
+    device_token: String,
+}
+
+impl std::fmt::Debug for EdgeClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdgeClient")
+            .field("base_url", &self.base_url.as_str())
+            .field("device_token", &"<redacted>")
+            .finish()
+    }
+}
+
+impl EdgeClient {
+    /// Builds a client for `base_url` (e.g. `https://edge.local:8443`) that sends
+    /// `device_token` as a bearer token. Connect timeout 3 s, request timeout 10 s,
+    /// no redirects (a redirect would be a misconfiguration, not something to follow).
+    pub fn new(base_url: String, device_token: String) -> Result<Self> {
+        let config = |message: &str| EdgeError::Configuration {
+            message: message.to_string(),
+        };
+        let mut base_url = Url::parse(&base_url).map_err(|_| config("base URL is not a URL"))?;
+        if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
+            return Err(config("base URL must be http or https"));
+        }
+        if !base_url.path().ends_with('/') {
+            let path = format!("{}/", base_url.path());
+            base_url.set_path(&path);
+        }
+        let token_ok =
+            !device_token.is_empty() && device_token.bytes().all(|b| b.is_ascii_graphic());
+        if !token_ok {
+            return Err(config("device token must be non-empty visible ASCII"));
+        }
+        let http = reqwest::Client::builder()
+            .use_rustls_tls()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .timeout(REQUEST_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("mobile-core/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| EdgeError::Configuration {
+                message: e.to_string(),
+            })?;
+        Ok(EdgeClient {
+            http,
+            base_url,
+            device_token,
+        })
+    }
+
+    /// `POST /v1/incidents`: opens the incident (idempotent for the same incident id).
+    pub async fn open_incident(&self, request: &OpenIncidentRequest) -> Result<IncidentOpened> {
+        self.call(Method::POST, "v1/incidents", Some(request)).await
+    }
+
+    /// `PUT /v1/incidents/{id}/consent`: records the patient's consent decision.
+    pub async fn record_consent(
+        &self,
+        incident: IncidentId,
+        request: &ConsentRequest,
+    ) -> Result<ConsentRecorded> {
+        let path = format!("v1/incidents/{incident}/consent");
+        self.call(Method::PUT, &path, Some(request)).await
+    }
+
+    /// `GET /v1/incidents/{id}/summary`: the emergency summary (logged by the server
+    /// before it is sent).
+    pub async fn fetch_summary(&self, incident: IncidentId) -> Result<SummaryResponse> {
+        let path = format!("v1/incidents/{incident}/summary");
+        self.call::<(), _>(Method::GET, &path, None).await
+    }
+
+    /// `GET /v1/hospitals`: receiving hospitals the crew can choose.
+    pub async fn hospitals(&self) -> Result<HospitalList> {
+        self.call::<(), _>(Method::GET, "v1/hospitals", None).await
+    }
+
+    /// `POST /v1/incidents/{id}/handoff`: relays the patient to a hospital.
+    pub async fn hand_off(
+        &self,
+        incident: IncidentId,
+        request: &HandoffRequest,
+    ) -> Result<HandoffResponse> {
+        let path = format!("v1/incidents/{incident}/handoff");
+        self.call(Method::POST, &path, Some(request)).await
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T> {
+        let url = self
+            .base_url
+            .join(path)
+            .map_err(|_| EdgeError::Configuration {
+                message: "cannot build request URL".into(),
+            })?;
+        let mut request = self
+            .http
+            .request(method, url)
+            .bearer_auth(&self.device_token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let mut response = request.send().await.map_err(unreachable)?;
+        let status = response.status();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(EdgeError::InvalidResponse {
+                    message: format!("response body over {MAX_RESPONSE_BYTES} bytes"),
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if !status.is_success() {
+            return Err(rejected(status, &bytes));
+        }
+        serde_json::from_slice(&bytes).map_err(|e| EdgeError::InvalidResponse {
+            // Position and category only: serde_json's message can quote body content.
+            message: format!(
+                "{:?} JSON error at line {} column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        })
+    }
+}
+
+fn unreachable(error: reqwest::Error) -> EdgeError {
+    // reqwest errors describe the transport (and the URL, which holds only ids).
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else {
+        "connection failed"
+    };
+    EdgeError::Unreachable {
+        message: format!("{kind}: {error}"),
+    }
+}
+
+fn rejected(status: StatusCode, body: &[u8]) -> EdgeError {
+    match serde_json::from_slice::<ErrorBody>(body) {
+        Ok(ErrorBody { code, message }) => EdgeError::Rejected {
+            status: status.as_u16(),
+            code,
+            message,
+        },
+        Err(_) => EdgeError::Rejected {
+            status: status.as_u16(),
+            code: format!("http_{}", status.as_u16()),
+            message: status
+                .canonical_reason()
+                .unwrap_or("unexpected status")
+                .to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_and_token_are_checked() {
+        let new = |url: &str, token: &str| EdgeClient::new(url.into(), token.into());
+        assert!(new("http://127.0.0.1:9", "t0k3n").is_ok());
+        assert!(new("https://edge.example/api", "t0k3n").is_ok());
+        for (url, token) in [
+            ("not a url", "t"),
+            ("ftp://edge.example", "t"),
+            ("mailto:x@example.com", "t"),
+            ("http://edge.example", ""),
+            ("http://edge.example", "with space"),
+            ("http://edge.example", "line\nbreak"),
+        ] {
+            assert!(
+                matches!(new(url, token), Err(EdgeError::Configuration { .. })),
+                "{url} {token:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn paths_join_under_the_base_path() {
+        let client = EdgeClient::new("https://edge.example/api".into(), "t".into()).unwrap();
+        assert_eq!(
+            client.base_url.join("v1/hospitals").unwrap().as_str(),
+            "https://edge.example/api/v1/hospitals"
+        );
+        assert!(!format!("{client:?}").contains("\"t\""));
+    }
+
+    #[test]
+    fn rejections_keep_code_or_fall_back_to_status() {
+        let body = br#"{"code":"consent_refused","message":"the patient refused consent"}"#;
+        assert_eq!(
+            rejected(StatusCode::FORBIDDEN, body),
+            EdgeError::Rejected {
+                status: 403,
+                code: "consent_refused".into(),
+                message: "the patient refused consent".into()
+            }
+        );
+        assert_eq!(
+            rejected(StatusCode::BAD_GATEWAY, b"<html>proxy</html>"),
+            EdgeError::Rejected {
+                status: 502,
+                code: "http_502".into(),
+                message: "Bad Gateway".into()
+            }
+        );
+    }
+
+    #[tokio::test]
+    async fn unreachable_server_is_reported_as_such() {
+        let client = EdgeClient::new("http://127.0.0.1:9".into(), "t".into()).unwrap();
+        assert!(matches!(
+            client.hospitals().await,
+            Err(EdgeError::Unreachable { .. })
+        ));
+    }
+}

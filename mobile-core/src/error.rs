@@ -1,0 +1,263 @@
+//! The one flat error of the crate, worded for a paramedic.
+//!
+//! Every variant's message says what happened and what to do next. Messages never
+//! contain personal data; the `detail` fields (for logs and support) hold only
+//! transport or protocol descriptions.
+
+use crate::card::{CardError, CardLinkError, StatusError};
+use crate::edge::EdgeError;
+
+/// Everything that can go wrong on the tablet during an incident.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MobileError {
+    /// The card left the reader's field mid-read.
+    #[error("Card not readable: hold it flat against the back of the tablet and keep it still")]
+    CardLost,
+    /// The card stopped answering.
+    #[error("Card did not answer: hold it still against the tablet and try again")]
+    CardTimeout,
+    /// The platform's NFC reader failed.
+    #[error("Card reader problem: try again; if it keeps failing, turn NFC off and on")]
+    CardReaderFailure {
+        /// Platform description, for logs.
+        detail: String,
+    },
+    /// The card is not a My Number card (no JPKI application or another token).
+    #[error("This is not a My Number card")]
+    NotAMyNumberCard,
+    /// A PIN was entered wrongly (only if a PIN step is ever added).
+    #[error(
+        "Wrong PIN, {tries_left} tries left: do not guess; confirm identity with the face photo instead"
+    )]
+    WrongPin {
+        /// Attempts left before the card locks.
+        tries_left: u8,
+    },
+    /// The card's PIN is blocked.
+    #[error(
+        "This card's PIN is locked: do not ask for the PIN; confirm identity with the face photo"
+    )]
+    PinBlocked,
+    /// The card answered something unexpected.
+    #[error("The card gave an unexpected answer: read it again")]
+    CardUnreadable {
+        /// Protocol description, for logs.
+        detail: String,
+    },
+    /// The certificate read from the card is not valid X.509.
+    #[error("The card's certificate could not be read: identify the patient another way")]
+    CertificateUnreadable {
+        /// Parser description, for logs.
+        detail: String,
+    },
+    /// The crew reported that the card's face photo does not match the patient.
+    #[error("Face photo does not match: identity not confirmed, records cannot be opened")]
+    PhotoMismatch,
+    /// A `Difficult` consent reason was missing or its note empty or too long.
+    #[error("Choose why consent cannot be obtained (a note must be 1 to {max} characters)")]
+    ConsentReasonInvalid {
+        /// Longest note accepted.
+        max: usize,
+    },
+    /// The action does not fit the incident's current step.
+    #[error("Not possible now: cannot go from \"{from}\" to \"{to}\"")]
+    IllegalStep {
+        /// Current step.
+        from: String,
+        /// Requested step.
+        to: String,
+    },
+    /// No connection to the edge server.
+    #[error("No connection to the records service: continue care; retry when signal returns")]
+    EdgeUnreachable {
+        /// Transport description, for logs.
+        detail: String,
+    },
+    /// The edge server refused the request.
+    #[error("{}", rejection_message(.code))]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// Stable code from the server.
+        code: String,
+        /// The server's short message, for logs.
+        message: String,
+    },
+    /// The edge server's answer could not be read.
+    #[error(
+        "The records service sent an answer the tablet cannot read: retry; report it if it repeats"
+    )]
+    EdgeResponseInvalid {
+        /// Description, for logs.
+        detail: String,
+    },
+    /// The tablet is set up wrongly (server address, device token).
+    #[error("Tablet is not set up for the records service: contact your supervisor")]
+    Configuration {
+        /// Description, for logs.
+        detail: String,
+    },
+}
+
+impl MobileError {
+    /// True when trying the same action again may succeed (signal, card position).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            MobileError::CardLost
+            | MobileError::CardTimeout
+            | MobileError::CardReaderFailure { .. }
+            | MobileError::CardUnreadable { .. }
+            | MobileError::EdgeUnreachable { .. }
+            | MobileError::EdgeResponseInvalid { .. } => true,
+            MobileError::Rejected { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// The paramedic-facing message for a server error code.
+fn rejection_message(code: &str) -> String {
+    let known = match code {
+        "consent_refused" => "Patient refused consent: records are not available",
+        "unknown_patient" => "No records found for this card",
+        "consent_reason_required" => "Choose why consent cannot be obtained",
+        "consent_not_recorded" => "Record the patient's consent decision first",
+        "consent_already_recorded" => {
+            "A different consent decision is already recorded for this patient"
+        }
+        "certificate_invalid" => {
+            "The card's certificate was not accepted: identify the patient another way"
+        }
+        "certificate_not_valid_now" => {
+            "This card has expired or is not yet valid: records cannot be opened with it"
+        }
+        "identity_method_not_accepted" => "This way of confirming identity is not accepted here",
+        "photo_not_confirmed" => "Confirm the face photo on the card before opening records",
+        "unauthorized" => {
+            "This tablet is not registered with the records service: contact your supervisor"
+        }
+        "incident_not_found" => "The records service does not know this incident: start a new one",
+        "incident_id_conflict" => "This incident id is already in use: start a new incident",
+        "unknown_hospital" => "This hospital is not on the list: refresh the list and choose again",
+        "chief_complaint_invalid" => "Enter a chief complaint (1 to 500 characters)",
+        "eta_invalid" => "Enter an arrival time of at most 240 minutes",
+        "crew_member_id_invalid" => "Crew member id is invalid: check the tablet sign-in",
+        "storage_unavailable" => {
+            "The records service is temporarily unavailable: continue care; retry shortly"
+        }
+        other => return format!("The records service refused the request ({other})"),
+    };
+    known.to_string()
+}
+
+impl From<CardError> for MobileError {
+    fn from(error: CardError) -> Self {
+        match error {
+            CardError::Link(CardLinkError::Lost) => MobileError::CardLost,
+            CardError::Link(CardLinkError::Timeout) => MobileError::CardTimeout,
+            CardError::Link(CardLinkError::Io { message }) => {
+                MobileError::CardReaderFailure { detail: message }
+            }
+            CardError::NotAMyNumberCard => MobileError::NotAMyNumberCard,
+            CardError::Status(StatusError::WrongPin { tries_left }) => {
+                MobileError::WrongPin { tries_left }
+            }
+            CardError::Status(StatusError::PinBlocked) => MobileError::PinBlocked,
+            other @ (CardError::Status(_)
+            | CardError::Malformed(_)
+            | CardError::Oversized { .. }
+            | CardError::InvalidCommand(_)) => MobileError::CardUnreadable {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<EdgeError> for MobileError {
+    fn from(error: EdgeError) -> Self {
+        match error {
+            EdgeError::Unreachable { message } => MobileError::EdgeUnreachable { detail: message },
+            EdgeError::Rejected {
+                status,
+                code,
+                message,
+            } => MobileError::Rejected {
+                status,
+                code,
+                message,
+            },
+            EdgeError::InvalidResponse { message } => {
+                MobileError::EdgeResponseInvalid { detail: message }
+            }
+            EdgeError::Configuration { message } => MobileError::Configuration { detail: message },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(error: impl Into<MobileError>, expected: &str) {
+        assert_eq!(error.into().to_string(), expected);
+    }
+
+    #[test]
+    fn messages_tell_the_crew_what_to_do() {
+        check(
+            CardError::Link(CardLinkError::Lost),
+            "Card not readable: hold it flat against the back of the tablet and keep it still",
+        );
+        check(CardError::NotAMyNumberCard, "This is not a My Number card");
+        check(
+            EdgeError::Unreachable {
+                message: "cannot connect".into(),
+            },
+            "No connection to the records service: continue care; retry when signal returns",
+        );
+        let rejected = |code: &str| EdgeError::Rejected {
+            status: 403,
+            code: code.into(),
+            message: "server text".into(),
+        };
+        check(
+            rejected("consent_refused"),
+            "Patient refused consent: records are not available",
+        );
+        check(
+            rejected("unknown_patient"),
+            "No records found for this card",
+        );
+        check(
+            rejected("consent_reason_required"),
+            "Choose why consent cannot be obtained",
+        );
+        check(
+            rejected("something_new"),
+            "The records service refused the request (something_new)",
+        );
+        check(
+            MobileError::PhotoMismatch,
+            "Face photo does not match: identity not confirmed, records cannot be opened",
+        );
+    }
+
+    #[test]
+    fn card_errors_map_to_flat_variants() {
+        let map = |e: CardError| MobileError::from(e);
+        assert_eq!(
+            map(CardError::Link(CardLinkError::Timeout)),
+            MobileError::CardTimeout
+        );
+        assert_eq!(
+            map(CardError::Status(StatusError::PinBlocked)),
+            MobileError::PinBlocked
+        );
+        assert!(matches!(
+            map(CardError::Status(StatusError::FileNotFound)),
+            MobileError::CardUnreadable { .. }
+        ));
+        assert!(map(CardError::Link(CardLinkError::Lost)).is_retryable());
+        assert!(!map(CardError::NotAMyNumberCard).is_retryable());
+    }
+}

@@ -1,0 +1,263 @@
+//! One emergency incident on the tablet: read the card, confirm identity, record consent,
+//! fetch the summary, hand off, close.
+//!
+//! [`step`] holds the pure rules; [`EmergencyIncident`] drives them. Each method checks
+//! the step locally *before* any card or network I/O, so an illegal action (fetching a
+//! summary after a refusal) never reaches the edge. The state lock is never held across
+//! an `.await` or a card exchange: what is needed is copied out, the guard dropped, and
+//! the step recorded only after the I/O succeeded. A future dropped midway therefore
+//! leaves the incident at its previous step, and retrying is safe (the edge treats a
+//! repeated open or the same consent decision as idempotent).
+
+pub mod step;
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use chrono::{SecondsFormat, Utc};
+use myna_domain::access::IncidentId;
+use myna_domain::certificate::{CardCertificate, Validity};
+use myna_domain::consent::{ConsentState, MAX_REASON_NOTE_CHARS};
+use myna_domain::identity::AssuranceLevel;
+use myna_domain::summary::EmergencySummary;
+use myna_domain::wire::{
+    ConsentRequest, HandoffRequest, HandoffResponse, HospitalDto, IdentityEvidenceDto,
+    OpenIncidentRequest,
+};
+
+use crate::card::CardTransport;
+use crate::card::jpki::{self, CardKind};
+use crate::{EdgeClient, MobileError};
+pub use step::{IncidentProgress, IncidentStep, StepRecord};
+
+/// What the tablet learned from the card. No personal data: the JPKI
+/// user-authentication certificate holds no name or address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardReading {
+    /// DER of the user-authentication certificate.
+    pub certificate_der: Vec<u8>,
+    /// Certificate serial number, lowercase hex.
+    pub serial_hex: String,
+    /// End of validity, RFC 3339 UTC.
+    pub not_after: String,
+    /// The certificate has expired. The crew may still continue; the edge decides
+    /// whether an expired card identifies the patient.
+    pub expired: bool,
+}
+
+/// The edge accepted the identity and opened the incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityConfirmed {
+    /// Incident id (UUID).
+    pub incident_id: String,
+    /// How strongly the patient is identified.
+    pub assurance: AssuranceLevel,
+}
+
+struct IncidentState {
+    progress: IncidentProgress,
+    /// Held from the card read until close; nothing else about the patient is kept.
+    certificate_der: Option<Vec<u8>>,
+}
+
+/// One patient, one crew: the scene workflow against the edge server.
+pub struct EmergencyIncident {
+    id: IncidentId,
+    edge: EdgeClient,
+    crew_member_id: String,
+    state: Mutex<IncidentState>,
+}
+
+impl std::fmt::Debug for EmergencyIncident {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmergencyIncident")
+            .field("id", &self.id)
+            .field("step", &self.state().progress.step().name())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmergencyIncident {
+    /// Starts a new incident with a fresh random id.
+    pub fn new(edge: EdgeClient, crew_member_id: String) -> Self {
+        EmergencyIncident {
+            id: IncidentId(uuid::Uuid::new_v4()),
+            edge,
+            crew_member_id,
+            state: Mutex::new(IncidentState {
+                progress: IncidentProgress::start(Utc::now()),
+                certificate_der: None,
+            }),
+        }
+    }
+
+    /// The incident id (UUID), as sent to the edge.
+    pub fn incident_id(&self) -> String {
+        self.id.to_string()
+    }
+
+    /// The current step.
+    pub fn step(&self) -> IncidentStep {
+        self.state().progress.step().clone()
+    }
+
+    /// Steps taken so far, oldest first, with timestamps.
+    pub fn history(&self) -> Vec<StepRecord> {
+        self.state().progress.history().to_vec()
+    }
+
+    /// Reads the card's user-authentication certificate (blocking: call it off the UI
+    /// thread). Allowed until identity is confirmed, so a wrong card can be re-read.
+    pub fn read_card(&self, transport: &dyn CardTransport) -> Result<CardReading, MobileError> {
+        self.check(&IncidentStep::CardRead)?;
+        if jpki::read_token_info(transport)? != CardKind::MyNumberCard {
+            return Err(MobileError::NotAMyNumberCard);
+        }
+        let der = jpki::read_auth_certificate(transport)?;
+        let certificate =
+            CardCertificate::from_der(&der).map_err(|e| MobileError::CertificateUnreadable {
+                detail: e.to_string(),
+            })?;
+        let now = Utc::now();
+        let expired = certificate.validity_at(now) == Validity::Expired;
+        if expired {
+            tracing::warn!(incident = %self.id, "card certificate expired; the edge decides");
+        }
+        let mut state = self.state();
+        state.progress.advance(IncidentStep::CardRead, now)?;
+        state.certificate_der = Some(der.clone());
+        drop(state);
+        tracing::info!(incident = %self.id, "card read");
+        Ok(CardReading {
+            certificate_der: der,
+            serial_hex: certificate.serial_hex,
+            not_after: certificate
+                .not_after
+                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            expired,
+        })
+    }
+
+    /// The crew compared the card's face photo with the patient. A match opens the
+    /// incident on the edge; a mismatch is refused here, with no network call.
+    pub async fn confirm_identity(
+        &self,
+        photo_matches: bool,
+    ) -> Result<IdentityConfirmed, MobileError> {
+        let certificate_der = {
+            let state = self.state();
+            state.progress.check(&IncidentStep::Identified)?;
+            state
+                .certificate_der
+                .clone()
+                .ok_or_else(|| MobileError::IllegalStep {
+                    from: state.progress.step().name().into(),
+                    to: IncidentStep::Identified.name().into(),
+                })?
+        };
+        if !photo_matches {
+            tracing::info!(incident = %self.id, "face photo not confirmed");
+            return Err(MobileError::PhotoMismatch);
+        }
+        let request = OpenIncidentRequest {
+            incident_id: self.id,
+            crew_member_id: self.crew_member_id.clone(),
+            identity: IdentityEvidenceDto::card_with_photo(&certificate_der, true),
+        };
+        let opened = self.edge.open_incident(&request).await?;
+        self.expect_same_incident(opened.incident_id)?;
+        self.advance(IncidentStep::Identified)?;
+        Ok(IdentityConfirmed {
+            incident_id: self.incident_id(),
+            assurance: opened.assurance,
+        })
+    }
+
+    /// Records the patient's consent decision on the edge and returns the state the edge
+    /// recorded. A `Difficult` reason is checked here first.
+    pub async fn record_consent(&self, consent: ConsentState) -> Result<ConsentState, MobileError> {
+        self.check(&IncidentStep::ConsentRecorded(consent.clone()))?;
+        if let ConsentState::Difficult { reason } = &consent {
+            reason
+                .validate()
+                .map_err(|_| MobileError::ConsentReasonInvalid {
+                    max: MAX_REASON_NOTE_CHARS,
+                })?;
+        }
+        let recorded = self
+            .edge
+            .record_consent(self.id, &ConsentRequest::from_domain(&consent))
+            .await?;
+        self.expect_same_incident(recorded.incident_id)?;
+        self.advance(IncidentStep::ConsentRecorded(recorded.consent.clone()))?;
+        Ok(recorded.consent)
+    }
+
+    /// Fetches the emergency summary. Rejected locally, with no network call, unless
+    /// consent was given or is difficult to obtain.
+    pub async fn fetch_summary(&self) -> Result<EmergencySummary, MobileError> {
+        self.check(&IncidentStep::SummaryFetched)?;
+        let response = self.edge.fetch_summary(self.id).await?;
+        self.expect_same_incident(response.incident_id)?;
+        self.advance(IncidentStep::SummaryFetched)?;
+        Ok(response.summary)
+    }
+
+    /// Receiving hospitals the crew can choose from. Holds no patient data, so it is
+    /// allowed at any step.
+    pub async fn hospitals(&self) -> Result<Vec<HospitalDto>, MobileError> {
+        Ok(self.edge.hospitals().await?.hospitals)
+    }
+
+    /// Hands the patient off to a hospital. Allowed once consent is recorded, including
+    /// after a refusal (the hospital then gets the crew's observations only), and again
+    /// when a hospital declines and the crew asks the next one.
+    pub async fn hand_off(&self, request: HandoffRequest) -> Result<HandoffResponse, MobileError> {
+        self.check(&IncidentStep::HandedOff)?;
+        let response = self.edge.hand_off(self.id, &request).await?;
+        self.advance(IncidentStep::HandedOff)?;
+        Ok(response)
+    }
+
+    /// Ends the incident and forgets the card certificate. Closing twice does nothing.
+    pub fn close(&self) {
+        let mut state = self.state();
+        if state
+            .progress
+            .advance(IncidentStep::Closed, Utc::now())
+            .is_ok()
+        {
+            state.certificate_der = None;
+            tracing::info!(incident = %self.id, "incident closed");
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, IncidentState> {
+        // The state is always consistent between statements: a panic elsewhere while
+        // holding the lock cannot leave it half-updated, so poisoning is ignored.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn check(&self, next: &IncidentStep) -> Result<(), MobileError> {
+        self.state().progress.check(next)
+    }
+
+    fn advance(&self, next: IncidentStep) -> Result<(), MobileError> {
+        let name = next.name();
+        self.state().progress.advance(next, Utc::now())?;
+        tracing::info!(incident = %self.id, step = name, "incident step");
+        Ok(())
+    }
+
+    fn expect_same_incident(&self, answered: IncidentId) -> Result<(), MobileError> {
+        if answered == self.id {
+            Ok(())
+        } else {
+            Err(MobileError::EdgeResponseInvalid {
+                detail: "response is for another incident".into(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,311 @@
+//! Driver tests: a scripted card, an unreachable edge, and a canned edge over a socket.
+
+use chrono::{NaiveDate, Utc};
+use myna_domain::consent::DifficultyReason;
+use myna_domain::identity::{PatientId, Sex};
+use myna_domain::summary::PatientHeader;
+use myna_domain::wire::{
+    ConsentRecorded, HandoffResponse, HospitalList, IncidentOpened, SummaryResponse, Vitals,
+};
+
+use super::*;
+use crate::card::CardLinkError;
+use crate::card::apdu;
+use crate::card::jpki::tests::{ScriptedCard, Step, certificate_script};
+use crate::test_support::{Exchange, FakeEdge};
+
+type Script = Vec<Step>;
+
+/// An edge on a port nothing listens on: any network call fails as unreachable.
+fn offline_incident() -> EmergencyIncident {
+    let edge = EdgeClient::new("http://127.0.0.1:9".into(), "tablet-token".into()).unwrap();
+    EmergencyIncident::new(edge, "crew-042".into())
+}
+
+fn certificate(not_after_year: i32) -> Vec<u8> {
+    let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x0a, 0xbc, 0xde]));
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(not_after_year, 1, 1);
+    let key = rcgen::KeyPair::generate().unwrap();
+    params.self_signed(&key).unwrap().der().to_vec()
+}
+
+fn token_script(token: &[u8]) -> Script {
+    let mut data = token.to_vec();
+    data.resize(0x20, b' ');
+    data.extend_from_slice(&[0x90, 0x00]);
+    vec![
+        (
+            apdu::select_aid(&jpki::JPKI_AP_AID).unwrap(),
+            Ok(vec![0x90, 0x00]),
+        ),
+        (apdu::select_ef(jpki::EF_TOKEN_INFO), Ok(vec![0x90, 0x00])),
+        (apdu::read_binary(0, 0x20).unwrap(), Ok(data)),
+    ]
+}
+
+fn card(der: &[u8]) -> ScriptedCard {
+    let mut script = token_script(jpki::MY_NUMBER_CARD_TOKEN);
+    script.extend(certificate_script(der));
+    ScriptedCard::new(script)
+}
+
+/// Puts an incident at `steps` without I/O, as if they had happened.
+fn at_steps(incident: &EmergencyIncident, steps: Vec<IncidentStep>) {
+    let mut state = incident.state();
+    state.certificate_der = Some(vec![0x30, 0x00]);
+    for step in steps {
+        state.progress.advance(step, Utc::now()).unwrap();
+    }
+}
+
+fn handoff_request() -> HandoffRequest {
+    HandoffRequest {
+        hospital_id: "hosp-1".into(),
+        chief_complaint: "chest pain".into(),
+        eta_minutes: 12,
+        vitals: Vitals::default(),
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap()
+}
+
+fn is_illegal(result: Result<impl std::fmt::Debug, MobileError>) -> bool {
+    matches!(result, Err(MobileError::IllegalStep { .. }))
+}
+
+#[test]
+fn reads_a_card_and_reports_expiry() {
+    let incident = offline_incident();
+    let der = certificate(2099);
+    let nfc = card(&der);
+    let reading = incident.read_card(&nfc).unwrap();
+    nfc.assert_done();
+    assert_eq!(reading.certificate_der, der);
+    assert_eq!(reading.serial_hex, "0abcde");
+    assert_eq!(reading.not_after, "2099-01-01T00:00:00Z");
+    assert!(!reading.expired);
+    assert_eq!(incident.step(), IncidentStep::CardRead);
+
+    // A re-read before identification is allowed; an expired card is reported, not refused.
+    let old = certificate(2021);
+    let reading = incident.read_card(&card(&old)).unwrap();
+    assert!(reading.expired);
+    assert_eq!(incident.history().len(), 3);
+}
+
+#[test]
+fn card_problems_leave_the_incident_where_it_was() {
+    let incident = offline_incident();
+    let other = ScriptedCard::new(token_script(b"JPKIAPICCTOKEN"));
+    assert_eq!(
+        incident.read_card(&other),
+        Err(MobileError::NotAMyNumberCard)
+    );
+
+    let mut script = token_script(jpki::MY_NUMBER_CARD_TOKEN);
+    script.push((
+        apdu::select_aid(&jpki::JPKI_AP_AID).unwrap(),
+        Err(CardLinkError::Lost),
+    ));
+    let pulled = ScriptedCard::new(script);
+    assert_eq!(incident.read_card(&pulled), Err(MobileError::CardLost));
+
+    // A well-formed DER SEQUENCE that is not a certificate.
+    let not_x509 = card(&[0x30, 0x03, 0x02, 0x01, 0x00]);
+    assert!(matches!(
+        incident.read_card(&not_x509),
+        Err(MobileError::CertificateUnreadable { .. })
+    ));
+    assert_eq!(incident.step(), IncidentStep::Started);
+}
+
+#[tokio::test]
+async fn photo_mismatch_and_offline_edge_do_not_advance() {
+    let incident = offline_incident();
+    assert!(is_illegal(incident.confirm_identity(true).await));
+    incident.read_card(&card(&certificate(2099))).unwrap();
+    assert_eq!(
+        incident.confirm_identity(false).await,
+        Err(MobileError::PhotoMismatch)
+    );
+    assert!(matches!(
+        incident.confirm_identity(true).await,
+        Err(MobileError::EdgeUnreachable { .. })
+    ));
+    assert_eq!(incident.step(), IncidentStep::CardRead);
+}
+
+#[tokio::test]
+async fn refused_consent_blocks_the_summary_without_a_network_call() {
+    let incident = offline_incident();
+    at_steps(
+        &incident,
+        vec![
+            IncidentStep::CardRead,
+            IncidentStep::Identified,
+            IncidentStep::ConsentRecorded(ConsentState::Refused),
+        ],
+    );
+    // IllegalStep, not EdgeUnreachable: the edge was never asked.
+    assert_eq!(
+        incident.fetch_summary().await,
+        Err(MobileError::IllegalStep {
+            from: "consent refused".into(),
+            to: "summary fetched".into()
+        })
+    );
+    // Hand-off is allowed after a refusal: it reaches the (offline) network.
+    assert!(matches!(
+        incident.hand_off(handoff_request()).await,
+        Err(MobileError::EdgeUnreachable { .. })
+    ));
+}
+
+#[tokio::test]
+async fn out_of_order_calls_are_rejected_locally() {
+    let incident = offline_incident();
+    assert!(is_illegal(incident.fetch_summary().await));
+    assert!(is_illegal(
+        incident.record_consent(ConsentState::Given).await
+    ));
+    assert!(is_illegal(incident.hand_off(handoff_request()).await));
+
+    at_steps(
+        &incident,
+        vec![IncidentStep::CardRead, IncidentStep::Identified],
+    );
+    let empty_note = ConsentState::Difficult {
+        reason: DifficultyReason::Other("  ".into()),
+    };
+    assert!(matches!(
+        incident.record_consent(empty_note).await,
+        Err(MobileError::ConsentReasonInvalid { .. })
+    ));
+
+    incident.close();
+    incident.close();
+    assert_eq!(incident.step(), IncidentStep::Closed);
+    assert!(incident.state().certificate_der.is_none());
+    // No card exchange at all after close: the script is empty.
+    assert!(is_illegal(incident.read_card(&ScriptedCard::new(vec![]))));
+    assert!(is_illegal(incident.fetch_summary().await));
+}
+
+#[tokio::test]
+async fn full_scene_against_a_canned_edge() {
+    let edge = EdgeClient::new("http://127.0.0.1:9".into(), "t".into()).unwrap();
+    let probe = EmergencyIncident::new(edge, "crew-042".into());
+    let id = probe.id;
+    let summary = EmergencySummary::assemble(
+        PatientHeader {
+            id: PatientId("p-1".into()),
+            name: "Test Patient".into(),
+            birth_date: NaiveDate::from_ymd_opt(1950, 1, 1).unwrap(),
+            sex: Sex::Female,
+        },
+        vec![],
+        Utc::now(),
+    );
+    let handoff = HandoffResponse {
+        handoff_id: uuid::Uuid::new_v4(),
+        hospital_id: "hosp-1".into(),
+        delivered: true,
+        records_shared: true,
+    };
+    let path = |tail: &str| format!("/v1/incidents/{id}{tail}");
+    let script = vec![
+        Exchange {
+            expect: "POST /v1/incidents".into(),
+            status: 201,
+            body: json(&IncidentOpened {
+                incident_id: id,
+                assurance: AssuranceLevel::CardAndPhoto,
+            }),
+        },
+        Exchange {
+            expect: format!("PUT {}", path("/consent")),
+            status: 200,
+            body: json(&ConsentRecorded {
+                incident_id: id,
+                consent: ConsentState::Given,
+            }),
+        },
+        Exchange {
+            expect: format!("GET {}", path("/summary")),
+            status: 200,
+            body: json(&SummaryResponse {
+                incident_id: id,
+                consent: ConsentState::Given,
+                summary: summary.clone(),
+            }),
+        },
+        Exchange {
+            expect: "GET /v1/hospitals".into(),
+            status: 200,
+            body: json(&HospitalList { hospitals: vec![] }),
+        },
+        Exchange {
+            expect: format!("POST {}", path("/handoff")),
+            status: 404,
+            body: r#"{"code":"unknown_hospital","message":"not found"}"#.into(),
+        },
+        Exchange {
+            expect: format!("POST {}", path("/handoff")),
+            status: 200,
+            body: json(&handoff),
+        },
+    ];
+    let fake = FakeEdge::start(script).await;
+    let incident = EmergencyIncident {
+        edge: EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap(),
+        ..probe
+    };
+
+    incident.read_card(&card(&certificate(2099))).unwrap();
+    let confirmed = incident.confirm_identity(true).await.unwrap();
+    assert_eq!(confirmed.incident_id, id.to_string());
+    assert_eq!(
+        incident.record_consent(ConsentState::Given).await,
+        Ok(ConsentState::Given)
+    );
+    assert_eq!(incident.fetch_summary().await, Ok(summary));
+    assert_eq!(incident.hospitals().await, Ok(vec![]));
+    let refused = incident.hand_off(handoff_request()).await.unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        "This hospital is not on the list: refresh the list and choose again"
+    );
+    assert_eq!(incident.hand_off(handoff_request()).await, Ok(handoff));
+    incident.close();
+
+    let received = fake.received();
+    assert_eq!(received.len(), 6);
+    assert_eq!(received[3].line, "GET /v1/hospitals");
+    assert!(
+        received
+            .iter()
+            .all(|r| r.authorization.as_deref() == Some("Bearer tablet-token"))
+    );
+    let open: serde_json::Value = serde_json::from_str(&received[0].body).unwrap();
+    assert_eq!(open["identity"]["method"], "card_with_photo_check");
+    assert_eq!(open["identity"]["photo_matches"], true);
+    assert_eq!(open["crew_member_id"], "crew-042");
+    assert_eq!(received[1].body, r#"{"decision":"given"}"#);
+    let steps: Vec<_> = incident.history().iter().map(|r| r.step.name()).collect();
+    assert_eq!(
+        steps,
+        [
+            "started",
+            "card read",
+            "identified",
+            "consent given",
+            "summary fetched",
+            "handed off",
+            "closed"
+        ]
+    );
+}
