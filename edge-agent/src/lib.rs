@@ -1,1 +1,129 @@
-//! placeholder
+//! edge-agent: the service the ambulance tablets talk to.
+//!
+//! It resolves a card to a patient, enforces the emergency-access policy of
+//! [`myna_domain::policy`], assembles the emergency summary, writes an access record for
+//! every disclosure, refusal and denial **in the same SQLite transaction** as the read, and
+//! only then answers. It relays patients to receiving hospitals and serves the patient
+//! portal's viewing history.
+//!
+//! # Layout
+//! - [`config`]: devices, hospitals, dataset; local development defaults.
+//! - [`store`]: the SQLite file (WAL, `synchronous=FULL`) and its typed operations.
+//! - [`emergency`]: the incident flows (identify, consent, disclose, hand off): they call the
+//!   domain policy and write access records; no HTTP here.
+//! - [`relay`]: delivering arrival notices to hospital-view instances.
+//! - [`api`]: axum routes, extractors and the HTTP error mapping; thin.
+//! - [`clock`]: the clock trait, so tests control time.
+//!
+//! # Example
+//! ```no_run
+//! # async fn example() -> edge_agent::Result<()> {
+//! let config = edge_agent::config::Config::local("./.myna-local".into());
+//! let state = edge_agent::AppState::open(config, edge_agent::clock::system())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! edge_agent::run(listener, state, std::future::pending()).await
+//! # }
+//! ```
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod emergency;
+pub mod relay;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use api::app;
+
+/// Internal errors of the edge-agent. Never shown to clients verbatim.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// SQLite failed (I/O error, disk full, constraint, ...).
+    #[error("storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+    /// JSON encoding failed.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A stored value could not be decoded.
+    #[error("stored data corrupt: {0}")]
+    Corrupt(String),
+    /// A lock was poisoned or a blocking task panicked.
+    #[error("internal task failed")]
+    Poisoned,
+    /// File-system or socket error.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// Invalid configuration.
+    #[error("config: {0}")]
+    Config(String),
+}
+
+/// Result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Shared state of the running service.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<store::Store>,
+    /// Configuration.
+    pub config: Arc<config::Config>,
+    /// Hospital relay.
+    pub relay: relay::HospitalRelay,
+    /// Clock.
+    pub clock: Arc<dyn clock::Clock>,
+}
+
+impl AppState {
+    /// Opens the database in `config.data_dir`, loading the synthetic population at first start.
+    pub fn open(config: config::Config, clock: Arc<dyn clock::Clock>) -> Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)?;
+        let store = store::Store::open(&config.data_dir.join("edge.sqlite3"))?;
+        let loaded = store.seed_if_empty(
+            config.dataset.seed,
+            config.dataset.patients,
+            clock.now().date_naive(),
+        )?;
+        if loaded > 0 {
+            tracing::info!(
+                patients = loaded,
+                seed = config.dataset.seed,
+                "loaded synthetic population"
+            );
+        }
+        Ok(AppState {
+            store: Arc::new(store),
+            config: Arc::new(config),
+            relay: relay::HospitalRelay::new()?,
+            clock,
+        })
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then drains in-flight
+/// requests (at most 10 s) and checkpoints the database.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let store = Arc::clone(&state.store);
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping_tx.send(());
+    };
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => result?,
+        _ = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
+        } => tracing::warn!("shutdown drain timed out; closing with requests in flight"),
+    }
+    store.run(|s| s.checkpoint()).await
+}

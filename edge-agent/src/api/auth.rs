@@ -1,0 +1,69 @@
+//! Request identities: the calling tablet, or the signed-in patient.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum_extra::TypedHeader;
+use axum_extra::extract::CookieJar;
+use axum_extra::headers::Authorization;
+use axum_extra::headers::authorization::Bearer;
+use myna_domain::identity::PatientId;
+use sha2::{Digest, Sha256};
+
+use super::AppError;
+use crate::AppState;
+use crate::config::DeviceRegistration;
+
+/// Cookie holding the portal session token.
+pub const PORTAL_COOKIE: &str = "portal_session";
+
+/// The registered tablet making the request.
+pub struct Device(pub DeviceRegistration);
+
+impl FromRequestParts<AppState> for Device {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let TypedHeader(Authorization(bearer)) =
+            TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::Unauthorized)?;
+        state
+            .config
+            .device_by_token(bearer.token())
+            .map(|d| Device(d.clone()))
+            .ok_or(AppError::Unauthorized)
+    }
+}
+
+/// SHA-256 hex of a session token: only the hash is stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The patient signed in to the portal (bearer token or session cookie).
+pub struct PortalPatient(pub PatientId);
+
+impl FromRequestParts<AppState> for PortalPatient {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let bearer = TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
+            .await
+            .ok()
+            .map(|TypedHeader(Authorization(b))| b.token().to_string());
+        let token = match bearer {
+            Some(token) => token,
+            None => CookieJar::from_headers(&parts.headers)
+                .get(PORTAL_COOKIE)
+                .map(|c| c.value().to_string())
+                .ok_or(AppError::Unauthorized)?,
+        };
+        let hash = token_hash(&token);
+        let now = state.clock.now();
+        let patient = state
+            .store
+            .run(move |s| s.transaction(|tx| tx.portal_session(&hash, now)))
+            .await?;
+        patient.map(PortalPatient).ok_or(AppError::Unauthorized)
+    }
+}

@@ -1,0 +1,166 @@
+//! The HTTP error type: a stable code and a short message for the client, details to the log.
+
+use axum::extract::FromRequest;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use myna_domain::access::DenialReason;
+use myna_domain::wire::ErrorBody;
+
+use crate::emergency::Denial;
+
+/// JSON body extractor whose rejections are [`AppError`]s (JSON error bodies, 4xx).
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// Everything a handler can answer besides success.
+#[derive(Debug)]
+pub enum AppError {
+    /// No or unknown credentials.
+    Unauthorized,
+    /// Unknown resource; the code says which.
+    NotFound(&'static str),
+    /// Denied by the emergency-access policy (already in the access log).
+    Denied(DenialReason),
+    /// The body could not be read as the expected JSON.
+    InvalidBody {
+        /// 400, 413, 415 or 422 as axum decided.
+        status: StatusCode,
+        /// What was wrong, without echoing the body.
+        message: String,
+    },
+    /// A well-formed request with an invalid value.
+    Invalid(&'static str, &'static str),
+    /// Conflicts with existing state.
+    Conflict(&'static str),
+    /// Storage failed (disk full, I/O error): nothing was disclosed.
+    Storage(crate::Error),
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        AppError::InvalidBody {
+            status: rejection.status(),
+            message: rejection.body_text(),
+        }
+    }
+}
+
+impl From<crate::Error> for AppError {
+    fn from(error: crate::Error) -> Self {
+        AppError::Storage(error)
+    }
+}
+
+impl From<Denial> for AppError {
+    fn from(denial: Denial) -> Self {
+        match denial {
+            Denial::Policy(reason) => AppError::Denied(reason),
+            Denial::IncidentNotFound => AppError::NotFound("incident_not_found"),
+            Denial::IncidentIdConflict => AppError::Conflict("incident_id_conflict"),
+        }
+    }
+}
+
+fn denial_status(reason: DenialReason) -> (StatusCode, &'static str, &'static str) {
+    use DenialReason::*;
+    match reason {
+        UnknownPatient => (
+            StatusCode::NOT_FOUND,
+            "unknown_patient",
+            "no patient matches this card or these facts",
+        ),
+        CertificateInvalid => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "certificate_invalid",
+            "the card certificate could not be read",
+        ),
+        CertificateNotValidNow => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "certificate_not_valid_now",
+            "the card certificate is expired or not yet valid",
+        ),
+        IdentityMethodNotAccepted => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "identity_method_not_accepted",
+            "this identification method is not accepted here",
+        ),
+        PhotoNotConfirmed => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "photo_not_confirmed",
+            "identity needs the face photo confirmed",
+        ),
+        ConsentRefused => (
+            StatusCode::FORBIDDEN,
+            "consent_refused",
+            "the patient refused consent; nothing is disclosed",
+        ),
+        ConsentNotRecorded => (
+            StatusCode::CONFLICT,
+            "consent_not_recorded",
+            "record the consent decision first",
+        ),
+        ConsentReasonMissing => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "consent_reason_required",
+            "difficult consent needs a reason",
+        ),
+        ConsentAlreadyRecorded => (
+            StatusCode::CONFLICT,
+            "consent_already_recorded",
+            "a different consent decision is already recorded",
+        ),
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            AppError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "missing or unknown credentials".to_string(),
+            ),
+            AppError::NotFound(code) => (StatusCode::NOT_FOUND, code, "not found".to_string()),
+            AppError::Denied(reason) => {
+                let (status, code, message) = denial_status(reason);
+                (status, code, message.to_string())
+            }
+            AppError::InvalidBody { status, message } => (status, "invalid_body", message),
+            AppError::Invalid(code, message) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, code, message.to_string())
+            }
+            AppError::Conflict(code) => (
+                StatusCode::CONFLICT,
+                code,
+                "conflicts with existing state".to_string(),
+            ),
+            AppError::Storage(error) => {
+                tracing::error!(%error, "storage failure; request refused, nothing disclosed");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "records service temporarily unavailable".to_string(),
+                )
+            }
+        };
+        if status.is_client_error() {
+            tracing::info!(%status, code, "request refused");
+        }
+        (
+            status,
+            axum::Json(ErrorBody {
+                code: code.to_string(),
+                message,
+            }),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,60 @@
+//! HTTP API (axum). Handlers translate and call [`crate::emergency`]; they hold no policy.
+//!
+//! # Routes
+//! Tablet (bearer device token): `POST /v1/incidents`, `PUT /v1/incidents/{id}/consent`,
+//! `GET /v1/incidents/{id}/summary`, `GET /v1/hospitals`, `POST /v1/incidents/{id}/handoff`.
+//! Portal: `POST /portal/v1/dev-sign-in`, `GET /portal/v1/history` (bearer or cookie),
+//! `GET /portal` (HTML), `GET /portal/dev-sign-in?patient=` (HTML sign-in, development only).
+//! Operations: `GET /healthz`.
+
+mod auth;
+mod error;
+mod portal;
+mod portal_page;
+mod tablet;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::{Device, PortalPatient};
+pub use error::{ApiJson, AppError};
+
+use crate::AppState;
+
+/// Largest accepted request body. A card certificate is ~2 KiB in base64; a handoff far less.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Builds the router. Tests call it with `oneshot`; [`crate::run`] serves it.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/incidents", post(tablet::open_incident))
+        .route("/v1/incidents/{id}/consent", put(tablet::record_consent))
+        .route("/v1/incidents/{id}/summary", get(tablet::summary))
+        .route("/v1/incidents/{id}/handoff", post(tablet::hand_off))
+        .route("/v1/hospitals", get(tablet::hospitals))
+        .route("/portal/v1/dev-sign-in", post(portal::dev_sign_in))
+        .route("/portal/v1/history", get(portal::history))
+        .route("/portal", get(portal::history_page))
+        .route("/portal/dev-sign-in", get(portal::dev_sign_in_page))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { AppError::NotFound("route_not_found") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(15),
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                // Method and path only: paths carry incident ids, never personal data; the
+                // query string (which may carry a dev patient id) is left out.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,179 @@
+//! Tablet routes: open an incident, record consent, fetch the summary, hand off.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use myna_domain::access::IncidentId;
+use myna_domain::wire::{
+    ConsentRecorded, ConsentRequest, HandoffRequest, HandoffResponse, HospitalDto, HospitalList,
+    IncidentOpened, OpenIncidentRequest, SummaryResponse,
+};
+
+use super::{ApiJson, AppError, Device};
+use crate::{AppState, emergency};
+
+/// Longest accepted crew member id.
+const MAX_STAFF_ID_CHARS: usize = 64;
+/// Longest accepted chief complaint.
+const MAX_COMPLAINT_CHARS: usize = 500;
+/// Longest accepted ETA: four hours.
+const MAX_ETA_MINUTES: u16 = 240;
+
+fn incident_id(raw: &str) -> Result<IncidentId, AppError> {
+    raw.parse()
+        .map(IncidentId)
+        .map_err(|_| AppError::NotFound("incident_not_found"))
+}
+
+#[tracing::instrument(skip_all, fields(incident = %request.incident_id, device = %device.device_id))]
+pub(super) async fn open_incident(
+    State(state): State<AppState>,
+    Device(device): Device,
+    ApiJson(request): ApiJson<OpenIncidentRequest>,
+) -> Result<(StatusCode, ApiJson<IncidentOpened>), AppError> {
+    let staff = request.crew_member_id.trim().chars().count();
+    if staff == 0 || staff > MAX_STAFF_ID_CHARS {
+        return Err(AppError::Invalid(
+            "crew_member_id_invalid",
+            "crew member id must be 1 to 64 characters",
+        ));
+    }
+    let now = state.clock.now();
+    let row = state
+        .store
+        .run(move |s| s.transaction(|tx| emergency::open_incident(tx, &device, request, now)))
+        .await??;
+    tracing::info!(assurance = ?row.assurance, "incident opened");
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(IncidentOpened {
+            incident_id: row.id,
+            assurance: row.assurance,
+        }),
+    ))
+}
+
+#[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id))]
+pub(super) async fn record_consent(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<ConsentRequest>,
+) -> Result<ApiJson<ConsentRecorded>, AppError> {
+    let id = incident_id(&id)?;
+    let now = state.clock.now();
+    let consent = state
+        .store
+        .run(move |s| s.transaction(|tx| emergency::record_consent(tx, &device, id, request, now)))
+        .await??;
+    tracing::info!(
+        without_consent = consent.is_without_consent(),
+        "consent recorded"
+    );
+    Ok(ApiJson(ConsentRecorded {
+        incident_id: id,
+        consent,
+    }))
+}
+
+#[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id))]
+pub(super) async fn summary(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(id): Path<String>,
+) -> Result<ApiJson<SummaryResponse>, AppError> {
+    let id = incident_id(&id)?;
+    let now = state.clock.now();
+    // The access record commits in this transaction; only then does the summary leave.
+    let (consent, summary) = state
+        .store
+        .run(move |s| s.transaction(|tx| emergency::disclose_summary(tx, &device, id, now)))
+        .await??;
+    tracing::info!(records = summary.records.len(), "summary disclosed");
+    Ok(ApiJson(SummaryResponse {
+        incident_id: id,
+        consent,
+        summary,
+    }))
+}
+
+pub(super) async fn hospitals(
+    State(state): State<AppState>,
+    Device(_device): Device,
+) -> ApiJson<HospitalList> {
+    let hospitals = state
+        .config
+        .hospitals
+        .iter()
+        .map(|h| HospitalDto {
+            id: h.institution.id.clone(),
+            name: h.institution.name.clone(),
+            tier: h.tier(),
+        })
+        .collect();
+    ApiJson(HospitalList { hospitals })
+}
+
+#[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id, hospital = %request.hospital_id))]
+pub(super) async fn hand_off(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<HandoffRequest>,
+) -> Result<(StatusCode, ApiJson<HandoffResponse>), AppError> {
+    let id = incident_id(&id)?;
+    let complaint = request.chief_complaint.trim().chars().count();
+    if complaint == 0 || complaint > MAX_COMPLAINT_CHARS {
+        return Err(AppError::Invalid(
+            "chief_complaint_invalid",
+            "chief complaint must be 1 to 500 characters",
+        ));
+    }
+    if request.eta_minutes > MAX_ETA_MINUTES {
+        return Err(AppError::Invalid(
+            "eta_invalid",
+            "ETA must be at most 240 minutes",
+        ));
+    }
+    let hospital = state
+        .config
+        .hospital(&request.hospital_id)
+        .cloned()
+        .ok_or(AppError::NotFound("unknown_hospital"))?;
+    let now = state.clock.now();
+    let target = hospital.clone();
+    let prepared = state
+        .store
+        .run(move |s| {
+            s.transaction(|tx| emergency::prepare_handoff(tx, &device, &target, id, request, now))
+        })
+        .await??;
+    let records_shared = prepared.notice.summary.is_some();
+    let delivered = match state.relay.deliver(&hospital, &prepared.notice).await {
+        Ok(()) => {
+            let (handoff, at) = (prepared.id, state.clock.now());
+            state
+                .store
+                .run(move |s| s.transaction(|tx| tx.mark_handoff_delivered(handoff, at)))
+                .await?;
+            true
+        }
+        Err(error) => {
+            tracing::warn!(%error, handoff = %prepared.id, "handoff not delivered");
+            false
+        }
+    };
+    let status = if delivered {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((
+        status,
+        ApiJson(HandoffResponse {
+            handoff_id: prepared.id,
+            hospital_id: hospital.institution.id,
+            delivered,
+            records_shared,
+        }),
+    ))
+}

@@ -1,0 +1,142 @@
+//! Configuration: registered devices, receiving hospitals, the synthetic dataset.
+//!
+//! Devices authenticate with a bearer token for now; the security issue replaces this with
+//! mutual TLS and certificate identities, keeping [`DeviceRegistration`] as the identity.
+
+use std::path::PathBuf;
+
+use myna_domain::access::{Institution, InstitutionKind};
+
+/// Which synthetic population to load at first start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetConfig {
+    /// Generator seed.
+    pub seed: u64,
+    /// Number of patients.
+    pub patients: u64,
+}
+
+/// A tablet allowed to call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRegistration {
+    /// Bearer token the device presents.
+    pub token: String,
+    /// Device id, written into access records.
+    pub device_id: String,
+    /// Ambulance unit the tablet belongs to.
+    pub unit: String,
+    /// Fire department.
+    pub fire_department: Institution,
+}
+
+/// A receiving hospital and where its hospital-view listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HospitalEndpoint {
+    /// The hospital (kind must be `EmergencyHospital`).
+    pub institution: Institution,
+    /// Base URL of its hospital-view, e.g. `http://127.0.0.1:8081`.
+    pub base_url: String,
+    /// Bearer token hospital-view expects from the edge.
+    pub token: String,
+}
+
+impl HospitalEndpoint {
+    /// Tier of the hospital (0 if misconfigured as a non-hospital).
+    pub fn tier(&self) -> u8 {
+        match self.institution.kind {
+            InstitutionKind::EmergencyHospital { tier } => tier,
+            InstitutionKind::FireDepartment => 0,
+        }
+    }
+}
+
+/// The edge-agent's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory of the SQLite file.
+    pub data_dir: PathBuf,
+    /// Synthetic dataset.
+    pub dataset: DatasetConfig,
+    /// Registered tablets.
+    pub devices: Vec<DeviceRegistration>,
+    /// Receiving hospitals.
+    pub hospitals: Vec<HospitalEndpoint>,
+    /// Allow the development portal sign-in (patient id only). Never in production.
+    pub dev_portal_sign_in: bool,
+    /// Lifetime of a portal session.
+    pub portal_session_ttl: chrono::Duration,
+}
+
+fn fire_department(id: &str, name: &str) -> Institution {
+    Institution {
+        id: id.into(),
+        name: name.into(),
+        kind: InstitutionKind::FireDepartment,
+    }
+}
+
+impl Config {
+    /// Local development defaults: three dev tablets in two fire departments, 2,000
+    /// synthetic patients, dev portal sign-in on, no hospitals (add them with their URLs).
+    pub fn local(data_dir: PathBuf) -> Self {
+        let tokyo = fire_department("fd-tokyo", "東京消防庁 Tokyo Fire Department");
+        let osaka = fire_department("fd-osaka", "大阪市消防局 Osaka Municipal Fire Department");
+        let device = |n: u32, id: &str, unit: &str, fd: &Institution| DeviceRegistration {
+            token: format!("dev-device-token-{n}"),
+            device_id: id.into(),
+            unit: unit.into(),
+            fire_department: fd.clone(),
+        };
+        Config {
+            data_dir,
+            dataset: DatasetConfig {
+                seed: 20_251_001,
+                patients: 2_000,
+            },
+            devices: vec![
+                device(
+                    1,
+                    "tablet-tfd-0001",
+                    "世田谷救急1 Setagaya Ambulance 1",
+                    &tokyo,
+                ),
+                device(2, "tablet-tfd-0002", "目黒救急2 Meguro Ambulance 2", &tokyo),
+                device(3, "tablet-ofd-0001", "北救急1 Kita Ambulance 1", &osaka),
+            ],
+            hospitals: Vec::new(),
+            dev_portal_sign_in: true,
+            portal_session_ttl: chrono::Duration::minutes(30),
+        }
+    }
+
+    /// Adds a receiving hospital.
+    pub fn with_hospital(
+        mut self,
+        id: &str,
+        name: &str,
+        tier: u8,
+        base_url: &str,
+        token: &str,
+    ) -> Self {
+        self.hospitals.push(HospitalEndpoint {
+            institution: Institution {
+                id: id.into(),
+                name: name.into(),
+                kind: InstitutionKind::EmergencyHospital { tier },
+            },
+            base_url: base_url.trim_end_matches('/').into(),
+            token: token.into(),
+        });
+        self
+    }
+
+    /// The device presenting `token`, if registered.
+    pub fn device_by_token(&self, token: &str) -> Option<&DeviceRegistration> {
+        self.devices.iter().find(|d| d.token == token)
+    }
+
+    /// The hospital with this id.
+    pub fn hospital(&self, id: &str) -> Option<&HospitalEndpoint> {
+        self.hospitals.iter().find(|h| h.institution.id == id)
+    }
+}

@@ -1,0 +1,373 @@
+//! The incident flows: identify, record consent, disclose the summary, hand off.
+//!
+//! Each function runs inside one store transaction, asks [`myna_domain::policy`] what is
+//! allowed, and appends the access record in that same transaction. A denial is returned
+//! as `Ok(Err(Denial))` so the transaction still commits the record of the attempt.
+//! Nothing here knows about HTTP.
+
+use chrono::{DateTime, Utc};
+use myna_domain::access::{
+    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, DenialReason, IncidentId, Purpose,
+    Viewer, ViewerRole,
+};
+use myna_domain::certificate::{CardCertificate, Validity};
+use myna_domain::consent::ConsentState;
+use myna_domain::identity::{AssuranceLevel, EstablishedIdentity, IdentityEvidence, PatientId};
+use myna_domain::policy::{self, Disclosure};
+use myna_domain::summary::EmergencySummary;
+use myna_domain::wire::{
+    ArrivalNotice, ConsentRequest, HandoffRequest, IdentityEvidenceDto, OpenIncidentRequest,
+};
+
+use crate::Result;
+use crate::config::{DeviceRegistration, HospitalEndpoint};
+use crate::store::{IncidentRow, Tx};
+
+/// Why a request did not go through. Policy denials are in the access log already.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// Denied by policy; an access record says so.
+    Policy(DenialReason),
+    /// The incident does not exist or belongs to another device.
+    IncidentNotFound,
+    /// The incident id is already used for another patient or device.
+    IncidentIdConflict,
+}
+
+impl From<DenialReason> for Denial {
+    fn from(reason: DenialReason) -> Self {
+        Denial::Policy(reason)
+    }
+}
+
+/// The result of a flow: storage errors outside, denials inside.
+pub type Flow<T> = Result<std::result::Result<T, Denial>>;
+
+/// The viewer for a crew member on a device.
+pub fn crew_viewer(device: &DeviceRegistration, crew_member_id: &str) -> Viewer {
+    Viewer {
+        staff_id: Some(crew_member_id.to_string()),
+        role: ViewerRole::Paramedic,
+        device_id: Some(device.device_id.clone()),
+        unit: Some(device.unit.clone()),
+        institution: device.fire_department.clone(),
+    }
+}
+
+fn hospital_viewer(hospital: &HospitalEndpoint) -> Viewer {
+    Viewer {
+        staff_id: None,
+        role: ViewerRole::ReceivingHospital,
+        device_id: None,
+        unit: None,
+        institution: hospital.institution.clone(),
+    }
+}
+
+/// Everything an access record needs besides its id and outcome.
+struct Attempt<'a> {
+    tx: &'a Tx<'a>,
+    viewer: Viewer,
+    incident: Option<IncidentId>,
+    patient: Option<PatientId>,
+    consent: Option<ConsentState>,
+    action: AccessAction,
+    now: DateTime<Utc>,
+}
+
+impl Attempt<'_> {
+    fn log(self, outcome: AccessOutcome) -> Result<()> {
+        self.tx.append_access(&AccessRecord {
+            id: AccessRecordId(uuid::Uuid::new_v4()),
+            at: self.now,
+            incident: self.incident,
+            patient: self.patient,
+            viewer: self.viewer,
+            purpose: Purpose::EmergencyTreatment,
+            action: self.action,
+            consent: self.consent,
+            outcome,
+        })
+    }
+
+    fn deny<T>(self, reason: DenialReason) -> Flow<T> {
+        self.log(AccessOutcome::Denied { reason })?;
+        Ok(Err(Denial::Policy(reason)))
+    }
+}
+
+/// Loads an incident that belongs to `device`.
+fn own_incident(
+    tx: &Tx<'_>,
+    device: &DeviceRegistration,
+    id: IncidentId,
+) -> Result<Option<IncidentRow>> {
+    Ok(tx
+        .incident(id)?
+        .filter(|row| row.device_id == device.device_id))
+}
+
+/// Identifies the patient and opens the incident. Idempotent for the same id, device and card.
+pub fn open_incident(
+    tx: &Tx<'_>,
+    device: &DeviceRegistration,
+    request: OpenIncidentRequest,
+    now: DateTime<Utc>,
+) -> Flow<IncidentRow> {
+    let mut attempt = Attempt {
+        tx,
+        viewer: crew_viewer(device, &request.crew_member_id),
+        incident: Some(request.incident_id),
+        patient: None,
+        consent: None,
+        action: AccessAction::IdentifyPatient,
+        now,
+    };
+    let resolved = resolve(tx, request.identity, now)?;
+    attempt.patient = resolved.patient.clone();
+    let identity = match resolved.outcome {
+        Ok(identity) => identity,
+        Err(reason) => return attempt.deny(reason),
+    };
+    if let Err(reason) =
+        policy::identification_allowed(identity.assurance, device.fire_department.kind)
+    {
+        return attempt.deny(reason);
+    }
+    if let Some(existing) = tx.incident(request.incident_id)? {
+        let same = existing.device_id == device.device_id && existing.patient == identity.patient;
+        return Ok(if same {
+            Ok(existing)
+        } else {
+            Err(Denial::IncidentIdConflict)
+        });
+    }
+    let row = IncidentRow {
+        id: request.incident_id,
+        device_id: device.device_id.clone(),
+        crew_member_id: request.crew_member_id,
+        patient: identity.patient,
+        assurance: identity.assurance,
+        opened_at: now,
+        consent: None,
+    };
+    tx.insert_incident(&row)?;
+    Ok(Ok(row))
+}
+
+/// The patient the evidence points to (if any) and whether identity is established.
+struct Resolution {
+    patient: Option<PatientId>,
+    outcome: std::result::Result<EstablishedIdentity, DenialReason>,
+}
+
+fn resolve(tx: &Tx<'_>, evidence: IdentityEvidenceDto, now: DateTime<Utc>) -> Result<Resolution> {
+    let denied = |patient, reason| {
+        Ok(Resolution {
+            patient,
+            outcome: Err(reason),
+        })
+    };
+    let card_patient =
+        |der: &[u8]| -> Result<std::result::Result<(Option<PatientId>, Validity), DenialReason>> {
+            let Ok(cert) = CardCertificate::from_der(der) else {
+                return Ok(Err(DenialReason::CertificateInvalid));
+            };
+            Ok(Ok((
+                tx.patient_by_card_serial(&cert.serial_hex)?,
+                cert.validity_at(now),
+            )))
+        };
+    let evidence = match evidence.into_domain() {
+        Ok(Ok(evidence)) => evidence,
+        Ok(Err(_photo_mismatch)) => return denied(None, DenialReason::PhotoNotConfirmed),
+        Err(_) => return denied(None, DenialReason::CertificateInvalid),
+    };
+    let assurance = evidence.assurance();
+    match evidence {
+        IdentityEvidence::CardWithPhotoCheck { certificate_der } => {
+            match card_patient(&certificate_der)? {
+                Err(reason) => denied(None, reason),
+                Ok((None, _)) => denied(None, DenialReason::UnknownPatient),
+                Ok((Some(patient), Validity::Valid)) => Ok(Resolution {
+                    patient: Some(patient.clone()),
+                    outcome: Ok(EstablishedIdentity { patient, assurance }),
+                }),
+                Ok((Some(patient), _)) => {
+                    denied(Some(patient), DenialReason::CertificateNotValidNow)
+                }
+            }
+        }
+        // Verifying the card's signature needs the JPKI chain and key handling of the card
+        // issue; until then a PIN claim is refused rather than trusted.
+        IdentityEvidence::PinVerifiedCard {
+            certificate_der, ..
+        } => {
+            let patient = card_patient(&certificate_der)?.ok().and_then(|(p, _)| p);
+            denied(patient, DenialReason::IdentityMethodNotAccepted)
+        }
+        IdentityEvidence::BasicFacts(facts) => match tx.patient_by_facts(&facts)? {
+            None => denied(None, DenialReason::UnknownPatient),
+            Some(patient) => Ok(Resolution {
+                patient: Some(patient.clone()),
+                outcome: Ok(EstablishedIdentity {
+                    patient,
+                    assurance: AssuranceLevel::BasicFactsOnly,
+                }),
+            }),
+        },
+    }
+}
+
+/// Records the consent decision. A refusal is written to the access log.
+/// Repeating the recorded decision is a no-op (retries are safe); a different one is denied.
+pub fn record_consent(
+    tx: &Tx<'_>,
+    device: &DeviceRegistration,
+    id: IncidentId,
+    request: ConsentRequest,
+    now: DateTime<Utc>,
+) -> Flow<ConsentState> {
+    let Some(incident) = own_incident(tx, device, id)? else {
+        return Ok(Err(Denial::IncidentNotFound));
+    };
+    let attempt = Attempt {
+        tx,
+        viewer: crew_viewer(device, &incident.crew_member_id),
+        incident: Some(id),
+        patient: Some(incident.patient.clone()),
+        consent: incident.consent.clone(),
+        action: AccessAction::RecordConsent,
+        now,
+    };
+    let Ok(decision) = request.into_domain() else {
+        return attempt.deny(DenialReason::ConsentReasonMissing);
+    };
+    if incident.consent.as_ref() == Some(&decision) {
+        return Ok(Ok(decision));
+    }
+    let decision = match policy::record_consent(incident.consent.as_ref(), decision) {
+        Ok(decision) => decision,
+        Err(reason) => return attempt.deny(reason),
+    };
+    tx.set_consent(id, &decision, now)?;
+    if decision == ConsentState::Refused {
+        Attempt {
+            consent: Some(decision.clone()),
+            ..attempt
+        }
+        .log(AccessOutcome::Refused)?;
+    }
+    Ok(Ok(decision))
+}
+
+/// Discloses the emergency summary if the policy allows, logging the disclosure first.
+pub fn disclose_summary(
+    tx: &Tx<'_>,
+    device: &DeviceRegistration,
+    id: IncidentId,
+    now: DateTime<Utc>,
+) -> Flow<(ConsentState, EmergencySummary)> {
+    let Some(incident) = own_incident(tx, device, id)? else {
+        return Ok(Err(Denial::IncidentNotFound));
+    };
+    let attempt = Attempt {
+        tx,
+        viewer: crew_viewer(device, &incident.crew_member_id),
+        incident: Some(id),
+        patient: Some(incident.patient.clone()),
+        consent: incident.consent.clone(),
+        action: AccessAction::ViewSummary,
+        now,
+    };
+    let identity = EstablishedIdentity {
+        patient: incident.patient.clone(),
+        assurance: incident.assurance,
+    };
+    let consent = match policy::summary_disclosure(Some(&identity), incident.consent.as_ref()) {
+        Ok(Disclosure::WithConsent) => ConsentState::Given,
+        Ok(Disclosure::WithoutConsent(reason)) => ConsentState::Difficult { reason },
+        Err(reason) => return attempt.deny(reason),
+    };
+    let summary = tx.summary(&incident.patient, now)?;
+    attempt.log(AccessOutcome::Disclosed {
+        kinds: summary.kinds(),
+    })?;
+    Ok(Ok((consent, summary)))
+}
+
+/// A handoff ready to relay: its access record and row are committed.
+#[derive(Debug, Clone)]
+pub struct PreparedHandoff {
+    /// Handoff id.
+    pub id: uuid::Uuid,
+    /// The notice to send.
+    pub notice: ArrivalNotice,
+}
+
+/// Prepares a handoff to `hospital`. Records go with it only if the policy allows
+/// disclosure; after a refusal the hospital gets the crew's observations only.
+pub fn prepare_handoff(
+    tx: &Tx<'_>,
+    device: &DeviceRegistration,
+    hospital: &HospitalEndpoint,
+    id: IncidentId,
+    request: HandoffRequest,
+    now: DateTime<Utc>,
+) -> Flow<PreparedHandoff> {
+    let Some(incident) = own_incident(tx, device, id)? else {
+        return Ok(Err(Denial::IncidentNotFound));
+    };
+    let attempt = Attempt {
+        tx,
+        viewer: hospital_viewer(hospital),
+        incident: Some(id),
+        patient: Some(incident.patient.clone()),
+        consent: incident.consent.clone(),
+        action: AccessAction::RelayToHospital {
+            hospital_id: hospital.institution.id.clone(),
+        },
+        now,
+    };
+    let identity = EstablishedIdentity {
+        patient: incident.patient.clone(),
+        assurance: incident.assurance,
+    };
+    let summary = match policy::summary_disclosure(Some(&identity), incident.consent.as_ref()) {
+        Ok(_) => {
+            let summary = tx.summary(&incident.patient, now)?;
+            attempt.log(AccessOutcome::Disclosed {
+                kinds: summary.kinds(),
+            })?;
+            Some(summary)
+        }
+        Err(_) => {
+            attempt.log(AccessOutcome::RelayedWithoutRecords)?;
+            None
+        }
+    };
+    let handoff_id = uuid::Uuid::new_v4();
+    tx.insert_handoff(
+        handoff_id,
+        id,
+        &hospital.institution.id,
+        summary.is_some(),
+        now,
+    )?;
+    let notice = ArrivalNotice {
+        handoff_id,
+        incident_id: id,
+        fire_department: device.fire_department.name.clone(),
+        unit: device.unit.clone(),
+        chief_complaint: request.chief_complaint,
+        eta: now + chrono::Duration::minutes(i64::from(request.eta_minutes)),
+        vitals: request.vitals,
+        consent: summary.as_ref().and(incident.consent),
+        summary,
+        sent_at: now,
+    };
+    Ok(Ok(PreparedHandoff {
+        id: handoff_id,
+        notice,
+    }))
+}

@@ -1,0 +1,306 @@
+//! Typed operations inside one transaction. SQL lives here and nowhere else.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use myna_domain::access::{AccessRecord, IncidentId};
+use myna_domain::consent::ConsentState;
+use myna_domain::identity::{AddressOrInsurer, AssuranceLevel, BasicFacts, PatientId, Sex};
+use myna_domain::records::MedicalRecord;
+use myna_domain::summary::{EmergencySummary, PatientHeader};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::{Error, Result};
+
+/// An open incident as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentRow {
+    /// Incident id (client-generated).
+    pub id: IncidentId,
+    /// Device that opened it; only that device may use it.
+    pub device_id: String,
+    /// Crew member operating the tablet.
+    pub crew_member_id: String,
+    /// The identified patient.
+    pub patient: PatientId,
+    /// Assurance of the identification.
+    pub assurance: AssuranceLevel,
+    /// When it was opened.
+    pub opened_at: DateTime<Utc>,
+    /// The consent decision, once recorded.
+    pub consent: Option<ConsentState>,
+}
+
+/// Operations available inside [`crate::store::Store::transaction`].
+pub struct Tx<'a> {
+    tx: &'a Transaction<'a>,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+    Ok(serde_json::to_string(value)?)
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| Error::Corrupt(e.to_string()))
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Corrupt(e.to_string()))
+}
+
+impl<'a> Tx<'a> {
+    pub(super) fn new(tx: &'a Transaction<'a>) -> Self {
+        Tx { tx }
+    }
+
+    /// The patient whose card has this certificate serial.
+    pub fn patient_by_card_serial(&self, serial_hex: &str) -> Result<Option<PatientId>> {
+        Ok(self
+            .tx
+            .query_row(
+                "SELECT id FROM patients WHERE card_serial = ?1",
+                [serial_hex],
+                |r| r.get(0),
+            )
+            .optional()?
+            .map(PatientId))
+    }
+
+    /// The patient matching all four basic facts exactly; `None` if none or ambiguous.
+    pub fn patient_by_facts(&self, facts: &BasicFacts) -> Result<Option<PatientId>> {
+        let (column, fourth) = match &facts.address_or_insurer {
+            AddressOrInsurer::Address(a) => ("address", a),
+            AddressOrInsurer::Insurer(i) => ("insurer", i),
+        };
+        let sql = format!(
+            "SELECT id FROM patients WHERE name = ?1 AND birth_date = ?2 AND sex = ?3 AND {column} = ?4 LIMIT 2"
+        );
+        let mut stmt = self.tx.prepare(&sql)?;
+        let ids: Vec<String> = stmt
+            .query_map(
+                params![
+                    facts.name,
+                    facts.birth_date.to_string(),
+                    json(&facts.sex)?,
+                    fourth
+                ],
+                |r| r.get(0),
+            )?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(match ids.as_slice() {
+            [one] => Some(PatientId(one.clone())),
+            _ => None,
+        })
+    }
+
+    /// Whether a patient with this id exists.
+    pub fn patient_exists(&self, patient: &PatientId) -> Result<bool> {
+        Ok(self
+            .tx
+            .query_row("SELECT 1 FROM patients WHERE id = ?1", [&patient.0], |_| {
+                Ok(())
+            })
+            .optional()?
+            .is_some())
+    }
+
+    /// Stores a new incident.
+    pub fn insert_incident(&self, row: &IncidentRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO incidents (id, device_id, crew_member_id, patient_id, assurance, opened_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                row.id.to_string(),
+                row.device_id,
+                row.crew_member_id,
+                row.patient.0,
+                json(&row.assurance)?,
+                row.opened_at.to_rfc3339(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// An incident by id.
+    pub fn incident(&self, id: IncidentId) -> Result<Option<IncidentRow>> {
+        let raw = self
+            .tx
+            .query_row(
+                "SELECT device_id, crew_member_id, patient_id, assurance, opened_at, consent_json
+                 FROM incidents WHERE id = ?1",
+                [id.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((device_id, crew_member_id, patient, assurance, opened_at, consent)) = raw else {
+            return Ok(None);
+        };
+        Ok(Some(IncidentRow {
+            id,
+            device_id,
+            crew_member_id,
+            patient: PatientId(patient),
+            assurance: from_json(&assurance)?,
+            opened_at: parse_time(&opened_at)?,
+            consent: consent.as_deref().map(from_json).transpose()?,
+        }))
+    }
+
+    /// Records the consent decision of an incident (once; the policy checks that first).
+    pub fn set_consent(
+        &self,
+        id: IncidentId,
+        consent: &ConsentState,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let changed = self.tx.execute(
+            "UPDATE incidents SET consent_json = ?2, consent_at = ?3 WHERE id = ?1 AND consent_json IS NULL",
+            params![id.to_string(), json(consent)?, at.to_rfc3339()],
+        )?;
+        if changed != 1 {
+            return Err(Error::Corrupt("consent already recorded".into()));
+        }
+        Ok(())
+    }
+
+    /// Assembles the emergency summary of a patient from stored records.
+    pub fn summary(&self, patient: &PatientId, now: DateTime<Utc>) -> Result<EmergencySummary> {
+        let (name, birth, sex): (String, String, String) = self.tx.query_row(
+            "SELECT name, birth_date, sex FROM patients WHERE id = ?1",
+            [&patient.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let header = PatientHeader {
+            id: patient.clone(),
+            name,
+            birth_date: birth
+                .parse::<NaiveDate>()
+                .map_err(|e| Error::Corrupt(e.to_string()))?,
+            sex: from_json::<Sex>(&sex)?,
+        };
+        let mut stmt = self
+            .tx
+            .prepare_cached("SELECT record_json FROM records WHERE patient_id = ?1")?;
+        let records = stmt
+            .query_map([&patient.0], |r| r.get::<_, String>(0))?
+            .map(|row| from_json::<MedicalRecord>(&row?))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(EmergencySummary::assemble(header, records, now))
+    }
+
+    /// Appends an access record. There is no way to change or remove one.
+    pub fn append_access(&self, record: &AccessRecord) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO access_log (id, at, incident_id, patient_id, institution_id, record_json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                record.id.0.to_string(),
+                record.at.to_rfc3339(),
+                record.incident.map(|i| i.to_string()),
+                record.patient.as_ref().map(|p| p.0.clone()),
+                record.viewer.institution.id,
+                json(record)?,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// A patient's access records, newest first.
+    pub fn access_for_patient(&self, patient: &PatientId, limit: u32) -> Result<Vec<AccessRecord>> {
+        self.access_where("patient_id = ?1", &patient.0, limit)
+    }
+
+    /// An incident's access records, newest first.
+    pub fn access_for_incident(
+        &self,
+        incident: IncidentId,
+        limit: u32,
+    ) -> Result<Vec<AccessRecord>> {
+        self.access_where("incident_id = ?1", &incident.to_string(), limit)
+    }
+
+    fn access_where(&self, condition: &str, value: &str, limit: u32) -> Result<Vec<AccessRecord>> {
+        let sql = format!(
+            "SELECT record_json FROM access_log WHERE {condition} ORDER BY seq DESC LIMIT ?2"
+        );
+        let mut stmt = self.tx.prepare_cached(&sql)?;
+        stmt.query_map(params![value, limit], |r| r.get::<_, String>(0))?
+            .map(|row| from_json(&row?))
+            .collect()
+    }
+
+    /// Stores a handoff before it is relayed.
+    pub fn insert_handoff(
+        &self,
+        id: uuid::Uuid,
+        incident: IncidentId,
+        hospital_id: &str,
+        records_shared: bool,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO handoffs (id, incident_id, hospital_id, created_at, records_shared)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id.to_string(),
+                incident.to_string(),
+                hospital_id,
+                at.to_rfc3339(),
+                records_shared
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Marks a handoff delivered (acknowledged by the hospital).
+    pub fn mark_handoff_delivered(&self, id: uuid::Uuid, at: DateTime<Utc>) -> Result<()> {
+        self.tx.execute(
+            "UPDATE handoffs SET delivered_at = ?2 WHERE id = ?1 AND delivered_at IS NULL",
+            params![id.to_string(), at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// Stores a portal session by the SHA-256 of its token (the token itself is not kept).
+    pub fn insert_portal_session(
+        &self,
+        token_sha256: &str,
+        patient: &PatientId,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO portal_sessions (token_sha256, patient_id, expires_at) VALUES (?1, ?2, ?3)",
+            params![token_sha256, patient.0, expires_at.to_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    /// The patient of an unexpired portal session.
+    pub fn portal_session(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PatientId>> {
+        let row: Option<(String, String)> = self
+            .tx
+            .query_row(
+                "SELECT patient_id, expires_at FROM portal_sessions WHERE token_sha256 = ?1",
+                [token_sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match row {
+            Some((patient, expires)) if parse_time(&expires)? > now => Ok(Some(PatientId(patient))),
+            _ => Ok(None),
+        }
+    }
+}
