@@ -281,7 +281,7 @@ pub struct ArrivalNotice {
     pub eta: DateTime<Utc>,
     /// Vital signs.
     pub vitals: Vitals,
-    /// Consent state; `None` in a notice without records.
+    /// Consent state at handoff; `None` when no decision was recorded.
     pub consent: Option<ConsentState>,
     /// The summary; `None` when consent was refused.
     pub summary: Option<EmergencySummary>,

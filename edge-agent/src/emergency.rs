@@ -362,7 +362,7 @@ pub fn prepare_handoff(
         chief_complaint: request.chief_complaint,
         eta: now + chrono::Duration::minutes(i64::from(request.eta_minutes)),
         vitals: request.vitals,
-        consent: summary.as_ref().and(incident.consent),
+        consent: incident.consent,
         summary,
         sent_at: now,
     };

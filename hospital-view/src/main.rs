@@ -1,0 +1,58 @@
+//! `hospital-view` binary: one hospital's ER arrival dashboard.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// The ER arrival dashboard of one hospital.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (loopback by default: the dashboard has no staff sign-in yet).
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: SocketAddr,
+    /// Institution id of this hospital, as the edge-agent knows it.
+    #[arg(long, env = "HOSPITAL_ID")]
+    hospital_id: String,
+    /// Display name of this hospital.
+    #[arg(long, env = "HOSPITAL_NAME")]
+    hospital_name: String,
+    /// Directory for the SQLite file `hospital-<id>.sqlite3`.
+    #[arg(long, default_value = "./.myna-local")]
+    data_dir: PathBuf,
+    /// Bearer token the edge-agent must present.
+    #[arg(
+        long,
+        env = "HOSPITAL_EDGE_TOKEN",
+        default_value = "dev-edge-token",
+        hide_env_values = true
+    )]
+    edge_token: String,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    if args.edge_token == "dev-edge-token" && !args.listen.ip().is_loopback() {
+        tracing::warn!("using the development edge token on a non-loopback address");
+    }
+    let state = hospital_view::AppState::open(hospital_view::Config {
+        hospital_id: args.hospital_id,
+        hospital_name: args.hospital_name,
+        data_dir: args.data_dir,
+        edge_token: args.edge_token,
+    })?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, hospital_id = %state.config().hospital_id, "hospital-view listening");
+    hospital_view::run(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}

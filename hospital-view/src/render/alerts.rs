@@ -1,0 +1,170 @@
+//! The alerts block: what changes treatment in the first minutes.
+//!
+//! Order: allergies (drug and other, with reaction and severity), positive or
+//! indeterminate infections, high-risk drugs (anticoagulant, antiplatelet,
+//! glucose-lowering), abnormal labs (value, unit, reference range, `H`/`L`, date), blood
+//! type. Which records count as alerts is decided by the domain's
+//! [`EmergencySummary`] accessors; this module only lays them out. Every line starts with
+//! a text tag (`⚠ ALLERGY`, ...) so colour is never the only signal.
+
+use std::collections::HashSet;
+
+use maud::{Markup, html};
+use myna_domain::records::{LabResult, LabValue, Medication, ReferenceRange};
+use myna_domain::summary::EmergencySummary;
+
+use super::labels::{self, bi};
+
+/// High-risk drugs, newest first, one line per drug name.
+pub fn distinct_high_risk(summary: &EmergencySummary) -> Vec<&Medication> {
+    let mut seen = HashSet::new();
+    summary
+        .high_risk_medications()
+        .filter(|m| seen.insert(m.drug.as_str()))
+        .collect()
+}
+
+/// `3.5–5`, `≤ 5`, `≥ 3.5` or `—`.
+pub fn reference_range(range: &ReferenceRange) -> String {
+    match (range.low, range.high) {
+        (Some(low), Some(high)) => format!("{low}–{high}"),
+        (None, Some(high)) => format!("≤ {high}"),
+        (Some(low), None) => format!("≥ {low}"),
+        (None, None) => "—".to_string(),
+    }
+}
+
+/// A lab value with its unit, flag and reference range.
+pub fn lab_value(lab: &LabResult) -> Markup {
+    html! {
+        @match &lab.value {
+            LabValue::Quantity { value, unit, reference } => {
+                strong { (value) " " (unit) }
+                @if let Some(flag) = lab.flag() {
+                    " " span.flag { (labels::lab_flag(flag).1) " " span lang="ja" { (labels::lab_flag(flag).0) } }
+                }
+                " " span.label { "基準 ref " } (reference_range(reference))
+            }
+            LabValue::Text { text } => { strong { (text) } }
+        }
+    }
+}
+
+/// The alerts block of one summary (`<section class="alerts">`).
+pub fn alerts_block(summary: &EmergencySummary) -> Markup {
+    let allergies: Vec<_> = summary.allergies().collect();
+    let infections: Vec<_> = summary.infection_alerts().collect();
+    let drugs = distinct_high_risk(summary);
+    let labs: Vec<_> = summary.abnormal_labs().collect();
+    let blood_type = summary.blood_type();
+    let nothing =
+        allergies.is_empty() && infections.is_empty() && drugs.is_empty() && labs.is_empty();
+    html! {
+        section.alerts aria-label="Alerts" {
+            h3 { "⚠ " span.ja lang="ja" { "警告" } " " span.en { "ALERTS" } }
+            ul {
+                @for (allergy, is_drug) in &allergies {
+                    li.allergy {
+                        span.tag { "⚠ ALLERGY アレルギー" }
+                        @if *is_drug {
+                            span.label { "薬剤 Drug: " }
+                        } @else {
+                            span.label { "その他 Other: " }
+                        }
+                        strong { (allergy.substance) }
+                        " — " (allergy.reaction) " ("
+                        (bi(labels::severity(allergy.severity)))
+                        ") " span.date { (allergy.recorded_on) }
+                    }
+                }
+                @for infection in &infections {
+                    li.infection {
+                        span.tag { "⚠ INFECTION 感染症" }
+                        (bi(labels::marker(infection.marker))) ": "
+                        strong { (bi(labels::qualitative(infection.result))) }
+                        " " span.date { (infection.tested_on) }
+                    }
+                }
+                @for drug in &drugs {
+                    li.drug {
+                        span.tag { "⚠ HIGH-RISK DRUG 要注意薬" }
+                        (bi(labels::drug_class(drug.class))) ": "
+                        strong { (drug.drug) } " (" (drug.ingredient) ") " (drug.dosage)
+                        " " span.date { (drug.date) }
+                    }
+                }
+                @for lab in &labs {
+                    li.lab {
+                        span.tag { "⚠ LAB 検査異常" }
+                        (bi(labels::analyte(lab.analyte))) ": " (lab_value(lab))
+                        " " span.date { (lab.observed_on) }
+                    }
+                }
+            }
+            @if nothing {
+                p.no-alerts {
+                    span.ja lang="ja" { "共有された記録に警告事項なし" } " "
+                    span.en { "No alerts in the shared records" }
+                }
+            }
+            p.blood {
+                span.label { "血液型 Blood type: " }
+                @match &blood_type {
+                    Some(t) => strong { (t) },
+                    None => span { "不明 unknown" },
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::fixtures;
+
+    #[test]
+    fn alerts_show_allergy_infection_drug_lab_and_blood_type() {
+        let html = alerts_block(&fixtures::summary()).into_string();
+        for expected in [
+            "⚠ ALLERGY",
+            "Penicillin",
+            "anaphylaxis",
+            "SEVERE",
+            "HBs antigen",
+            "POSITIVE",
+            "Warfarin",
+            "Anticoagulant",
+            "Potassium (K)",
+            "6.2 mmol/L",
+            ">H ",
+            "3.5–5",
+            "2026-09-09",
+            "A Rh+",
+        ] {
+            assert!(html.contains(expected), "missing {expected:?} in {html}");
+        }
+        // Not alerts: a negative test, a low-risk drug, a normal or text lab.
+        for absent in ["HCV", "Amlodipine", "No alerts"] {
+            assert!(!html.contains(absent), "{absent:?} should not be an alert");
+        }
+    }
+
+    #[test]
+    fn an_empty_summary_says_so_explicitly() {
+        let mut summary = fixtures::summary();
+        summary.records.clear();
+        let html = alerts_block(&summary).into_string();
+        assert!(html.contains("No alerts in the shared records"));
+        assert!(html.contains("不明 unknown"));
+    }
+
+    #[test]
+    fn reference_ranges() {
+        let r = |low, high| reference_range(&ReferenceRange { low, high });
+        assert_eq!(r(Some(3.5), Some(5.0)), "3.5–5");
+        assert_eq!(r(None, Some(0.3)), "≤ 0.3");
+        assert_eq!(r(Some(60.0), None), "≥ 60");
+        assert_eq!(r(None, None), "—");
+    }
+}

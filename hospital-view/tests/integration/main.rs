@@ -1,0 +1,184 @@
+//! Integration tests of hospital-view: the router through `tower::ServiceExt::oneshot`
+//! against a real SQLite file in a temporary directory, plus real-socket tests.
+
+mod arrivals;
+mod dashboard;
+mod server;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use hospital_view::{AppState, Config};
+use http_body_util::BodyExt;
+use myna_domain::access::IncidentId;
+use myna_domain::consent::ConsentState;
+use myna_domain::identity::{PatientId, Sex};
+use myna_domain::records::{
+    Allergy, AllergySeverity, Analyte, DrugClass, InfectionMarker, InfectionResult, LabResult,
+    LabValue, MedicalRecord, Medication, QualitativeResult, RecordSource, ReferenceRange,
+};
+use myna_domain::summary::{EmergencySummary, PatientHeader};
+use myna_domain::wire::{ArrivalNotice, Vitals};
+use tempfile::TempDir;
+use tower::ServiceExt;
+
+pub const TOKEN: &str = "test-edge-token";
+
+/// A hospital-view on a fresh data directory.
+pub struct Fixture {
+    pub dir: TempDir,
+    pub state: AppState,
+}
+
+pub fn config(dir: &TempDir) -> Config {
+    Config {
+        hospital_id: "hosp-test-3".into(),
+        hospital_name: "テスト救命救急センター Test Critical Care Center".into(),
+        data_dir: dir.path().to_path_buf(),
+        edge_token: TOKEN.into(),
+    }
+}
+
+pub fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = AppState::open(config(&dir)).expect("open state");
+    Fixture { dir, state }
+}
+
+/// A response, read whole.
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+impl Fixture {
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = hospital_view::app(self.state.clone())
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        Answer {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn get(&self, uri: &str) -> Answer {
+        self.send(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
+    }
+
+    pub async fn post_raw(&self, token: Option<&str>, body: impl Into<Body>) -> Answer {
+        let mut request =
+            Request::post("/v1/arrivals").header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        self.send(request.body(body.into()).expect("request")).await
+    }
+
+    pub async fn post(&self, notice: &ArrivalNotice) -> Answer {
+        let json = serde_json::to_vec(notice).expect("serialize");
+        self.post_raw(Some(TOKEN), json).await
+    }
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).expect("date")
+}
+
+/// A small summary: a drug allergy, HBs antigen positive, an anticoagulant, high K.
+pub fn summary(now: DateTime<Utc>) -> EmergencySummary {
+    EmergencySummary {
+        patient: PatientHeader {
+            id: PatientId("P-7".into()),
+            name: "佐藤 花子".into(),
+            birth_date: d(1950, 4, 1),
+            sex: Sex::Female,
+        },
+        records: vec![
+            MedicalRecord::DrugAllergy(Allergy {
+                substance: "Cefazolin".into(),
+                reaction: "anaphylaxis".into(),
+                severity: AllergySeverity::Severe,
+                recorded_on: d(2024, 1, 10),
+            }),
+            MedicalRecord::Infection(InfectionResult {
+                marker: InfectionMarker::HbsAntigen,
+                result: QualitativeResult::Positive,
+                tested_on: d(2025, 3, 3),
+            }),
+            MedicalRecord::DrugInformation(Medication {
+                drug: "Eliquis".into(),
+                ingredient: "apixaban".into(),
+                class: DrugClass::Anticoagulant,
+                dosage: "5 mg twice daily".into(),
+                days_supplied: 30,
+                date: d(2025, 10, 20),
+                institution: "Hanamizuki Pharmacy".into(),
+                source: RecordSource::Claims,
+            }),
+            MedicalRecord::LabResult(LabResult {
+                analyte: Analyte::Potassium,
+                value: LabValue::Quantity {
+                    value: 6.4,
+                    unit: "mmol/L".into(),
+                    reference: ReferenceRange {
+                        low: Some(3.5),
+                        high: Some(5.0),
+                    },
+                },
+                observed_on: d(2025, 9, 1),
+            }),
+        ],
+        assembled_at: now,
+    }
+}
+
+/// A notice from "Setagaya Ambulance 7", `eta_minutes` from now, with records.
+pub fn notice(n: u128, eta_minutes: i64) -> ArrivalNotice {
+    let now = Utc::now();
+    ArrivalNotice {
+        handoff_id: uuid::Uuid::from_u128(n),
+        incident_id: IncidentId(uuid::Uuid::from_u128(10_000 + n)),
+        fire_department: "東京消防庁 Tokyo FD".into(),
+        unit: "Setagaya Ambulance 7".into(),
+        chief_complaint: "Chest pain 胸痛".into(),
+        eta: now + Duration::minutes(eta_minutes),
+        vitals: Vitals {
+            heart_rate: Some(118),
+            systolic_mmhg: Some(84),
+            diastolic_mmhg: Some(50),
+            spo2_percent: Some(91),
+            respiratory_rate: Some(24),
+            gcs: Some(13),
+            temperature_c: Some(36.9),
+        },
+        consent: Some(ConsentState::Given),
+        summary: Some(summary(now)),
+        sent_at: now,
+    }
+}
+
+/// The same, after a refusal: consent refused, no summary (what the edge sends).
+pub fn refused_notice(n: u128, eta_minutes: i64) -> ArrivalNotice {
+    ArrivalNotice {
+        consent: Some(ConsentState::Refused),
+        summary: None,
+        chief_complaint: "転倒 Fall".into(),
+        ..notice(n, eta_minutes)
+    }
+}

@@ -1,0 +1,109 @@
+//! `myna-local`: the whole system on this machine, on embedded defaults.
+//!
+//! Starts edge-agent and two hospital dashboards on loopback, loads the synthetic
+//! population into SQLite files under `--data-dir`, drives a few incidents through the
+//! tablet core with software cards, prints the URLs, and serves until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+use simulations::scenario::{Dispatcher, carded_patients, demo_plans};
+use simulations::stack::{LocalStack, StackConfig};
+
+/// Run My Number emergency locally.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Directory for the SQLite files.
+    #[arg(long, default_value = "./.myna-local")]
+    data_dir: PathBuf,
+    /// edge-agent port.
+    #[arg(long, default_value_t = 8080)]
+    edge_port: u16,
+    /// First hospital dashboard port (the second uses the next one).
+    #[arg(long, default_value_t = 8081)]
+    hospital_port: u16,
+    /// Synthetic patients to load at first start.
+    #[arg(long, default_value_t = 2_000)]
+    patients: u64,
+    /// Incidents to simulate after start.
+    #[arg(long, default_value_t = 4)]
+    incidents: usize,
+    /// Exit after the incidents instead of serving until Ctrl-C.
+    #[arg(long)]
+    exit: bool,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
+    let stack = LocalStack::start(StackConfig {
+        data_dir: args.data_dir.clone(),
+        edge_addr: at(args.edge_port),
+        hospital_addrs: [at(args.hospital_port), at(args.hospital_port + 1)],
+        patients: args.patients,
+    })
+    .await?;
+    let seed = stack.edge_config.dataset.seed;
+    let today = chrono::Utc::now().date_naive();
+    let dispatcher = Dispatcher::new(seed, today, stack.edge_url.clone(), stack.device_token(1))?;
+    let hospital_ids: Vec<String> = stack.hospitals.iter().map(|h| h.id.clone()).collect();
+    let offset = rand_offset();
+    let patients: Vec<u64> =
+        carded_patients(seed, today, offset + args.incidents).split_off(offset);
+
+    println!(
+        "\nMy Number emergency — local stack (data in {})\n",
+        args.data_dir.display()
+    );
+    println!("Simulated incidents:");
+    let mut portal_links = Vec::new();
+    for plan in demo_plans(&patients, &hospital_ids) {
+        let consent = format!("{:?}", plan.consent);
+        let hospital = plan.hospital_id.clone();
+        let report = dispatcher.run(plan).await?;
+        println!(
+            "  {}  consent {:<40} records shown {:>3}  → {} (delivered: {})",
+            report.patient_id,
+            consent,
+            report.summary.as_ref().map_or(0, |s| s.records.len()),
+            hospital,
+            report.handoff.delivered
+        );
+        portal_links.push(format!(
+            "{}/portal/dev-sign-in?patient={}",
+            stack.edge_url, report.patient_id
+        ));
+    }
+    println!("\nER dashboards:");
+    for h in &stack.hospitals {
+        println!("  {:<55} {}/", h.name, h.url);
+    }
+    println!("\nPatient portal (viewing history), development sign-in:");
+    for link in &portal_links {
+        println!("  {link}");
+    }
+    println!(
+        "\nTablet API: {}/v1 (device token: {})",
+        stack.edge_url,
+        stack.device_token(1)
+    );
+    if args.exit {
+        return stack.stop().await;
+    }
+    println!("\nServing until Ctrl-C.");
+    tokio::signal::ctrl_c().await?;
+    stack.stop().await
+}
+
+/// Starts each run's incidents at a different patient so repeated runs show new arrivals.
+fn rand_offset() -> usize {
+    (chrono::Utc::now().timestamp() % 50) as usize
+}

@@ -1,0 +1,418 @@
+//! End-to-end: one ambulance incident from card tap to portal entry, across every crate,
+//! over real loopback sockets and real SQLite files.
+
+use chrono::{NaiveDate, Utc};
+use myna_domain::access::{AccessOutcome, AccessRecord, DenialReason, ViewerRole};
+use myna_domain::consent::{ConsentState, DifficultyReason};
+use myna_domain::records::MedicalRecord;
+use myna_domain::wire::{ArrivalNotice, PortalHistory, Vitals};
+use simulations::scenario::{Dispatcher, IncidentPlan, carded_patients, tap};
+use simulations::soft_card::{DevCardIssuer, SoftwareCard};
+use simulations::stack::{LocalStack, StackConfig};
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    stack: LocalStack,
+    dispatcher: Dispatcher,
+    seed: u64,
+    today: NaiveDate,
+    http: reqwest::Client,
+}
+
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let stack = LocalStack::start(StackConfig::ephemeral(dir.path().to_path_buf(), 80))
+        .await
+        .unwrap();
+    let seed = stack.edge_config.dataset.seed;
+    let today = Utc::now().date_naive();
+    let dispatcher =
+        Dispatcher::new(seed, today, stack.edge_url.clone(), stack.device_token(1)).unwrap();
+    Fixture {
+        _dir: dir,
+        stack,
+        dispatcher,
+        seed,
+        today,
+        http: reqwest::Client::new(),
+    }
+}
+
+impl Fixture {
+    fn plan(&self, patient_index: u64, consent: ConsentState) -> IncidentPlan {
+        IncidentPlan {
+            patient_index,
+            consent,
+            hospital_id: self.stack.hospitals[0].id.clone(),
+            chief_complaint: "胸痛 Chest pain".into(),
+            eta_minutes: 8,
+            vitals: Vitals {
+                heart_rate: Some(110),
+                ..Vitals::default()
+            },
+        }
+    }
+
+    fn patient(&self, n: usize) -> u64 {
+        carded_patients(self.seed, self.today, n + 1)[n]
+    }
+
+    fn access_log(&self) -> Vec<AccessRecord> {
+        let conn = rusqlite::Connection::open(self.stack.edge_database()).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT record_json FROM access_log ORDER BY seq")
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|j| serde_json::from_str(&j.unwrap()).unwrap())
+            .collect()
+    }
+
+    fn log_for(&self, incident_id: &str) -> Vec<AccessRecord> {
+        self.access_log()
+            .into_iter()
+            .filter(|r| r.incident.is_some_and(|i| i.to_string() == incident_id))
+            .collect()
+    }
+
+    async fn dashboard_html(&self) -> String {
+        self.http
+            .get(format!("{}/", self.stack.hospitals[0].url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn arrivals(&self, hospital: usize) -> Vec<ArrivalNotice> {
+        let url = format!("{}/v1/arrivals", self.stack.hospitals[hospital].url);
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn portal_history(&self, patient_id: &str) -> PortalHistory {
+        let session: serde_json::Value = self
+            .http
+            .post(format!("{}/portal/v1/dev-sign-in", self.stack.edge_url))
+            .json(&serde_json::json!({ "patient_id": patient_id }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        self.http
+            .get(format!("{}/portal/v1/history", self.stack.edge_url))
+            .bearer_auth(session["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// Distinctive text of a record: what must never appear where records were not disclosed.
+fn record_text(record: &MedicalRecord) -> Vec<String> {
+    match record {
+        MedicalRecord::DrugInformation(m) | MedicalRecord::Prescription(m) => {
+            vec![m.drug.clone(), m.ingredient.clone()]
+        }
+        MedicalRecord::Diagnosis(d) => vec![d.name.clone(), d.icd10.clone()],
+        MedicalRecord::Surgery(s) => vec![s.procedure.clone()],
+        MedicalRecord::DrugAllergy(a) | MedicalRecord::OtherAllergy(a) => vec![a.substance.clone()],
+        MedicalRecord::Visit(_)
+        | MedicalRecord::Checkup(_)
+        | MedicalRecord::Infection(_)
+        | MedicalRecord::LabResult(_) => vec![],
+    }
+}
+
+#[tokio::test]
+async fn e2e_consent_given_returns_summary_and_exactly_one_access_record() {
+    let f = fixture().await;
+    let index = f.patient(0);
+    let report = f
+        .dispatcher
+        .run(f.plan(index, ConsentState::Given))
+        .await
+        .unwrap();
+    let summary = report.summary.expect("summary returned");
+    assert_eq!(summary.patient.id, report.patient_id);
+    assert!(!summary.records.is_empty());
+
+    let log = f.log_for(&report.incident_id);
+    let views: Vec<_> = log
+        .iter()
+        .filter(|r| r.viewer.role == ViewerRole::Paramedic)
+        .collect();
+    assert_eq!(
+        views.len(),
+        1,
+        "exactly one access record for the crew's view: {log:#?}"
+    );
+    assert_eq!(
+        views[0].outcome,
+        AccessOutcome::Disclosed {
+            kinds: summary.kinds()
+        }
+    );
+    assert_eq!(views[0].consent, Some(ConsentState::Given));
+    assert_eq!(views[0].patient.as_ref(), Some(&report.patient_id));
+    // The hospital received it, and that relay is its own access record.
+    assert!(report.handoff.delivered && report.handoff.records_shared);
+    let relays: Vec<_> = log
+        .iter()
+        .filter(|r| r.viewer.role == ViewerRole::ReceivingHospital)
+        .collect();
+    assert_eq!(relays.len(), 1);
+    let arrivals = f.arrivals(0).await;
+    assert_eq!(arrivals.len(), 1);
+    assert_eq!(
+        arrivals[0].summary.as_ref().map(|s| &s.patient.id),
+        Some(&report.patient_id)
+    );
+    assert!(
+        f.arrivals(1).await.is_empty(),
+        "the other hospital receives nothing"
+    );
+    assert!(f.dashboard_html().await.contains("Chest pain"));
+    f.stack.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn e2e_refused_discloses_nothing_anywhere_and_is_logged() {
+    let f = fixture().await;
+    let index = f.patient(1);
+    let patient = population::patient(f.seed, index, f.today);
+    let secrets: Vec<String> = patient
+        .records
+        .iter()
+        .flat_map(record_text)
+        .chain([patient.header.name.clone()])
+        .collect();
+    assert!(!secrets.is_empty());
+
+    // The tablet itself will not ask after a refusal: no network call is made.
+    let incident = f.dispatcher.incident("crew-0007").unwrap();
+    tap(&incident, f.dispatcher.card_for(index).unwrap())
+        .await
+        .unwrap();
+    incident.confirm_identity(true).await.unwrap();
+    incident
+        .record_consent(ConsentState::Refused)
+        .await
+        .unwrap();
+    let local = incident.fetch_summary().await.unwrap_err();
+    assert!(
+        matches!(local, mobile_core::MobileError::IllegalStep { .. }),
+        "{local:?}"
+    );
+
+    // A tablet that asks anyway gets a 403 with no record content.
+    let response = f
+        .http
+        .get(format!(
+            "{}/v1/incidents/{}/summary",
+            f.stack.edge_url,
+            incident.incident_id()
+        ))
+        .bearer_auth(f.stack.device_token(1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    let body = response.text().await.unwrap();
+
+    // The hospital still gets the patient, without records.
+    let handoff = incident
+        .hand_off(myna_domain::wire::HandoffRequest {
+            hospital_id: f.stack.hospitals[0].id.clone(),
+            chief_complaint: "転倒 Fall".into(),
+            eta_minutes: 12,
+            vitals: Vitals::default(),
+        })
+        .await
+        .unwrap();
+    assert!(handoff.delivered && !handoff.records_shared);
+    let arrivals = f.arrivals(0).await;
+    assert_eq!(arrivals.len(), 1);
+    assert!(arrivals[0].summary.is_none());
+    let arrivals_json = serde_json::to_string(&arrivals).unwrap();
+    let page = f.dashboard_html().await;
+    assert!(page.contains("Fall"), "the arrival itself is shown");
+    for secret in &secrets {
+        for (place, text) in [
+            ("summary response", &body),
+            ("arrival JSON", &arrivals_json),
+            ("dashboard", &page),
+        ] {
+            assert!(
+                !text.contains(secret.as_str()),
+                "{place} leaks record text {secret:?}"
+            );
+        }
+    }
+
+    let log = f.log_for(&incident.incident_id());
+    let outcomes: Vec<_> = log.iter().map(|r| r.outcome.clone()).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            AccessOutcome::Refused,
+            AccessOutcome::Denied {
+                reason: DenialReason::ConsentRefused
+            },
+            AccessOutcome::RelayedWithoutRecords,
+        ]
+    );
+    assert!(log.iter().all(|r| !r.outcome.disclosed_records()));
+    f.stack.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn e2e_difficult_unconscious_returns_summary_marked_without_consent() {
+    let f = fixture().await;
+    let unconscious = ConsentState::Difficult {
+        reason: DifficultyReason::Unconscious,
+    };
+    let report = f
+        .dispatcher
+        .run(f.plan(f.patient(2), unconscious.clone()))
+        .await
+        .unwrap();
+    assert!(report.summary.is_some());
+    let log = f.log_for(&report.incident_id);
+    let view = log
+        .iter()
+        .find(|r| r.viewer.role == ViewerRole::Paramedic)
+        .unwrap();
+    assert!(view.outcome.disclosed_records());
+    assert_eq!(view.consent, Some(unconscious.clone()));
+    let arrivals = f.arrivals(0).await;
+    assert_eq!(arrivals[0].consent, Some(unconscious));
+    f.stack.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn e2e_portal_patient_a_never_sees_patient_b() {
+    let f = fixture().await;
+    let (a, b) = (f.patient(3), f.patient(4));
+    let report_a = f
+        .dispatcher
+        .run(f.plan(a, ConsentState::Given))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        f.dispatcher
+            .run(f.plan(
+                b,
+                ConsentState::Difficult {
+                    reason: DifficultyReason::SeverePain,
+                },
+            ))
+            .await
+            .unwrap();
+    }
+    let history_a = f.portal_history(&report_a.patient_id.0).await;
+    // Crew view + hospital relay for A's one incident; B had two incidents.
+    assert_eq!(history_a.entries.len(), 2, "{history_a:#?}");
+    assert!(
+        history_a
+            .entries
+            .iter()
+            .all(|e| e.consent == Some(ConsentState::Given))
+    );
+    let b_id = population::patient(f.seed, b, f.today).header.id;
+    let history_b = f.portal_history(&b_id.0).await;
+    assert_eq!(history_b.entries.len(), 4);
+    assert!(
+        history_b
+            .entries
+            .iter()
+            .all(|e| e.consent != Some(ConsentState::Given))
+    );
+    f.stack.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn e2e_bad_input_gets_4xx_and_only_the_attempt_is_written() {
+    let f = fixture().await;
+    // Unknown card: a well-formed certificate whose serial belongs to nobody.
+    let issuer = DevCardIssuer::new().unwrap();
+    let stranger = SoftwareCard::new(
+        issuer
+            .issue(
+                &[0x7e, 0, 0, 0, 0, 0, 0, 1],
+                f.today - chrono::Days::new(30),
+                f.today + chrono::Days::new(300),
+            )
+            .unwrap(),
+    );
+    let incident = f.dispatcher.incident("crew-0009").unwrap();
+    tap(&incident, stranger).await.unwrap();
+    let error = incident.confirm_identity(true).await.unwrap_err();
+    assert!(
+        error.to_string().to_lowercase().contains("no records"),
+        "{error}"
+    );
+
+    // Malformed JSON and a difficult consent without a reason, straight at the API.
+    let url = format!("{}/v1/incidents", f.stack.edge_url);
+    let token = f.stack.device_token(1);
+    let malformed = f
+        .http
+        .post(&url)
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"incident_id\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let known = f.dispatcher.incident("crew-0009").unwrap();
+    tap(&known, f.dispatcher.card_for(f.patient(5)).unwrap())
+        .await
+        .unwrap();
+    known.confirm_identity(true).await.unwrap();
+    let missing_reason = f
+        .http
+        .put(format!("{url}/{}/consent", known.incident_id()))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "decision": "difficult" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing_reason.status(), 422);
+    let code: serde_json::Value = missing_reason.json().await.unwrap();
+    assert_eq!(code["code"], "consent_reason_required");
+
+    let log = f.access_log();
+    let reasons: Vec<_> = log.iter().map(|r| r.outcome.clone()).collect();
+    assert_eq!(
+        reasons,
+        vec![
+            AccessOutcome::Denied {
+                reason: DenialReason::UnknownPatient
+            },
+            AccessOutcome::Denied {
+                reason: DenialReason::ConsentReasonMissing
+            },
+        ]
+    );
+    let conn = rusqlite::Connection::open(f.stack.edge_database()).unwrap();
+    let incidents: i64 = conn
+        .query_row("SELECT COUNT(*) FROM incidents", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(incidents, 1, "only the known patient's incident exists");
+    f.stack.stop().await.unwrap();
+}
