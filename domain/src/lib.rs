@@ -12,6 +12,7 @@
 //! - [`records`]: the medical record kinds an emergency summary can hold, and retention.
 //! - [`summary`]: the emergency summary assembled from records.
 //! - [`access`]: the access record written for every access attempt.
+//! - [`labels`]: Japanese and English labels for every coded value.
 //! - [`policy`]: the emergency-access decision (pure, table-tested).
 //! - [`wire`]: the JSON request/response types of the HTTP APIs (edge, hospital, portal).
 #![warn(missing_docs)]
@@ -20,6 +21,7 @@ pub mod access;
 pub mod certificate;
 pub mod consent;
 pub mod identity;
+pub mod labels;
 pub mod policy;
 pub mod records;
 pub mod summary;

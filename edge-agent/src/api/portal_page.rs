@@ -2,15 +2,16 @@
 
 use chrono::FixedOffset;
 use maud::{DOCTYPE, Markup, html};
-use myna_domain::access::{AccessAction, AccessOutcome, InstitutionKind, ViewerRole};
+use myna_domain::access::{AccessOutcome, InstitutionKind};
 use myna_domain::consent::ConsentState;
 use myna_domain::identity::PatientId;
+use myna_domain::labels::{self, Label};
 use myna_domain::wire::PortalEntry;
 
 const STYLE: &str = "body{font-family:system-ui,'Noto Sans JP',sans-serif;margin:0;padding:1rem;max-width:60rem;margin:auto;font-size:1.05rem;line-height:1.5}
 h1{font-size:1.4rem}table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.5rem;border-bottom:1px solid #ccc;vertical-align:top}
 .tag{display:inline-block;padding:0 .4rem;border:2px solid currentColor;border-radius:.3rem;font-weight:600}
-.nc{color:#8a1c00}.ok{color:#1b5e20}.no{color:#444}
+.kinds{margin:.2rem 0;padding-left:1.2rem;font-size:.95rem}.nc{color:#8a1c00}.ok{color:#1b5e20}.no{color:#444}
 @media (max-width:40rem){thead{display:none}td{display:block;border:0;padding:.15rem 0}tr{display:block;border-bottom:1px solid #ccc;padding:.5rem 0}}";
 
 fn page(title: &str, body: Markup) -> Markup {
@@ -33,51 +34,46 @@ fn jst() -> FixedOffset {
         .unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero offset"))
 }
 
-fn institution(entry: &PortalEntry) -> Markup {
-    let kind = match entry.institution_kind {
-        InstitutionKind::FireDepartment => "消防 Fire department".to_string(),
-        InstitutionKind::EmergencyHospital { tier } => {
-            format!("救急病院 Emergency hospital (tier {tier})")
-        }
-    };
-    html! { strong { (entry.institution) } br; small { (kind) } @if let Some(unit) = &entry.unit { br; small { (unit) } } }
+/// "日本語 English" from a label pair.
+fn bi((ja, en): Label) -> String {
+    format!("{ja} {en}")
 }
 
-fn role(role: ViewerRole) -> &'static str {
-    match role {
-        ViewerRole::Paramedic => "救急隊員 Paramedic",
-        ViewerRole::ReceivingHospital => "搬送先病院 Receiving hospital",
+fn institution(entry: &PortalEntry) -> Markup {
+    let kind = bi(labels::institution_kind(entry.institution_kind));
+    let tier = match entry.institution_kind {
+        InstitutionKind::EmergencyHospital { tier } => format!(" (tier {tier})"),
+        InstitutionKind::FireDepartment => String::new(),
+    };
+    html! {
+        strong { (entry.institution) } br; small { (kind) (tier) }
+        @if let Some(unit) = &entry.unit { br; small { (unit) } }
     }
 }
 
 fn consent(consent: &Option<ConsentState>) -> Markup {
     match consent {
         None => html! { span.no { "未確認 Not asked" } },
-        Some(ConsentState::Given) => html! { span.tag.ok { "同意あり Consented" } },
-        Some(ConsentState::Refused) => html! { span.tag.no { "拒否 Refused" } },
-        Some(ConsentState::Difficult { reason }) => html! {
-            span.tag.nc { "同意なし（取得困難） No consent: " (reason.label()) }
-        },
+        Some(ConsentState::Given) => html! { span.tag.ok { (bi(labels::consent(&ConsentState::Given))) } },
+        Some(ConsentState::Refused) => html! { span.tag.no { (bi(labels::consent(&ConsentState::Refused))) } },
+        Some(state @ ConsentState::Difficult { reason }) => {
+            let why = labels::difficulty(reason).map_or_else(|| reason.label().to_string(), bi);
+            html! { span.tag.nc { (bi(labels::consent(state))) ": " (why) } }
+        }
     }
 }
 
 fn what(entry: &PortalEntry) -> Markup {
-    let action = match &entry.action {
-        AccessAction::IdentifyPatient => "本人確認 Identification",
-        AccessAction::RecordConsent => "同意確認 Consent",
-        AccessAction::ViewSummary => "救急サマリー閲覧 Viewed emergency summary",
-        AccessAction::RelayToHospital { .. } => "搬送先へ共有 Shared with hospital",
-    };
     let outcome = match &entry.outcome {
         AccessOutcome::Disclosed { .. } => "表示された Shown".to_string(),
         AccessOutcome::RelayedWithoutRecords => "記録は共有せず Records not shared".to_string(),
         AccessOutcome::Refused => "拒否により表示なし Nothing shown (refused)".to_string(),
-        AccessOutcome::Denied { reason } => format!("拒否された Denied ({reason:?})"),
+        AccessOutcome::Denied { reason } => format!("表示なし Nothing shown: {}", bi(labels::denial_reason(*reason))),
     };
     html! {
-        (action) br; small { (outcome) }
+        (bi(labels::access_action(&entry.action))) br; small { (outcome) }
         @if !entry.kinds.is_empty() {
-            br; small { "種類 Kinds: " (entry.kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")) }
+            ul.kinds { @for kind in &entry.kinds { li { (bi(labels::record_kind(*kind))) } } }
         }
     }
 }
@@ -99,7 +95,7 @@ pub fn history(patient: &PatientId, entries: &[PortalEntry]) -> Markup {
                             tr.entry {
                                 td { (e.at.with_timezone(&jst()).format("%Y-%m-%d %H:%M")) }
                                 td { (institution(e)) }
-                                td { (role(e.role)) }
+                                td { (bi(labels::viewer_role(e.role))) }
                                 td { (consent(&e.consent)) }
                                 td { (what(e)) }
                             }

@@ -66,11 +66,11 @@ async fn main() -> anyhow::Result<()> {
     println!("Simulated incidents:");
     let mut portal_links = Vec::new();
     for plan in demo_plans(&patients, &hospital_ids) {
-        let consent = format!("{:?}", plan.consent);
+        let consent = consent_text(&plan.consent);
         let hospital = plan.hospital_id.clone();
         let report = dispatcher.run(plan).await?;
         println!(
-            "  {}  consent {:<40} records shown {:>3}  → {} (delivered: {})",
+            "  {}  {:<36} records shown {:>3}  → {} (delivered: {})",
             report.patient_id,
             consent,
             report.summary.as_ref().map_or(0, |s| s.records.len()),
@@ -106,4 +106,18 @@ async fn main() -> anyhow::Result<()> {
 /// Starts each run's incidents at a different patient so repeated runs show new arrivals.
 fn rand_offset() -> usize {
     (chrono::Utc::now().timestamp() % 50) as usize
+}
+
+/// "Consent difficult (unconscious)" and the like, from the shared labels.
+fn consent_text(consent: &myna_domain::consent::ConsentState) -> String {
+    use myna_domain::consent::ConsentState;
+    use myna_domain::labels;
+    let (_, en) = labels::consent(consent);
+    match consent {
+        ConsentState::Difficult { reason } => {
+            let why = labels::difficulty(reason).map_or(reason.label(), |(_, en)| en);
+            format!("{en} ({why})")
+        }
+        _ => en.to_string(),
+    }
 }
