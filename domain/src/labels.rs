@@ -177,11 +177,15 @@ pub fn denial_reason(reason: DenialReason) -> Label {
         DenialReason::UnknownPatient => ("該当者なし", "no matching patient"),
         DenialReason::CertificateInvalid => ("証明書を読めない", "card certificate unreadable"),
         DenialReason::CertificateNotValidNow => ("証明書の有効期限外", "card certificate expired"),
-        DenialReason::IdentityMethodNotAccepted => ("本人確認方法が不可", "identification method not accepted"),
+        DenialReason::IdentityMethodNotAccepted => {
+            ("本人確認方法が不可", "identification method not accepted")
+        }
         DenialReason::PhotoNotConfirmed => ("顔写真が一致せず", "face photo not confirmed"),
         DenialReason::ConsentRefused => ("同意拒否", "consent refused"),
         DenialReason::ConsentNotRecorded => ("同意未確認", "consent not recorded"),
-        DenialReason::ConsentReasonMissing => ("同意困難の理由なし", "no reason for missing consent"),
+        DenialReason::ConsentReasonMissing => {
+            ("同意困難の理由なし", "no reason for missing consent")
+        }
         DenialReason::ConsentAlreadyRecorded => ("同意は記録済み", "consent already recorded"),
     }
 }

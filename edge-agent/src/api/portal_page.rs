@@ -54,8 +54,12 @@ fn institution(entry: &PortalEntry) -> Markup {
 fn consent(consent: &Option<ConsentState>) -> Markup {
     match consent {
         None => html! { span.no { "未確認 Not asked" } },
-        Some(ConsentState::Given) => html! { span.tag.ok { (bi(labels::consent(&ConsentState::Given))) } },
-        Some(ConsentState::Refused) => html! { span.tag.no { (bi(labels::consent(&ConsentState::Refused))) } },
+        Some(ConsentState::Given) => {
+            html! { span.tag.ok { (bi(labels::consent(&ConsentState::Given))) } }
+        }
+        Some(ConsentState::Refused) => {
+            html! { span.tag.no { (bi(labels::consent(&ConsentState::Refused))) } }
+        }
         Some(state @ ConsentState::Difficult { reason }) => {
             let why = labels::difficulty(reason).map_or_else(|| reason.label().to_string(), bi);
             html! { span.tag.nc { (bi(labels::consent(state))) ": " (why) } }
@@ -68,7 +72,10 @@ fn what(entry: &PortalEntry) -> Markup {
         AccessOutcome::Disclosed { .. } => "表示された Shown".to_string(),
         AccessOutcome::RelayedWithoutRecords => "記録は共有せず Records not shared".to_string(),
         AccessOutcome::Refused => "拒否により表示なし Nothing shown (refused)".to_string(),
-        AccessOutcome::Denied { reason } => format!("表示なし Nothing shown: {}", bi(labels::denial_reason(*reason))),
+        AccessOutcome::Denied { reason } => format!(
+            "表示なし Nothing shown: {}",
+            bi(labels::denial_reason(*reason))
+        ),
     };
     html! {
         (bi(labels::access_action(&entry.action))) br; small { (outcome) }
