@@ -75,7 +75,26 @@ struct Attempt<'a> {
     now: DateTime<Utc>,
 }
 
-impl Attempt<'_> {
+impl<'a> Attempt<'a> {
+    /// An attempt on an open incident: its patient and recorded consent are known.
+    fn on(
+        tx: &'a Tx<'a>,
+        viewer: Viewer,
+        incident: &IncidentRow,
+        action: AccessAction,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Attempt {
+            tx,
+            viewer,
+            incident: Some(incident.id),
+            patient: Some(incident.patient.clone()),
+            consent: incident.consent.clone(),
+            action,
+            now,
+        }
+    }
+
     fn log(self, outcome: AccessOutcome) -> Result<()> {
         self.tx.append_access(&AccessRecord {
             id: AccessRecordId(uuid::Uuid::new_v4()),
@@ -231,15 +250,13 @@ pub fn record_consent(
     let Some(incident) = own_incident(tx, device, id)? else {
         return Ok(Err(Denial::IncidentNotFound));
     };
-    let attempt = Attempt {
+    let attempt = Attempt::on(
         tx,
-        viewer: crew_viewer(device, &incident.crew_member_id),
-        incident: Some(id),
-        patient: Some(incident.patient.clone()),
-        consent: incident.consent.clone(),
-        action: AccessAction::RecordConsent,
+        crew_viewer(device, &incident.crew_member_id),
+        &incident,
+        AccessAction::RecordConsent,
         now,
-    };
+    );
     let Ok(decision) = request.into_domain() else {
         return attempt.deny(DenialReason::ConsentReasonMissing);
     };
@@ -271,24 +288,19 @@ pub fn disclose_summary(
     let Some(incident) = own_incident(tx, device, id)? else {
         return Ok(Err(Denial::IncidentNotFound));
     };
-    let attempt = Attempt {
+    let attempt = Attempt::on(
         tx,
-        viewer: crew_viewer(device, &incident.crew_member_id),
-        incident: Some(id),
-        patient: Some(incident.patient.clone()),
-        consent: incident.consent.clone(),
-        action: AccessAction::ViewSummary,
+        crew_viewer(device, &incident.crew_member_id),
+        &incident,
+        AccessAction::ViewSummary,
         now,
-    };
-    let identity = EstablishedIdentity {
-        patient: incident.patient.clone(),
-        assurance: incident.assurance,
-    };
-    let consent = match policy::summary_disclosure(Some(&identity), incident.consent.as_ref()) {
-        Ok(Disclosure::WithConsent) => ConsentState::Given,
-        Ok(Disclosure::WithoutConsent(reason)) => ConsentState::Difficult { reason },
-        Err(reason) => return attempt.deny(reason),
-    };
+    );
+    let consent =
+        match policy::summary_disclosure(Some(&incident.identity()), incident.consent.as_ref()) {
+            Ok(Disclosure::WithConsent) => ConsentState::Given,
+            Ok(Disclosure::WithoutConsent(reason)) => ConsentState::Difficult { reason },
+            Err(reason) => return attempt.deny(reason),
+        };
     let summary = tx.summary(&incident.patient, now)?;
     attempt.log(AccessOutcome::Disclosed {
         kinds: summary.kinds(),
@@ -318,34 +330,29 @@ pub fn prepare_handoff(
     let Some(incident) = own_incident(tx, device, id)? else {
         return Ok(Err(Denial::IncidentNotFound));
     };
-    let attempt = Attempt {
+    let attempt = Attempt::on(
         tx,
-        viewer: hospital_viewer(hospital),
-        incident: Some(id),
-        patient: Some(incident.patient.clone()),
-        consent: incident.consent.clone(),
-        action: AccessAction::RelayToHospital {
+        hospital_viewer(hospital),
+        &incident,
+        AccessAction::RelayToHospital {
             hospital_id: hospital.institution.id.clone(),
         },
         now,
-    };
-    let identity = EstablishedIdentity {
-        patient: incident.patient.clone(),
-        assurance: incident.assurance,
-    };
-    let summary = match policy::summary_disclosure(Some(&identity), incident.consent.as_ref()) {
-        Ok(_) => {
-            let summary = tx.summary(&incident.patient, now)?;
-            attempt.log(AccessOutcome::Disclosed {
-                kinds: summary.kinds(),
-            })?;
-            Some(summary)
-        }
-        Err(_) => {
-            attempt.log(AccessOutcome::RelayedWithoutRecords)?;
-            None
-        }
-    };
+    );
+    let summary =
+        match policy::summary_disclosure(Some(&incident.identity()), incident.consent.as_ref()) {
+            Ok(_) => {
+                let summary = tx.summary(&incident.patient, now)?;
+                attempt.log(AccessOutcome::Disclosed {
+                    kinds: summary.kinds(),
+                })?;
+                Some(summary)
+            }
+            Err(_) => {
+                attempt.log(AccessOutcome::RelayedWithoutRecords)?;
+                None
+            }
+        };
     let handoff_id = uuid::Uuid::new_v4();
     tx.insert_handoff(
         handoff_id,

@@ -35,6 +35,7 @@ pub mod store;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use api::app;
 
@@ -111,19 +112,6 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let store = Arc::clone(&state.store);
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        let _ = stopping_tx.send(());
-    };
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        result = &mut server => result?,
-        _ = async {
-            let _ = stopping_rx.await;
-            tokio::time::sleep(std::time::Duration::from_secs(10)).await;
-        } => tracing::warn!("shutdown drain timed out; closing with requests in flight"),
-    }
+    myna_service::serve_with_drain(listener, app(state), shutdown, Duration::from_secs(10)).await?;
     store.run(|s| s.checkpoint()).await
 }

@@ -29,11 +29,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    myna_service::init_tracing("info");
     let args = Args::parse();
     let mut config = edge_agent::config::Config::local(args.data_dir);
     config.dataset.patients = args.patients;

@@ -174,23 +174,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let store = Arc::clone(&state.store);
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let signal = async move {
-        shutdown.await;
-        let _ = stopping_tx.send(());
-    };
-    let server = axum::serve(listener, app(state)).with_graceful_shutdown(signal);
-    let mut server = std::pin::pin!(server.into_future());
-    tokio::select! {
-        result = &mut server => result?,
-        _ = async {
-            if stopping_rx.await.is_err() {
-                // The signal future was dropped without firing: only the server can end.
-                std::future::pending::<()>().await;
-            }
-            tokio::time::sleep(DRAIN_TIMEOUT).await;
-        } => tracing::warn!("shutdown drain timed out; closing with requests in flight"),
-    }
+    myna_service::serve_with_drain(listener, app(state), shutdown, DRAIN_TIMEOUT).await?;
     store.run(|s| s.checkpoint()).await
 }
 

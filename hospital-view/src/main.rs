@@ -33,11 +33,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    myna_service::init_tracing("info");
     let args = Args::parse();
     if args.edge_token == "dev-edge-token" && !args.listen.ip().is_loopback() {
         tracing::warn!("using the development edge token on a non-loopback address");

@@ -58,11 +58,8 @@ fn time_text(t: DateTime<Utc>) -> String {
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies the schema.
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: a stored notice is on disk before the edge hears "stored".
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Durable: a stored notice is on disk before the edge hears "stored".
+        let conn = myna_service::open_durable(path)?;
         conn.execute_batch(SCHEMA)?;
         Ok(Store {
             conn: Mutex::new(conn),

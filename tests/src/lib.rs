@@ -1,1 +1,134 @@
-//! End-to-end tests live in `tests/`; this library is empty on purpose.
+//! Shared fixture of the end-to-end tests in `tests/`: the whole system on loopback, a
+//! tablet that drives incidents, and readers for what each service ended up holding.
+
+use chrono::{NaiveDate, Utc};
+use myna_domain::access::AccessRecord;
+use myna_domain::consent::ConsentState;
+use myna_domain::wire::{ArrivalNotice, PortalHistory, Vitals};
+use simulations::scenario::{Dispatcher, IncidentPlan, carded_patients};
+use simulations::stack::{LocalStack, StackConfig};
+
+/// A running stack on a temp dir, a tablet dispatcher, and an HTTP client.
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    /// The running system.
+    pub stack: LocalStack,
+    /// Drives incidents on dev tablet 1.
+    pub dispatcher: Dispatcher,
+    /// Population seed.
+    pub seed: u64,
+    /// The population's today.
+    pub today: NaiveDate,
+    /// Plain HTTP client for direct API calls.
+    pub http: reqwest::Client,
+}
+
+impl Fixture {
+    /// Starts the stack with `patients` synthetic patients on free loopback ports.
+    pub async fn start(patients: u64) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let stack = LocalStack::start(StackConfig::ephemeral(dir.path().to_path_buf(), patients))
+            .await
+            .unwrap();
+        let seed = stack.edge_config.dataset.seed;
+        let today = Utc::now().date_naive();
+        let dispatcher =
+            Dispatcher::new(seed, today, stack.edge_url.clone(), stack.device_token(1)).unwrap();
+        Fixture {
+            _dir: dir,
+            stack,
+            dispatcher,
+            seed,
+            today,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// An incident for patient `patient_index` to the first hospital, with a chest-pain story.
+    pub fn plan(&self, patient_index: u64, consent: ConsentState) -> IncidentPlan {
+        IncidentPlan {
+            patient_index,
+            consent,
+            hospital_id: self.stack.hospitals[0].id.clone(),
+            chief_complaint: "胸痛 Chest pain".into(),
+            eta_minutes: 8,
+            vitals: Vitals {
+                heart_rate: Some(110),
+                ..Vitals::default()
+            },
+        }
+    }
+
+    /// Index of the `n`th synthetic patient with a currently valid card.
+    pub fn patient(&self, n: usize) -> u64 {
+        carded_patients(self.seed, self.today, n + 1)[n]
+    }
+
+    /// Every access record, oldest first, read straight from the edge's SQLite file.
+    pub fn access_log(&self) -> Vec<AccessRecord> {
+        let conn = rusqlite::Connection::open(self.stack.edge_database()).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT record_json FROM access_log ORDER BY seq")
+            .unwrap();
+        stmt.query_map([], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|j| serde_json::from_str(&j.unwrap()).unwrap())
+            .collect()
+    }
+
+    /// The access records of one incident.
+    pub fn log_for(&self, incident_id: &str) -> Vec<AccessRecord> {
+        self.access_log()
+            .into_iter()
+            .filter(|r| r.incident.is_some_and(|i| i.to_string() == incident_id))
+            .collect()
+    }
+
+    /// The first hospital's dashboard page.
+    pub async fn dashboard_html(&self) -> String {
+        self.http
+            .get(format!("{}/", self.stack.hospitals[0].url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// What hospital number `hospital` has stored, newest first.
+    pub async fn arrivals(&self, hospital: usize) -> Vec<ArrivalNotice> {
+        let url = format!("{}/v1/arrivals", self.stack.hospitals[hospital].url);
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Signs in to the portal as `patient_id` (development sign-in) and reads the history.
+    pub async fn portal_history(&self, patient_id: &str) -> PortalHistory {
+        let session: serde_json::Value = self
+            .http
+            .post(format!("{}/portal/v1/dev-sign-in", self.stack.edge_url))
+            .json(&serde_json::json!({ "patient_id": patient_id }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        self.http
+            .get(format!("{}/portal/v1/history", self.stack.edge_url))
+            .bearer_auth(session["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}

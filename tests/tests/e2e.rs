@@ -1,125 +1,13 @@
 //! End-to-end: one ambulance incident from card tap to portal entry, across every crate,
 //! over real loopback sockets and real SQLite files.
 
-use chrono::{NaiveDate, Utc};
-use myna_domain::access::{AccessOutcome, AccessRecord, DenialReason, ViewerRole};
+use e2e::Fixture;
+use myna_domain::access::{AccessOutcome, DenialReason, ViewerRole};
 use myna_domain::consent::{ConsentState, DifficultyReason};
 use myna_domain::records::MedicalRecord;
-use myna_domain::wire::{ArrivalNotice, PortalHistory, Vitals};
-use simulations::scenario::{Dispatcher, IncidentPlan, carded_patients, tap};
+use myna_domain::wire::Vitals;
+use simulations::scenario::tap;
 use simulations::soft_card::{DevCardIssuer, SoftwareCard};
-use simulations::stack::{LocalStack, StackConfig};
-
-struct Fixture {
-    _dir: tempfile::TempDir,
-    stack: LocalStack,
-    dispatcher: Dispatcher,
-    seed: u64,
-    today: NaiveDate,
-    http: reqwest::Client,
-}
-
-async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let stack = LocalStack::start(StackConfig::ephemeral(dir.path().to_path_buf(), 80))
-        .await
-        .unwrap();
-    let seed = stack.edge_config.dataset.seed;
-    let today = Utc::now().date_naive();
-    let dispatcher =
-        Dispatcher::new(seed, today, stack.edge_url.clone(), stack.device_token(1)).unwrap();
-    Fixture {
-        _dir: dir,
-        stack,
-        dispatcher,
-        seed,
-        today,
-        http: reqwest::Client::new(),
-    }
-}
-
-impl Fixture {
-    fn plan(&self, patient_index: u64, consent: ConsentState) -> IncidentPlan {
-        IncidentPlan {
-            patient_index,
-            consent,
-            hospital_id: self.stack.hospitals[0].id.clone(),
-            chief_complaint: "胸痛 Chest pain".into(),
-            eta_minutes: 8,
-            vitals: Vitals {
-                heart_rate: Some(110),
-                ..Vitals::default()
-            },
-        }
-    }
-
-    fn patient(&self, n: usize) -> u64 {
-        carded_patients(self.seed, self.today, n + 1)[n]
-    }
-
-    fn access_log(&self) -> Vec<AccessRecord> {
-        let conn = rusqlite::Connection::open(self.stack.edge_database()).unwrap();
-        let mut stmt = conn
-            .prepare("SELECT record_json FROM access_log ORDER BY seq")
-            .unwrap();
-        stmt.query_map([], |r| r.get::<_, String>(0))
-            .unwrap()
-            .map(|j| serde_json::from_str(&j.unwrap()).unwrap())
-            .collect()
-    }
-
-    fn log_for(&self, incident_id: &str) -> Vec<AccessRecord> {
-        self.access_log()
-            .into_iter()
-            .filter(|r| r.incident.is_some_and(|i| i.to_string() == incident_id))
-            .collect()
-    }
-
-    async fn dashboard_html(&self) -> String {
-        self.http
-            .get(format!("{}/", self.stack.hospitals[0].url))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    }
-
-    async fn arrivals(&self, hospital: usize) -> Vec<ArrivalNotice> {
-        let url = format!("{}/v1/arrivals", self.stack.hospitals[hospital].url);
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn portal_history(&self, patient_id: &str) -> PortalHistory {
-        let session: serde_json::Value = self
-            .http
-            .post(format!("{}/portal/v1/dev-sign-in", self.stack.edge_url))
-            .json(&serde_json::json!({ "patient_id": patient_id }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        self.http
-            .get(format!("{}/portal/v1/history", self.stack.edge_url))
-            .bearer_auth(session["token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-}
 
 /// Distinctive text of a record: what must never appear where records were not disclosed.
 fn record_text(record: &MedicalRecord) -> Vec<String> {
@@ -139,7 +27,7 @@ fn record_text(record: &MedicalRecord) -> Vec<String> {
 
 #[tokio::test]
 async fn e2e_consent_given_returns_summary_and_exactly_one_access_record() {
-    let f = fixture().await;
+    let f = Fixture::start(80).await;
     let index = f.patient(0);
     let report = f
         .dispatcher
@@ -191,7 +79,7 @@ async fn e2e_consent_given_returns_summary_and_exactly_one_access_record() {
 
 #[tokio::test]
 async fn e2e_refused_discloses_nothing_anywhere_and_is_logged() {
-    let f = fixture().await;
+    let f = Fixture::start(80).await;
     let index = f.patient(1);
     let patient = population::patient(f.seed, index, f.today);
     let secrets: Vec<String> = patient
@@ -281,7 +169,7 @@ async fn e2e_refused_discloses_nothing_anywhere_and_is_logged() {
 
 #[tokio::test]
 async fn e2e_difficult_unconscious_returns_summary_marked_without_consent() {
-    let f = fixture().await;
+    let f = Fixture::start(80).await;
     let unconscious = ConsentState::Difficult {
         reason: DifficultyReason::Unconscious,
     };
@@ -305,7 +193,7 @@ async fn e2e_difficult_unconscious_returns_summary_marked_without_consent() {
 
 #[tokio::test]
 async fn e2e_portal_patient_a_never_sees_patient_b() {
-    let f = fixture().await;
+    let f = Fixture::start(80).await;
     let (a, b) = (f.patient(3), f.patient(4));
     let report_a = f
         .dispatcher
@@ -346,7 +234,7 @@ async fn e2e_portal_patient_a_never_sees_patient_b() {
 
 #[tokio::test]
 async fn e2e_bad_input_gets_4xx_and_only_the_attempt_is_written() {
-    let f = fixture().await;
+    let f = Fixture::start(80).await;
     // Unknown card: a well-formed certificate whose serial belongs to nobody.
     let issuer = DevCardIssuer::new().unwrap();
     let stranger = SoftwareCard::new(

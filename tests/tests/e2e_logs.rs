@@ -4,12 +4,10 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use chrono::Utc;
+use e2e::Fixture;
 use myna_domain::consent::{ConsentState, DifficultyReason};
 use myna_domain::records::MedicalRecord;
-use myna_domain::wire::Vitals;
-use simulations::scenario::{Dispatcher, IncidentPlan, carded_patients};
-use simulations::stack::{LOCAL_EDGE_TOKEN, LocalStack, StackConfig};
+use simulations::stack::LOCAL_EDGE_TOKEN;
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -36,30 +34,15 @@ async fn e2e_logs_carry_incident_ids_but_no_personal_data_or_secrets() {
         .with_writer(move || writer.clone())
         .init();
 
-    let dir = tempfile::tempdir().unwrap();
-    let stack = LocalStack::start(StackConfig::ephemeral(dir.path().to_path_buf(), 40))
-        .await
-        .unwrap();
-    let seed = stack.edge_config.dataset.seed;
-    let today = Utc::now().date_naive();
-    let dispatcher =
-        Dispatcher::new(seed, today, stack.edge_url.clone(), stack.device_token(1)).unwrap();
-    let index = carded_patients(seed, today, 1)[0];
-    let report = dispatcher
-        .run(IncidentPlan {
-            patient_index: index,
-            consent: ConsentState::Difficult {
-                reason: DifficultyReason::Unconscious,
-            },
-            hospital_id: stack.hospitals[0].id.clone(),
-            chief_complaint: "意識障害 Unresponsive".into(),
-            eta_minutes: 9,
-            vitals: Vitals::default(),
-        })
-        .await
-        .unwrap();
+    let f = Fixture::start(40).await;
+    let (seed, today, index) = (f.seed, f.today, f.patient(0));
+    let unconscious = ConsentState::Difficult {
+        reason: DifficultyReason::Unconscious,
+    };
+    let report = f.dispatcher.run(f.plan(index, unconscious)).await.unwrap();
     assert!(report.handoff.delivered);
-    stack.stop().await.unwrap();
+    let device_token = f.stack.device_token(1);
+    f.stack.stop().await.unwrap();
 
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     assert!(
@@ -77,7 +60,7 @@ async fn e2e_logs_carry_incident_ids_but_no_personal_data_or_secrets() {
         patient.address.clone(),
         patient.header.birth_date.to_string(),
         patient.card.as_ref().unwrap().serial_hex(),
-        stack_device_token(),
+        device_token,
         LOCAL_EDGE_TOKEN.to_string(),
     ];
     for record in &patient.records {
@@ -95,10 +78,4 @@ async fn e2e_logs_carry_incident_ids_but_no_personal_data_or_secrets() {
     for text in forbidden {
         assert!(!logs.contains(&text), "tracing output contains {text:?}");
     }
-}
-
-fn stack_device_token() -> String {
-    edge_agent::config::Config::local(".".into()).devices[0]
-        .token
-        .clone()
 }

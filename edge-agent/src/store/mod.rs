@@ -32,13 +32,7 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies the schema.
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        // FULL: a commit is on disk before we answer, so "logged before disclosed" holds
-        // across power loss, not only across process crashes.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let conn = myna_service::open_durable(path)?;
         schema::apply(&conn)?;
         Ok(Store {
             conn: Mutex::new(conn),

@@ -3,7 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use myna_domain::access::{AccessRecord, IncidentId};
 use myna_domain::consent::ConsentState;
-use myna_domain::identity::{AddressOrInsurer, AssuranceLevel, BasicFacts, PatientId, Sex};
+use myna_domain::identity::{
+    AddressOrInsurer, AssuranceLevel, BasicFacts, EstablishedIdentity, PatientId, Sex,
+};
 use myna_domain::records::MedicalRecord;
 use myna_domain::summary::{EmergencySummary, PatientHeader};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -27,6 +29,16 @@ pub struct IncidentRow {
     pub opened_at: DateTime<Utc>,
     /// The consent decision, once recorded.
     pub consent: Option<ConsentState>,
+}
+
+impl IncidentRow {
+    /// The identity established when the incident was opened.
+    pub fn identity(&self) -> EstablishedIdentity {
+        EstablishedIdentity {
+            patient: self.patient.clone(),
+            assurance: self.assurance,
+        }
+    }
 }
 
 /// Operations available inside [`crate::store::Store::transaction`].

@@ -37,11 +37,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    myna_service::init_tracing("warn");
     let args = Args::parse();
     let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
     let stack = LocalStack::start(StackConfig {
