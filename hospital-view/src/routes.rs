@@ -3,7 +3,7 @@
 //! | Route | Auth | Answer |
 //! |---|---|---|
 //! | `POST /v1/arrivals` | edge bearer token | 201 stored / 200 duplicate, `{handoff_id, stored}` |
-//! | `GET /v1/arrivals` | none yet (staff sign-in is a known gap) | stored notices, newest first |
+//! | `GET /v1/arrivals` | edge bearer token (until staff accounts exist) | stored notices, newest first |
 //! | `GET /` | none yet | the dashboard |
 //! | `GET /arrivals/{handoff_id}` | none yet | one arrival with provenance; 404 page if unknown |
 //! | `GET /healthz` | none | `ok` |
@@ -116,6 +116,7 @@ async fn receive_arrival(
 }
 
 async fn list_arrivals(
+    _edge: EdgeAuth,
     State(state): State<AppState>,
 ) -> Result<ApiJson<Vec<ArrivalNotice>>, AppError> {
     let listing = state.store().run(|s| s.newest(JSON_LIST_LIMIT)).await?;

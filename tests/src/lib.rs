@@ -6,7 +6,7 @@ use myna_domain::access::AccessRecord;
 use myna_domain::consent::ConsentState;
 use myna_domain::wire::{ArrivalNotice, PortalHistory, Vitals};
 use simulations::scenario::{Dispatcher, IncidentPlan, carded_patients};
-use simulations::stack::{LocalStack, StackConfig};
+use simulations::stack::{LOCAL_EDGE_TOKEN, LocalStack, StackConfig};
 
 /// A running stack on a temp dir, a tablet dispatcher, and an HTTP client.
 pub struct Fixture {
@@ -101,6 +101,7 @@ impl Fixture {
         let url = format!("{}/v1/arrivals", self.stack.hospitals[hospital].url);
         self.http
             .get(url)
+            .bearer_auth(LOCAL_EDGE_TOKEN)
             .send()
             .await
             .unwrap()

@@ -74,6 +74,15 @@ async fn a_missing_or_wrong_token_is_401_and_stores_nothing() {
 }
 
 #[tokio::test]
+async fn the_json_list_needs_the_token() {
+    let f = fixture();
+    f.post(&notice(1, 10)).await;
+    let answer = f.get_anonymous("/v1/arrivals").await;
+    assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    assert!(!answer.body.contains("handoff_id"));
+}
+
+#[tokio::test]
 async fn malformed_bodies_are_4xx_with_a_code_and_no_echo() {
     let f = fixture();
     let mut unknown_field = serde_json::to_value(notice(4, 10)).expect("json");

@@ -76,7 +76,15 @@ impl Fixture {
         }
     }
 
+    /// GET with the edge token (the JSON listing needs it; pages ignore it).
     pub async fn get(&self, uri: &str) -> Answer {
+        let request = Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+        self.send(request.body(Body::empty()).expect("request"))
+            .await
+    }
+
+    /// GET without credentials.
+    pub async fn get_anonymous(&self, uri: &str) -> Answer {
         self.send(Request::get(uri).body(Body::empty()).expect("request"))
             .await
     }
