@@ -200,6 +200,9 @@ fn resolve(tx: &Tx<'_>, evidence: IdentityEvidenceDto, now: DateTime<Utc>) -> Re
     let evidence = match evidence.into_domain() {
         Ok(Ok(evidence)) => evidence,
         Ok(Err(_photo_mismatch)) => return denied(None, DenialReason::PhotoNotConfirmed),
+        Err(myna_domain::Error::BasicFactsIncomplete(_)) => {
+            return denied(None, DenialReason::UnknownPatient);
+        }
         Err(_) => return denied(None, DenialReason::CertificateInvalid),
     };
     let assurance = evidence.assurance();
