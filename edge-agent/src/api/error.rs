@@ -33,7 +33,7 @@ pub enum AppError {
     InvalidBody {
         /// 400, 413, 415 or 422 as axum decided.
         status: StatusCode,
-        /// What was wrong, without echoing the body.
+        /// What was wrong, never quoting the body.
         message: String,
     },
     /// A well-formed request with an invalid value.
@@ -45,10 +45,18 @@ pub enum AppError {
 }
 
 impl From<JsonRejection> for AppError {
+    /// serde's own messages can quote the offending value (a name, a drug), so the client
+    /// gets a fixed message per kind of failure instead.
     fn from(rejection: JsonRejection) -> Self {
+        let message = match &rejection {
+            JsonRejection::JsonSyntaxError(_) => "body is not valid JSON",
+            JsonRejection::JsonDataError(_) => "body does not have the expected fields and types",
+            JsonRejection::MissingJsonContentType(_) => "content-type must be application/json",
+            _ => "body could not be read (too large or interrupted)",
+        };
         AppError::InvalidBody {
             status: rejection.status(),
-            message: rejection.body_text(),
+            message: message.to_string(),
         }
     }
 }

@@ -186,6 +186,21 @@ async fn malformed_bodies_and_unknown_devices_write_nothing() {
         assert_eq!(status, expected, "{body}: {json}");
         assert!(json["code"].is_string(), "JSON error body for {body}");
     }
+    // A body whose value is personal data is refused without quoting it back.
+    let named = r#"{"incident_id":"7f1c3f0e-4c1e-4bde-9b8a-3f2a6c1d2e10","crew_member_id":"c","identity":{"method":"basic_facts","facts":{"name":"x","birth_date":"1940-01-02","sex":"山田 花子","address_or_insurer":{"kind":"address","value":"x"}}}}"#;
+    let (status, json) = edge
+        .call(
+            Method::POST,
+            "/v1/incidents",
+            Some(DEVICE),
+            Some(named.to_string()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        !json.to_string().contains("not a date") && !json.to_string().contains("山田"),
+        "{json}"
+    );
     let huge = format!(
         r#"{{"pad":"{}"}}"#,
         "x".repeat(edge_agent::api::MAX_BODY_BYTES + 1)
