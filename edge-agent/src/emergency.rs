@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Utc};
 use myna_domain::access::{
-    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, DenialReason, IncidentId, Purpose,
-    Viewer, ViewerRole,
+    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, DenialReason, IncidentId,
+    InstitutionKind, Purpose, Viewer, ViewerRole,
 };
 use myna_domain::certificate::{CardCertificate, Validity};
 use myna_domain::consent::ConsentState;
@@ -142,17 +142,12 @@ pub fn open_incident(
         action: AccessAction::IdentifyPatient,
         now,
     };
-    let resolved = resolve(tx, request.identity, now)?;
+    let resolved = resolve(tx, request.identity, device.fire_department.kind, now)?;
     attempt.patient = resolved.patient.clone();
     let identity = match resolved.outcome {
         Ok(identity) => identity,
         Err(reason) => return attempt.deny(reason),
     };
-    if let Err(reason) =
-        policy::identification_allowed(identity.assurance, device.fire_department.kind)
-    {
-        return attempt.deny(reason);
-    }
     if let Some(existing) = tx.incident(request.incident_id)? {
         let same = existing.device_id == device.device_id && existing.patient == identity.patient;
         return Ok(if same {
@@ -180,7 +175,14 @@ struct Resolution {
     outcome: std::result::Result<EstablishedIdentity, DenialReason>,
 }
 
-fn resolve(tx: &Tx<'_>, evidence: IdentityEvidenceDto, now: DateTime<Utc>) -> Result<Resolution> {
+/// Checks the method against the policy *before* any lookup, so a refused method cannot
+/// be used to learn whether a person is in the record system.
+fn resolve(
+    tx: &Tx<'_>,
+    evidence: IdentityEvidenceDto,
+    viewer: InstitutionKind,
+    now: DateTime<Utc>,
+) -> Result<Resolution> {
     let denied = |patient, reason| {
         Ok(Resolution {
             patient,
@@ -206,6 +208,9 @@ fn resolve(tx: &Tx<'_>, evidence: IdentityEvidenceDto, now: DateTime<Utc>) -> Re
         Err(_) => return denied(None, DenialReason::CertificateInvalid),
     };
     let assurance = evidence.assurance();
+    if let Err(reason) = policy::identification_allowed(assurance, viewer) {
+        return denied(None, reason);
+    }
     match evidence {
         IdentityEvidence::CardWithPhotoCheck { certificate_der } => {
             match card_patient(&certificate_der)? {

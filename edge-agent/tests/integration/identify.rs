@@ -127,7 +127,18 @@ async fn bad_evidence_gets_clear_4xx() {
         },
         ..open_request(id(), &der)
     };
+    // Made-up facts must get the same answer as real ones: no probing who exists.
+    let mut made_up = basic_facts.clone();
+    if let IdentityEvidenceDto::BasicFacts { facts } = &mut made_up.identity {
+        facts.name = "存在 しない".into();
+    }
+    made_up.incident_id = id();
     let cases = [
+        (
+            made_up,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "identity_method_not_accepted",
+        ),
         (
             garbage,
             StatusCode::UNPROCESSABLE_ENTITY,
