@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests need. Each later stage adds its own here
 # (pcscd + vsmartcard-vpcd for the PC/SC card tests, chromium for browser tests).
-APT_PACKAGES=(ca-certificates pkg-config)
+# gcc and libc6-dev build the bundled SQLite and ring.
+APT_PACKAGES=(ca-certificates gcc libc6-dev)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

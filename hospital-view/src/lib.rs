@@ -18,11 +18,11 @@
 //! # Routes
 //! - `POST /v1/arrivals`: the edge delivers a notice (bearer token; idempotent per handoff id).
 //! - `GET /`: the dashboard. `GET /arrivals/{handoff_id}`: one patient with provenance.
-//! - `GET /v1/arrivals`: stored notices as JSON, newest first. `GET /healthz`.
+//! - `GET /v1/arrivals`: stored notices as JSON, newest first (edge token). `GET /healthz`.
 //!
 //! # Known gaps (walking skeleton)
-//! - **No staff sign-in yet**: `GET /`, `GET /arrivals/{id}` and `GET /v1/arrivals` are
-//!   unauthenticated; bind to loopback or a protected ER network until staff sign-in lands.
+//! - **No staff sign-in yet**: `GET /` and `GET /arrivals/{id}` are unauthenticated, so the
+//!   binary refuses any non-loopback address until staff sign-in lands.
 //! - **No live push yet**: the dashboard refreshes itself every 15 s. Live updates (SSE)
 //!   can subscribe to [`AppState::subscribe_arrivals`], which announces every newly stored
 //!   handoff id, and send [`render::arrival_card`] fragments.

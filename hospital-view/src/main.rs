@@ -35,9 +35,12 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     myna_service::init_tracing("info");
     let args = Args::parse();
-    if args.edge_token == "dev-edge-token" && !args.listen.ip().is_loopback() {
-        tracing::warn!("using the development edge token on a non-loopback address");
-    }
+    // The dashboard shows whole summaries and has no staff sign-in yet: loopback only.
+    anyhow::ensure!(
+        args.listen.ip().is_loopback(),
+        "refusing to listen on {}: the dashboard has no staff sign-in yet; use a loopback address",
+        args.listen
+    );
     let state = hospital_view::AppState::open(hospital_view::Config {
         hospital_id: args.hospital_id,
         hospital_name: args.hospital_name,

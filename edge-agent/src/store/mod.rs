@@ -40,6 +40,14 @@ impl Store {
         })
     }
 
+    /// The connection. A panic inside an earlier transaction poisons the mutex, but that
+    /// transaction was rolled back when it dropped, so the connection is still sound.
+    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.conn
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Path of the database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -50,7 +58,7 @@ impl Store {
     /// A closure that wants to commit a denial (an access record) and still report the
     /// denial returns `Ok(Err(denial))`.
     pub fn transaction<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.conn.lock().map_err(|_| Error::Poisoned)?;
+        let mut conn = self.connection();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&Tx::new(&tx))?;
         tx.commit()?;
@@ -72,13 +80,13 @@ impl Store {
     /// Loads the synthetic population if the database has no patients yet.
     /// Returns the number of patients loaded (0 when already seeded).
     pub fn seed_if_empty(&self, seed: u64, count: u64, today: chrono::NaiveDate) -> Result<u64> {
-        let mut conn = self.conn.lock().map_err(|_| Error::Poisoned)?;
+        let mut conn = self.connection();
         seed::seed_if_empty(&mut conn, seed, count, today)
     }
 
     /// Moves the WAL into the main file; called on shutdown so the file is self-contained.
     pub fn checkpoint(&self) -> Result<()> {
-        let conn = self.conn.lock().map_err(|_| Error::Poisoned)?;
+        let conn = self.connection();
         conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         Ok(())
     }

@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS incidents (
 );
 
 -- The access log. Rows are only ever inserted: the triggers below turn any UPDATE or
--- DELETE into an error, so no code path (or stray SQL) can rewrite history.
+-- DELETE into an error. (INSERT OR REPLACE would bypass the delete trigger; no code uses
+-- it, and the tamper-evident log of the access-log issue makes any rewrite detectable.)
 CREATE TABLE IF NOT EXISTS access_log (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,

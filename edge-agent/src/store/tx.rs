@@ -51,7 +51,15 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String> {
 }
 
 fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
-    serde_json::from_str(text).map_err(|e| Error::Corrupt(e.to_string()))
+    // serde's message can quote the stored value (record text): keep only where it broke.
+    serde_json::from_str(text).map_err(|e| {
+        Error::Corrupt(format!(
+            "json {:?} at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
 }
 
 fn parse_time(text: &str) -> Result<DateTime<Utc>> {
