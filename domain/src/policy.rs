@@ -30,14 +30,17 @@ pub fn identification_allowed(
     }
 }
 
-/// Records a consent decision. A decision is final for the incident: a refusal cannot be
-/// overturned by asking again, and a consent cannot be silently replaced.
+/// Records a consent decision. The only change allowed afterwards is towards refusal: a
+/// patient who consented, or who woke up after being unconscious, may withdraw
+/// (`Refused`), and nothing is disclosed from then on. A refusal is never overturned.
 pub fn record_consent(
     current: Option<&ConsentState>,
     decision: ConsentState,
 ) -> Result<ConsentState, DenialReason> {
-    if current.is_some() {
-        return Err(DenialReason::ConsentAlreadyRecorded);
+    match (current, &decision) {
+        (None, _) => {}
+        (Some(ConsentState::Given | ConsentState::Difficult { .. }), ConsentState::Refused) => {}
+        (Some(_), _) => return Err(DenialReason::ConsentAlreadyRecorded),
     }
     if let ConsentState::Difficult { reason } = &decision {
         reason
@@ -133,7 +136,7 @@ mod tests {
     }
 
     #[test]
-    fn consent_is_recorded_once() {
+    fn consent_changes_only_towards_refusal() {
         assert_eq!(
             record_consent(None, ConsentState::Refused),
             Ok(ConsentState::Refused)
@@ -142,6 +145,21 @@ mod tests {
             record_consent(Some(&ConsentState::Refused), ConsentState::Given),
             Err(DenialReason::ConsentAlreadyRecorded)
         );
+        let unconscious = ConsentState::Difficult {
+            reason: DifficultyReason::Unconscious,
+        };
+        // (current, decision, allowed): only a withdrawal towards refusal changes a decision.
+        let cases = [
+            (ConsentState::Given, ConsentState::Refused, true),
+            (unconscious.clone(), ConsentState::Refused, true),
+            (ConsentState::Given, unconscious.clone(), false),
+            (unconscious.clone(), ConsentState::Given, false),
+            (ConsentState::Refused, unconscious, false),
+        ];
+        for (current, decision, allowed) in cases {
+            let got = record_consent(Some(&current), decision.clone());
+            assert_eq!(got.is_ok(), allowed, "{current:?} -> {decision:?}");
+        }
     }
 
     #[test]

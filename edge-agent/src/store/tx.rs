@@ -175,7 +175,7 @@ impl<'a> Tx<'a> {
         }))
     }
 
-    /// Records the consent decision of an incident (once; the policy checks that first).
+    /// Records the consent decision of an incident (the policy decides whether it may change).
     pub fn set_consent(
         &self,
         id: IncidentId,
@@ -183,11 +183,13 @@ impl<'a> Tx<'a> {
         at: DateTime<Utc>,
     ) -> Result<()> {
         let changed = self.tx.execute(
-            "UPDATE incidents SET consent_json = ?2, consent_at = ?3 WHERE id = ?1 AND consent_json IS NULL",
+            "UPDATE incidents SET consent_json = ?2, consent_at = ?3 WHERE id = ?1",
             params![id.to_string(), json(consent)?, at.to_rfc3339()],
         )?;
         if changed != 1 {
-            return Err(Error::Corrupt("consent already recorded".into()));
+            return Err(Error::Corrupt(
+                "incident vanished inside its transaction".into(),
+            ));
         }
         Ok(())
     }

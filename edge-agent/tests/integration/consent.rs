@@ -115,3 +115,43 @@ async fn another_tablet_cannot_touch_the_incident() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(edge.access_log().is_empty());
 }
+
+#[tokio::test]
+async fn withdrawn_consent_stops_every_later_disclosure() {
+    let edge = TestEdge::new();
+    let incident = edge.open_for(carded_patient(0)).await;
+    let consent = format!("/v1/incidents/{incident}/consent");
+    let summary = format!("/v1/incidents/{incident}/summary");
+    edge.put_json(&consent, DEVICE, r#"{"decision":"given"}"#)
+        .await;
+    assert_eq!(edge.get(&summary, DEVICE).await.0, StatusCode::OK);
+    // The patient changes their mind.
+    let (status, body) = edge
+        .put_json(&consent, DEVICE, r#"{"decision":"refused"}"#)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = edge.get(&summary, DEVICE).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("consent_refused"))
+    );
+    // And a refusal is never turned back into consent.
+    let (status, _) = edge
+        .put_json(&consent, DEVICE, r#"{"decision":"given"}"#)
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let outcomes: Vec<_> = edge.access_log().into_iter().map(|r| r.outcome).collect();
+    assert!(matches!(outcomes[0], AccessOutcome::Disclosed { .. }));
+    assert_eq!(
+        outcomes[1..],
+        [
+            AccessOutcome::Refused,
+            AccessOutcome::Denied {
+                reason: DenialReason::ConsentRefused
+            },
+            AccessOutcome::Denied {
+                reason: DenialReason::ConsentAlreadyRecorded
+            },
+        ]
+    );
+}
