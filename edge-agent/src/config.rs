@@ -132,7 +132,9 @@ impl Config {
 
     /// The device presenting `token`, if registered.
     pub fn device_by_token(&self, token: &str) -> Option<&DeviceRegistration> {
-        self.devices.iter().find(|d| d.token == token)
+        self.devices
+            .iter()
+            .find(|d| myna_service::constant_time_eq(d.token.as_bytes(), token.as_bytes()))
     }
 
     /// The hospital with this id.

@@ -66,21 +66,15 @@ impl FromRequestParts<AppState> for EdgeAuth {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .ok_or(AppError::Unauthorized)?;
-        if constant_time_eq(presented.as_bytes(), state.config().edge_token.as_bytes()) {
+        if myna_service::constant_time_eq(
+            presented.as_bytes(),
+            state.config().edge_token.as_bytes(),
+        ) {
             Ok(EdgeAuth)
         } else {
             Err(AppError::Unauthorized)
         }
     }
-}
-
-/// Compares without an early exit on the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for (i, x) in a.iter().enumerate() {
-        diff |= usize::from(x ^ b.get(i).copied().unwrap_or(0));
-    }
-    diff == 0
 }
 
 /// Answer to `POST /v1/arrivals`.
@@ -162,18 +156,4 @@ async fn arrival_page(
         &arrival,
         Utc::now(),
     )))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn token_comparison() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
-        assert!(!constant_time_eq(b"abcd", b"abc"));
-        assert!(!constant_time_eq(b"", b"abc"));
-    }
 }

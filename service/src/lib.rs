@@ -58,6 +58,15 @@ pub fn init_tracing(default_filter: &str) {
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
+/// Compares two secrets without an early exit on the first differing byte.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for (i, x) in a.iter().enumerate() {
+        diff |= usize::from(x ^ b.get(i).copied().unwrap_or(0));
+    }
+    diff == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -73,6 +82,14 @@ mod tests {
             .query_row("PRAGMA synchronous", [], |r| r.get(0))
             .unwrap();
         assert_eq!((mode.as_str(), sync), ("wal", 2));
+    }
+
+    #[test]
+    fn constant_time_eq_compares_whole_values() {
+        assert!(constant_time_eq(b"token", b"token"));
+        for other in [&b"tokem"[..], b"toke", b"tokens", b""] {
+            assert!(!constant_time_eq(b"token", other), "{other:?}");
+        }
     }
 
     #[tokio::test]

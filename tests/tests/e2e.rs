@@ -250,6 +250,10 @@ async fn e2e_bad_input_gets_4xx_and_only_the_attempt_is_written() {
     tap(&incident, stranger).await.unwrap();
     let error = incident.confirm_identity(true).await.unwrap_err();
     assert!(
+        matches!(&error, mobile_core::MobileError::Rejected { status: 404, code, .. } if code == "unknown_patient"),
+        "{error:?}"
+    );
+    assert!(
         error.to_string().to_lowercase().contains("no records"),
         "{error}"
     );
