@@ -33,11 +33,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // Development credentials (fixed device tokens, portal sign-in by patient id) are always
     // on in this binary until device certificates and card sign-in land: loopback only.
-    anyhow::ensure!(
-        args.listen.ip().is_loopback(),
-        "refusing to listen on {}: this build uses development credentials; use a loopback address",
-        args.listen
-    );
+    myna_service::require_loopback(args.listen, "this build uses development credentials")?;
     let mut config = edge_agent::config::Config::local(args.data_dir);
     config.dataset.patients = args.patients;
     for (n, spec) in args.hospitals.iter().enumerate() {

@@ -36,11 +36,7 @@ async fn main() -> anyhow::Result<()> {
     myna_service::init_tracing("info");
     let args = Args::parse();
     // The dashboard shows whole summaries and has no staff sign-in yet: loopback only.
-    anyhow::ensure!(
-        args.listen.ip().is_loopback(),
-        "refusing to listen on {}: the dashboard has no staff sign-in yet; use a loopback address",
-        args.listen
-    );
+    myna_service::require_loopback(args.listen, "the dashboard has no staff sign-in yet")?;
     let state = hospital_view::AppState::open(hospital_view::Config {
         hospital_id: args.hospital_id,
         hospital_name: args.hospital_name,

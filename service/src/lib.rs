@@ -58,6 +58,19 @@ pub fn init_tracing(default_filter: &str) {
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
+/// Refuses a listen address that is not loopback, saying `why` the service must stay local
+/// (development credentials, no sign-in yet).
+pub fn require_loopback(addr: std::net::SocketAddr, why: &str) -> std::io::Result<()> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("refusing to listen on {addr}: {why}; use a loopback address"),
+        ))
+    }
+}
+
 /// Compares two secrets without an early exit on the first differing byte.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     let mut diff = a.len() ^ b.len();
@@ -82,6 +95,13 @@ mod tests {
             .query_row("PRAGMA synchronous", [], |r| r.get(0))
             .unwrap();
         assert_eq!((mode.as_str(), sync), ("wal", 2));
+    }
+
+    #[test]
+    fn only_loopback_addresses_pass() {
+        assert!(require_loopback(([127, 0, 0, 1], 80).into(), "dev").is_ok());
+        assert!(require_loopback(([0, 0, 0, 0], 80).into(), "dev").is_err());
+        assert!(require_loopback(([192, 168, 1, 2], 80).into(), "dev").is_err());
     }
 
     #[test]
