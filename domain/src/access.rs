@@ -111,8 +111,18 @@ pub enum DenialReason {
     UnknownPatient,
     /// The card certificate could not be read.
     CertificateInvalid,
+    /// The card certificate was not issued by a trusted JPKI CA (unknown issuer, or a
+    /// signature that does not verify with the CA's key): possibly forged.
+    CertificateUntrusted,
+    /// The card certificate is on its CA's revocation list (失効).
+    CertificateRevoked,
     /// The card certificate is expired or not yet valid.
     CertificateNotValidNow,
+    /// The identification challenge is unknown, expired, already used, or another
+    /// tablet's.
+    ChallengeInvalid,
+    /// The card's signature over the challenge does not verify with its certificate.
+    SignatureInvalid,
     /// This identity method is not accepted yet / for this viewer.
     IdentityMethodNotAccepted,
     /// The face photo was not confirmed.

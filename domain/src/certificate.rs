@@ -1,13 +1,26 @@
-//! The facts the edge needs from a card's JPKI user-authentication certificate.
+//! The facts the edge needs from a card's JPKI user-authentication certificate, and the
+//! check of the card's signature over a server challenge.
 //!
 //! The certificate (JPKI AP, EF 000A) is readable without a PIN and carries no name or
 //! address: the record system links it to a patient by issuer and serial number, the way
 //! online qualification checks (オンライン資格確認) link a card to an insured person.
 //! Parsing uses `x509-parser` (maintained by the Rusticata project); nothing here is
 //! hand-written DER.
+//!
+//! # PIN-verified identification
+//! After the patient enters their 4-digit PIN, the card signs with its user-authentication
+//! key: the host sends the DER `DigestInfo` of SHA-256(challenge) ([`sha256_digest_info`]),
+//! and the card adds the PKCS#1 v1.5 padding and signs. That is RSASSA-PKCS1-v1_5 with
+//! SHA-256 over the challenge, which [`CardCertificate::verify_signature`] checks with
+//! `ring`. Both the tablet and the edge use these two functions, so they agree on the bytes.
+//!
+//! Whether the certificate itself is genuine (issued by the JPKI CA, not revoked) is the
+//! edge's trust check, not decided here.
 
 use chrono::{DateTime, Utc};
+use ring::signature::{RSA_PKCS1_2048_8192_SHA256, UnparsedPublicKey};
 use serde::{Deserialize, Serialize};
+use x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::{Error, Result};
@@ -37,17 +50,37 @@ pub enum Validity {
     NotYetValid,
 }
 
+/// Parses one DER certificate; trailing bytes after it are rejected.
+fn parse(der: &[u8]) -> Result<X509Certificate<'_>> {
+    let (rest, cert) =
+        X509Certificate::from_der(der).map_err(|e| Error::CertificateMalformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(Error::CertificateMalformed(format!(
+            "{} trailing bytes",
+            rest.len()
+        )));
+    }
+    Ok(cert)
+}
+
+/// DER prefix of a `DigestInfo` for SHA-256 (RFC 8017 section 9.2, note 1).
+const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+
+/// The DER `DigestInfo` of SHA-256(`message`): what the host sends to the card's COMPUTE
+/// DIGITAL SIGNATURE so that the card's signature is RSASSA-PKCS1-v1_5 with SHA-256 over
+/// `message`.
+pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, message);
+    [&SHA256_DIGEST_INFO_PREFIX[..], digest.as_ref()].concat()
+}
+
 impl CardCertificate {
     /// Parses DER. Trailing bytes after the certificate are rejected.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let (rest, cert) = X509Certificate::from_der(der)
-            .map_err(|e| Error::CertificateMalformed(e.to_string()))?;
-        if !rest.is_empty() {
-            return Err(Error::CertificateMalformed(format!(
-                "{} trailing bytes",
-                rest.len()
-            )));
-        }
+        let cert = parse(der)?;
         let time = |t: x509_parser::time::ASN1Time| {
             DateTime::<Utc>::from_timestamp(t.timestamp(), 0)
                 .ok_or_else(|| Error::CertificateMalformed("validity out of range".into()))
@@ -58,6 +91,29 @@ impl CardCertificate {
             not_before: time(cert.validity().not_before)?,
             not_after: time(cert.validity().not_after)?,
         })
+    }
+
+    /// Verifies `signature`, made by the key of the certificate `certificate_der`, over
+    /// `message`: RSASSA-PKCS1-v1_5 with SHA-256 and an RSA key of 2048 to 8192 bits, as a
+    /// JPKI card signs after PIN entry. A non-RSA key, a short key, or any other signature
+    /// is [`Error::SignatureInvalid`]; an unreadable certificate is
+    /// [`Error::CertificateMalformed`].
+    ///
+    /// This proves possession of the certificate's key only: check that the certificate
+    /// is genuine (chain, revocation) separately.
+    pub fn verify_signature(
+        certificate_der: &[u8],
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<()> {
+        let cert = parse(certificate_der)?;
+        let spki = cert.public_key();
+        if spki.algorithm.algorithm != OID_PKCS1_RSAENCRYPTION {
+            return Err(Error::SignatureInvalid);
+        }
+        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &spki.subject_public_key.data)
+            .verify(message, signature)
+            .map_err(|_| Error::SignatureInvalid)
     }
 
     /// Validity at `now`.
@@ -87,8 +143,13 @@ fn hex_lower(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::sync::LazyLock;
+
     use chrono::TimeZone;
+    use rsa::pkcs8::EncodePrivateKey;
+    use rsa::sha2::Sha256;
+
+    use super::*;
 
     fn cert(serial: &[u8]) -> Vec<u8> {
         let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
@@ -121,5 +182,132 @@ mod tests {
         let mut padded = der.clone();
         padded.push(0);
         assert!(CardCertificate::from_der(&padded).is_err());
+    }
+
+    /// rand 0.9's thread RNG for `rsa`, which takes `rand_core` 0.10 RNGs.
+    struct ThreadRng(rand::rngs::ThreadRng);
+
+    impl rsa::rand_core::TryRng for ThreadRng {
+        type Error = std::convert::Infallible;
+        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+            Ok(rand::RngCore::next_u32(&mut self.0))
+        }
+        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+            Ok(rand::RngCore::next_u64(&mut self.0))
+        }
+        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+            rand::RngCore::fill_bytes(&mut self.0, dst);
+            Ok(())
+        }
+    }
+
+    impl rsa::rand_core::TryCryptoRng for ThreadRng {}
+
+    fn rsa_key() -> rsa::PrivateKey {
+        rsa::PrivateKey::new(&mut ThreadRng(rand::rng()), 2048).unwrap()
+    }
+
+    /// Two RSA-2048 keys, generated once per test binary (generation is slow).
+    static CARD_KEY: LazyLock<rsa::PrivateKey> = LazyLock::new(rsa_key);
+    static OTHER_KEY: LazyLock<rsa::PrivateKey> = LazyLock::new(rsa_key);
+
+    /// A certificate for the RSA key `key`, as a JPKI card carries (sha256WithRSA).
+    fn rsa_cert(key: &rsa::PrivateKey) -> Vec<u8> {
+        let pkcs8 = key.to_pkcs8_der().unwrap();
+        let key_pair = rcgen::KeyPair::from_pkcs8_der_and_sign_algo(
+            &pkcs8.as_bytes().into(),
+            &rcgen::PKCS_RSA_SHA256,
+        )
+        .unwrap();
+        let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&[0x12, 0x34]));
+        params.self_signed(&key_pair).unwrap().der().to_vec()
+    }
+
+    /// What the card does after PIN entry: pad and sign the DigestInfo the host sends.
+    fn card_sign(key: &rsa::PrivateKey, challenge: &[u8]) -> Vec<u8> {
+        key.sign(
+            rsa::Pkcs1v15Sign::new_unprefixed(),
+            &sha256_digest_info(challenge),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn card_signature_over_the_challenge_verifies() {
+        let der = rsa_cert(&CARD_KEY);
+        let challenge = [7u8; 32];
+        let signature = card_sign(&CARD_KEY, &challenge);
+        assert_eq!(
+            CardCertificate::verify_signature(&der, &challenge, &signature),
+            Ok(())
+        );
+        // The card's raw DigestInfo signature is exactly PKCS#1 v1.5 with SHA-256.
+        assert_eq!(
+            CARD_KEY.pkcs1v15_sign::<Sha256>(&challenge).unwrap(),
+            signature
+        );
+    }
+
+    #[test]
+    fn any_other_signature_is_invalid() {
+        let der = rsa_cert(&CARD_KEY);
+        let challenge = [7u8; 32];
+        let good = card_sign(&CARD_KEY, &challenge);
+        let mut flipped = good.clone();
+        flipped[100] ^= 0x01;
+        let cases: [(&str, Vec<u8>, Vec<u8>); 5] = [
+            ("flipped bit", challenge.to_vec(), flipped),
+            (
+                "other key",
+                challenge.to_vec(),
+                card_sign(&OTHER_KEY, &challenge),
+            ),
+            ("other challenge", vec![8u8; 32], good.clone()),
+            (
+                "truncated",
+                challenge.to_vec(),
+                good[..good.len() - 1].to_vec(),
+            ),
+            ("empty", challenge.to_vec(), Vec::new()),
+        ];
+        for (name, message, signature) in cases {
+            assert_eq!(
+                CardCertificate::verify_signature(&der, &message, &signature),
+                Err(Error::SignatureInvalid),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_rsa_keys_and_bad_certificates_are_refused() {
+        // An ECDSA certificate cannot carry a PIN signature of a JPKI card.
+        let ec = cert(&[0x42]);
+        assert_eq!(
+            CardCertificate::verify_signature(&ec, &[7; 32], &[0; 256]),
+            Err(Error::SignatureInvalid)
+        );
+        let der = rsa_cert(&CARD_KEY);
+        let signature = card_sign(&CARD_KEY, &[7; 32]);
+        assert!(matches!(
+            CardCertificate::verify_signature(&der[..der.len() - 1], &[7; 32], &signature),
+            Err(Error::CertificateMalformed(_))
+        ));
+    }
+
+    #[test]
+    fn digest_info_is_the_sha256_der_structure() {
+        let info = sha256_digest_info(b"abc");
+        assert_eq!(info.len(), 51);
+        // SHA-256("abc") from FIPS 180-2, appendix B.1.
+        assert_eq!(
+            info[19..],
+            [
+                0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
+                0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
+                0xf2, 0x00, 0x15, 0xad
+            ]
+        );
     }
 }

@@ -78,6 +78,18 @@ impl BasicFacts {
     }
 }
 
+/// Id of a one-time identification challenge the edge issued to a tablet. The edge keeps
+/// the challenge bytes; the tablet sends back only the id and the card's signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ChallengeId(pub uuid::Uuid);
+
+impl std::fmt::Display for ChallengeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// The evidence a crew presents to identify the patient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IdentityEvidence {
@@ -92,9 +104,9 @@ pub enum IdentityEvidence {
     PinVerifiedCard {
         /// DER of the JPKI user-authentication certificate.
         certificate_der: Vec<u8>,
-        /// The server challenge that was signed.
-        challenge: Vec<u8>,
-        /// The card's signature over the challenge.
+        /// The server challenge that was signed (the server holds its bytes).
+        challenge_id: ChallengeId,
+        /// The card's signature over the challenge bytes (RSASSA-PKCS1-v1_5, SHA-256).
         signature: Vec<u8>,
     },
     /// Only the four basic facts, e.g. told by family or read from the card face.

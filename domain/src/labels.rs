@@ -176,7 +176,17 @@ pub fn denial_reason(reason: DenialReason) -> Label {
     match reason {
         DenialReason::UnknownPatient => ("該当者なし", "no matching patient"),
         DenialReason::CertificateInvalid => ("証明書を読めない", "card certificate unreadable"),
+        DenialReason::CertificateUntrusted => (
+            "証明書の発行元を確認できない",
+            "card certificate not from a trusted issuer",
+        ),
+        DenialReason::CertificateRevoked => ("証明書は失効済み", "card certificate revoked"),
         DenialReason::CertificateNotValidNow => ("証明書の有効期限外", "card certificate expired"),
+        DenialReason::ChallengeInvalid => (
+            "認証要求が無効または期限切れ",
+            "identification challenge invalid or expired",
+        ),
+        DenialReason::SignatureInvalid => ("カードの署名を確認できない", "card signature invalid"),
         DenialReason::IdentityMethodNotAccepted => {
             ("本人確認方法が不可", "identification method not accepted")
         }
@@ -193,6 +203,35 @@ pub fn denial_reason(reason: DenialReason) -> Label {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_denial_reason_has_distinct_labels_in_both_languages() {
+        use DenialReason::*;
+        let all = [
+            UnknownPatient,
+            CertificateInvalid,
+            CertificateUntrusted,
+            CertificateRevoked,
+            CertificateNotValidNow,
+            ChallengeInvalid,
+            SignatureInvalid,
+            IdentityMethodNotAccepted,
+            PhotoNotConfirmed,
+            ConsentRefused,
+            ConsentNotRecorded,
+            ConsentReasonMissing,
+            ConsentAlreadyRecorded,
+        ];
+        let labels: Vec<Label> = all.iter().map(|r| denial_reason(*r)).collect();
+        for (reason, (ja, en)) in all.iter().zip(&labels) {
+            assert!(!ja.is_empty() && !en.is_empty() && ja != en, "{reason:?}");
+        }
+        for (i, a) in labels.iter().enumerate() {
+            for b in &labels[i + 1..] {
+                assert!(a.0 != b.0 && a.1 != b.1, "{a:?} and {b:?} read the same");
+            }
+        }
+    }
 
     #[test]
     fn every_record_kind_has_both_languages() {

@@ -7,7 +7,8 @@
 //!
 //! # Layout
 //! - [`identity`]: who the patient is and how that was established (assurance level).
-//! - [`certificate`]: reading the facts the edge needs out of a card's JPKI certificate.
+//! - [`certificate`]: reading the facts the edge needs out of a card's JPKI certificate, and
+//!   verifying the card's signature over a challenge.
 //! - [`consent`]: the consent state (`Given` / `Refused` / `Difficult { reason }`).
 //! - [`records`]: the medical record kinds an emergency summary can hold, and retention.
 //! - [`summary`]: the emergency summary assembled from records.
@@ -51,6 +52,9 @@ pub enum Error {
     /// The four basic facts are incomplete.
     #[error("basic facts incomplete: {0}")]
     BasicFactsIncomplete(&'static str),
+    /// A card's signature does not verify against its certificate's RSA key.
+    #[error("card signature does not verify")]
+    SignatureInvalid,
 }
 
 /// Result type of this crate.

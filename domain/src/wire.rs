@@ -13,7 +13,7 @@ use crate::access::{
     AccessAction, AccessOutcome, AccessRecord, IncidentId, InstitutionKind, ViewerRole,
 };
 use crate::consent::{ConsentState, DifficultyReason};
-use crate::identity::{AssuranceLevel, BasicFacts, IdentityEvidence};
+use crate::identity::{AssuranceLevel, BasicFacts, ChallengeId, IdentityEvidence};
 use crate::records::RecordKind;
 use crate::summary::EmergencySummary;
 use crate::{Error, Result};
@@ -38,13 +38,14 @@ pub enum IdentityEvidenceDto {
         /// The crew compared the face photo with the patient and it matches.
         photo_matches: bool,
     },
-    /// Certificate plus signature over a server challenge.
+    /// Certificate plus the card's signature over a server challenge, made after the
+    /// patient entered their PIN.
     PinVerifiedCard {
         /// Base64 DER certificate.
         certificate_der_b64: String,
-        /// Base64 challenge.
-        challenge_b64: String,
-        /// Base64 signature.
+        /// The challenge from `POST /v1/identity-challenges` that the card signed.
+        challenge_id: ChallengeId,
+        /// Base64 signature over the challenge bytes (RSASSA-PKCS1-v1_5, SHA-256).
         signature_b64: String,
     },
     /// The four basic facts.
@@ -79,11 +80,11 @@ impl IdentityEvidenceDto {
             }
             IdentityEvidenceDto::PinVerifiedCard {
                 certificate_der_b64,
-                challenge_b64,
+                challenge_id,
                 signature_b64,
             } => IdentityEvidence::PinVerifiedCard {
                 certificate_der: b64("certificate_der_b64", &certificate_der_b64)?,
-                challenge: b64("challenge_b64", &challenge_b64)?,
+                challenge_id,
                 signature: b64("signature_b64", &signature_b64)?,
             },
             IdentityEvidenceDto::BasicFacts { facts } => {
@@ -98,6 +99,49 @@ impl IdentityEvidenceDto {
         IdentityEvidenceDto::CardWithPhotoCheck {
             certificate_der_b64: B64.encode(certificate_der),
             photo_matches,
+        }
+    }
+
+    /// Evidence for a card certificate and the card's signature over challenge
+    /// `challenge_id`.
+    pub fn pin_verified(
+        certificate_der: &[u8],
+        challenge_id: ChallengeId,
+        signature: &[u8],
+    ) -> Self {
+        IdentityEvidenceDto::PinVerifiedCard {
+            certificate_der_b64: B64.encode(certificate_der),
+            challenge_id,
+            signature_b64: B64.encode(signature),
+        }
+    }
+}
+
+/// Response to `POST /v1/identity-challenges` (no request body): a one-time challenge for
+/// the card to sign after PIN entry. It is bound to the tablet that asked, single-use,
+/// and expires at `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityChallenge {
+    /// Id to send back in [`IdentityEvidenceDto::PinVerifiedCard`].
+    pub challenge_id: ChallengeId,
+    /// Base64 of the random challenge bytes the card signs.
+    pub challenge_b64: String,
+    /// After this instant the challenge is refused.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl IdentityChallenge {
+    /// The challenge bytes.
+    pub fn challenge(&self) -> Result<Vec<u8>> {
+        b64("challenge_b64", &self.challenge_b64)
+    }
+
+    /// A challenge response for these bytes.
+    pub fn new(challenge_id: ChallengeId, challenge: &[u8], expires_at: DateTime<Utc>) -> Self {
+        IdentityChallenge {
+            challenge_id,
+            challenge_b64: B64.encode(challenge),
+            expires_at,
         }
     }
 }
@@ -404,5 +448,34 @@ mod tests {
             photo_matches: true,
         };
         assert!(bad.into_domain().is_err());
+    }
+
+    #[test]
+    fn pin_evidence_carries_the_challenge_id_not_its_bytes() {
+        let id = ChallengeId(uuid::Uuid::from_u128(7));
+        let dto = IdentityEvidenceDto::pin_verified(&[1, 2], id, &[3, 4]);
+        let json = serde_json::to_value(&dto).unwrap();
+        assert_eq!(json["method"], "pin_verified_card");
+        assert_eq!(json["challenge_id"], id.0.to_string());
+        assert_eq!(
+            dto.into_domain(),
+            Ok(Ok(IdentityEvidence::PinVerifiedCard {
+                certificate_der: vec![1, 2],
+                challenge_id: id,
+                signature: vec![3, 4],
+            }))
+        );
+        let old_shape = r#"{"method":"pin_verified_card","certificate_der_b64":"AQI=","challenge_b64":"AQI=","signature_b64":"AwQ="}"#;
+        assert!(serde_json::from_str::<IdentityEvidenceDto>(old_shape).is_err());
+    }
+
+    #[test]
+    fn identity_challenge_round_trips_its_bytes() {
+        let at = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let issued = IdentityChallenge::new(ChallengeId(uuid::Uuid::nil()), &[9; 32], at);
+        let json = serde_json::to_string(&issued).unwrap();
+        let back: IdentityChallenge = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.challenge(), Ok(vec![9; 32]));
+        assert_eq!(back.expires_at, at);
     }
 }

@@ -1,11 +1,17 @@
-//! Configuration: registered devices, receiving hospitals, the synthetic dataset.
+//! Configuration: registered devices, receiving hospitals, the synthetic dataset, and the
+//! JPKI card CAs the edge trusts.
 //!
 //! Devices authenticate with a bearer token for now; the security issue replaces this with
 //! mutual TLS and certificate identities, keeping [`DeviceRegistration`] as the identity.
+//! No card CA is trusted unless one is configured ([`Config::with_card_trust`]): until then
+//! every card certificate is refused.
 
 use std::path::PathBuf;
 
 use myna_domain::access::{Institution, InstitutionKind};
+
+use crate::Result;
+use crate::card_trust::CardTrust;
 
 /// Which synthetic population to load at first start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +71,11 @@ pub struct Config {
     pub dev_portal_sign_in: bool,
     /// Lifetime of a portal session.
     pub portal_session_ttl: chrono::Duration,
+    /// The JPKI CA certificates and CRLs card certificates are checked against. Empty
+    /// (the default) refuses every card.
+    pub card_trust: CardTrust,
+    /// Lifetime of an identification challenge (PIN-verified card).
+    pub challenge_ttl: chrono::Duration,
 }
 
 fn fire_department(id: &str, name: &str) -> Institution {
@@ -77,7 +88,8 @@ fn fire_department(id: &str, name: &str) -> Institution {
 
 impl Config {
     /// Local development defaults: three dev tablets in two fire departments, 2,000
-    /// synthetic patients, dev portal sign-in on, no hospitals (add them with their URLs).
+    /// synthetic patients, dev portal sign-in on, no hospitals (add them with their URLs),
+    /// no trusted card CA (add the development CA with [`Config::with_card_trust`]).
     pub fn local(data_dir: PathBuf) -> Self {
         let tokyo = fire_department("fd-tokyo", "東京消防庁 Tokyo Fire Department");
         let osaka = fire_department("fd-osaka", "大阪市消防局 Osaka Municipal Fire Department");
@@ -106,7 +118,21 @@ impl Config {
             hospitals: Vec::new(),
             dev_portal_sign_in: true,
             portal_session_ttl: chrono::Duration::minutes(30),
+            card_trust: CardTrust::default(),
+            challenge_ttl: chrono::Duration::minutes(2),
         }
+    }
+
+    /// Trusts the card CA certificates `ca_ders` (DER) with their CRLs `crl_ders` (DER),
+    /// replacing any trust configured before. Fails on an unreadable certificate or CRL,
+    /// a non-CA certificate, or a CRL that does not verify with one of these CAs.
+    pub fn with_card_trust(
+        mut self,
+        ca_ders: Vec<Vec<u8>>,
+        crl_ders: Vec<Vec<u8>>,
+    ) -> Result<Self> {
+        self.card_trust = CardTrust::new(ca_ders, crl_ders)?;
+        Ok(self)
     }
 
     /// Adds a receiving hospital.

@@ -7,21 +7,19 @@
 
 use chrono::{DateTime, Utc};
 use myna_domain::access::{
-    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, DenialReason, IncidentId,
-    InstitutionKind, Purpose, Viewer, ViewerRole,
+    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, DenialReason, IncidentId, Purpose,
+    Viewer, ViewerRole,
 };
-use myna_domain::certificate::{CardCertificate, Validity};
 use myna_domain::consent::ConsentState;
-use myna_domain::identity::{AssuranceLevel, EstablishedIdentity, IdentityEvidence, PatientId};
+use myna_domain::identity::PatientId;
 use myna_domain::policy::{self, Disclosure};
 use myna_domain::summary::EmergencySummary;
-use myna_domain::wire::{
-    ArrivalNotice, ConsentRequest, HandoffRequest, IdentityEvidenceDto, OpenIncidentRequest,
-};
+use myna_domain::wire::{ArrivalNotice, ConsentRequest, HandoffRequest, OpenIncidentRequest};
 
-use crate::Result;
+use crate::card_trust::CardTrust;
 use crate::config::{DeviceRegistration, HospitalEndpoint};
 use crate::store::{IncidentRow, Tx};
+use crate::{Result, identify};
 
 /// Why a request did not go through. Policy denials are in the access log already.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,10 +124,13 @@ fn own_incident(
         .filter(|row| row.device_id == device.device_id))
 }
 
-/// Identifies the patient and opens the incident. Idempotent for the same id, device and card.
+/// Identifies the patient ([`identify::resolve`]: card trust, challenge and signature
+/// checks come before any lookup) and opens the incident. Idempotent for the same id,
+/// device and card; a PIN-verified open may be retried with the same challenge.
 pub fn open_incident(
     tx: &Tx<'_>,
     device: &DeviceRegistration,
+    trust: &CardTrust,
     request: OpenIncidentRequest,
     now: DateTime<Utc>,
 ) -> Flow<IncidentRow> {
@@ -142,7 +143,14 @@ pub fn open_incident(
         action: AccessAction::IdentifyPatient,
         now,
     };
-    let resolved = resolve(tx, request.identity, device.fire_department.kind, now)?;
+    let resolved = identify::resolve(
+        tx,
+        request.identity,
+        device,
+        request.incident_id,
+        trust,
+        now,
+    )?;
     attempt.patient = resolved.patient.clone();
     let identity = match resolved.outcome {
         Ok(identity) => identity,
@@ -167,83 +175,6 @@ pub fn open_incident(
     };
     tx.insert_incident(&row)?;
     Ok(Ok(row))
-}
-
-/// The patient the evidence points to (if any) and whether identity is established.
-struct Resolution {
-    patient: Option<PatientId>,
-    outcome: std::result::Result<EstablishedIdentity, DenialReason>,
-}
-
-/// Checks the method against the policy *before* any lookup, so a refused method cannot
-/// be used to learn whether a person is in the record system.
-fn resolve(
-    tx: &Tx<'_>,
-    evidence: IdentityEvidenceDto,
-    viewer: InstitutionKind,
-    now: DateTime<Utc>,
-) -> Result<Resolution> {
-    let denied = |patient, reason| {
-        Ok(Resolution {
-            patient,
-            outcome: Err(reason),
-        })
-    };
-    let card_patient =
-        |der: &[u8]| -> Result<std::result::Result<(Option<PatientId>, Validity), DenialReason>> {
-            let Ok(cert) = CardCertificate::from_der(der) else {
-                return Ok(Err(DenialReason::CertificateInvalid));
-            };
-            Ok(Ok((
-                tx.patient_by_card_serial(&cert.serial_hex)?,
-                cert.validity_at(now),
-            )))
-        };
-    let evidence = match evidence.into_domain() {
-        Ok(Ok(evidence)) => evidence,
-        Ok(Err(_photo_mismatch)) => return denied(None, DenialReason::PhotoNotConfirmed),
-        Err(myna_domain::Error::BasicFactsIncomplete(_)) => {
-            return denied(None, DenialReason::UnknownPatient);
-        }
-        Err(_) => return denied(None, DenialReason::CertificateInvalid),
-    };
-    let assurance = evidence.assurance();
-    if let Err(reason) = policy::identification_allowed(assurance, viewer) {
-        return denied(None, reason);
-    }
-    match evidence {
-        IdentityEvidence::CardWithPhotoCheck { certificate_der } => {
-            match card_patient(&certificate_der)? {
-                Err(reason) => denied(None, reason),
-                Ok((None, _)) => denied(None, DenialReason::UnknownPatient),
-                Ok((Some(patient), Validity::Valid)) => Ok(Resolution {
-                    patient: Some(patient.clone()),
-                    outcome: Ok(EstablishedIdentity { patient, assurance }),
-                }),
-                Ok((Some(patient), _)) => {
-                    denied(Some(patient), DenialReason::CertificateNotValidNow)
-                }
-            }
-        }
-        // Verifying the card's signature needs the JPKI chain and key handling of the card
-        // issue; until then a PIN claim is refused rather than trusted.
-        IdentityEvidence::PinVerifiedCard {
-            certificate_der, ..
-        } => {
-            let patient = card_patient(&certificate_der)?.ok().and_then(|(p, _)| p);
-            denied(patient, DenialReason::IdentityMethodNotAccepted)
-        }
-        IdentityEvidence::BasicFacts(facts) => match tx.patient_by_facts(&facts)? {
-            None => denied(None, DenialReason::UnknownPatient),
-            Some(patient) => Ok(Resolution {
-                patient: Some(patient.clone()),
-                outcome: Ok(EstablishedIdentity {
-                    patient,
-                    assurance: AssuranceLevel::BasicFactsOnly,
-                }),
-            }),
-        },
-    }
 }
 
 /// Records the consent decision. A refusal is written to the access log.

@@ -7,8 +7,11 @@
 //! portal's viewing history.
 //!
 //! # Layout
-//! - [`config`]: devices, hospitals, dataset; local development defaults.
+//! - [`config`]: devices, hospitals, dataset, trusted card CAs; local development defaults.
+//! - [`card_trust`]: is a card certificate genuine (JPKI CA chain), unrevoked and valid.
 //! - [`store`]: the SQLite file (WAL, `synchronous=FULL`) and its typed operations.
+//! - [`identify`]: evidence to patient (card trust, PIN challenge and signature, basic
+//!   facts), and issuing identification challenges.
 //! - [`emergency`]: the incident flows (identify, consent, disclose, hand off): they call the
 //!   domain policy and write access records; no HTTP here.
 //! - [`relay`]: delivering arrival notices to hospital-view instances.
@@ -27,9 +30,11 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod card_trust;
 pub mod clock;
 pub mod config;
 pub mod emergency;
+pub mod identify;
 pub mod relay;
 pub mod store;
 
@@ -95,6 +100,7 @@ impl AppState {
                 "loaded synthetic population"
             );
         }
+        config.card_trust.log_status(clock.now());
         Ok(AppState {
             store: Arc::new(store),
             config: Arc::new(config),

@@ -77,6 +77,9 @@ impl From<Denial> for AppError {
     }
 }
 
+/// Status, stable code and message of each denial. Card problems that mean "this card
+/// cannot identify anyone" (untrusted, revoked, bad signature) are 403; a spent, expired,
+/// unknown or foreign challenge is 409 (get a fresh challenge and sign again).
 fn denial_status(reason: DenialReason) -> (StatusCode, &'static str, &'static str) {
     use DenialReason::*;
     match reason {
@@ -89,6 +92,26 @@ fn denial_status(reason: DenialReason) -> (StatusCode, &'static str, &'static st
             StatusCode::UNPROCESSABLE_ENTITY,
             "certificate_invalid",
             "the card certificate could not be read",
+        ),
+        CertificateUntrusted => (
+            StatusCode::FORBIDDEN,
+            "certificate_untrusted",
+            "the card certificate is not from a trusted issuer",
+        ),
+        CertificateRevoked => (
+            StatusCode::FORBIDDEN,
+            "certificate_revoked",
+            "the card certificate has been revoked",
+        ),
+        ChallengeInvalid => (
+            StatusCode::CONFLICT,
+            "challenge_invalid",
+            "the identification challenge is unknown, used or expired; request a new one",
+        ),
+        SignatureInvalid => (
+            StatusCode::FORBIDDEN,
+            "signature_invalid",
+            "the card signature does not verify",
         ),
         CertificateNotValidNow => (
             StatusCode::UNPROCESSABLE_ENTITY,

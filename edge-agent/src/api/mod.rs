@@ -1,7 +1,8 @@
 //! HTTP API (axum). Handlers translate and call [`crate::emergency`]; they hold no policy.
 //!
 //! # Routes
-//! Tablet (bearer device token): `POST /v1/incidents`, `PUT /v1/incidents/{id}/consent`,
+//! Tablet (bearer device token): `POST /v1/identity-challenges`, `POST /v1/incidents`,
+//! `PUT /v1/incidents/{id}/consent`,
 //! `GET /v1/incidents/{id}/summary`, `GET /v1/hospitals`, `POST /v1/incidents/{id}/handoff`.
 //! Portal: `POST /portal/v1/dev-sign-in`, `GET /portal/v1/history` (bearer or cookie),
 //! `GET /portal` (HTML), `GET /portal/dev-sign-in?patient=` (HTML sign-in, development only).
@@ -33,6 +34,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Builds the router. Tests call it with `oneshot`; [`crate::run`] serves it.
 pub fn app(state: AppState) -> Router {
     Router::new()
+        .route("/v1/identity-challenges", post(tablet::issue_challenge))
         .route("/v1/incidents", post(tablet::open_incident))
         .route("/v1/incidents/{id}/consent", put(tablet::record_consent))
         .route("/v1/incidents/{id}/summary", get(tablet::summary))

@@ -1,15 +1,16 @@
-//! Tablet routes: open an incident, record consent, fetch the summary, hand off.
+//! Tablet routes: get an identification challenge, open an incident, record consent, fetch
+//! the summary, hand off.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use myna_domain::access::IncidentId;
 use myna_domain::wire::{
     ConsentRecorded, ConsentRequest, HandoffRequest, HandoffResponse, HospitalDto, HospitalList,
-    IncidentOpened, OpenIncidentRequest, SummaryResponse,
+    IdentityChallenge, IncidentOpened, OpenIncidentRequest, SummaryResponse,
 };
 
 use super::{ApiJson, AppError, Device};
-use crate::{AppState, emergency};
+use crate::{AppState, emergency, identify};
 
 /// Longest accepted crew member id.
 const MAX_STAFF_ID_CHARS: usize = 64;
@@ -22,6 +23,28 @@ fn incident_id(raw: &str) -> Result<IncidentId, AppError> {
     raw.parse()
         .map(IncidentId)
         .map_err(|_| AppError::NotFound("incident_not_found"))
+}
+
+#[tracing::instrument(skip_all, fields(device = %device.device_id))]
+pub(super) async fn issue_challenge(
+    State(state): State<AppState>,
+    Device(device): Device,
+) -> Result<(StatusCode, ApiJson<IdentityChallenge>), AppError> {
+    let now = state.clock.now();
+    let ttl = state.config.challenge_ttl;
+    let row = state
+        .store
+        .run(move |s| s.transaction(|tx| identify::issue_challenge(tx, &device, ttl, now)))
+        .await?;
+    tracing::info!(challenge = %row.id, "identification challenge issued");
+    Ok((
+        StatusCode::CREATED,
+        ApiJson(IdentityChallenge::new(
+            row.id,
+            &row.challenge,
+            row.expires_at,
+        )),
+    ))
 }
 
 #[tracing::instrument(skip_all, fields(incident = %request.incident_id, device = %device.device_id))]
@@ -38,9 +61,14 @@ pub(super) async fn open_incident(
         ));
     }
     let now = state.clock.now();
+    let config = std::sync::Arc::clone(&state.config);
     let row = state
         .store
-        .run(move |s| s.transaction(|tx| emergency::open_incident(tx, &device, request, now)))
+        .run(move |s| {
+            s.transaction(|tx| {
+                emergency::open_incident(tx, &device, &config.card_trust, request, now)
+            })
+        })
         .await??;
     tracing::info!(assurance = ?row.assurance, "incident opened");
     Ok((

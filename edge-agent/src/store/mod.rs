@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, TransactionBehavior};
 
-pub use tx::{IncidentRow, Tx};
+pub use seed::synthetic_card_issuer;
+pub use tx::{ChallengeRow, IncidentRow, Tx};
 
 use crate::{Error, Result};
 

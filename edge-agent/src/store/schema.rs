@@ -18,7 +18,9 @@ CREATE TABLE IF NOT EXISTS patients (
     sex TEXT NOT NULL,
     address TEXT NOT NULL,
     insurer TEXT NOT NULL,
-    card_serial TEXT UNIQUE
+    -- A card is linked by its certificate's issuer (RFC 4514) and serial (lowercase hex).
+    card_issuer TEXT,
+    card_serial TEXT
 );
 
 CREATE TABLE IF NOT EXISTS records (
@@ -69,6 +71,20 @@ CREATE TABLE IF NOT EXISTS handoffs (
     delivered_at TEXT
 );
 
+-- One-time challenges for PIN-verified identification: bound to the tablet that asked,
+-- used at most once, refused after expires_at. Times are RFC 3339 UTC with milliseconds
+-- (fixed width, so they compare as text); rows past expiry are purged.
+CREATE TABLE IF NOT EXISTS identity_challenges (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    challenge BLOB NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT,
+    used_for_incident TEXT
+);
+CREATE INDEX IF NOT EXISTS identity_challenges_by_expiry ON identity_challenges(expires_at);
+
 CREATE TABLE IF NOT EXISTS portal_sessions (
     token_sha256 TEXT PRIMARY KEY,
     patient_id TEXT NOT NULL REFERENCES patients(id),
@@ -76,8 +92,74 @@ CREATE TABLE IF NOT EXISTS portal_sessions (
 );
 "#;
 
-/// Creates missing tables, indexes and triggers.
+/// Columns added after their table first shipped, as `(table, column, declaration)`:
+/// files created before get them when opened.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("patients", "card_issuer", "TEXT")];
+
+/// Indexes over added columns, created once the columns exist.
+const LATE_INDEXES: &str = r#"
+CREATE UNIQUE INDEX IF NOT EXISTS patients_by_card ON patients(card_issuer, card_serial);
+"#;
+
+/// Creates missing tables, columns, indexes and triggers.
 pub fn apply(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA)?;
+    for (table, column, declaration) in ADDED_COLUMNS {
+        let present: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+            [table, column],
+            |r| r.get(0),
+        )?;
+        if !present {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {declaration}"
+            ))?;
+        }
+    }
+    conn.execute_batch(LATE_INDEXES)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insert(conn: &Connection, id: &str, issuer: &str, serial: &str) -> rusqlite::Result<usize> {
+        conn.execute(
+            "INSERT INTO patients (id, name, birth_date, sex, address, insurer, card_issuer, card_serial)
+             VALUES (?1, 'n', '1940-01-02', '\"female\"', 'a', 'i', ?2, ?3)",
+            [id, issuer, serial],
+        )
+    }
+
+    #[test]
+    fn a_card_is_unique_by_issuer_and_serial() {
+        let conn = Connection::open_in_memory().unwrap();
+        apply(&conn).unwrap();
+        insert(&conn, "P1", "CN=A", "0a").unwrap();
+        insert(&conn, "P2", "CN=B", "0a").unwrap();
+        assert!(insert(&conn, "P3", "CN=A", "0a").is_err());
+    }
+
+    #[test]
+    fn files_from_before_card_issuers_get_the_column() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE patients (id TEXT PRIMARY KEY, name TEXT NOT NULL,
+                 birth_date TEXT NOT NULL, sex TEXT NOT NULL, address TEXT NOT NULL,
+                 insurer TEXT NOT NULL, card_serial TEXT UNIQUE);",
+        )
+        .unwrap();
+        apply(&conn).unwrap();
+        apply(&conn).unwrap();
+        insert(&conn, "P1", "CN=A", "0a").unwrap();
+        let indexed: bool = conn
+            .query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_index_list('patients') WHERE name = 'patients_by_card'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(indexed);
+    }
 }

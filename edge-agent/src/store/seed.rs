@@ -5,6 +5,13 @@ use rusqlite::{Connection, params};
 
 use crate::Result;
 
+/// Issuer name of every synthetic card certificate, as
+/// [`myna_domain::certificate::CardCertificate::from_der`] renders it: the development CA's
+/// subject is exactly this one common name.
+pub fn synthetic_card_issuer() -> String {
+    format!("CN={}", population::CARD_ISSUER_CN)
+}
+
 /// Streams `count` patients into the database in one transaction, if it has none yet.
 pub fn seed_if_empty(
     conn: &mut Connection,
@@ -14,14 +21,22 @@ pub fn seed_if_empty(
 ) -> Result<u64> {
     let existing: i64 = conn.query_row("SELECT COUNT(*) FROM dataset", [], |r| r.get(0))?;
     if existing > 0 {
+        // Files seeded before cards were linked by issuer: only synthetic cards exist.
+        conn.execute(
+            "UPDATE patients SET card_issuer = ?1
+             WHERE card_serial IS NOT NULL AND card_issuer IS NULL",
+            [synthetic_card_issuer()],
+        )?;
         return Ok(0);
     }
     let tx = conn.transaction()?;
     {
         let mut patient_stmt = tx.prepare(
-            "INSERT INTO patients (id, name, birth_date, sex, address, insurer, card_serial)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO patients
+                 (id, name, birth_date, sex, address, insurer, card_issuer, card_serial)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
+        let issuer = synthetic_card_issuer();
         let mut record_stmt = tx.prepare(
             "INSERT INTO records (patient_id, kind, date, record_json) VALUES (?1, ?2, ?3, ?4)",
         )?;
@@ -34,6 +49,7 @@ pub fn seed_if_empty(
                 serde_json::to_string(&h.sex)?,
                 patient.address,
                 patient.insurer,
+                patient.card.as_ref().map(|_| issuer.as_str()),
                 patient.card.as_ref().map(|c| c.serial_hex()),
             ])?;
             for record in &patient.records {

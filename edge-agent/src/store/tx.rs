@@ -1,15 +1,16 @@
 //! Typed operations inside one transaction. SQL lives here and nowhere else.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use myna_domain::access::{AccessRecord, IncidentId};
 use myna_domain::consent::ConsentState;
 use myna_domain::identity::{
-    AddressOrInsurer, AssuranceLevel, BasicFacts, EstablishedIdentity, PatientId, Sex,
+    AddressOrInsurer, AssuranceLevel, BasicFacts, ChallengeId, EstablishedIdentity, PatientId, Sex,
 };
 use myna_domain::records::MedicalRecord;
 use myna_domain::summary::{EmergencySummary, PatientHeader};
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use crate::card_trust::GenuineCard;
 use crate::{Error, Result};
 
 /// An open incident as stored.
@@ -41,6 +42,25 @@ impl IncidentRow {
     }
 }
 
+/// An identification challenge as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChallengeRow {
+    /// Id given to the tablet.
+    pub id: ChallengeId,
+    /// Device that asked for it; only that device may use it.
+    pub device_id: String,
+    /// The random bytes the card signs.
+    pub challenge: Vec<u8>,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// When it stops being accepted.
+    pub expires_at: DateTime<Utc>,
+    /// When it was used, if it was.
+    pub used_at: Option<DateTime<Utc>>,
+    /// The incident whose identification used it.
+    pub used_for_incident: Option<IncidentId>,
+}
+
 /// Operations available inside [`crate::store::Store::transaction`].
 pub struct Tx<'a> {
     tx: &'a Transaction<'a>,
@@ -62,6 +82,11 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     })
 }
 
+/// RFC 3339 in UTC with milliseconds: fixed width, so such times compare as text in SQL.
+fn sortable_time(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
@@ -73,13 +98,15 @@ impl<'a> Tx<'a> {
         Tx { tx }
     }
 
-    /// The patient whose card has this certificate serial.
-    pub fn patient_by_card_serial(&self, serial_hex: &str) -> Result<Option<PatientId>> {
+    /// The patient linked to this card (issuer and serial). Only a [`GenuineCard`], whose
+    /// chain to a trusted CA verified, can be looked up: a forged certificate cannot.
+    pub fn patient_by_card(&self, card: &GenuineCard) -> Result<Option<PatientId>> {
+        let card = card.certificate();
         Ok(self
             .tx
             .query_row(
-                "SELECT id FROM patients WHERE card_serial = ?1",
-                [serial_hex],
+                "SELECT id FROM patients WHERE card_issuer = ?1 AND card_serial = ?2",
+                params![card.issuer, card.serial_hex],
                 |r| r.get(0),
             )
             .optional()?
@@ -290,6 +317,91 @@ impl<'a> Tx<'a> {
             params![id.to_string(), at.to_rfc3339()],
         )?;
         Ok(())
+    }
+
+    /// Stores a new identification challenge.
+    pub fn insert_challenge(&self, row: &ChallengeRow) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO identity_challenges
+                 (id, device_id, challenge, issued_at, expires_at, used_at, used_for_incident)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                row.id.to_string(),
+                row.device_id,
+                row.challenge,
+                sortable_time(row.issued_at),
+                sortable_time(row.expires_at),
+                row.used_at.map(sortable_time),
+                row.used_for_incident.map(|i| i.to_string()),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// An identification challenge by id, whoever it was issued to.
+    pub fn challenge(&self, id: ChallengeId) -> Result<Option<ChallengeRow>> {
+        let raw = self
+            .tx
+            .query_row(
+                "SELECT device_id, challenge, issued_at, expires_at, used_at, used_for_incident
+                 FROM identity_challenges WHERE id = ?1",
+                [id.to_string()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Vec<u8>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<String>>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((device_id, challenge, issued_at, expires_at, used_at, incident)) = raw else {
+            return Ok(None);
+        };
+        let incident = incident
+            .map(|i| i.parse().map(IncidentId))
+            .transpose()
+            .map_err(|_| Error::Corrupt("challenge incident id".into()))?;
+        Ok(Some(ChallengeRow {
+            id,
+            device_id,
+            challenge,
+            issued_at: parse_time(&issued_at)?,
+            expires_at: parse_time(&expires_at)?,
+            used_at: used_at.as_deref().map(parse_time).transpose()?,
+            used_for_incident: incident,
+        }))
+    }
+
+    /// Marks an unused challenge used by `incident`'s identification.
+    pub fn use_challenge(
+        &self,
+        id: ChallengeId,
+        incident: IncidentId,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let changed = self.tx.execute(
+            "UPDATE identity_challenges SET used_at = ?2, used_for_incident = ?3
+             WHERE id = ?1 AND used_at IS NULL",
+            params![id.to_string(), sortable_time(at), incident.to_string()],
+        )?;
+        if changed != 1 {
+            return Err(Error::Corrupt(
+                "challenge vanished or was used inside its transaction".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Deletes challenges that expired before `now`: they can never be used again.
+    pub fn purge_expired_challenges(&self, now: DateTime<Utc>) -> Result<usize> {
+        Ok(self.tx.execute(
+            "DELETE FROM identity_challenges WHERE expires_at < ?1",
+            [sortable_time(now)],
+        )?)
     }
 
     /// Stores a portal session by the SHA-256 of its token (the token itself is not kept).

@@ -1,17 +1,10 @@
 //! Identifying the patient: cards, bad certificates, unknown patients, bad bodies.
 
 use axum::http::{Method, StatusCode};
-use myna_domain::access::{AccessAction, AccessOutcome, DenialReason, IncidentId};
+use myna_domain::access::{AccessAction, DenialReason, IncidentId};
 use myna_domain::wire::{IdentityEvidenceDto, OpenIncidentRequest};
 
 use crate::support::*;
-
-fn denial(outcome: &AccessOutcome) -> Option<DenialReason> {
-    match outcome {
-        AccessOutcome::Denied { reason } => Some(*reason),
-        _ => None,
-    }
-}
 
 #[tokio::test]
 async fn valid_card_opens_incident_without_an_access_record() {
@@ -55,7 +48,7 @@ async fn unknown_card_is_404_and_the_attempt_is_logged_without_a_patient() {
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].patient, None);
     assert_eq!(log[0].action, AccessAction::IdentifyPatient);
-    assert_eq!(denial(&log[0].outcome), Some(DenialReason::UnknownPatient));
+    assert_eq!(denial(&log[0]), Some(DenialReason::UnknownPatient));
     assert_eq!(log[0].viewer.device_id.as_deref(), Some("tablet-tfd-0001"));
 }
 

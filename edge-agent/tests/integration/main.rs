@@ -1,7 +1,9 @@
 //! edge-agent integration tests: the router driven with `oneshot`, on a real SQLite file.
 
+mod card_trust;
 mod consent;
 mod disclosure;
 mod identify;
+mod pin;
 mod portal;
 mod support;

@@ -1,6 +1,8 @@
-//! Test fixtures: an edge on a temp dir with a fixed clock, cards for seeded patients.
+//! Test fixtures: an edge on a temp dir with a fixed clock, trusting a test card CA (named
+//! like the development CA) with a CRL; cards for seeded patients, with or without an RSA
+//! key to sign PIN challenges; forged cards from a look-alike CA.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -9,8 +11,14 @@ use edge_agent::clock::ManualClock;
 use edge_agent::config::Config;
 use edge_agent::{AppState, app};
 use http_body_util::BodyExt;
-use myna_domain::access::{AccessRecord, IncidentId};
-use myna_domain::wire::{IdentityEvidenceDto, OpenIncidentRequest};
+use myna_domain::access::{AccessOutcome, AccessRecord, DenialReason, IncidentId};
+use myna_domain::identity::ChallengeId;
+use myna_domain::wire::{IdentityChallenge, IdentityEvidenceDto, OpenIncidentRequest};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
+    DnType, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SerialNumber,
+};
+use rsa::pkcs8::EncodePrivateKey;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -20,6 +28,7 @@ pub const PATIENTS: u64 = 60;
 
 pub struct TestEdge {
     pub state: AppState,
+    pub clock: Arc<ManualClock>,
     pub dir: tempfile::TempDir,
 }
 
@@ -28,15 +37,41 @@ pub fn today() -> NaiveDate {
 }
 
 impl TestEdge {
+    /// An edge trusting [`CARD_CA`], whose CRL revokes the card of [`revoked_patient`].
     pub fn new() -> Self {
+        let revoked = population::patient(edge_seed(), revoked_patient(), today())
+            .card
+            .unwrap()
+            .serial;
+        Self::with_trust(vec![CARD_CA.der()], vec![CARD_CA.crl(&[&revoked])])
+    }
+
+    /// An edge configured with no card CA: it must refuse every card.
+    pub fn without_card_trust() -> Self {
+        Self::with_trust(vec![], vec![])
+    }
+
+    /// An edge trusting exactly these CA certificates and CRLs.
+    pub fn with_trust(ca_ders: Vec<Vec<u8>>, crl_ders: Vec<Vec<u8>>) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::local(dir.path().to_path_buf());
+        let mut config = Config::local(dir.path().to_path_buf())
+            .with_card_trust(ca_ders, crl_ders)
+            .unwrap();
         config.dataset.patients = PATIENTS;
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap(),
         ));
-        let state = AppState::open(config, clock).unwrap();
-        TestEdge { state, dir }
+        let state = AppState::open(config, clock.clone()).unwrap();
+        TestEdge { state, clock, dir }
+    }
+
+    /// `POST /v1/identity-challenges` as `token`; panics unless 201.
+    pub async fn challenge(&self, token: &str) -> IdentityChallenge {
+        let (status, body) = self
+            .call(Method::POST, "/v1/identity-challenges", Some(token), None)
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        serde_json::from_value(body).unwrap()
     }
 
     pub async fn call(
@@ -127,6 +162,28 @@ pub fn open_request(incident: IncidentId, certificate_der: &[u8]) -> OpenInciden
     }
 }
 
+/// An open request identifying by PIN: the card's signature over challenge `challenge_id`.
+pub fn pin_request(
+    incident: IncidentId,
+    certificate_der: &[u8],
+    challenge_id: ChallengeId,
+    signature: &[u8],
+) -> OpenIncidentRequest {
+    OpenIncidentRequest {
+        incident_id: incident,
+        crew_member_id: "crew-0042".into(),
+        identity: IdentityEvidenceDto::pin_verified(certificate_der, challenge_id, signature),
+    }
+}
+
+/// The denial of an access record, if it is one.
+pub fn denial(record: &AccessRecord) -> Option<DenialReason> {
+    match record.outcome {
+        AccessOutcome::Denied { reason } => Some(reason),
+        _ => None,
+    }
+}
+
 /// Index of the `n`th seeded patient who has a valid card.
 pub fn carded_patient(n: usize) -> u64 {
     (0..PATIENTS)
@@ -147,20 +204,174 @@ pub fn patient_id(index: u64) -> String {
     population::patient(edge_seed(), index, today()).header.id.0
 }
 
-/// A certificate with the card serial of seeded patient `index`.
-pub fn card_for(index: u64) -> Vec<u8> {
-    let card = population::patient(edge_seed(), index, today())
-        .card
-        .expect("patient has a card");
-    certificate(&card.serial, 2024, 2029)
+/// The seeded patient whose card [`TestEdge::new`]'s CRL revokes.
+pub fn revoked_patient() -> u64 {
+    carded_patient(5)
 }
 
-/// A self-signed certificate valid from January 1st of `from_year` to that of `to_year`.
+/// The card serial of seeded patient `index`.
+pub fn serial_of(index: u64) -> Vec<u8> {
+    population::patient(edge_seed(), index, today())
+        .card
+        .expect("patient has a card")
+        .serial
+}
+
+/// A genuine certificate with the card serial of seeded patient `index`.
+pub fn card_for(index: u64) -> Vec<u8> {
+    certificate(&serial_of(index), 2024, 2029)
+}
+
+/// A genuine certificate (issued by [`CARD_CA`]) valid from January 1st of `from_year` to
+/// that of `to_year`.
 pub fn certificate(serial: &[u8], from_year: i32, to_year: i32) -> Vec<u8> {
-    let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
-    params.serial_number = Some(rcgen::SerialNumber::from_slice(serial));
-    params.not_before = rcgen::date_time_ymd(from_year, 1, 1);
-    params.not_after = rcgen::date_time_ymd(to_year, 1, 1);
-    let key = rcgen::KeyPair::generate().unwrap();
-    params.self_signed(&key).unwrap().der().to_vec()
+    CARD_CA.issue(serial, &KeyPair::generate().unwrap(), from_year, to_year)
+}
+
+/// A genuine certificate for seeded patient `index` whose key is [`CARD_KEY`], so the test
+/// can sign challenges as the card would after PIN entry.
+pub fn pin_card_for(index: u64) -> Vec<u8> {
+    CARD_CA.issue(&serial_of(index), &CARD_KEY.key_pair(), 2024, 2029)
+}
+
+/// A forgery: the same issuer name and a real patient's serial, signed by another CA,
+/// for a key the forger holds ([`OTHER_KEY`]).
+pub fn forged_card_for(index: u64) -> Vec<u8> {
+    FORGER_CA.issue(&serial_of(index), &OTHER_KEY.key_pair(), 2024, 2029)
+}
+
+/// A test certification authority named like the development JPKI CA.
+pub struct TestCa {
+    certificate: rcgen::Certificate,
+    key: KeyPair,
+}
+
+/// The CA the test edge trusts.
+pub static CARD_CA: LazyLock<TestCa> = LazyLock::new(TestCa::new);
+/// A look-alike CA with the same name and another key.
+pub static FORGER_CA: LazyLock<TestCa> = LazyLock::new(TestCa::new);
+/// A genuine CA with another name, whose serials link to no seeded patient.
+pub static OTHER_ISSUER_CA: LazyLock<TestCa> =
+    LazyLock::new(|| TestCa::named("JPKI Other User Authentication CA"));
+
+fn name(cn: &str) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, cn);
+    name
+}
+
+impl TestCa {
+    fn new() -> Self {
+        Self::named(population::CARD_ISSUER_CN)
+    }
+
+    fn named(cn: &str) -> Self {
+        let mut params = CertificateParams::new(vec![]).unwrap();
+        params.distinguished_name = name(cn);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        params.not_before = rcgen::date_time_ymd(2014, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2060, 1, 1);
+        let key = KeyPair::generate().unwrap();
+        let certificate = params.self_signed(&key).unwrap();
+        TestCa { certificate, key }
+    }
+
+    pub fn der(&self) -> Vec<u8> {
+        self.certificate.der().to_vec()
+    }
+
+    /// A card certificate with `serial` for `card_key`, valid from January 1st of
+    /// `from_year` to that of `to_year`.
+    pub fn issue(
+        &self,
+        serial: &[u8],
+        card_key: &KeyPair,
+        from_year: i32,
+        to_year: i32,
+    ) -> Vec<u8> {
+        let mut params = CertificateParams::new(vec![]).unwrap();
+        params.serial_number = Some(SerialNumber::from_slice(serial));
+        params.distinguished_name = name("JPKI user authentication");
+        params.not_before = rcgen::date_time_ymd(from_year, 1, 1);
+        params.not_after = rcgen::date_time_ymd(to_year, 1, 1);
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        params
+            .signed_by(card_key, &self.certificate, &self.key)
+            .unwrap()
+            .der()
+            .to_vec()
+    }
+
+    /// A CRL revoking `serials`, current from 2026-01-01 to 2027-01-01.
+    pub fn crl(&self, serials: &[&[u8]]) -> Vec<u8> {
+        CertificateRevocationListParams {
+            this_update: rcgen::date_time_ymd(2026, 1, 1),
+            next_update: rcgen::date_time_ymd(2027, 1, 1),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|serial| RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(serial),
+                    revocation_time: rcgen::date_time_ymd(2026, 1, 1),
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&self.certificate, &self.key)
+        .unwrap()
+        .der()
+        .to_vec()
+    }
+}
+
+/// rand 0.9's thread RNG for `rsa`, which takes `rand_core` 0.10 RNGs.
+struct ThreadRng(rand::rngs::ThreadRng);
+
+impl rsa::rand_core::TryRng for ThreadRng {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok(rand::RngCore::next_u32(&mut self.0))
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(rand::RngCore::next_u64(&mut self.0))
+    }
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        rand::RngCore::fill_bytes(&mut self.0, dst);
+        Ok(())
+    }
+}
+
+impl rsa::rand_core::TryCryptoRng for ThreadRng {}
+
+/// An RSA-2048 card key, like a JPKI user-authentication key.
+pub struct CardKey(rsa::PrivateKey);
+
+/// The key of [`pin_card_for`] cards.
+pub static CARD_KEY: LazyLock<CardKey> = LazyLock::new(CardKey::generate);
+/// The key of [`forged_card_for`] cards.
+pub static OTHER_KEY: LazyLock<CardKey> = LazyLock::new(CardKey::generate);
+
+impl CardKey {
+    fn generate() -> Self {
+        CardKey(rsa::PrivateKey::new(&mut ThreadRng(rand::rng()), 2048).unwrap())
+    }
+
+    fn key_pair(&self) -> KeyPair {
+        let pkcs8 = self.0.to_pkcs8_der().unwrap();
+        KeyPair::from_pkcs8_der_and_sign_algo(&pkcs8.as_bytes().into(), &rcgen::PKCS_RSA_SHA256)
+            .unwrap()
+    }
+
+    /// What the card does after PIN entry: pad and sign the SHA-256 DigestInfo of the
+    /// challenge the tablet sends.
+    pub fn sign(&self, challenge: &[u8]) -> Vec<u8> {
+        let digest_info = myna_domain::certificate::sha256_digest_info(challenge);
+        self.0
+            .sign(rsa::Pkcs1v15Sign::new_unprefixed(), &digest_info)
+            .unwrap()
+    }
 }
