@@ -4,10 +4,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests need. Each later stage adds its own here
-# (pcscd + vsmartcard-vpcd for the PC/SC card tests, chromium for browser tests).
-# gcc and libc6-dev build the bundled SQLite and ring.
-APT_PACKAGES=(ca-certificates gcc libc6-dev)
+# Debian packages the tests need. Each later stage adds its own here.
+# - gcc and libc6-dev build the bundled SQLite and ring;
+# - pkg-config and libpcsclite-dev let the `pcsc` crate link against pcsc-lite;
+# - pcscd and vsmartcard-vpcd are the real PC/SC daemon and its virtual reader driver,
+#   which the software My Number card plugs into for the `pcsc_` tests.
+APT_PACKAGES=(ca-certificates gcc libc6-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -21,6 +23,11 @@ if ((${#missing[@]})); then
 fi
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+# The PC/SC tests talk to a real pcscd with the vpcd driver. Start it if it is not
+# running, and stop it on exit only if this script started it.
+./scripts/pcscd.sh start
+trap './scripts/pcscd.sh stop' EXIT
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

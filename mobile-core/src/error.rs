@@ -4,14 +4,14 @@
 //! contain personal data; the `detail` fields (for logs and support) hold only
 //! transport or protocol descriptions.
 
-use crate::card::{CardError, CardLinkError, StatusError};
+use crate::card::{CardError, CardLinkError, ReaderError, StatusError};
 use crate::edge::EdgeError;
 
 /// Everything that can go wrong on the tablet during an incident.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MobileError {
-    /// The card left the reader's field mid-read.
-    #[error("Card not readable: hold it flat against the back of the tablet and keep it still")]
+    /// The card left the reader's field mid-read (removed or moved).
+    #[error("Card moved away: hold it flat against the reader and try again")]
     CardLost,
     /// The card stopped answering.
     #[error("Card did not answer: hold it still against the tablet and try again")]
@@ -22,10 +22,34 @@ pub enum MobileError {
         /// Platform description, for logs.
         detail: String,
     },
+    /// The smart-card service of a desktop reader is not running.
+    #[error("Card reader service not running: restart the reader software, then try again")]
+    ReaderServiceUnavailable,
+    /// No card reader is connected (or not the one configured).
+    #[error("No card reader found: connect the reader, then try again")]
+    NoReader {
+        /// Description, for logs (may name the reader asked for).
+        detail: String,
+    },
+    /// No card on the reader.
+    #[error("No card on the reader: place the card flat on the reader")]
+    NoCard,
+    /// Another application holds the card.
+    #[error("The card is in use by another app: close it, then try again")]
+    CardInUse,
     /// The card is not a My Number card (no JPKI application or another token).
     #[error("This is not a My Number card")]
     NotAMyNumberCard,
-    /// A PIN was entered wrongly (only if a PIN step is ever added).
+    /// The PIN entered is not four digits; nothing was sent to the card.
+    #[error("Enter the 4-digit PIN (digits only)")]
+    PinFormatInvalid,
+    /// Only one PIN try is left: the PIN was not sent, so a typo cannot lock the card.
+    #[error("Only one PIN try left: do not enter the PIN; use the face-photo check")]
+    PinGuard {
+        /// Tries the card reported.
+        tries_left: u8,
+    },
+    /// The patient entered a wrong PIN.
     #[error(
         "Wrong PIN, {tries_left} tries left: do not guess; confirm identity with the face photo instead"
     )]
@@ -34,9 +58,7 @@ pub enum MobileError {
         tries_left: u8,
     },
     /// The card's PIN is blocked.
-    #[error(
-        "This card's PIN is locked: do not ask for the PIN; confirm identity with the face photo"
-    )]
+    #[error("PIN blocked: use the face-photo check")]
     PinBlocked,
     /// The card answered something unexpected.
     #[error("The card gave an unexpected answer: read it again")]
@@ -106,6 +128,9 @@ impl MobileError {
             MobileError::CardLost
             | MobileError::CardTimeout
             | MobileError::CardReaderFailure { .. }
+            | MobileError::NoReader { .. }
+            | MobileError::NoCard
+            | MobileError::CardInUse
             | MobileError::CardUnreadable { .. }
             | MobileError::EdgeUnreachable { .. }
             | MobileError::EdgeResponseInvalid { .. } => true,
@@ -158,7 +183,10 @@ impl From<CardError> for MobileError {
             CardError::Link(CardLinkError::Io { message }) => {
                 MobileError::CardReaderFailure { detail: message }
             }
+            CardError::Reader(error) => error.into(),
             CardError::NotAMyNumberCard => MobileError::NotAMyNumberCard,
+            CardError::PinFormat => MobileError::PinFormatInvalid,
+            CardError::PinGuard { tries_left } => MobileError::PinGuard { tries_left },
             CardError::Status(StatusError::WrongPin { tries_left }) => {
                 MobileError::WrongPin { tries_left }
             }
@@ -169,6 +197,21 @@ impl From<CardError> for MobileError {
             | CardError::InvalidCommand(_)) => MobileError::CardUnreadable {
                 detail: other.to_string(),
             },
+        }
+    }
+}
+
+impl From<ReaderError> for MobileError {
+    fn from(error: ReaderError) -> Self {
+        match error {
+            ReaderError::ServiceUnavailable => MobileError::ReaderServiceUnavailable,
+            ReaderError::NoReaders | ReaderError::ReaderNotFound { .. } => MobileError::NoReader {
+                detail: error.to_string(),
+            },
+            // Waiting for a card ran out: the card is still not there.
+            ReaderError::NoCard | ReaderError::Timeout => MobileError::NoCard,
+            ReaderError::CardInUse => MobileError::CardInUse,
+            ReaderError::Other { message } => MobileError::CardReaderFailure { detail: message },
         }
     }
 }
@@ -206,7 +249,7 @@ mod tests {
     fn messages_tell_the_crew_what_to_do() {
         check(
             CardError::Link(CardLinkError::Lost),
-            "Card not readable: hold it flat against the back of the tablet and keep it still",
+            "Card moved away: hold it flat against the reader and try again",
         );
         check(CardError::NotAMyNumberCard, "This is not a My Number card");
         check(
@@ -259,5 +302,87 @@ mod tests {
         ));
         assert!(map(CardError::Link(CardLinkError::Lost)).is_retryable());
         assert!(!map(CardError::NotAMyNumberCard).is_retryable());
+    }
+
+    #[test]
+    fn pin_errors_tell_the_crew_to_use_the_photo() {
+        check(
+            CardError::PinGuard { tries_left: 1 },
+            "Only one PIN try left: do not enter the PIN; use the face-photo check",
+        );
+        check(
+            CardError::Status(StatusError::PinBlocked),
+            "PIN blocked: use the face-photo check",
+        );
+        check(
+            CardError::Status(StatusError::WrongPin { tries_left: 2 }),
+            "Wrong PIN, 2 tries left: do not guess; confirm identity with the face photo instead",
+        );
+        check(CardError::PinFormat, "Enter the 4-digit PIN (digits only)");
+        let map = |e: CardError| MobileError::from(e);
+        assert_eq!(
+            map(CardError::PinGuard { tries_left: 1 }),
+            MobileError::PinGuard { tries_left: 1 }
+        );
+        assert_eq!(
+            map(CardError::Status(StatusError::WrongPin { tries_left: 2 })),
+            MobileError::WrongPin { tries_left: 2 }
+        );
+        for pin_error in [
+            CardError::PinGuard { tries_left: 1 },
+            CardError::Status(StatusError::PinBlocked),
+            CardError::Status(StatusError::WrongPin { tries_left: 2 }),
+            CardError::PinFormat,
+        ] {
+            assert!(!map(pin_error).is_retryable());
+        }
+    }
+
+    #[test]
+    fn reader_errors_tell_the_crew_what_to_do() {
+        let reader = |e: ReaderError| CardError::Reader(e);
+        check(
+            reader(ReaderError::NoReaders),
+            "No card reader found: connect the reader, then try again",
+        );
+        check(
+            reader(ReaderError::ReaderNotFound {
+                name: "Virtual PCD 00 01".into(),
+            }),
+            "No card reader found: connect the reader, then try again",
+        );
+        check(
+            reader(ReaderError::NoCard),
+            "No card on the reader: place the card flat on the reader",
+        );
+        check(
+            ReaderError::Timeout,
+            "No card on the reader: place the card flat on the reader",
+        );
+        check(
+            ReaderError::CardInUse,
+            "The card is in use by another app: close it, then try again",
+        );
+        check(
+            ReaderError::ServiceUnavailable,
+            "Card reader service not running: restart the reader software, then try again",
+        );
+        assert_eq!(
+            MobileError::from(ReaderError::Other {
+                message: "comm error".into()
+            }),
+            MobileError::CardReaderFailure {
+                detail: "comm error".into()
+            }
+        );
+        assert_eq!(
+            MobileError::from(ReaderError::ReaderNotFound { name: "r".into() }),
+            MobileError::NoReader {
+                detail: "card reader \"r\" not found".into()
+            }
+        );
+        assert!(MobileError::from(ReaderError::NoCard).is_retryable());
+        assert!(MobileError::from(ReaderError::CardInUse).is_retryable());
+        assert!(!MobileError::from(ReaderError::ServiceUnavailable).is_retryable());
     }
 }

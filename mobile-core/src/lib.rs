@@ -10,8 +10,12 @@
 //!
 //! # Layout
 //! - [`card`]: the card protocol. [`card::apdu`] and [`card::tlv`] are sans I/O;
-//!   [`card::jpki`] reads the JPKI token info and user-authentication certificate over a
-//!   [`CardTransport`] (never a PIN).
+//!   [`card::jpki`] reads the JPKI token info and certificates over a [`CardTransport`]
+//!   without a PIN, and signs a challenge with the PIN; [`card::input_support`] reads
+//!   the four basic facts with the PIN. Both PIN paths first ask the card's retry
+//!   counter (which spends no try) and refuse to send a PIN with one try left, so the
+//!   crew can never lock a patient's card. With the `pcsc` feature, `card::pcsc`
+//!   provides a PC/SC reader transport for desktops and simulations.
 //! - [`edge`]: [`EdgeClient`], the HTTP client of the edge server's tablet API.
 //! - [`incident`]: the scene workflow. [`incident::step`] is the pure state machine
 //!   (which step may follow which); [`EmergencyIncident`] drives it over card and edge.
@@ -26,7 +30,7 @@
 //! let edge = EdgeClient::new("https://edge.local".into(), "device-token".into())?;
 //! let incident = EmergencyIncident::new(edge, "crew-042".into());
 //! let reading = incident.read_card(nfc)?; // blocking; off the UI thread
-//! if reading.expired { /* tell the crew; the edge decides */ }
+//! if reading.expired || reading.not_yet_valid { /* tell the crew; the edge decides */ }
 //! incident.confirm_identity(true).await?; // the face photo matches the patient
 //! incident.record_consent(ConsentState::Given).await?;
 //! let summary = incident.fetch_summary().await?;
@@ -44,7 +48,9 @@ pub mod incident;
 mod test_support;
 
 pub use card::jpki::{CardKind, read_auth_certificate, read_token_info};
-pub use card::{CardError, CardLinkError, CardTransport, StatusError};
+pub use card::{
+    CardError, CardIdentity, CardLinkError, CardTransport, Pin, PinTries, ReaderError, StatusError,
+};
 pub use edge::{EdgeClient, EdgeError};
 pub use error::MobileError;
 pub use incident::{CardReading, EmergencyIncident, IdentityConfirmed, IncidentStep, StepRecord};

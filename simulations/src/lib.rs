@@ -2,7 +2,10 @@
 //! stack that runs the whole system in one process on loopback.
 //!
 //! # Layout
-//! - [`soft_card`]: a software My Number card answering APDUs, and a development card issuer.
+//! - [`soft_card`]: a software My Number card answering APDUs (JPKI and card-info
+//!   applications, PINs, RSA signing), and a development card issuer (RSA CA, CRLs).
+//! - [`vpicc`]: plugs a software card into a real pcscd through the vsmartcard `vpcd`
+//!   virtual reader driver.
 //! - [`stack`]: edge-agent plus two hospital-view instances, on loopback ports.
 //! - [`scenario`]: one ambulance incident driven through `mobile-core`, card tap to handoff.
 #![warn(missing_docs)]
@@ -10,3 +13,4 @@
 pub mod scenario;
 pub mod soft_card;
 pub mod stack;
+pub mod vpicc;

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use chrono::NaiveDate;
 use mobile_core::{EdgeClient, EmergencyIncident};
 use myna_domain::consent::{ConsentState, DifficultyReason};
@@ -12,7 +11,7 @@ use myna_domain::identity::PatientId;
 use myna_domain::summary::EmergencySummary;
 use myna_domain::wire::{HandoffRequest, HandoffResponse, Vitals};
 
-use crate::soft_card::{DevCardIssuer, SoftwareCard};
+use crate::soft_card::{DevCardIssuer, PopulationCards, SoftwareCard};
 
 /// What happens at one scene.
 #[derive(Debug, Clone)]
@@ -45,40 +44,41 @@ pub struct IncidentReport {
 }
 
 /// Drives incidents for one tablet against one edge.
+#[derive(Debug)]
 pub struct Dispatcher {
-    seed: u64,
-    today: NaiveDate,
-    issuer: DevCardIssuer,
+    cards: Arc<PopulationCards>,
     edge_url: String,
     device_token: String,
 }
 
 impl Dispatcher {
-    /// A dispatcher for the population `seed` as of `today`.
-    pub fn new(
-        seed: u64,
-        today: NaiveDate,
-        edge_url: String,
-        device_token: String,
-    ) -> anyhow::Result<Self> {
-        Ok(Dispatcher {
-            seed,
-            today,
-            issuer: DevCardIssuer::new()?,
+    /// A dispatcher tapping the cards of `cards`' population, whose CA the edge at
+    /// `edge_url` must trust (see [`crate::stack::LocalStack::dispatcher`]).
+    pub fn new(cards: Arc<PopulationCards>, edge_url: String, device_token: String) -> Self {
+        Dispatcher {
+            cards,
             edge_url,
             device_token,
-        })
+        }
     }
 
-    /// The software card of synthetic patient `index` (fails if they have none).
-    pub fn card_for(&self, index: u64) -> anyhow::Result<SoftwareCard> {
-        let patient = population::patient(self.seed, index, self.today);
-        let card = patient.card.context("this patient has no My Number card")?;
-        Ok(SoftwareCard::new(self.issuer.issue(
-            &card.serial,
-            card.not_before,
-            card.not_after,
-        )?))
+    /// The software card of synthetic patient `index` (fails if they have none), created
+    /// on first use and the same card afterwards; PINs are
+    /// [`dev_pin`](crate::soft_card::dev_pin). Blocks for RSA key generation the first
+    /// time: in async code prefer [`Dispatcher::card`].
+    pub fn card_for(&self, index: u64) -> anyhow::Result<Arc<SoftwareCard>> {
+        self.cards.card(index)
+    }
+
+    /// [`Dispatcher::card_for`] on a blocking thread.
+    pub async fn card(&self, index: u64) -> anyhow::Result<Arc<SoftwareCard>> {
+        let cards = Arc::clone(&self.cards);
+        tokio::task::spawn_blocking(move || cards.card(index)).await?
+    }
+
+    /// The development CA of every card this dispatcher hands out.
+    pub fn issuer(&self) -> &DevCardIssuer {
+        self.cards.issuer()
     }
 
     /// A fresh incident on this dispatcher's tablet.
@@ -92,10 +92,11 @@ impl Dispatcher {
 
     /// Runs one incident from card tap to handoff.
     pub async fn run(&self, plan: IncidentPlan) -> anyhow::Result<IncidentReport> {
-        let patient_id = population::patient(self.seed, plan.patient_index, self.today)
-            .header
-            .id;
-        let card = self.card_for(plan.patient_index)?;
+        let patient_id =
+            population::patient(self.cards.seed(), plan.patient_index, self.cards.today())
+                .header
+                .id;
+        let card = self.card(plan.patient_index).await?;
         let incident = self.incident("crew-0001")?;
         tap(&incident, card).await?;
         incident.confirm_identity(true).await?;
@@ -124,13 +125,20 @@ impl Dispatcher {
     }
 }
 
-/// Reads the card on a blocking thread, as card I/O must never block the async runtime.
+/// Taps `card` on the tablet: the card powers up fresh in the reader's field (nothing
+/// selected, no PIN verified; PIN counters kept) and is read on a blocking thread, as card
+/// I/O must never block the async runtime. Takes a card or a shared `Arc` of one.
 pub async fn tap(
     incident: &Arc<EmergencyIncident>,
-    card: SoftwareCard,
+    card: impl Into<Arc<SoftwareCard>>,
 ) -> anyhow::Result<mobile_core::CardReading> {
     let incident = Arc::clone(incident);
-    Ok(tokio::task::spawn_blocking(move || incident.read_card(&card)).await??)
+    let card = card.into();
+    Ok(tokio::task::spawn_blocking(move || {
+        card.reset();
+        incident.read_card(&*card)
+    })
+    .await??)
 }
 
 /// A small demonstration mix: consent given, unconscious, refused, given.

@@ -1,13 +1,19 @@
 //! The whole system in one process: edge-agent and two hospital-view instances on
-//! loopback, each on its own SQLite file in one data directory.
+//! loopback, each on its own SQLite file in one data directory, and the software My Number
+//! cards of the synthetic population, issued by a development CA the edge trusts.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
+use chrono::Utc;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+use crate::scenario::Dispatcher;
+use crate::soft_card::{DevCardIssuer, PopulationCards};
 
 /// Token the edge presents to hospital-view instances in the local stack.
 pub const LOCAL_EDGE_TOKEN: &str = "dev-edge-token";
@@ -23,6 +29,8 @@ pub struct StackConfig {
     pub hospital_addrs: [SocketAddr; 2],
     /// Synthetic patients to load at first start.
     pub patients: u64,
+    /// Patients (by index) whose card certificates are on the CRL the edge gets.
+    pub revoked_patients: Vec<u64>,
 }
 
 impl StackConfig {
@@ -34,6 +42,7 @@ impl StackConfig {
             edge_addr: any,
             hospital_addrs: [any, any],
             patients,
+            revoked_patients: Vec::new(),
         }
     }
 }
@@ -55,8 +64,10 @@ pub struct LocalStack {
     pub edge_url: String,
     /// The receiving hospitals.
     pub hospitals: Vec<HospitalInstance>,
-    /// edge-agent configuration (devices, dataset).
+    /// edge-agent configuration (devices, dataset, trusted card CA).
     pub edge_config: edge_agent::config::Config,
+    /// The population's cards, created on first use; their CA is the one the edge trusts.
+    pub cards: Arc<PopulationCards>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
@@ -87,6 +98,10 @@ impl LocalStack {
         let mut hospitals = Vec::new();
         let mut edge_config = edge_agent::config::Config::local(config.data_dir.clone());
         edge_config.dataset.patients = config.patients;
+        let (cards, crl) = issue_cards(edge_config.dataset.seed, config.revoked_patients).await?;
+        let mut edge_config = edge_config
+            .with_card_trust(vec![cards.issuer().ca_certificate_der()], vec![crl])
+            .context("trusting the development card CA")?;
         for ((id, name, tier), addr) in HOSPITALS.into_iter().zip(config.hospital_addrs) {
             let listener = TcpListener::bind(addr)
                 .await
@@ -122,6 +137,7 @@ impl LocalStack {
             edge_url,
             hospitals,
             edge_config,
+            cards,
             stops,
             tasks,
         })
@@ -137,6 +153,15 @@ impl LocalStack {
         self.edge_config.devices[n - 1].token.clone()
     }
 
+    /// A dispatcher driving incidents from dev tablet `n` (1-based) with this stack's cards.
+    pub fn dispatcher(&self, n: usize) -> Dispatcher {
+        Dispatcher::new(
+            Arc::clone(&self.cards),
+            self.edge_url.clone(),
+            self.device_token(n),
+        )
+    }
+
     /// Stops every service and waits for them to drain.
     pub async fn stop(self) -> anyhow::Result<()> {
         for stop in self.stops {
@@ -147,4 +172,30 @@ impl LocalStack {
         }
         Ok(())
     }
+}
+
+/// The cards of the population `seed` as of today, issued by the process's development
+/// CA (no card is made yet), and that CA's CRL listing the certificates of
+/// `revoked_patients`, valid for a week. On a blocking thread: the CA's RSA key takes a
+/// moment the first time.
+async fn issue_cards(
+    seed: u64,
+    revoked_patients: Vec<u64>,
+) -> anyhow::Result<(Arc<PopulationCards>, Vec<u8>)> {
+    tokio::task::spawn_blocking(move || {
+        let now = Utc::now();
+        let today = now.date_naive();
+        let cards = PopulationCards::new(DevCardIssuer::new()?, seed, today);
+        let serials: Vec<Vec<u8>> = revoked_patients
+            .iter()
+            .filter_map(|i| population::patient(seed, *i, today).card)
+            .map(|card| card.serial)
+            .collect();
+        let serials: Vec<&[u8]> = serials.iter().map(Vec::as_slice).collect();
+        let crl = cards
+            .issuer()
+            .crl_der(&serials, now, now + chrono::Days::new(7))?;
+        Ok((Arc::new(cards), crl))
+    })
+    .await?
 }

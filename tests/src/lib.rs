@@ -1,7 +1,7 @@
 //! Shared fixture of the end-to-end tests in `tests/`: the whole system on loopback, a
 //! tablet that drives incidents, and readers for what each service ended up holding.
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use myna_domain::access::AccessRecord;
 use myna_domain::consent::ConsentState;
 use myna_domain::wire::{ArrivalNotice, PortalHistory, Vitals};
@@ -30,10 +30,8 @@ impl Fixture {
         let stack = LocalStack::start(StackConfig::ephemeral(dir.path().to_path_buf(), patients))
             .await
             .unwrap();
-        let seed = stack.edge_config.dataset.seed;
-        let today = Utc::now().date_naive();
-        let dispatcher =
-            Dispatcher::new(seed, today, stack.edge_url.clone(), stack.device_token(1)).unwrap();
+        let (seed, today) = (stack.cards.seed(), stack.cards.today());
+        let dispatcher = stack.dispatcher(1);
         Fixture {
             _dir: dir,
             stack,

@@ -1,10 +1,22 @@
 //! ISO 7816-4 command and response APDUs, sans I/O.
 //!
-//! Only the short-length commands a PIN-less certificate read needs: SELECT by AID,
-//! SELECT EF by file id, READ BINARY. Status words are decoded into [`StatusError`] so
-//! callers match on meaning, never on raw numbers.
+//! Only the short-length commands the My Number card's JPKI and input-support
+//! applications need: SELECT by AID, SELECT EF by file id, READ BINARY, VERIFY (with a
+//! PIN, or without data to ask the retry counter), COMPUTE DIGITAL SIGNATURE and
+//! GET RESPONSE. Status words are decoded into [`StatusError`] so callers match on
+//! meaning, never on raw numbers.
+//!
+//! The byte layouts are public facts, as used by open-source readers (OpenSC's
+//! `card-jpki.c`, the Go tool `jpki/myna`):
+//! - VERIFY `00 20 00 80 Lc PIN` (the PIN as ASCII digits) after selecting the PIN EF;
+//!   `00 20 00 80` with no data answers the retry counter as `63 Cx` without spending a
+//!   try (9000 when already verified in this session).
+//! - COMPUTE DIGITAL SIGNATURE `80 2A 00 80 Lc DigestInfo 00` after selecting the key
+//!   EF: the card pads (PKCS#1 v1.5) and signs the DER DigestInfo the host sends.
+//! - GET RESPONSE `00 C0 00 00 Le` when a card answers `61 xx` (more data available).
 
 use super::CardError;
+use super::pin::Pin;
 
 /// Longest AID ISO 7816-4 allows.
 const MAX_AID_LEN: usize = 16;
@@ -39,6 +51,61 @@ pub fn read_binary(offset: u16, le: u8) -> Result<Vec<u8>, CardError> {
     }
     let [hi, lo] = offset.to_be_bytes();
     Ok(vec![0x00, 0xB0, hi, lo, le])
+}
+
+/// `VERIFY` the PIN of the current PIN EF: `00 20 00 80 04 PIN` (four ASCII digits).
+///
+/// Spends one try of the card's retry counter if the PIN is wrong: callers go through
+/// the guard in [`super::pin`], never straight here.
+pub fn verify(pin: &Pin) -> Vec<u8> {
+    let digits = pin.digits();
+    let mut apdu = Vec::with_capacity(5 + digits.len());
+    apdu.extend_from_slice(&[0x00, 0x20, 0x00, 0x80, digits.len() as u8]);
+    apdu.extend_from_slice(digits);
+    apdu
+}
+
+/// `VERIFY` with no data (case 1): `00 20 00 80`. Asks the current PIN EF's retry
+/// counter without spending a try: `63 Cx` (x tries left), `9000` (already verified in
+/// this session), `69 83` (blocked).
+pub fn verify_status() -> Vec<u8> {
+    vec![0x00, 0x20, 0x00, 0x80]
+}
+
+/// `COMPUTE DIGITAL SIGNATURE` with the current key EF: `80 2A 00 80 Lc DigestInfo 00`.
+///
+/// The card adds the PKCS#1 v1.5 padding; the host sends the DER DigestInfo. Rejects an
+/// empty input or one longer than 255 bytes (short APDUs only).
+pub fn compute_digital_signature(digest_info: &[u8]) -> Result<Vec<u8>, CardError> {
+    let lc = u8::try_from(digest_info.len())
+        .ok()
+        .filter(|&lc| lc > 0)
+        .ok_or(CardError::InvalidCommand(
+            "signature input must be 1 to 255 bytes",
+        ))?;
+    let mut apdu = Vec::with_capacity(6 + digest_info.len());
+    apdu.extend_from_slice(&[0x80, 0x2A, 0x00, 0x80, lc]);
+    apdu.extend_from_slice(digest_info);
+    apdu.push(0x00);
+    Ok(apdu)
+}
+
+/// `GET RESPONSE`: `00 C0 00 00 Le`, fetching what a card announced with `61 xx`.
+/// `le` 0 asks for 256 bytes.
+pub fn get_response(le: u8) -> Vec<u8> {
+    vec![0x00, 0xC0, 0x00, 0x00, le]
+}
+
+/// The Le byte of a short command APDU, if it has one (ISO 7816-4 cases 2 and 4).
+pub(crate) fn le_position(command: &[u8]) -> Option<usize> {
+    match command.len() {
+        0..=4 => None,
+        5 => Some(4),
+        len => {
+            let lc = usize::from(command[4]);
+            (len == 5 + lc + 1).then_some(len - 1)
+        }
+    }
 }
 
 /// A response APDU split into its data and status word.
@@ -84,50 +151,116 @@ impl ResponseApdu {
 /// A status word other than 9000 (success), decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum StatusError {
-    /// 63Cx: wrong PIN, `tries_left` attempts remain before the PIN blocks.
+    /// 61xx: more response data is available with GET RESPONSE. The exchange helper
+    /// fetches it transparently; this surfaces only if a card never stops saying it.
+    #[error("{available} more response bytes available")]
+    MoreData {
+        /// xx of 61xx (0 means 256 or more).
+        available: u8,
+    },
+    /// 6282: the end of the file was reached before Le bytes were read.
+    #[error("end of file reached")]
+    EndOfFile,
+    /// 63Cx with x ≥ 1: wrong PIN (or, after VERIFY without data, the retry counter);
+    /// `tries_left` attempts remain before the PIN blocks.
     #[error("wrong PIN, {tries_left} tries left")]
     WrongPin {
         /// Remaining attempts (x of 63Cx).
         tries_left: u8,
     },
-    /// 6983: the PIN is blocked.
+    /// 6983 (authentication method blocked) or 63C0 (no try left): the PIN is blocked.
     #[error("PIN blocked")]
     PinBlocked,
-    /// 6A82: file or application not found.
-    #[error("file not found")]
-    FileNotFound,
-    /// 6982: security status not satisfied (e.g. PIN not verified).
-    #[error("security status not satisfied")]
-    SecurityStatusNotSatisfied,
+    /// 6581: memory failure.
+    #[error("card memory failure")]
+    MemoryFailure,
     /// 6700: wrong length.
     #[error("wrong length")]
     WrongLength,
+    /// 6982: security status not satisfied (e.g. PIN not verified).
+    #[error("security status not satisfied")]
+    SecurityStatusNotSatisfied,
+    /// 6984: reference data not usable (e.g. the PIN is not set or invalidated).
+    #[error("reference data not usable")]
+    ReferenceDataNotUsable,
+    /// 6985: conditions of use not satisfied (e.g. signing without a selected key).
+    #[error("conditions of use not satisfied")]
+    ConditionsNotSatisfied,
+    /// 6986: command not allowed (no current EF).
+    #[error("command not allowed: no current EF")]
+    NoCurrentEf,
+    /// 6A80: incorrect parameters in the command data.
+    #[error("incorrect command data")]
+    IncorrectData,
+    /// 6A81: function not supported.
+    #[error("function not supported")]
+    FunctionNotSupported,
+    /// 6A82: file or application not found.
+    #[error("file not found")]
+    FileNotFound,
+    /// 6A86 or 6A87: incorrect P1-P2 (or Lc inconsistent with them).
+    #[error("incorrect P1-P2")]
+    WrongP1P2,
+    /// 6A88: referenced data (e.g. a PIN or key reference) not found.
+    #[error("referenced data not found")]
+    ReferencedDataNotFound,
+    /// 6B00: offset outside the EF.
+    #[error("offset outside the EF")]
+    OffsetOutsideEf,
     /// 6Cxx: wrong Le; `correct` is the length the card can return.
     #[error("wrong Le, card offers {correct} bytes")]
     WrongLe {
         /// xx of 6Cxx.
         correct: u8,
     },
+    /// 6D00: instruction not supported.
+    #[error("instruction not supported")]
+    InsNotSupported,
+    /// 6E00: class not supported.
+    #[error("class not supported")]
+    ClaNotSupported,
+    /// 6F00: the card failed without a precise diagnosis.
+    #[error("card failed without diagnosis")]
+    NoPreciseDiagnosis,
     /// Any other status word.
     #[error("unexpected status word {0:04X}")]
     Unexpected(u16),
 }
 
 /// Decodes a status word: `Ok` for 9000, the typed error otherwise.
+///
+/// `63 C0` (no try left) decodes as [`StatusError::PinBlocked`], like `69 83`: either
+/// way no PIN may be sent any more.
 pub fn check_status(sw: u16) -> Result<(), StatusError> {
+    use StatusError::*;
     let [sw1, sw2] = sw.to_be_bytes();
-    match (sw1, sw2) {
-        (0x90, 0x00) => Ok(()),
-        (0x63, x) if x & 0xF0 == 0xC0 => Err(StatusError::WrongPin {
+    Err(match (sw1, sw2) {
+        (0x90, 0x00) => return Ok(()),
+        (0x61, available) => MoreData { available },
+        (0x62, 0x82) => EndOfFile,
+        (0x63, 0xC0) => PinBlocked,
+        (0x63, x) if x & 0xF0 == 0xC0 => WrongPin {
             tries_left: x & 0x0F,
-        }),
-        (0x69, 0x83) => Err(StatusError::PinBlocked),
-        (0x6A, 0x82) => Err(StatusError::FileNotFound),
-        (0x69, 0x82) => Err(StatusError::SecurityStatusNotSatisfied),
-        (0x67, 0x00) => Err(StatusError::WrongLength),
-        (0x6C, correct) => Err(StatusError::WrongLe { correct }),
-        _ => Err(StatusError::Unexpected(sw)),
-    }
+        },
+        (0x65, 0x81) => MemoryFailure,
+        (0x67, 0x00) => WrongLength,
+        (0x69, 0x82) => SecurityStatusNotSatisfied,
+        (0x69, 0x83) => PinBlocked,
+        (0x69, 0x84) => ReferenceDataNotUsable,
+        (0x69, 0x85) => ConditionsNotSatisfied,
+        (0x69, 0x86) => NoCurrentEf,
+        (0x6A, 0x80) => IncorrectData,
+        (0x6A, 0x81) => FunctionNotSupported,
+        (0x6A, 0x82) => FileNotFound,
+        (0x6A, 0x86 | 0x87) => WrongP1P2,
+        (0x6A, 0x88) => ReferencedDataNotFound,
+        (0x6B, 0x00) => OffsetOutsideEf,
+        (0x6C, correct) => WrongLe { correct },
+        (0x6D, 0x00) => InsNotSupported,
+        (0x6E, 0x00) => ClaNotSupported,
+        (0x6F, 0x00) => NoPreciseDiagnosis,
+        _ => Unexpected(sw),
+    })
 }
 
 #[cfg(test)]
@@ -175,6 +308,46 @@ mod tests {
     }
 
     #[test]
+    fn verify_is_byte_exact() {
+        let pin = Pin::new("1234").unwrap();
+        assert_eq!(
+            verify(&pin),
+            [0x00, 0x20, 0x00, 0x80, 0x04, 0x31, 0x32, 0x33, 0x34]
+        );
+        assert_eq!(verify_status(), [0x00, 0x20, 0x00, 0x80]);
+        assert_eq!(le_position(&verify(&pin)), None);
+        assert_eq!(le_position(&verify_status()), None);
+    }
+
+    #[test]
+    fn compute_digital_signature_is_byte_exact() {
+        assert_eq!(
+            compute_digital_signature(&[0xAA, 0xBB]).unwrap(),
+            [0x80, 0x2A, 0x00, 0x80, 0x02, 0xAA, 0xBB, 0x00]
+        );
+        let apdu = compute_digital_signature(&[0x11; 51]).unwrap();
+        assert_eq!(apdu.len(), 5 + 51 + 1);
+        assert_eq!(apdu[4], 51);
+        assert_eq!(le_position(&apdu), Some(56));
+        assert!(compute_digital_signature(&[0x11; 255]).is_ok());
+        for bad in [&[][..], &[0u8; 256][..]] {
+            assert!(matches!(
+                compute_digital_signature(bad),
+                Err(CardError::InvalidCommand(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn get_response_is_byte_exact() {
+        assert_eq!(get_response(0x10), [0x00, 0xC0, 0x00, 0x00, 0x10]);
+        assert_eq!(get_response(0), [0x00, 0xC0, 0x00, 0x00, 0x00]);
+        assert_eq!(le_position(&get_response(0)), Some(4));
+        assert_eq!(le_position(&select_ef([0, 6])), None);
+        assert_eq!(le_position(&read_binary(0, 4).unwrap()), Some(4));
+    }
+
+    #[test]
     fn response_splits_data_and_status() {
         let r = ResponseApdu::parse(vec![0x30, 0x82, 0x90, 0x00]).unwrap();
         assert_eq!(r.data, [0x30, 0x82]);
@@ -195,24 +368,43 @@ mod tests {
 
     #[test]
     fn status_words() {
-        fn check(sw: u16, expected: Result<(), StatusError>) {
+        fn check(bytes: [u8; 2], expected: Result<(), StatusError>) {
+            // From the raw response bytes, as a card sends them.
+            let response = ResponseApdu::parse(bytes.to_vec()).unwrap();
+            let sw = response.sw();
             assert_eq!(check_status(sw), expected, "SW {sw:04X}");
+            assert_eq!(response.into_data().map(drop), expected, "SW {sw:04X}");
         }
         use StatusError::*;
-        check(0x9000, Ok(()));
-        check(0x63C3, Err(WrongPin { tries_left: 3 }));
-        check(0x63C0, Err(WrongPin { tries_left: 0 }));
-        check(0x63CF, Err(WrongPin { tries_left: 15 }));
-        check(0x6300, Err(Unexpected(0x6300)));
-        check(0x6983, Err(PinBlocked));
-        check(0x6A82, Err(FileNotFound));
-        check(0x6982, Err(SecurityStatusNotSatisfied));
-        check(0x6700, Err(WrongLength));
-        check(0x6C10, Err(WrongLe { correct: 0x10 }));
-        check(0x6C00, Err(WrongLe { correct: 0 }));
-        check(0x6B00, Err(Unexpected(0x6B00)));
-        check(0x6D00, Err(Unexpected(0x6D00)));
-        check(0x6282, Err(Unexpected(0x6282)));
-        check(0x9001, Err(Unexpected(0x9001)));
+        check([0x90, 0x00], Ok(()));
+        check([0x61, 0x10], Err(MoreData { available: 0x10 }));
+        check([0x61, 0x00], Err(MoreData { available: 0 }));
+        check([0x62, 0x82], Err(EndOfFile));
+        check([0x63, 0xC3], Err(WrongPin { tries_left: 3 }));
+        check([0x63, 0xC1], Err(WrongPin { tries_left: 1 }));
+        check([0x63, 0xCF], Err(WrongPin { tries_left: 15 }));
+        check([0x63, 0xC0], Err(PinBlocked));
+        check([0x63, 0x00], Err(Unexpected(0x6300)));
+        check([0x65, 0x81], Err(MemoryFailure));
+        check([0x67, 0x00], Err(WrongLength));
+        check([0x69, 0x82], Err(SecurityStatusNotSatisfied));
+        check([0x69, 0x83], Err(PinBlocked));
+        check([0x69, 0x84], Err(ReferenceDataNotUsable));
+        check([0x69, 0x85], Err(ConditionsNotSatisfied));
+        check([0x69, 0x86], Err(NoCurrentEf));
+        check([0x6A, 0x80], Err(IncorrectData));
+        check([0x6A, 0x81], Err(FunctionNotSupported));
+        check([0x6A, 0x82], Err(FileNotFound));
+        check([0x6A, 0x86], Err(WrongP1P2));
+        check([0x6A, 0x87], Err(WrongP1P2));
+        check([0x6A, 0x88], Err(ReferencedDataNotFound));
+        check([0x6B, 0x00], Err(OffsetOutsideEf));
+        check([0x6C, 0x10], Err(WrongLe { correct: 0x10 }));
+        check([0x6C, 0x00], Err(WrongLe { correct: 0 }));
+        check([0x6D, 0x00], Err(InsNotSupported));
+        check([0x6E, 0x00], Err(ClaNotSupported));
+        check([0x6F, 0x00], Err(NoPreciseDiagnosis));
+        check([0x90, 0x01], Err(Unexpected(0x9001)));
+        check([0x6A, 0x83], Err(Unexpected(0x6A83)));
     }
 }

@@ -1,19 +1,36 @@
-//! The JPKI application (公的個人認証AP) of the My Number card: what can be read
-//! without a PIN.
+//! The JPKI application (公的個人認証AP) of the My Number card: the token info and
+//! certificates (no PIN), and the PIN-guarded user-authentication signature.
 //!
-//! Public facts, as used by open-source readers (e.g. the Go tool `jpki/myna` and
-//! OpenSC's `card-jpki.c`):
+//! Public facts, as used by open-source readers (OpenSC's `card-jpki.c`, the Go tool
+//! `jpki/myna`):
 //! - JPKI AP AID: `D3 92 F0 00 26 01 00 00 00 01`.
-//! - EF `0006`: token info, 0x20 bytes of space-padded ASCII. `JPKIAPICCTOKEN2` means a
-//!   My Number card (the older resident-registry card says `JPKIAPICCTOKEN`).
+//! - EF `0006`: token info, 0x20 bytes of space-padded ASCII: `JPKIAPICCTOKEN2` on a
+//!   My Number card, `JPKIAPICCTOKEN` on the older resident-registry card (住基カード),
+//!   `JPKIAPGPSETOKEN` for the smartphone JPKI (スマホ用電子証明書).
 //! - EF `000A`: the user-authentication certificate (利用者証明用電子証明書), X.509 DER,
-//!   readable without a PIN. It carries no name or address.
+//!   readable without a PIN. It carries no name or address. EF `000B`: its CA
+//!   certificate, DER.
+//! - EF `0018`: the user-authentication PIN, 4 digits, 3 tries. EF `0017`: the
+//!   user-authentication private key (RSA-2048), used by COMPUTE DIGITAL SIGNATURE after
+//!   that PIN is verified.
 //!
-//! Only SELECT and READ BINARY are sent: never VERIFY, so a patient's PIN retry counter
-//! is never touched.
+//! Reading the token info and the certificates sends only SELECT and READ BINARY and
+//! never touches the PIN. [`sign_challenge`] does send the PIN, but only through the
+//! retry guard of [`super::pin`]: it asks the counter first and refuses with one try left.
+//!
+//! # Assurance
+//! A certificate read plus the crew's face-photo check gives
+//! [`AssuranceLevel::CardAndPhoto`](myna_domain::identity::AssuranceLevel::CardAndPhoto);
+//! a signature made with the PIN, verified by the edge against the certificate, gives
+//! [`AssuranceLevel::PinVerified`](myna_domain::identity::AssuranceLevel::PinVerified)
+//! (see [`super::identity`]).
 
-use super::apdu::{self, ResponseApdu, StatusError};
-use super::{CardError, CardTransport, tlv};
+use sha2::{Digest, Sha256};
+
+use super::apdu::{self, StatusError};
+use super::exchange::{exchange, read_tlv_file};
+use super::pin::{self, Pin, PinTries};
+use super::{CardError, CardTransport};
 
 /// AID of the JPKI application.
 pub const JPKI_AP_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];
@@ -21,44 +38,74 @@ pub const JPKI_AP_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x0
 pub const EF_TOKEN_INFO: [u8; 2] = [0x00, 0x06];
 /// EF of the user-authentication certificate.
 pub const EF_AUTH_CERTIFICATE: [u8; 2] = [0x00, 0x0A];
+/// EF of the user-authentication certificate's CA certificate.
+pub const EF_AUTH_CA_CERTIFICATE: [u8; 2] = [0x00, 0x0B];
+/// EF of the user-authentication private key (RSA-2048).
+pub const EF_AUTH_KEY: [u8; 2] = [0x00, 0x17];
+/// EF of the user-authentication PIN (4 digits, 3 tries).
+pub const EF_AUTH_PIN: [u8; 2] = [0x00, 0x18];
 /// Length of the token info.
 pub const TOKEN_INFO_LEN: u8 = 0x20;
-/// Token info prefix of a My Number card.
+/// Token info of a My Number card (before the space padding).
 pub const MY_NUMBER_CARD_TOKEN: &[u8] = b"JPKIAPICCTOKEN2";
+/// Token info of the older resident-registry card, 住基カード (before the padding).
+pub const RESIDENT_REGISTRY_CARD_TOKEN: &[u8] = b"JPKIAPICCTOKEN";
+/// Token info of the smartphone JPKI, スマホ用電子証明書 (before the padding).
+pub const SMARTPHONE_JPKI_TOKEN: &[u8] = b"JPKIAPGPSETOKEN";
 /// Largest certificate accepted. Genuine ones are 1 to 2 KiB.
 pub const MAX_CERTIFICATE_LEN: usize = 16 * 1024;
+/// Largest signature accepted (RSA-4096); the card's RSA-2048 key gives 256 bytes.
+pub const MAX_SIGNATURE_LEN: usize = 512;
+/// DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2 note 1); the digest follows.
+pub const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
+    0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
+    0x00, 0x04, 0x20,
+];
+/// Length of a SHA-256 DigestInfo.
+pub const SHA256_DIGEST_INFO_LEN: usize = 51;
 /// Bytes read first: enough for a DER SEQUENCE header with a two-byte length.
 const HEADER_PROBE_LEN: u8 = 4;
-/// READ BINARY chunk: below 256 so every reader and every card accepts it.
-const READ_CHUNK: usize = 0xF0;
 /// DER tag of a SEQUENCE (a certificate's outer structure).
 const SEQUENCE_TAG: u32 = 0x30;
 
-/// What kind of card answered as the JPKI application.
+/// What kind of card answered as the JPKI application, from its token info.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CardKind {
     /// A My Number card (token info `JPKIAPICCTOKEN2`).
     MyNumberCard,
-    /// Anything else with a JPKI-like token info.
+    /// The older resident-registry card, 住基カード (token info `JPKIAPICCTOKEN`).
+    ResidentRegistryCard,
+    /// The smartphone JPKI, スマホ用電子証明書 (token info `JPKIAPGPSETOKEN`).
+    SmartphoneJpki,
+    /// Anything else with a JPKI application.
     Unknown,
+}
+
+impl CardKind {
+    /// Classifies a token info: the padding (trailing spaces or NULs) is trimmed and
+    /// the rest compared exactly, since `JPKIAPICCTOKEN` is a prefix of
+    /// `JPKIAPICCTOKEN2`.
+    pub fn from_token_info(token: &[u8]) -> CardKind {
+        let end = token
+            .iter()
+            .rposition(|&b| b != b' ' && b != 0)
+            .map_or(0, |i| i + 1);
+        match &token[..end] {
+            t if t == MY_NUMBER_CARD_TOKEN => CardKind::MyNumberCard,
+            t if t == RESIDENT_REGISTRY_CARD_TOKEN => CardKind::ResidentRegistryCard,
+            t if t == SMARTPHONE_JPKI_TOKEN => CardKind::SmartphoneJpki,
+            _ => CardKind::Unknown,
+        }
+    }
 }
 
 /// Reads the token info (EF 0006) and tells which kind of card this is.
 pub fn read_token_info(transport: &dyn CardTransport) -> Result<CardKind, CardError> {
     select_jpki_ap(transport)?;
     exchange(transport, apdu::select_ef(EF_TOKEN_INFO))?;
-    let token = match exchange(transport, apdu::read_binary(0, TOKEN_INFO_LEN)?) {
-        // A card with a shorter EF tells the right Le; ask again with it.
-        Err(CardError::Status(StatusError::WrongLe { correct })) if correct > 0 => {
-            exchange(transport, apdu::read_binary(0, correct)?)?
-        }
-        other => other?,
-    };
-    Ok(if token.starts_with(MY_NUMBER_CARD_TOKEN) {
-        CardKind::MyNumberCard
-    } else {
-        CardKind::Unknown
-    })
+    // A card with a shorter EF answers 6Cxx; the exchange asks again with that Le.
+    let token = exchange(transport, apdu::read_binary(0, TOKEN_INFO_LEN)?)?;
+    Ok(CardKind::from_token_info(&token))
 }
 
 /// Reads the user-authentication certificate (EF 000A) and returns its DER.
@@ -66,48 +113,71 @@ pub fn read_token_info(transport: &dyn CardTransport) -> Result<CardKind, CardEr
 /// Reads the 4-byte SEQUENCE header first to learn the length, then the rest in chunks
 /// of 0xF0 bytes, and checks the result is exactly one DER object of that length.
 pub fn read_auth_certificate(transport: &dyn CardTransport) -> Result<Vec<u8>, CardError> {
+    read_certificate(transport, EF_AUTH_CERTIFICATE)
+}
+
+/// Reads the CA certificate of the user-authentication certificate (EF 000B) and
+/// returns its DER, like [`read_auth_certificate`].
+pub fn read_ca_certificate(transport: &dyn CardTransport) -> Result<Vec<u8>, CardError> {
+    read_certificate(transport, EF_AUTH_CA_CERTIFICATE)
+}
+
+/// How many tries the user-authentication PIN has left, asked without spending one
+/// (VERIFY with no data on EF 0018). Lets the app decide whether to offer PIN entry at
+/// all ([`PinTries::allows_pin_entry`]).
+pub fn auth_pin_tries(transport: &dyn CardTransport) -> Result<PinTries, CardError> {
     select_jpki_ap(transport)?;
-    exchange(transport, apdu::select_ef(EF_AUTH_CERTIFICATE))?;
-    let mut der = exchange(transport, apdu::read_binary(0, HEADER_PROBE_LEN)?)?;
-    if der.len() > usize::from(HEADER_PROBE_LEN) {
-        return Err(CardError::Malformed(
-            "card returned more bytes than requested".into(),
-        ));
+    exchange(transport, apdu::select_ef(EF_AUTH_PIN))?;
+    pin::pin_tries(transport)
+}
+
+/// Signs `message` with the card's user-authentication key after verifying `pin`, and
+/// returns the RSA PKCS#1 v1.5 signature (256 bytes on a genuine card). The edge checks
+/// it as RSA PKCS#1 v1.5 with SHA-256 over `message`, against the certificate of
+/// [`read_auth_certificate`].
+///
+/// The retry counter is asked first; the PIN is not sent when one try or none is left
+/// ([`CardError::PinGuard`], or [`StatusError::PinBlocked`]). A wrong PIN is
+/// [`StatusError::WrongPin`] with the tries now left.
+pub fn sign_challenge(
+    transport: &dyn CardTransport,
+    pin: &Pin,
+    message: &[u8],
+) -> Result<Vec<u8>, CardError> {
+    select_jpki_ap(transport)?;
+    exchange(transport, apdu::select_ef(EF_AUTH_PIN))?;
+    pin::verify_guarded(transport, pin)?;
+    exchange(transport, apdu::select_ef(EF_AUTH_KEY))?;
+    let digest_info = sha256_digest_info(message);
+    let signature = exchange(transport, apdu::compute_digital_signature(&digest_info)?)?;
+    if signature.is_empty() || signature.len() > MAX_SIGNATURE_LEN {
+        return Err(CardError::Malformed(format!(
+            "signature of {} bytes",
+            signature.len()
+        )));
     }
-    let header = tlv::parse_header(&der, MAX_CERTIFICATE_LEN)?;
-    if header.tag != SEQUENCE_TAG {
-        return Err(CardError::Malformed(
-            "certificate is not a DER SEQUENCE".into(),
-        ));
-    }
-    let total = header.total_len();
-    der.truncate(total);
-    der.reserve_exact(total - der.len());
-    while der.len() < total {
-        let offset = u16::try_from(der.len())
-            .map_err(|_| CardError::InvalidCommand("certificate offset beyond u16"))?;
-        let want = READ_CHUNK.min(total - der.len());
-        // `want` is at most 0xF0, so it fits in a byte.
-        let chunk = exchange(transport, apdu::read_binary(offset, want as u8)?)?;
-        if chunk.is_empty() {
-            return Err(CardError::Malformed(
-                "certificate ends before its announced length".into(),
-            ));
-        }
-        if chunk.len() > want {
-            return Err(CardError::Malformed(
-                "card returned more bytes than requested".into(),
-            ));
-        }
-        der.extend_from_slice(&chunk);
-    }
-    let (_, _, rest) = tlv::split(&der, MAX_CERTIFICATE_LEN)?;
-    if !rest.is_empty() || der.len() != total {
-        return Err(CardError::Malformed(
-            "certificate length does not match its header".into(),
-        ));
-    }
-    Ok(der)
+    Ok(signature)
+}
+
+/// The DER DigestInfo of SHA-256(`message`): [`SHA256_DIGEST_INFO_PREFIX`] followed by
+/// the 32-byte digest. This is what the card signs.
+pub fn sha256_digest_info(message: &[u8]) -> [u8; SHA256_DIGEST_INFO_LEN] {
+    let mut info = [0u8; SHA256_DIGEST_INFO_LEN];
+    let (prefix, digest) = info.split_at_mut(SHA256_DIGEST_INFO_PREFIX.len());
+    prefix.copy_from_slice(&SHA256_DIGEST_INFO_PREFIX);
+    digest.copy_from_slice(&Sha256::digest(message));
+    info
+}
+
+fn read_certificate(transport: &dyn CardTransport, ef: [u8; 2]) -> Result<Vec<u8>, CardError> {
+    select_jpki_ap(transport)?;
+    exchange(transport, apdu::select_ef(ef))?;
+    read_tlv_file(
+        transport,
+        SEQUENCE_TAG,
+        HEADER_PROBE_LEN,
+        MAX_CERTIFICATE_LEN,
+    )
 }
 
 /// Selects the JPKI application; a card without it is not a My Number card.
@@ -118,244 +188,5 @@ fn select_jpki_ap(transport: &dyn CardTransport) -> Result<(), CardError> {
     }
 }
 
-/// One command/response exchange: the response data on 9000, a typed error otherwise.
-fn exchange(transport: &dyn CardTransport, command: Vec<u8>) -> Result<Vec<u8>, CardError> {
-    let ins = command.get(1).copied().unwrap_or_default();
-    let response = ResponseApdu::parse(transport.transmit(command)?)?;
-    let sw = response.sw();
-    response.into_data().map_err(|status| {
-        // INS and SW only: command and response data stay out of logs.
-        tracing::debug!(
-            ins = format_args!("{ins:02X}"),
-            sw = format_args!("{sw:04X}"),
-            "card refused command"
-        );
-        CardError::Status(status)
-    })
-}
-
 #[cfg(test)]
-pub(crate) mod tests {
-    use std::collections::VecDeque;
-    use std::sync::Mutex;
-
-    use super::*;
-    use crate::card::CardLinkError;
-
-    /// One scripted exchange: the expected command and the link's answer.
-    pub(crate) type Step = (Vec<u8>, Result<Vec<u8>, CardLinkError>);
-
-    /// A transport that expects an exact sequence of commands and plays back responses.
-    pub(crate) struct ScriptedCard {
-        steps: Mutex<VecDeque<Step>>,
-    }
-
-    impl ScriptedCard {
-        pub(crate) fn new(steps: Vec<Step>) -> Self {
-            ScriptedCard {
-                steps: Mutex::new(steps.into()),
-            }
-        }
-
-        pub(crate) fn assert_done(&self) {
-            let left = self.steps.lock().unwrap().len();
-            assert_eq!(left, 0, "{left} scripted exchanges not used");
-        }
-    }
-
-    impl CardTransport for ScriptedCard {
-        fn transmit(&self, command: Vec<u8>) -> Result<Vec<u8>, CardLinkError> {
-            let (expected, response) = self
-                .steps
-                .lock()
-                .unwrap()
-                .pop_front()
-                .expect("unexpected extra command");
-            assert_eq!(command, expected, "command out of script");
-            response
-        }
-    }
-
-    fn ok(data: &[u8]) -> Result<Vec<u8>, CardLinkError> {
-        let mut r = data.to_vec();
-        r.extend_from_slice(&[0x90, 0x00]);
-        Ok(r)
-    }
-
-    fn sw(sw: u16) -> Result<Vec<u8>, CardLinkError> {
-        Ok(sw.to_be_bytes().to_vec())
-    }
-
-    fn select_ap() -> Vec<u8> {
-        apdu::select_aid(&JPKI_AP_AID).unwrap()
-    }
-
-    fn read(offset: u16, le: u8) -> Vec<u8> {
-        apdu::read_binary(offset, le).unwrap()
-    }
-
-    /// A fake DER SEQUENCE with a `value_len`-byte value.
-    pub(crate) fn fake_der(value_len: u16) -> Vec<u8> {
-        let [hi, lo] = value_len.to_be_bytes();
-        let mut der = vec![0x30, 0x82, hi, lo];
-        der.extend((0..value_len).map(|i| (i % 251) as u8));
-        der
-    }
-
-    /// The exchanges reading `der` from EF 000A in the production chunking.
-    pub(crate) fn certificate_script(der: &[u8]) -> Vec<Step> {
-        let mut steps = vec![
-            (select_ap(), ok(&[])),
-            (apdu::select_ef(EF_AUTH_CERTIFICATE), ok(&[])),
-            (read(0, 4), ok(&der[..4])),
-        ];
-        let mut offset = 4;
-        while offset < der.len() {
-            let n = READ_CHUNK.min(der.len() - offset);
-            steps.push((read(offset as u16, n as u8), ok(&der[offset..offset + n])));
-            offset += n;
-        }
-        steps
-    }
-
-    #[test]
-    fn reads_a_certificate_in_chunks() {
-        let der = fake_der(300);
-        let steps = certificate_script(&der);
-        // Header, then 240 + 60 bytes.
-        assert_eq!(steps.len(), 5);
-        assert_eq!(steps[3].0, read(4, 0xF0));
-        assert_eq!(steps[4].0, read(244, 60));
-        let card = ScriptedCard::new(steps);
-        assert_eq!(read_auth_certificate(&card), Ok(der));
-        card.assert_done();
-    }
-
-    #[test]
-    fn reads_a_small_certificate_and_tolerates_short_chunks() {
-        // One-byte length form: 0x30 0x05 ..., the probe already holds part of the value.
-        let der = vec![0x30, 0x05, 1, 2, 3, 4, 5];
-        let card = ScriptedCard::new(vec![
-            (select_ap(), ok(&[])),
-            (apdu::select_ef(EF_AUTH_CERTIFICATE), ok(&[])),
-            (read(0, 4), ok(&der[..4])),
-            (read(4, 3), ok(&der[4..5])),
-            (read(5, 2), ok(&der[5..])),
-        ]);
-        assert_eq!(read_auth_certificate(&card), Ok(der));
-        card.assert_done();
-    }
-
-    #[test]
-    fn card_without_jpki_is_not_a_my_number_card() {
-        let card = ScriptedCard::new(vec![(select_ap(), sw(0x6A82))]);
-        assert_eq!(
-            read_auth_certificate(&card),
-            Err(CardError::NotAMyNumberCard)
-        );
-    }
-
-    #[test]
-    fn missing_certificate_file_is_a_status_error() {
-        let card = ScriptedCard::new(vec![
-            (select_ap(), ok(&[])),
-            (apdu::select_ef(EF_AUTH_CERTIFICATE), sw(0x6A82)),
-        ]);
-        assert_eq!(
-            read_auth_certificate(&card),
-            Err(CardError::Status(StatusError::FileNotFound))
-        );
-    }
-
-    #[test]
-    fn response_without_status_word_is_malformed() {
-        let card = ScriptedCard::new(vec![(select_ap(), Ok(vec![0x90]))]);
-        assert!(matches!(
-            read_auth_certificate(&card),
-            Err(CardError::Malformed(_))
-        ));
-    }
-
-    #[test]
-    fn bad_headers_and_short_files_are_rejected() {
-        let script = |probe: &[u8]| {
-            ScriptedCard::new(vec![
-                (select_ap(), ok(&[])),
-                (apdu::select_ef(EF_AUTH_CERTIFICATE), ok(&[])),
-                (read(0, 4), ok(probe)),
-            ])
-        };
-        let malformed = |r| matches!(r, Err(CardError::Malformed(_)));
-        assert!(malformed(read_auth_certificate(&script(&[
-            0x04, 0x82, 0x01, 0x00
-        ]))));
-        assert!(malformed(read_auth_certificate(&script(&[
-            0x30, 0x80, 0, 0
-        ]))));
-        assert!(malformed(read_auth_certificate(&script(&[0x30, 0x82]))));
-        assert!(malformed(read_auth_certificate(&script(&[
-            0x30, 0x82, 1, 0, 0
-        ]))));
-        assert_eq!(
-            read_auth_certificate(&script(&[0x30, 0x82, 0x7F, 0xFF])),
-            Err(CardError::Oversized {
-                len: 0x7FFF + 4,
-                max: MAX_CERTIFICATE_LEN
-            })
-        );
-        // The file ends early: the card answers with no data.
-        let card = ScriptedCard::new(vec![
-            (select_ap(), ok(&[])),
-            (apdu::select_ef(EF_AUTH_CERTIFICATE), ok(&[])),
-            (read(0, 4), ok(&[0x30, 0x10, 0, 0])),
-            (read(4, 14), ok(&[])),
-        ]);
-        assert!(malformed(read_auth_certificate(&card)));
-    }
-
-    #[test]
-    fn lost_card_surfaces_as_link_error() {
-        let card = ScriptedCard::new(vec![
-            (select_ap(), ok(&[])),
-            (
-                apdu::select_ef(EF_AUTH_CERTIFICATE),
-                Err(CardLinkError::Lost),
-            ),
-        ]);
-        assert_eq!(
-            read_auth_certificate(&card),
-            Err(CardError::Link(CardLinkError::Lost))
-        );
-    }
-
-    #[test]
-    fn token_info_tells_the_card_kind() {
-        let token = |data: &[u8]| {
-            let card = ScriptedCard::new(vec![
-                (select_ap(), ok(&[])),
-                (apdu::select_ef(EF_TOKEN_INFO), ok(&[])),
-                (read(0, 0x20), ok(data)),
-            ]);
-            let kind = read_token_info(&card);
-            card.assert_done();
-            kind
-        };
-        let mut padded = MY_NUMBER_CARD_TOKEN.to_vec();
-        padded.resize(0x20, b' ');
-        assert_eq!(token(&padded), Ok(CardKind::MyNumberCard));
-        let mut juki = b"JPKIAPICCTOKEN".to_vec();
-        juki.resize(0x20, b' ');
-        assert_eq!(token(&juki), Ok(CardKind::Unknown));
-        assert_eq!(token(&[]), Ok(CardKind::Unknown));
-
-        // A shorter EF: the card says the right Le, the reader asks again.
-        let card = ScriptedCard::new(vec![
-            (select_ap(), ok(&[])),
-            (apdu::select_ef(EF_TOKEN_INFO), ok(&[])),
-            (read(0, 0x20), sw(0x6C0F)),
-            (read(0, 0x0F), ok(MY_NUMBER_CARD_TOKEN)),
-        ]);
-        assert_eq!(read_token_info(&card), Ok(CardKind::MyNumberCard));
-        card.assert_done();
-    }
-}
+pub(crate) mod tests;

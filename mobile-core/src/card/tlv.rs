@@ -1,9 +1,13 @@
-//! BER-TLV headers (ISO 7816-4 / X.690), sans I/O.
+//! BER-TLV (ISO 7816-4 / X.690), sans I/O.
 //!
-//! Just enough to learn how long a DER object is from its first bytes, so the reader
-//! knows how much to READ BINARY. Lengths are never assumed to be one byte: short form
-//! (`0x00..=0x7F`) and long form (`0x81 xx`, `0x82 xx xx`, up to four length bytes) are
-//! both handled; the indefinite form (`0x80`) is not valid DER and is rejected.
+//! Enough to learn how long an object is from its first bytes, so the reader knows how
+//! much to READ BINARY ([`parse_header`]), to cut one complete object off a buffer
+//! ([`split`]), and to list the children of a constructed object such as the
+//! input-support AP's `FF 20 { DF 21 .. DF 25 }` ([`children`]). Lengths are never
+//! assumed to be one byte: short form (`0x00..=0x7F`) and long form (`0x81 xx`,
+//! `0x82 xx xx`, up to four length bytes) are both handled; the indefinite form (`0x80`)
+//! is not valid DER and is rejected. [`encode`] writes DER (minimal lengths), for tests
+//! and the software card.
 
 /// Longest tag accepted, in bytes.
 const MAX_TAG_LEN: usize = 4;
@@ -39,6 +43,27 @@ pub enum TlvError {
         /// Maximum the caller accepts.
         max: usize,
     },
+    /// A constructed value holds more children than the caller allows.
+    #[error("more than {max} TLV children")]
+    TooManyChildren {
+        /// Maximum the caller accepts.
+        max: usize,
+    },
+    /// Bytes after the object that should have ended the input.
+    #[error("{count} bytes after the TLV object")]
+    TrailingBytes {
+        /// How many.
+        count: usize,
+    },
+}
+
+/// One complete TLV object inside a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tlv<'a> {
+    /// The tag bytes as a big-endian number, e.g. `0xDF22`.
+    pub tag: u32,
+    /// The value bytes.
+    pub value: &'a [u8],
 }
 
 /// A parsed TLV header.
@@ -58,6 +83,17 @@ impl TlvHeader {
         // Cannot overflow: `parse_header` checked the sum.
         self.header_len + self.value_len
     }
+
+    /// True when the tag says the value is itself a sequence of TLV objects (bit 6 of
+    /// the first tag byte), e.g. `0x30` or `0xFF20`.
+    pub fn is_constructed(&self) -> bool {
+        is_constructed(self.tag)
+    }
+}
+
+fn is_constructed(tag: u32) -> bool {
+    let first = tag.to_be_bytes().into_iter().find(|&b| b != 0);
+    first.is_some_and(|b| b & 0x20 != 0)
 }
 
 /// Parses the tag and length at the start of `input`, which may hold only the header.
@@ -111,6 +147,68 @@ pub fn split(input: &[u8], max_total: usize) -> Result<(TlvHeader, &[u8], &[u8])
     }
     let (object, rest) = input.split_at(total);
     Ok((header, &object[header.header_len..], rest))
+}
+
+/// Parses exactly one complete TLV object filling all of `input`; bytes after it are
+/// [`TlvError::TrailingBytes`].
+pub fn split_exact(input: &[u8], max_total: usize) -> Result<(TlvHeader, &[u8]), TlvError> {
+    let (header, value, rest) = split(input, max_total)?;
+    if !rest.is_empty() {
+        return Err(TlvError::TrailingBytes { count: rest.len() });
+    }
+    Ok((header, value))
+}
+
+/// The children of a constructed object's `value`, in order.
+///
+/// Every byte of `value` must belong to a complete child: a child running past the end
+/// is [`TlvError::TruncatedValue`] (or `TruncatedHeader`), and stray bytes at the end
+/// fail the same way, since they cannot form a child. More than `max_children` children
+/// is [`TlvError::TooManyChildren`]. Children are not descended into.
+pub fn children(value: &[u8], max_children: usize) -> Result<Vec<Tlv<'_>>, TlvError> {
+    let mut found = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        if found.len() == max_children {
+            return Err(TlvError::TooManyChildren { max: max_children });
+        }
+        // No size limit here: a child longer than what is left of its parent's value is
+        // reported as truncated by `split`.
+        let (header, child, after) = split(rest, usize::MAX)?;
+        found.push(Tlv {
+            tag: header.tag,
+            value: child,
+        });
+        rest = after;
+    }
+    Ok(found)
+}
+
+/// DER length octets for `len`: the short form below 128, else the minimal long form.
+pub fn encode_length(len: usize) -> Vec<u8> {
+    if len < 0x80 {
+        // Checked just above.
+        return vec![len as u8];
+    }
+    let bytes = len.to_be_bytes();
+    let skip = bytes.iter().take_while(|&&b| b == 0).count();
+    let significant = &bytes[skip..];
+    let mut out = Vec::with_capacity(1 + significant.len());
+    // At most `size_of::<usize>()` bytes, so the count fits in the low 7 bits.
+    out.push(0x80 | significant.len() as u8);
+    out.extend_from_slice(significant);
+    out
+}
+
+/// One DER object: `tag` (its big-endian bytes, leading zero bytes dropped), the length
+/// in minimal form, then `value`.
+pub fn encode(tag: u32, value: &[u8]) -> Vec<u8> {
+    let tag_bytes = tag.to_be_bytes();
+    let skip = tag_bytes.iter().take_while(|&&b| b == 0).count().min(3);
+    let mut out = tag_bytes[skip..].to_vec();
+    out.extend(encode_length(value.len()));
+    out.extend_from_slice(value);
+    out
 }
 
 fn parse_tag(input: &[u8]) -> Result<(u32, usize), TlvError> {
@@ -200,5 +298,178 @@ mod tests {
             split(&[0x30, 0x03, 0x01], MAX),
             Err(TlvError::TruncatedValue { missing: 2 })
         );
+        assert_eq!(
+            split_exact(&[0x04, 0x01, 0xAA, 0xCC], MAX),
+            Err(TlvError::TrailingBytes { count: 1 })
+        );
+        assert_eq!(
+            split_exact(&[0x04, 0x01, 0xAA], MAX).map(|(_, v)| v),
+            Ok(&[0xAA][..])
+        );
+    }
+
+    #[test]
+    fn long_form_lengths_of_the_basic_facts_file() {
+        // `FF 20 82 00 9F`: the input-support AP's constructed object, 159-byte value.
+        let header = parse_header(&[0xFF, 0x20, 0x82, 0x00, 0x9F], MAX).unwrap();
+        assert_eq!(
+            (header.tag, header.header_len, header.value_len),
+            (0xFF20, 5, 0x9F)
+        );
+        assert!(header.is_constructed());
+        // `81 xx` and `82 xx xx` for children.
+        check(&[0xDF, 0x22, 0x81, 0x80], Ok((0xDF22, 4, 0x80)));
+        check(&[0xDF, 0x23, 0x82, 0x01, 0x00], Ok((0xDF23, 5, 0x100)));
+        assert!(
+            !parse_header(&[0xDF, 0x22, 0x00], MAX)
+                .unwrap()
+                .is_constructed()
+        );
+        assert!(parse_header(&[0x30, 0x00], MAX).unwrap().is_constructed());
+        assert!(!parse_header(&[0x04, 0x00], MAX).unwrap().is_constructed());
+    }
+
+    #[test]
+    fn children_of_a_constructed_value() {
+        let name = [0x41u8; 0x80];
+        let mut value = encode(0xDF21, &[1, 2]);
+        value.extend(encode(0xDF22, &name));
+        value.extend(encode(0xDF25, b"2"));
+        assert_eq!(&value[5..9], [0xDF, 0x22, 0x81, 0x80]);
+        let object = encode(0xFF20, &value);
+        let (header, inner) = split_exact(&object, MAX).unwrap();
+        assert_eq!(header.tag, 0xFF20);
+        let found = children(inner, 8).unwrap();
+        assert_eq!(
+            found,
+            [
+                Tlv {
+                    tag: 0xDF21,
+                    value: &[1, 2]
+                },
+                Tlv {
+                    tag: 0xDF22,
+                    value: &name
+                },
+                Tlv {
+                    tag: 0xDF25,
+                    value: b"2"
+                },
+            ]
+        );
+        assert_eq!(children(&[], 8), Ok(vec![]));
+        assert_eq!(
+            children(inner, 2),
+            Err(TlvError::TooManyChildren { max: 2 })
+        );
+    }
+
+    #[test]
+    fn children_reject_truncation_and_trailing_garbage() {
+        let mut value = encode(0xDF22, b"abc");
+        // A child announcing more than its parent holds.
+        let mut long = value.clone();
+        long.extend([0xDF, 0x23, 0x05, b'x']);
+        assert_eq!(
+            children(&long, 8),
+            Err(TlvError::TruncatedValue { missing: 4 })
+        );
+        // A child whose long-form length is cut off.
+        let mut cut = value.clone();
+        cut.extend([0xDF, 0x23, 0x82, 0x01]);
+        assert_eq!(children(&cut, 8), Err(TlvError::TruncatedHeader));
+        // One stray byte after the last child.
+        value.push(0x00);
+        assert_eq!(children(&value, 8), Err(TlvError::TruncatedHeader));
+        // Indefinite length inside.
+        assert_eq!(
+            children(&[0xDF, 0x22, 0x80, 0x00, 0x00], 8),
+            Err(TlvError::IndefiniteLength)
+        );
+    }
+
+    #[test]
+    fn encoded_lengths_are_minimal() {
+        assert_eq!(encode_length(0), [0x00]);
+        assert_eq!(encode_length(0x7F), [0x7F]);
+        assert_eq!(encode_length(0x80), [0x81, 0x80]);
+        assert_eq!(encode_length(0xFF), [0x81, 0xFF]);
+        assert_eq!(encode_length(0x100), [0x82, 0x01, 0x00]);
+        assert_eq!(encode_length(0x9F), [0x81, 0x9F]);
+        assert_eq!(encode_length(0x01_0000), [0x83, 0x01, 0x00, 0x00]);
+        assert_eq!(encode(0x04, &[]), [0x04, 0x00]);
+        assert_eq!(encode(0, &[]), [0x00, 0x00]);
+        assert_eq!(encode(0x9F8101, &[7]), [0x9F, 0x81, 0x01, 0x01, 0x07]);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const MAX: usize = 64 * 1024;
+
+    /// Tags as they appear on the card: one byte, or two with the `1F` escape.
+    fn tag() -> impl Strategy<Value = u32> {
+        prop_oneof![
+            (0u32..=0xFF).prop_filter("single-byte", |t| t & 0x1F != 0x1F),
+            (0u32..=0xFF, 0u32..=0x7F).prop_map(|(a, b)| ((a | 0x1F) << 8) | b),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn parsers_never_panic(input in proptest::collection::vec(any::<u8>(), 0..64)) {
+            if let Ok(header) = parse_header(&input, MAX) {
+                prop_assert!(header.header_len <= input.len());
+                prop_assert!(header.total_len() <= MAX);
+            }
+            if let Ok((header, value, rest)) = split(&input, MAX) {
+                prop_assert!(header.header_len + header.value_len <= input.len());
+                prop_assert_eq!(value.len(), header.value_len);
+                prop_assert_eq!(rest.len(), input.len() - header.total_len());
+            }
+            if let Ok(found) = children(&input, 16) {
+                prop_assert!(found.len() <= 16);
+                let inner: usize = found.iter().map(|c| c.value.len()).sum();
+                prop_assert!(inner <= input.len());
+            }
+            let _ = split_exact(&input, MAX);
+        }
+
+        #[test]
+        fn lengths_round_trip(tag in tag(), len in prop_oneof![0usize..0x80, 0x80usize..=0xFFFF, any::<u32>().prop_map(|l| l as usize)]) {
+            let mut header = encode(tag, &[]);
+            header.truncate(header.len() - 1);
+            header.extend(encode_length(len));
+            let parsed = parse_header(&header, usize::MAX).unwrap();
+            prop_assert_eq!(parsed.tag, tag);
+            prop_assert_eq!(parsed.value_len, len);
+            prop_assert_eq!(parsed.header_len, header.len());
+            // Short form exactly below 128, else minimal long form.
+            prop_assert_eq!(encode_length(len).len() == 1, len < 0x80);
+        }
+
+        #[test]
+        fn objects_round_trip(
+            parts in proptest::collection::vec((tag(), proptest::collection::vec(any::<u8>(), 0..300)), 0..6),
+        ) {
+            let value: Vec<u8> = parts.iter().flat_map(|(t, v)| encode(*t, v)).collect();
+            let object = encode(0xFF20, &value);
+            let (header, inner) = split_exact(&object, MAX).unwrap();
+            prop_assert_eq!(header.tag, 0xFF20);
+            let found = children(inner, 8).unwrap();
+            prop_assert_eq!(found.len(), parts.len());
+            for (child, (t, v)) in found.iter().zip(&parts) {
+                prop_assert_eq!(child.tag, *t);
+                prop_assert_eq!(child.value, &v[..]);
+            }
+            // Any cut of a non-empty object is truncated, never accepted or a panic.
+            for cut in 0..object.len() {
+                prop_assert!(split(&object[..cut], MAX).is_err());
+            }
+        }
     }
 }

@@ -42,6 +42,10 @@ pub struct CardReading {
     /// The certificate has expired. The crew may still continue; the edge decides
     /// whether an expired card identifies the patient.
     pub expired: bool,
+    /// The certificate is not valid yet (its start of validity is after the tablet's
+    /// clock: a freshly reissued card, or a wrong tablet clock). Reported like `expired`;
+    /// the edge decides with its own clock.
+    pub not_yet_valid: bool,
 }
 
 /// The edge accepted the identity and opened the incident.
@@ -118,9 +122,14 @@ impl EmergencyIncident {
                 detail: e.to_string(),
             })?;
         let now = Utc::now();
-        let expired = certificate.validity_at(now) == Validity::Expired;
+        let validity = certificate.validity_at(now);
+        let expired = validity == Validity::Expired;
+        let not_yet_valid = validity == Validity::NotYetValid;
         if expired {
             tracing::warn!(incident = %self.id, "card certificate expired; the edge decides");
+        }
+        if not_yet_valid {
+            tracing::warn!(incident = %self.id, "card certificate not yet valid; the edge decides");
         }
         let mut state = self.state();
         state.progress.advance(IncidentStep::CardRead, now)?;
@@ -134,6 +143,7 @@ impl EmergencyIncident {
                 .not_after
                 .to_rfc3339_opts(SecondsFormat::Secs, true),
             expired,
+            not_yet_valid,
         })
     }
 
@@ -261,3 +271,48 @@ impl EmergencyIncident {
 
 #[cfg(test)]
 mod tests;
+
+/// Kept beside the code rather than in `tests.rs` (owned by the incident work).
+#[cfg(test)]
+mod validity_tests {
+    use super::*;
+    use crate::card::apdu;
+    use crate::card::jpki::tests::{ScriptedCard, certificate_script};
+
+    fn certificate(not_before_year: i32, not_after_year: i32) -> Vec<u8> {
+        let mut params = rcgen::CertificateParams::new(vec![]).unwrap();
+        params.not_before = rcgen::date_time_ymd(not_before_year, 1, 1);
+        params.not_after = rcgen::date_time_ymd(not_after_year, 1, 1);
+        let key = rcgen::KeyPair::generate().unwrap();
+        params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    fn card(der: &[u8]) -> ScriptedCard {
+        let mut token = jpki::MY_NUMBER_CARD_TOKEN.to_vec();
+        token.resize(0x20, b' ');
+        token.extend_from_slice(&[0x90, 0x00]);
+        let mut script = vec![
+            (
+                apdu::select_aid(&jpki::JPKI_AP_AID).unwrap(),
+                Ok(vec![0x90, 0x00]),
+            ),
+            (apdu::select_ef(jpki::EF_TOKEN_INFO), Ok(vec![0x90, 0x00])),
+            (apdu::read_binary(0, 0x20).unwrap(), Ok(token)),
+        ];
+        script.extend(certificate_script(der));
+        ScriptedCard::new(script)
+    }
+
+    #[test]
+    fn reading_reports_expired_and_not_yet_valid_certificates() {
+        let edge = EdgeClient::new("http://127.0.0.1:9".into(), "tablet-token".into()).unwrap();
+        let incident = EmergencyIncident::new(edge, "crew-042".into());
+        let read = |der: Vec<u8>| {
+            let reading = incident.read_card(&card(&der)).unwrap();
+            (reading.expired, reading.not_yet_valid)
+        };
+        assert_eq!(read(certificate(2020, 2099)), (false, false));
+        assert_eq!(read(certificate(2020, 2021)), (true, false));
+        assert_eq!(read(certificate(2098, 2099)), (false, true));
+    }
+}

@@ -2,14 +2,19 @@
 //!
 //! Starts edge-agent and two hospital dashboards on loopback, loads the synthetic
 //! population into SQLite files under `--data-dir`, drives a few incidents through the
-//! tablet core with software cards, prints the URLs, and serves until Ctrl-C.
+//! tablet core with software cards, prints the URLs, and serves until Ctrl-C. With
+//! `--insert-card`, the first simulated patient's software card also sits in the vpcd
+//! virtual reader of the local pcscd ("Virtual PCD 00 00"; `scripts/pcscd.sh start`) while
+//! serving, for PC/SC tools and a desktop tablet build.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Parser;
-use simulations::scenario::{Dispatcher, carded_patients, demo_plans};
+use simulations::scenario::{carded_patients, demo_plans};
+use simulations::soft_card::dev_pin;
 use simulations::stack::{LocalStack, StackConfig};
+use simulations::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
 
 /// Run My Number emergency locally.
 #[derive(Parser)]
@@ -33,6 +38,9 @@ struct Args {
     /// Exit after the incidents instead of serving until Ctrl-C.
     #[arg(long)]
     exit: bool,
+    /// Insert the first simulated patient's card into the local pcscd's vpcd reader.
+    #[arg(long)]
+    insert_card: bool,
 }
 
 #[tokio::main]
@@ -45,11 +53,11 @@ async fn main() -> anyhow::Result<()> {
         edge_addr: at(args.edge_port),
         hospital_addrs: [at(args.hospital_port), at(args.hospital_port + 1)],
         patients: args.patients,
+        revoked_patients: Vec::new(),
     })
     .await?;
-    let seed = stack.edge_config.dataset.seed;
-    let today = chrono::Utc::now().date_naive();
-    let dispatcher = Dispatcher::new(seed, today, stack.edge_url.clone(), stack.device_token(1))?;
+    let (seed, today) = (stack.cards.seed(), stack.cards.today());
+    let dispatcher = stack.dispatcher(1);
     let hospital_ids: Vec<String> = stack.hospitals.iter().map(|h| h.id.clone()).collect();
     let offset = rand_offset();
     let patients: Vec<u64> =
@@ -91,11 +99,28 @@ async fn main() -> anyhow::Result<()> {
         stack.edge_url,
         stack.device_token(1)
     );
-    if args.exit {
-        return stack.stop().await;
+    let inserted = match (args.insert_card, patients.first()) {
+        (true, Some(&index)) => {
+            let card = dispatcher.card(index).await?;
+            let inserted =
+                tokio::task::spawn_blocking(move || VirtualCardSlot::FIRST.insert(card)).await??;
+            let patient = population::patient(seed, index, today);
+            println!(
+                "\nCard of {} inserted in PC/SC reader \"{VPCD_READER_NAME}\" (test PINs {}).",
+                patient.header.id,
+                dev_pin(&patient)
+            );
+            Some(inserted)
+        }
+        _ => None,
+    };
+    if !args.exit {
+        println!("\nServing until Ctrl-C.");
+        tokio::signal::ctrl_c().await?;
     }
-    println!("\nServing until Ctrl-C.");
-    tokio::signal::ctrl_c().await?;
+    if let Some(inserted) = inserted {
+        tokio::task::spawn_blocking(move || inserted.remove()).await??;
+    }
     stack.stop().await
 }
 
