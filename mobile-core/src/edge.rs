@@ -11,7 +11,7 @@ use std::time::Duration;
 use myna_domain::access::IncidentId;
 use myna_domain::wire::{
     ConsentRecorded, ConsentRequest, ErrorBody, HandoffRequest, HandoffResponse, HospitalList,
-    IncidentOpened, OpenIncidentRequest, SummaryResponse,
+    IdentityChallenge, IncidentOpened, OpenIncidentRequest, SummaryResponse,
 };
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
@@ -113,6 +113,14 @@ impl EdgeClient {
             base_url,
             device_token,
         })
+    }
+
+    /// `POST /v1/identity-challenges` (no body): a one-time challenge for the card to sign
+    /// after the patient enters the PIN. It is bound to this tablet, single use, and
+    /// expires after a short time (`expires_at`); ask for a fresh one for every attempt.
+    pub async fn identity_challenge(&self) -> Result<IdentityChallenge> {
+        self.call::<(), _>(Method::POST, "v1/identity-challenges", None)
+            .await
     }
 
     /// `POST /v1/incidents`: opens the incident (idempotent for the same incident id).
@@ -282,6 +290,50 @@ mod tests {
                 message: "Bad Gateway".into()
             }
         );
+    }
+
+    #[tokio::test]
+    async fn identity_challenges_are_posted_with_the_token_and_decoded() {
+        use myna_domain::identity::ChallengeId;
+
+        use crate::test_support::{Exchange, FakeEdge};
+
+        let expires_at = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let issued =
+            IdentityChallenge::new(ChallengeId(uuid::Uuid::from_u128(5)), &[7; 32], expires_at);
+        let fake = FakeEdge::start(vec![
+            Exchange {
+                expect: "POST /v1/identity-challenges".into(),
+                status: 201,
+                body: serde_json::to_string(&issued).unwrap(),
+            },
+            Exchange {
+                expect: "POST /v1/identity-challenges".into(),
+                status: 401,
+                body: r#"{"code":"unauthorized","message":"missing or unknown credentials"}"#
+                    .into(),
+            },
+        ])
+        .await;
+        let client = EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap();
+        let challenge = client.identity_challenge().await.unwrap();
+        assert_eq!(challenge, issued);
+        assert_eq!(challenge.challenge().unwrap(), [7; 32]);
+        assert_eq!(
+            client.identity_challenge().await,
+            Err(EdgeError::Rejected {
+                status: 401,
+                code: "unauthorized".into(),
+                message: "missing or unknown credentials".into()
+            })
+        );
+        let received = fake.received();
+        assert_eq!(received.len(), 2);
+        assert_eq!(
+            received[0].authorization.as_deref(),
+            Some("Bearer tablet-token")
+        );
+        assert_eq!(received[0].body, "");
     }
 
     #[tokio::test]

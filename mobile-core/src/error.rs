@@ -72,6 +72,27 @@ pub enum MobileError {
         /// Parser description, for logs.
         detail: String,
     },
+    /// The card on the reader is not the one read at the start of the incident (its
+    /// certificate differs). Nothing was sent to it.
+    #[error("A different card is on the reader: tap the patient's card again")]
+    DifferentCard,
+    /// The edge found the card's certificate on the JPKI revocation list (失効): the card
+    /// no longer identifies anyone (edge code `certificate_revoked`).
+    #[error("This card has been revoked: identify the patient another way")]
+    CardRevoked,
+    /// The card's certificate was not issued by the JPKI authority the edge trusts:
+    /// possibly a forged card (edge code `certificate_untrusted`).
+    #[error("The card's certificate is not from the JPKI authority: check the card")]
+    CardUntrusted,
+    /// The edge no longer accepts the challenge the card signed: it expired (the PIN check
+    /// took too long) or was already used (edge code `challenge_invalid`). Trying again
+    /// asks for a fresh one.
+    #[error("The PIN check took too long: hold the card still and try the PIN again")]
+    ChallengeInvalid,
+    /// The card's signature over the challenge does not verify with its certificate: the
+    /// chip does not hold the certificate's key (edge code `signature_invalid`).
+    #[error("The card's PIN signature was not accepted: identify the patient another way")]
+    SignatureInvalid,
     /// The crew reported that the card's face photo does not match the patient.
     #[error("Face photo does not match: identity not confirmed, records cannot be opened")]
     PhotoMismatch,
@@ -132,6 +153,8 @@ impl MobileError {
             | MobileError::NoCard
             | MobileError::CardInUse
             | MobileError::CardUnreadable { .. }
+            | MobileError::DifferentCard
+            | MobileError::ChallengeInvalid
             | MobileError::EdgeUnreachable { .. }
             | MobileError::EdgeResponseInvalid { .. } => true,
             MobileError::Rejected { status, .. } => *status >= 500,
@@ -224,10 +247,17 @@ impl From<EdgeError> for MobileError {
                 status,
                 code,
                 message,
-            } => MobileError::Rejected {
-                status,
-                code,
-                message,
+            } => match code.as_str() {
+                // Refusals the app reacts to differently get their own variant.
+                "certificate_revoked" => MobileError::CardRevoked,
+                "certificate_untrusted" => MobileError::CardUntrusted,
+                "challenge_invalid" => MobileError::ChallengeInvalid,
+                "signature_invalid" => MobileError::SignatureInvalid,
+                _ => MobileError::Rejected {
+                    status,
+                    code,
+                    message,
+                },
             },
             EdgeError::InvalidResponse { message } => {
                 MobileError::EdgeResponseInvalid { detail: message }
@@ -283,6 +313,52 @@ mod tests {
             MobileError::PhotoMismatch,
             "Face photo does not match: identity not confirmed, records cannot be opened",
         );
+    }
+
+    #[test]
+    fn card_trust_and_pin_check_refusals_have_their_own_variants() {
+        let rejected = |status: u16, code: &str| EdgeError::Rejected {
+            status,
+            code: code.into(),
+            message: "server text".into(),
+        };
+        let cases = [
+            (
+                rejected(403, "certificate_revoked"),
+                MobileError::CardRevoked,
+                "This card has been revoked: identify the patient another way",
+            ),
+            (
+                rejected(403, "certificate_untrusted"),
+                MobileError::CardUntrusted,
+                "The card's certificate is not from the JPKI authority: check the card",
+            ),
+            (
+                rejected(409, "challenge_invalid"),
+                MobileError::ChallengeInvalid,
+                "The PIN check took too long: hold the card still and try the PIN again",
+            ),
+            (
+                rejected(403, "signature_invalid"),
+                MobileError::SignatureInvalid,
+                "The card's PIN signature was not accepted: identify the patient another way",
+            ),
+        ];
+        for (edge, expected, message) in cases {
+            let mapped = MobileError::from(edge);
+            assert_eq!(mapped, expected);
+            assert_eq!(mapped.to_string(), message);
+        }
+        check(
+            MobileError::DifferentCard,
+            "A different card is on the reader: tap the patient's card again",
+        );
+        // Trying again helps after a timeout or a card swap, not for a bad card.
+        assert!(MobileError::ChallengeInvalid.is_retryable());
+        assert!(MobileError::DifferentCard.is_retryable());
+        assert!(!MobileError::CardRevoked.is_retryable());
+        assert!(!MobileError::CardUntrusted.is_retryable());
+        assert!(!MobileError::SignatureInvalid.is_retryable());
     }
 
     #[test]

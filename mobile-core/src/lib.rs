@@ -18,7 +18,9 @@
 //!   provides a PC/SC reader transport for desktops and simulations.
 //! - [`edge`]: [`EdgeClient`], the HTTP client of the edge server's tablet API.
 //! - [`incident`]: the scene workflow. [`incident::step`] is the pure state machine
-//!   (which step may follow which); [`EmergencyIncident`] drives it over card and edge.
+//!   (which step may follow which); [`EmergencyIncident`] drives it over card and edge,
+//!   and confirms identity by the face photo or by the patient's PIN (the card signs a
+//!   one-time challenge from the edge).
 //! - [`error`]: the flat [`MobileError`].
 //!
 //! # Example
@@ -32,6 +34,8 @@
 //! let reading = incident.read_card(nfc)?; // blocking; off the UI thread
 //! if reading.expired || reading.not_yet_valid { /* tell the crew; the edge decides */ }
 //! incident.confirm_identity(true).await?; // the face photo matches the patient
+//! // Or, with the card still on the reader, the patient's PIN (PinVerified):
+//! // incident.identify_with_pin(nfc, mobile_core::Pin::new("1234")?).await?;
 //! incident.record_consent(ConsentState::Given).await?;
 //! let summary = incident.fetch_summary().await?;
 //! # let _ = summary;

@@ -1,9 +1,10 @@
 //! Shared fixture of the end-to-end tests in `tests/`: the whole system on loopback, a
 //! tablet that drives incidents, and readers for what each service ended up holding.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use myna_domain::access::AccessRecord;
 use myna_domain::consent::ConsentState;
+use myna_domain::identity::AssuranceLevel;
 use myna_domain::wire::{ArrivalNotice, PortalHistory, Vitals};
 use simulations::scenario::{Dispatcher, IncidentPlan, carded_patients};
 use simulations::stack::{LOCAL_EDGE_TOKEN, LocalStack, StackConfig};
@@ -26,11 +27,28 @@ pub struct Fixture {
 impl Fixture {
     /// Starts the stack with `patients` synthetic patients on free loopback ports.
     pub async fn start(patients: u64) -> Fixture {
+        Fixture::start_revoking(patients, &[]).await
+    }
+
+    /// As [`Fixture::start`], with the cards of the carded patients at positions `revoked`
+    /// (as [`Fixture::patient`] numbers them) on the revocation list the edge trusts.
+    pub async fn start_revoking(patients: u64, revoked: &[usize]) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let stack = LocalStack::start(StackConfig::ephemeral(dir.path().to_path_buf(), patients))
-            .await
-            .unwrap();
+        let mut config = StackConfig::ephemeral(dir.path().to_path_buf(), patients);
+        // The stack's population: the local edge configuration's seed, as of today.
+        let expected_seed = edge_agent::config::Config::local(dir.path().to_path_buf())
+            .dataset
+            .seed;
+        if let Some(last) = revoked.iter().max() {
+            let carded = carded_patients(expected_seed, Utc::now().date_naive(), last + 1);
+            config.revoked_patients = revoked.iter().map(|n| carded[*n]).collect();
+        }
+        let stack = LocalStack::start(config).await.unwrap();
         let (seed, today) = (stack.cards.seed(), stack.cards.today());
+        assert_eq!(
+            seed, expected_seed,
+            "revoked the cards of another population"
+        );
         let dispatcher = stack.dispatcher(1);
         Fixture {
             _dir: dir,
@@ -80,6 +98,27 @@ impl Fixture {
             .into_iter()
             .filter(|r| r.incident.is_some_and(|i| i.to_string() == incident_id))
             .collect()
+    }
+
+    /// How strongly the edge identified the patient of `incident_id`, as stored with the
+    /// incident; `None` when the edge has no such incident.
+    pub fn incident_assurance(&self, incident_id: &str) -> Option<AssuranceLevel> {
+        let conn = rusqlite::Connection::open(self.stack.edge_database()).unwrap();
+        let mut stmt = conn
+            .prepare("SELECT assurance FROM incidents WHERE id = ?1")
+            .unwrap();
+        let mut rows = stmt
+            .query_map([incident_id], |r| r.get::<_, String>(0))
+            .unwrap();
+        rows.next()
+            .map(|json| serde_json::from_str(&json.unwrap()).unwrap())
+    }
+
+    /// How many incidents the edge has opened.
+    pub fn incident_count(&self) -> i64 {
+        let conn = rusqlite::Connection::open(self.stack.edge_database()).unwrap();
+        conn.query_row("SELECT COUNT(*) FROM incidents", [], |r| r.get(0))
+            .unwrap()
     }
 
     /// The first hospital's dashboard page.

@@ -25,7 +25,7 @@
 //! [`AssuranceLevel::PinVerified`](myna_domain::identity::AssuranceLevel::PinVerified)
 //! (see [`super::identity`]).
 
-use sha2::{Digest, Sha256};
+use myna_domain::certificate::sha256_digest_info;
 
 use super::apdu::{self, StatusError};
 use super::exchange::{exchange, read_tlv_file};
@@ -56,13 +56,6 @@ pub const SMARTPHONE_JPKI_TOKEN: &[u8] = b"JPKIAPGPSETOKEN";
 pub const MAX_CERTIFICATE_LEN: usize = 16 * 1024;
 /// Largest signature accepted (RSA-4096); the card's RSA-2048 key gives 256 bytes.
 pub const MAX_SIGNATURE_LEN: usize = 512;
-/// DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2 note 1); the digest follows.
-pub const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
-    0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05,
-    0x00, 0x04, 0x20,
-];
-/// Length of a SHA-256 DigestInfo.
-pub const SHA256_DIGEST_INFO_LEN: usize = 51;
 /// Bytes read first: enough for a DER SEQUENCE header with a two-byte length.
 const HEADER_PROBE_LEN: u8 = 4;
 /// DER tag of a SEQUENCE (a certificate's outer structure).
@@ -132,9 +125,12 @@ pub fn auth_pin_tries(transport: &dyn CardTransport) -> Result<PinTries, CardErr
 }
 
 /// Signs `message` with the card's user-authentication key after verifying `pin`, and
-/// returns the RSA PKCS#1 v1.5 signature (256 bytes on a genuine card). The edge checks
-/// it as RSA PKCS#1 v1.5 with SHA-256 over `message`, against the certificate of
-/// [`read_auth_certificate`].
+/// returns the RSA PKCS#1 v1.5 signature (256 bytes on a genuine card). The card is sent
+/// the DER DigestInfo of SHA-256(`message`) from
+/// [`myna_domain::certificate::sha256_digest_info`], the function the edge's check
+/// ([`CardCertificate::verify_signature`](myna_domain::certificate::CardCertificate::verify_signature))
+/// is written against: RSA PKCS#1 v1.5 with SHA-256 over `message`, with the key of the
+/// certificate of [`read_auth_certificate`].
 ///
 /// The retry counter is asked first; the PIN is not sent when one try or none is left
 /// ([`CardError::PinGuard`], or [`StatusError::PinBlocked`]). A wrong PIN is
@@ -157,16 +153,6 @@ pub fn sign_challenge(
         )));
     }
     Ok(signature)
-}
-
-/// The DER DigestInfo of SHA-256(`message`): [`SHA256_DIGEST_INFO_PREFIX`] followed by
-/// the 32-byte digest. This is what the card signs.
-pub fn sha256_digest_info(message: &[u8]) -> [u8; SHA256_DIGEST_INFO_LEN] {
-    let mut info = [0u8; SHA256_DIGEST_INFO_LEN];
-    let (prefix, digest) = info.split_at_mut(SHA256_DIGEST_INFO_PREFIX.len());
-    prefix.copy_from_slice(&SHA256_DIGEST_INFO_PREFIX);
-    digest.copy_from_slice(&Sha256::digest(message));
-    info
 }
 
 fn read_certificate(transport: &dyn CardTransport, ef: [u8; 2]) -> Result<Vec<u8>, CardError> {

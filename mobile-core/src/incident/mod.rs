@@ -8,6 +8,25 @@
 //! the step recorded only after the I/O succeeded. A future dropped midway therefore
 //! leaves the incident at its previous step, and retrying is safe (the edge treats a
 //! repeated open or the same consent decision as idempotent).
+//!
+//! # Identifying the patient
+//! After [`EmergencyIncident::read_card`], identity is confirmed one of two ways, both
+//! ending at [`IncidentStep::Identified`]:
+//! - [`EmergencyIncident::confirm_identity`]: the crew compares the card's face photo
+//!   with the patient (`CardAndPhoto`);
+//! - [`EmergencyIncident::identify_with_pin`]: the patient enters the card's 4-digit
+//!   user-authentication PIN and the card signs a one-time challenge from the edge
+//!   (`PinVerified`). The PIN guard applies: with one try left the PIN is not sent. Any
+//!   failure (wrong PIN, guard, another card) leaves the incident at `CardRead`, so the
+//!   crew can retry or fall back to the face photo.
+//!
+//! Card exchanges block. [`EmergencyIncident::read_card`] is a blocking method the app
+//! calls off the UI thread. [`EmergencyIncident::identify_with_pin`] is async because it
+//! talks to the edge before and after its one card exchange, and the transport is only
+//! borrowed, so that exchange cannot move to `spawn_blocking`: on a worker of a
+//! multi-threaded tokio runtime it goes through [`tokio::task::block_in_place`] (the
+//! worker's other tasks move elsewhere meanwhile), anywhere else it runs in place. Like
+//! `read_card`, call it off the UI thread.
 
 pub mod step;
 
@@ -24,8 +43,8 @@ use myna_domain::wire::{
     OpenIncidentRequest,
 };
 
-use crate::card::CardTransport;
 use crate::card::jpki::{self, CardKind};
+use crate::card::{CardTransport, Pin};
 use crate::{EdgeClient, MobileError};
 pub use step::{IncidentProgress, IncidentStep, StepRecord};
 
@@ -149,37 +168,65 @@ impl EmergencyIncident {
 
     /// The crew compared the card's face photo with the patient. A match opens the
     /// incident on the edge; a mismatch is refused here, with no network call.
+    ///
+    /// A card the edge does not trust is [`MobileError::CardUntrusted`]; a revoked one
+    /// [`MobileError::CardRevoked`].
     pub async fn confirm_identity(
         &self,
         photo_matches: bool,
     ) -> Result<IdentityConfirmed, MobileError> {
-        let certificate_der = {
-            let state = self.state();
-            state.progress.check(&IncidentStep::Identified)?;
-            state
-                .certificate_der
-                .clone()
-                .ok_or_else(|| MobileError::IllegalStep {
-                    from: state.progress.step().name().into(),
-                    to: IncidentStep::Identified.name().into(),
-                })?
-        };
+        let certificate_der = self.certificate_to_identify()?;
         if !photo_matches {
             tracing::info!(incident = %self.id, "face photo not confirmed");
             return Err(MobileError::PhotoMismatch);
         }
-        let request = OpenIncidentRequest {
-            incident_id: self.id,
-            crew_member_id: self.crew_member_id.clone(),
-            identity: IdentityEvidenceDto::card_with_photo(&certificate_der, true),
-        };
-        let opened = self.edge.open_incident(&request).await?;
-        self.expect_same_incident(opened.incident_id)?;
-        self.advance(IncidentStep::Identified)?;
-        Ok(IdentityConfirmed {
-            incident_id: self.incident_id(),
-            assurance: opened.assurance,
-        })
+        self.open(IdentityEvidenceDto::card_with_photo(&certificate_der, true))
+            .await
+    }
+
+    /// The patient entered the card's 4-digit user-authentication PIN (利用者証明用暗証番号):
+    /// the card signs a one-time challenge from the edge, and the edge opens the incident
+    /// with [`AssuranceLevel::PinVerified`]. Allowed where [`Self::confirm_identity`] is
+    /// (after [`Self::read_card`]); the card must still be on the reader.
+    ///
+    /// In order: a fresh challenge from the edge; then, in one card exchange (blocking,
+    /// see the module docs), the certificate is read again and must be the one read
+    /// before ([`MobileError::DifferentCard`] otherwise, and no PIN is sent), and the card
+    /// signs with the PIN behind the retry guard; then the edge checks the signature and
+    /// opens the incident.
+    ///
+    /// Card refusals: [`MobileError::WrongPin`] with the tries left,
+    /// [`MobileError::PinGuard`] (one try left: the PIN was not sent),
+    /// [`MobileError::PinBlocked`]. Edge refusals: [`MobileError::ChallengeInvalid`] (took
+    /// too long: try again), [`MobileError::SignatureInvalid`],
+    /// [`MobileError::CardUntrusted`], [`MobileError::CardRevoked`]. On any error the
+    /// incident stays at `CardRead`: the PIN can be retried (while the guard allows) or
+    /// the face photo checked instead.
+    pub async fn identify_with_pin(
+        &self,
+        transport: &dyn CardTransport,
+        pin: Pin,
+    ) -> Result<IdentityConfirmed, MobileError> {
+        let certificate_der = self.certificate_to_identify()?;
+        let challenge = self.edge.identity_challenge().await?;
+        let challenge_bytes =
+            challenge
+                .challenge()
+                .map_err(|_| MobileError::EdgeResponseInvalid {
+                    detail: "identity challenge is not base64".into(),
+                })?;
+        let signature =
+            card_io(|| sign_on_the_same_card(transport, &certificate_der, &pin, &challenge_bytes))
+                .inspect_err(
+                    |error| tracing::info!(incident = %self.id, %error, "PIN signature not made"),
+                )?;
+        drop(pin);
+        self.open(IdentityEvidenceDto::pin_verified(
+            &certificate_der,
+            challenge.challenge_id,
+            &signature,
+        ))
+        .await
     }
 
     /// Records the patient's consent decision on the edge and returns the state the edge
@@ -241,6 +288,35 @@ impl EmergencyIncident {
         }
     }
 
+    /// The certificate read from the card, if identity may be confirmed now.
+    fn certificate_to_identify(&self) -> Result<Vec<u8>, MobileError> {
+        let state = self.state();
+        state.progress.check(&IncidentStep::Identified)?;
+        state
+            .certificate_der
+            .clone()
+            .ok_or_else(|| MobileError::IllegalStep {
+                from: state.progress.step().name().into(),
+                to: IncidentStep::Identified.name().into(),
+            })
+    }
+
+    /// Opens the incident on the edge with `identity` and moves to `Identified`.
+    async fn open(&self, identity: IdentityEvidenceDto) -> Result<IdentityConfirmed, MobileError> {
+        let request = OpenIncidentRequest {
+            incident_id: self.id,
+            crew_member_id: self.crew_member_id.clone(),
+            identity,
+        };
+        let opened = self.edge.open_incident(&request).await?;
+        self.expect_same_incident(opened.incident_id)?;
+        self.advance(IncidentStep::Identified)?;
+        Ok(IdentityConfirmed {
+            incident_id: self.incident_id(),
+            assurance: opened.assurance,
+        })
+    }
+
     fn state(&self) -> MutexGuard<'_, IncidentState> {
         // The state is always consistent between statements: a panic elsewhere while
         // holding the lock cannot leave it half-updated, so poisoning is ignored.
@@ -266,6 +342,36 @@ impl EmergencyIncident {
                 detail: "response is for another incident".into(),
             })
         }
+    }
+}
+
+/// Checks the card on the reader holds `certificate_der` (the card read at the start),
+/// then signs `challenge` with `pin` behind the retry guard. Nothing is sent to another
+/// card but the certificate read. Blocking.
+fn sign_on_the_same_card(
+    transport: &dyn CardTransport,
+    certificate_der: &[u8],
+    pin: &Pin,
+    challenge: &[u8],
+) -> Result<Vec<u8>, MobileError> {
+    if jpki::read_auth_certificate(transport)? != certificate_der {
+        return Err(MobileError::DifferentCard);
+    }
+    Ok(jpki::sign_challenge(transport, pin, challenge)?)
+}
+
+/// Runs a blocking card exchange from async code. On a multi-threaded tokio runtime the
+/// worker first hands its other tasks to the rest of the pool
+/// ([`tokio::task::block_in_place`]; on a thread that is not a worker it runs in place);
+/// on a current-thread runtime, where `block_in_place` would panic, or outside tokio, it
+/// simply runs in place.
+fn card_io<T>(exchange: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(exchange)
+        }
+        _ => exchange(),
     }
 }
 

@@ -1,4 +1,5 @@
 //! Driver tests: a scripted card, an unreachable edge, and a canned edge over a socket.
+//! Identification with the PIN is in `pin`.
 
 use chrono::{NaiveDate, Utc};
 use myna_domain::consent::DifficultyReason;
@@ -11,8 +12,10 @@ use myna_domain::wire::{
 use super::*;
 use crate::card::CardLinkError;
 use crate::card::apdu;
-use crate::card::jpki::tests::{ScriptedCard, Step, certificate_script};
+use crate::card::jpki::tests::{SCRIPT_PIN, ScriptedCard, Step, certificate_script};
 use crate::test_support::{Exchange, FakeEdge};
+
+mod pin;
 
 type Script = Vec<Step>;
 
@@ -77,6 +80,10 @@ fn is_illegal(result: Result<impl std::fmt::Debug, MobileError>) -> bool {
     matches!(result, Err(MobileError::IllegalStep { .. }))
 }
 
+fn pin() -> Pin {
+    Pin::new(SCRIPT_PIN).unwrap()
+}
+
 #[test]
 fn reads_a_card_and_reports_expiry() {
     let incident = offline_incident();
@@ -136,6 +143,12 @@ async fn photo_mismatch_and_offline_edge_do_not_advance() {
         incident.confirm_identity(true).await,
         Err(MobileError::EdgeUnreachable { .. })
     ));
+    // Without a challenge the card is not touched: the script is empty.
+    let untouched = ScriptedCard::new(vec![]);
+    assert!(matches!(
+        incident.identify_with_pin(&untouched, pin()).await,
+        Err(MobileError::EdgeUnreachable { .. })
+    ));
     assert_eq!(incident.step(), IncidentStep::CardRead);
 }
 
@@ -169,6 +182,12 @@ async fn refused_consent_blocks_the_summary_without_a_network_call() {
 async fn out_of_order_calls_are_rejected_locally() {
     let incident = offline_incident();
     assert!(is_illegal(incident.fetch_summary().await));
+    // Nothing read yet: neither the card (empty script) nor the edge is asked.
+    assert!(is_illegal(
+        incident
+            .identify_with_pin(&ScriptedCard::new(vec![]), pin())
+            .await
+    ));
     assert!(is_illegal(
         incident.record_consent(ConsentState::Given).await
     ));

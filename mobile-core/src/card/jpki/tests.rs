@@ -245,8 +245,11 @@ fn tries(status: u16) -> Step {
     (apdu::verify_status(), sw(status))
 }
 
+/// The PIN every scripted PIN exchange expects.
+pub(crate) const SCRIPT_PIN: &str = "1234";
+
 fn pin() -> Pin {
-    Pin::new("1234").unwrap()
+    Pin::new(SCRIPT_PIN).unwrap()
 }
 
 fn verify(answer: u16) -> Step {
@@ -264,35 +267,44 @@ fn sign_steps(message: &[u8], answer: Result<Vec<u8>, CardLinkError>) -> Vec<Ste
     ]
 }
 
+/// The exchanges of [`sign_challenge`] up to the retry query, which the card answers
+/// with `tries_status` (`63C3`: three tries left). A guard refusal stops here.
+pub(crate) fn pin_query_script(tries_status: u16) -> Vec<Step> {
+    vec![(select_ap(), ok(&[])), select_pin(), tries(tries_status)]
+}
+
+/// [`pin_query_script`] with three tries left, then VERIFY with [`SCRIPT_PIN`] answered
+/// with `verify_status` (`9000`, or `63C2` for a wrong PIN).
+pub(crate) fn pin_verify_script(verify_status: u16) -> Vec<Step> {
+    let mut steps = pin_query_script(0x63C3);
+    steps.push(verify(verify_status));
+    steps
+}
+
+/// Every exchange of a successful [`sign_challenge`] with [`SCRIPT_PIN`] over `message`,
+/// the card answering `signature`.
+pub(crate) fn signing_script(message: &[u8], signature: &[u8]) -> Vec<Step> {
+    let mut steps = pin_verify_script(0x9000);
+    steps.extend(sign_steps(message, ok(signature)));
+    steps
+}
+
 #[test]
-fn digest_info_is_the_sha256_der_prefix_and_digest() {
+fn the_card_is_sent_the_domain_digest_info() {
+    // The bytes themselves are tested beside `sha256_digest_info` in myna-domain; here,
+    // that the COMPUTE DIGITAL SIGNATURE command carries exactly them.
     let info = sha256_digest_info(b"abc");
-    assert_eq!(info[..19], SHA256_DIGEST_INFO_PREFIX);
-    // SHA-256("abc"), FIPS 180-2 appendix B.1.
-    assert_eq!(
-        info[19..],
-        [
-            0xBA, 0x78, 0x16, 0xBF, 0x8F, 0x01, 0xCF, 0xEA, 0x41, 0x41, 0x40, 0xDE, 0x5D, 0xAE,
-            0x22, 0x23, 0xB0, 0x03, 0x61, 0xA3, 0x96, 0x17, 0x7A, 0x9C, 0xB4, 0x10, 0xFF, 0x61,
-            0xF2, 0x00, 0x15, 0xAD
-        ]
-    );
     let command = apdu::compute_digital_signature(&info).unwrap();
     assert_eq!(command[..5], [0x80, 0x2A, 0x00, 0x80, 0x33]);
+    assert_eq!(command[5..5 + 0x33], info[..]);
+    assert_eq!(command.len(), 5 + 0x33 + 1);
     assert_eq!(*command.last().unwrap(), 0x00);
 }
 
 #[test]
 fn signs_after_checking_tries_and_verifying() {
     let signature = vec![0x5A; 256];
-    let mut steps = vec![
-        (select_ap(), ok(&[])),
-        select_pin(),
-        tries(0x63C3),
-        verify(0x9000),
-    ];
-    steps.extend(sign_steps(b"challenge", ok(&signature)));
-    let card = ScriptedCard::new(steps);
+    let card = ScriptedCard::new(signing_script(b"challenge", &signature));
     assert_eq!(sign_challenge(&card, &pin(), b"challenge"), Ok(signature));
     card.assert_done();
 }
