@@ -266,6 +266,11 @@ fn serve(card: &SoftwareCard, stream: &mut TcpStream, shared: &Shared) -> io::Re
 /// Reads one length-prefixed message; `None` when the driver closed the connection (or
 /// this side shut it down) between messages.
 fn read_message(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
+    // The vpcd driver writes the length prefix and the APDU in two sends without
+    // TCP_NODELAY, so Nagle holds the APDU back until the prefix is acknowledged, and
+    // Linux delays that ACK by up to 40 ms: ~40 ms per APDU, which no real reader has.
+    // Acknowledge at once (quick-ACK mode is not sticky, so re-arm it before every read).
+    quick_ack(stream);
     let mut length = [0; 2];
     match stream.read_exact(&mut length) {
         Ok(()) => {}
@@ -276,6 +281,15 @@ fn read_message(stream: &mut TcpStream) -> io::Result<Option<Vec<u8>>> {
     stream.read_exact(&mut message)?;
     Ok(Some(message))
 }
+
+#[cfg(target_os = "linux")]
+fn quick_ack(stream: &TcpStream) {
+    // Best effort: without it the card still works, only slower.
+    let _ = socket2::SockRef::from(stream).set_tcp_quickack(true);
+}
+
+#[cfg(not(target_os = "linux"))]
+fn quick_ack(_: &TcpStream) {}
 
 fn is_closed(error: &io::Error) -> bool {
     matches!(

@@ -233,7 +233,9 @@ struct Link {
 /// An exclusive connection to the card on one PC/SC reader.
 ///
 /// Dropping it disconnects with a card reset, so the next user starts from a fresh,
-/// unauthenticated card: a verified PIN does not linger.
+/// unauthenticated card: a verified PIN does not linger. An exchange that finds the card
+/// gone ([`CardLinkError::Lost`]) disconnects at once: the card put back can be connected
+/// to again while this value still lives, and every later exchange on it fails as lost.
 pub struct PcscTransport {
     link: Mutex<Option<Link>>,
     reader: String,
@@ -289,19 +291,41 @@ impl CardTransport for PcscTransport {
         // and card handle, consistent even after a panic.
         let mut guard = self.link.lock().unwrap_or_else(PoisonError::into_inner);
         let Link { card, buffer } = guard.as_mut().ok_or(CardLinkError::Lost)?;
-        let response = card.transmit(&command, buffer).map_err(link_error)?;
-        Ok(response.to_vec())
+        match card.transmit(&command, buffer) {
+            Ok(response) => Ok(response.to_vec()),
+            Err(error) => {
+                let error = link_error(error);
+                if error == CardLinkError::Lost {
+                    // pcscd keeps the exclusive handle of a removed card: until it is
+                    // released, even the same card put back cannot be connected to again
+                    // (sharing violation). Release it now, not when the caller drops this
+                    // transport; later exchanges fail as lost. Leave the card as it is:
+                    // resetting (or powering down) a card pcscd has not yet seen leave
+                    // makes pcscd report the reader empty at once, and a card put back
+                    // before its next poll then goes unseen (pcsc-lite 1.9.9). A card
+                    // that left the field has lost its security state anyway.
+                    if let Some(link) = guard.take() {
+                        disconnect_quietly(link, Disposition::LeaveCard, &self.reader);
+                    }
+                }
+                Err(error)
+            }
+        }
     }
 }
 
 impl Drop for PcscTransport {
     fn drop(&mut self) {
-        let Some(link) = self.take_link() else {
-            return;
-        };
-        if let Err((_, error)) = link.card.disconnect(Disposition::ResetCard) {
-            tracing::debug!(reader = %self.reader, %error, "card disconnect failed");
+        if let Some(link) = self.take_link() {
+            disconnect_quietly(link, Disposition::ResetCard, &self.reader);
         }
+    }
+}
+
+/// Disconnects, logging a failure (expected when the card is gone).
+fn disconnect_quietly(link: Link, disposition: Disposition, reader: &str) {
+    if let Err((_, error)) = link.card.disconnect(disposition) {
+        tracing::debug!(reader, %error, "card disconnect failed");
     }
 }
 
@@ -309,7 +333,12 @@ impl Drop for PcscTransport {
 /// never APDU data.
 fn link_error(error: Error) -> CardLinkError {
     match error {
-        Error::RemovedCard | Error::ResetCard | Error::NoSmartcard => CardLinkError::Lost,
+        // pcsc-lite answers the exchange during which the card leaves with
+        // `NotTransacted` (SCARD_E_NOT_TRANSACTED: the driver's transmit failed), and only
+        // the calls after pcscd noticed the removal with `RemovedCard`.
+        Error::RemovedCard | Error::ResetCard | Error::NoSmartcard | Error::NotTransacted => {
+            CardLinkError::Lost
+        }
         Error::Timeout => CardLinkError::Timeout,
         other => CardLinkError::Io {
             message: other.to_string(),
@@ -346,7 +375,12 @@ mod tests {
 
     #[test]
     fn exchange_failures_map_to_link_errors() {
-        for lost in [Error::RemovedCard, Error::ResetCard, Error::NoSmartcard] {
+        for lost in [
+            Error::RemovedCard,
+            Error::ResetCard,
+            Error::NoSmartcard,
+            Error::NotTransacted,
+        ] {
             assert_eq!(link_error(lost), CardLinkError::Lost, "{lost:?}");
         }
         assert_eq!(link_error(Error::Timeout), CardLinkError::Timeout);

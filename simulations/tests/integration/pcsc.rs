@@ -1,223 +1,232 @@
-//! The software card seen through a real pcscd: inserted into vpcd's second slot
-//! ("Virtual PCD 00 01", so it does not collide with tests using the first), then read,
-//! verified and used to sign over PC/SC exactly as a USB reader would be.
+//! The software card in a real pcscd, read through the tablet core's own PC/SC transport
+//! (`mobile_core::card::pcsc`) and card functions: the path a USB reader on a desktop
+//! takes, down to pcsc-lite, pcscd and the vsmartcard `vpcd` driver.
+//!
+//! This module holds the shared fixtures (the two vpcd slots, cards sharing one RSA key)
+//! and the PIN-less reads; `pcsc_pin` holds the PIN paths and `pcsc_readers` the reader
+//! handling (removal, two readers, an empty reader, exclusive access).
+//!
+//! A vpcd slot holds one card, so a test takes the slots it uses ([`Slot::take`]) and
+//! holds them until it ends; tests using different slots run in parallel. Nothing else may
+//! use the slots meanwhile (`myna-local` and `myna-bench` use the first one). Without a
+//! running pcscd the tests fail, with a message naming the fix.
 
-use std::ffi::CString;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use chrono::NaiveDate;
-use mobile_core::card::apdu;
-use mobile_core::card::jpki::JPKI_AP_AID;
-use mobile_core::{CardKind, CardLinkError, CardTransport, read_auth_certificate, read_token_info};
-use pcsc::{Context, Protocols, ReaderState, Scope, ShareMode, State};
-use rsa::Pkcs1v15Sign;
-use rsa::sha2::{Digest, Sha256};
+use mobile_core::card::input_support::read_basic_facts;
+use mobile_core::card::jpki::{read_auth_certificate, read_ca_certificate, read_token_info};
+use mobile_core::card::pcsc::{PcscReaders, PcscTransport};
+use mobile_core::{CardKind, Pin};
+use myna_domain::certificate::CardCertificate;
+use myna_domain::identity::{AddressOrInsurer, BasicFacts, Sex};
 use simulations::soft_card::{
-    CARD_INFO_AP_AID, CardPin, DevCardIssuer, EF_AUTH_KEY, EF_AUTH_PIN, EF_BASIC_FACTS,
-    EF_CARD_INFO_PIN, SoftwareCard, facts,
+    CARD_ISSUER_CN, CardHolderFacts, CardPin, DEFAULT_TEST_PIN, DevCardIssuer, SoftwareCard,
+    generate_card_key,
 };
-use simulations::vpicc::{MY_NUMBER_CARD_ATR, VPCD_SECOND_READER_NAME, VirtualCardSlot};
+use simulations::vpicc::{
+    InsertedCard, VPCD_READER_NAME, VPCD_SECOND_READER_NAME, VirtualCardSlot,
+};
 
-/// A [`CardTransport`] over a PC/SC card handle (local to this test: the tablet core's own
-/// PC/SC transport is not what is under test here).
-struct PcscLink(pcsc::Card);
+/// What to do when the daemon or its virtual readers cannot be reached.
+const NOT_RUNNING: &str = "pcscd with the vpcd driver is not running: run scripts/pcscd.sh start";
+/// How long pcscd may take to notice a card entering or leaving (it polls vpcd).
+pub(crate) const CARD_EVENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may wait for another holder of the card.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The auth PIN of the test cards.
+pub(crate) const AUTH_PIN: &str = DEFAULT_TEST_PIN;
+/// A PIN no test card has.
+pub(crate) const WRONG_PIN: &str = "0000";
 
-impl CardTransport for PcscLink {
-    fn transmit(&self, command: Vec<u8>) -> Result<Vec<u8>, CardLinkError> {
-        let mut buffer = [0; pcsc::MAX_BUFFER_SIZE];
-        match self.0.transmit(&command, &mut buffer) {
-            Ok(response) => Ok(response.to_vec()),
-            // pcsc-lite reports a card that vanished during the exchange as "not
-            // transacted" (the driver's transmit failed); later calls as removed.
-            Err(
-                pcsc::Error::NotTransacted | pcsc::Error::RemovedCard | pcsc::Error::NoSmartcard,
-            ) => Err(CardLinkError::Lost),
-            Err(e) => Err(CardLinkError::Io {
-                message: e.to_string(),
-            }),
+/// A vpcd slot, its PC/SC reader, and the lock of the tests using it.
+pub(crate) struct Slot {
+    slot: VirtualCardSlot,
+    reader: &'static str,
+    lock: Mutex<()>,
+}
+
+/// The first slot, "Virtual PCD 00 00".
+pub(crate) static FIRST: Slot = Slot {
+    slot: VirtualCardSlot::FIRST,
+    reader: VPCD_READER_NAME,
+    lock: Mutex::new(()),
+};
+/// The second slot, "Virtual PCD 00 01".
+pub(crate) static SECOND: Slot = Slot {
+    slot: VirtualCardSlot::SECOND,
+    reader: VPCD_SECOND_READER_NAME,
+    lock: Mutex::new(()),
+};
+
+impl Slot {
+    /// Takes the slot for the calling test: waits until no other test uses it, and until
+    /// pcscd reports its reader empty. A test taking both takes [`FIRST`] first.
+    pub(crate) fn take(&'static self) -> TakenSlot {
+        let guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let readers = establish();
+        readers
+            .wait_for_removal(self.reader, CARD_EVENT_TIMEOUT)
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{NOT_RUNNING}, or something else keeps a card in {:?} ({e})",
+                    self.reader
+                )
+            });
+        TakenSlot {
+            slot: self,
+            readers,
+            _guard: guard,
         }
     }
 }
 
-/// Both tests use the same slot, and a slot holds one card: run them one at a time.
-static SLOT: Mutex<()> = Mutex::new(());
-
-fn slot() -> MutexGuard<'static, ()> {
-    SLOT.lock().unwrap_or_else(PoisonError::into_inner)
+/// A slot this test holds, with its own connection to pcscd.
+pub(crate) struct TakenSlot {
+    slot: &'static Slot,
+    readers: PcscReaders,
+    _guard: MutexGuard<'static, ()>,
 }
 
-/// Waits until pcscd reports a card in `reader` (or none, for `present == false`).
-fn wait_for_card(context: &Context, reader: &CString, present: bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut states = [ReaderState::new(reader.clone(), State::UNAWARE)];
-    loop {
-        context
-            .get_status_change(Duration::from_millis(500), &mut states)
-            .or_else(|e| match e {
-                pcsc::Error::Timeout => Ok(()),
-                e => Err(e),
-            })
-            .unwrap();
-        if states[0].event_state().contains(State::PRESENT) == present {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "pcscd did not see the card {} {reader:?}",
-            if present { "enter" } else { "leave" }
-        );
-        states[0].sync_current_state();
+impl TakenSlot {
+    /// The PC/SC name of the slot's reader.
+    pub(crate) fn reader(&self) -> &'static str {
+        self.slot.reader
+    }
+
+    /// This test's connection to pcscd.
+    pub(crate) fn readers(&self) -> &PcscReaders {
+        &self.readers
+    }
+
+    /// Inserts `card` and waits until pcscd reports it in the reader.
+    pub(crate) fn insert(&self, card: Arc<SoftwareCard>) -> InsertedCard {
+        let inserted = self
+            .slot
+            .slot
+            .insert(card)
+            .unwrap_or_else(|e| panic!("{NOT_RUNNING} ({e})"));
+        let reader = self
+            .readers
+            .wait_for_card(Some(self.reader()), CARD_EVENT_TIMEOUT)
+            .expect("pcscd sees the inserted card");
+        assert_eq!(reader, self.reader());
+        inserted
+    }
+
+    /// Pulls the card out and waits until pcscd reports the reader empty.
+    pub(crate) fn remove(&self, inserted: InsertedCard) {
+        inserted
+            .remove()
+            .expect("the card was served without error");
+        self.readers
+            .wait_for_removal(self.reader(), CARD_EVENT_TIMEOUT)
+            .expect("pcscd sees the card leave");
+    }
+
+    /// Connects exclusively to the card in the reader, as the tablet does.
+    pub(crate) fn connect(&self) -> PcscTransport {
+        PcscTransport::connect_reader(&self.readers, self.reader(), CONNECT_TIMEOUT)
+            .expect("connects to the card")
     }
 }
 
-fn exchange(link: &PcscLink, command: &[u8]) -> Vec<u8> {
-    link.transmit(command.to_vec()).unwrap()
+/// A connection to pcscd, or a failure naming the fix.
+pub(crate) fn establish() -> PcscReaders {
+    PcscReaders::establish().unwrap_or_else(|e| panic!("{NOT_RUNNING} ({e})"))
 }
 
-fn verify(pin: &[u8]) -> Vec<u8> {
-    let mut command = vec![0x00, 0x20, 0x00, 0x80, pin.len() as u8];
-    command.extend_from_slice(pin);
-    command
-}
+/// The key of every card in this binary: generating one takes up to a second.
+static CARD_KEY: LazyLock<rsa::PrivateKey> =
+    LazyLock::new(|| generate_card_key().expect("an RSA key"));
 
-#[test]
-fn pcsc_reads_verifies_and_signs_through_pcscd() {
-    let _slot = slot();
-    let today = NaiveDate::from_ymd_opt(2026, 1, 15).unwrap();
-    let index = (0..)
-        .find(|i| population::patient(11, *i, today).card.is_some())
-        .unwrap();
-    let patient = population::patient(11, index, today);
-    let issuer = DevCardIssuer::new().unwrap();
-    let card = Arc::new(issuer.card_for(&patient, "4321").unwrap());
-
-    let inserted = VirtualCardSlot::SECOND
-        .insert(Arc::clone(&card))
-        .expect("the vpcd driver must be running");
-    let context = Context::establish(Scope::User).expect("pcscd must be running");
-    let reader = CString::new(VPCD_SECOND_READER_NAME).unwrap();
-    wait_for_card(&context, &reader, true);
-    let handle = context
-        .connect(&reader, ShareMode::Exclusive, Protocols::ANY)
-        .unwrap();
-    assert_eq!(handle.status2_owned().unwrap().atr(), MY_NUMBER_CARD_ATR);
-    let link = PcscLink(handle);
-
-    // The PIN-less read of the tablet core.
-    assert_eq!(read_token_info(&link), Ok(CardKind::MyNumberCard));
-    assert_eq!(
-        read_auth_certificate(&link).unwrap(),
-        card.certificate_der()
-    );
-
-    // A wrong PIN spends a try, the right one restores the counter; then sign.
-    assert_eq!(
-        exchange(&link, &apdu::select_aid(&JPKI_AP_AID).unwrap()),
-        [0x90, 0x00]
-    );
-    assert_eq!(exchange(&link, &apdu::select_ef(EF_AUTH_PIN)), [0x90, 0x00]);
-    assert_eq!(exchange(&link, &verify(b"0000")), [0x63, 0xC2]);
-    assert_eq!(card.pin_tries_left(CardPin::UserAuthentication), 2);
-    assert_eq!(exchange(&link, &[0x00, 0x20, 0x00, 0x80]), [0x63, 0xC2]);
-    assert_eq!(exchange(&link, &verify(b"4321")), [0x90, 0x00]);
-    assert_eq!(exchange(&link, &apdu::select_ef(EF_AUTH_KEY)), [0x90, 0x00]);
-    let hash = Sha256::digest(b"pcsc challenge");
-    let mut sign = vec![0x80, 0x2A, 0x00, 0x80, 51];
-    sign.extend_from_slice(&[
-        0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01,
-        0x05, 0x00, 0x04, 0x20,
-    ]);
-    sign.extend_from_slice(&hash);
-    sign.push(0x00);
-    let response = exchange(&link, &sign);
-    assert_eq!(response[response.len() - 2..], [0x90, 0x00]);
-    card.public_key()
+/// The user-authentication certificate with `serial` for the shared card key, from the
+/// process's development CA. Each test uses its own serial, so a card left over from
+/// another test can never pass for its own.
+pub(crate) fn certificate(serial: u8) -> Vec<u8> {
+    DevCardIssuer::new()
         .unwrap()
-        .verify(
-            Pkcs1v15Sign::new::<Sha256>(),
-            &hash,
-            &response[..response.len() - 2],
+        .issue_for_key(
+            &CARD_KEY,
+            &[0x5C, serial],
+            NaiveDate::from_ymd_opt(2025, 4, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2035, 4, 1).unwrap(),
         )
-        .unwrap();
+        .unwrap()
+}
 
-    // The four basic facts behind the card-info PIN.
-    assert_eq!(
-        exchange(&link, &apdu::select_aid(&CARD_INFO_AP_AID).unwrap()),
-        [0x90, 0x00]
-    );
-    assert_eq!(
-        exchange(&link, &apdu::select_ef(EF_CARD_INFO_PIN)),
-        [0x90, 0x00]
-    );
-    assert_eq!(exchange(&link, &verify(b"4321")), [0x90, 0x00]);
-    assert_eq!(
-        exchange(&link, &apdu::select_ef(EF_BASIC_FACTS)),
-        [0x90, 0x00]
-    );
-    let mut content = Vec::new();
-    loop {
-        let response = exchange(&link, &apdu::read_binary(content.len() as u16, 0).unwrap());
-        let (data, sw) = response.split_at(response.len() - 2);
-        if sw == [0x6B, 0x00] {
-            break;
-        }
-        assert_eq!(sw, [0x90, 0x00]);
-        content.extend_from_slice(data);
-    }
-    assert_eq!(
-        facts::decode(&content).unwrap(),
-        facts::CardHolderFacts::from(&patient)
-    );
-    assert!(inserted.apdus_served() >= 15);
-
-    // Pulled away mid-session: PC/SC reports the card gone.
-    inserted.remove().unwrap();
-    assert_eq!(
-        link.transmit(apdu::select_aid(&JPKI_AP_AID).unwrap()),
-        Err(CardLinkError::Lost)
-    );
-    wait_for_card(&context, &reader, false);
-    assert_eq!(
-        link.transmit(apdu::select_aid(&JPKI_AP_AID).unwrap()),
-        Err(CardLinkError::Lost)
-    );
-    assert!(!card.is_powered());
+/// A card with [`certificate`]`(serial)`, the CA certificate, the shared key and
+/// [`AUTH_PIN`] with `auth_tries_left` tries.
+pub(crate) fn card(serial: u8, auth_tries_left: u8) -> Arc<SoftwareCard> {
+    Arc::new(
+        SoftwareCard::builder(certificate(serial))
+            .ca_certificate(DevCardIssuer::new().unwrap().ca_certificate_der())
+            .key(CARD_KEY.clone())
+            .auth_pin(AUTH_PIN)
+            .auth_pin_tries_left(auth_tries_left)
+            .build()
+            .unwrap(),
+    )
 }
 
 #[test]
-fn pcsc_sees_a_card_pulled_away_mid_read() {
-    let _slot = slot();
-    let card = Arc::new(SoftwareCard::new(
-        DevCardIssuer::new()
-            .unwrap()
-            .issue(
-                &[0x11; 8],
-                NaiveDate::from_ymd_opt(2025, 1, 1).unwrap(),
-                NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
-            )
-            .unwrap(),
-    ));
-    let inserted = VirtualCardSlot::SECOND
-        .insert(card)
-        .expect("the vpcd driver must be running");
-    let context = Context::establish(Scope::User).expect("pcscd must be running");
-    let reader = CString::new(VPCD_SECOND_READER_NAME).unwrap();
-    wait_for_card(&context, &reader, true);
-    let link = PcscLink(
-        context
-            .connect(&reader, ShareMode::Exclusive, Protocols::ANY)
+fn pcsc_reads_the_certificate() {
+    let slot = FIRST.take();
+    let card = card(1, 3);
+    let _inserted = slot.insert(Arc::clone(&card));
+    let transport = slot.connect();
+    assert_eq!(transport.reader(), slot.reader());
+
+    assert_eq!(read_token_info(&transport), Ok(CardKind::MyNumberCard));
+    let der = read_auth_certificate(&transport).unwrap();
+    assert_eq!(der, certificate(1));
+    let ca_der = read_ca_certificate(&transport).unwrap();
+    assert_eq!(ca_der, DevCardIssuer::new().unwrap().ca_certificate_der());
+
+    let parsed = CardCertificate::from_der(&der).unwrap();
+    assert_eq!(parsed.serial_hex, "5c01");
+    assert_eq!(parsed.issuer, format!("CN={CARD_ISSUER_CN}"));
+    assert_eq!(
+        parsed.not_after.date_naive(),
+        NaiveDate::from_ymd_opt(2035, 4, 1).unwrap()
+    );
+    let ca = CardCertificate::from_der(&ca_der).unwrap();
+    assert_eq!(ca.issuer, parsed.issuer);
+    // Reading never touches the PIN.
+    assert_eq!(card.pin_tries_left(CardPin::UserAuthentication), 3);
+}
+
+#[test]
+fn pcsc_basic_facts_with_the_card_info_pin() {
+    let slot = SECOND.take();
+    // Long enough that the file takes several READ BINARY chunks through the reader.
+    let address = "東京都千代田区千代田一丁目一番一号 ".repeat(8);
+    let card = Arc::new(
+        SoftwareCard::builder(certificate(8))
+            .facts(CardHolderFacts {
+                name: "山田 花子".into(),
+                address: address.clone(),
+                birth_date: NaiveDate::from_ymd_opt(1952, 2, 29).unwrap(),
+                sex: Sex::Female,
+            })
+            .card_info_pin("5678")
+            .build()
             .unwrap(),
     );
-    // SELECT AP, SELECT EF, the header read, then the card leaves.
-    inserted.remove_after(3);
-    let error = read_auth_certificate(&link).unwrap_err();
-    assert_eq!(error, mobile_core::CardError::Link(CardLinkError::Lost));
-    assert_eq!(inserted.apdus_served(), 3);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while inserted.is_inserted() {
-        assert!(Instant::now() < deadline, "the connection stayed open");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    wait_for_card(&context, &reader, false);
+    let _inserted = slot.insert(Arc::clone(&card));
+    let transport = slot.connect();
+
+    let facts = read_basic_facts(&transport, &Pin::new("5678").unwrap()).unwrap();
+    assert_eq!(
+        facts,
+        BasicFacts {
+            name: "山田 花子".into(),
+            birth_date: NaiveDate::from_ymd_opt(1952, 2, 29).unwrap(),
+            sex: Sex::Female,
+            address_or_insurer: AddressOrInsurer::Address(address),
+        }
+    );
+    assert_eq!(card.pin_tries_left(CardPin::CardInfo), 3);
+    assert_eq!(card.pin_tries_left(CardPin::UserAuthentication), 3);
 }
