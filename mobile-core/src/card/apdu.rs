@@ -57,7 +57,7 @@ pub fn read_binary(offset: u16, le: u8) -> Result<Vec<u8>, CardError> {
 ///
 /// Spends one try of the card's retry counter if the PIN is wrong: callers go through
 /// the guard in [`super::pin`], never straight here.
-pub fn verify(pin: &Pin) -> Vec<u8> {
+pub(crate) fn verify(pin: &Pin) -> Vec<u8> {
     let digits = pin.digits();
     let mut apdu = Vec::with_capacity(5 + digits.len());
     apdu.extend_from_slice(&[0x00, 0x20, 0x00, 0x80, digits.len() as u8]);

@@ -35,9 +35,6 @@ use ::pcsc::{
 use super::reader::ReaderError;
 use super::{CardLinkError, CardTransport};
 
-/// The errors of this module: the transport-independent [`ReaderError`].
-pub type PcscError = ReaderError;
-
 /// Pause between connection attempts while another application holds the card.
 const SHARING_RETRY_INTERVAL: Duration = Duration::from_millis(100);
 

@@ -65,8 +65,8 @@ impl Drop for Pin {
 /// What a PIN's retry counter says, asked without spending a try.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PinTries {
-    /// The PIN was already verified in this card session (9000): the card does not tell
-    /// the counter then.
+    /// The PIN was already verified in this card session (9000); the counter is then at
+    /// its maximum (a successful VERIFY resets it).
     Verified,
     /// `n` tries remain (63Cn, n ≥ 1).
     Left(u8),
@@ -99,32 +99,32 @@ pub(crate) fn pin_tries(transport: &dyn CardTransport) -> Result<PinTries, CardE
 }
 
 /// Verifies `pin` against the currently selected PIN EF, but only after the retry
-/// counter shows at least [`MIN_TRIES_TO_SEND_PIN`] tries left.
+/// counter shows the guard allows it ([`PinTries::allows_pin_entry`]).
 ///
 /// - one try left: [`CardError::PinGuard`], and the PIN is not sent;
 /// - blocked: [`StatusError::PinBlocked`], and the PIN is not sent;
-/// - already verified in this session: nothing is sent (sending would spend a try on a
-///   typo while the counter is unknown);
+/// - already verified in this card session: the PIN typed now is still sent and checked.
+///   A session verified earlier proves nothing about this PIN, and the counter is at its
+///   maximum after a successful VERIFY, so a typo cannot bring the card near blocking;
 /// - a wrong PIN: [`StatusError::WrongPin`] with the tries now left (or
 ///   [`StatusError::PinBlocked`] if that was the last).
 pub(crate) fn verify_guarded(transport: &dyn CardTransport, pin: &Pin) -> Result<(), CardError> {
-    match pin_tries(transport)? {
-        PinTries::Verified => {
-            tracing::debug!("PIN already verified in this card session");
-            Ok(())
-        }
-        PinTries::Blocked => {
-            tracing::info!("PIN blocked; not sending a PIN");
-            Err(CardError::Status(StatusError::PinBlocked))
-        }
-        PinTries::Left(tries_left) if tries_left < MIN_TRIES_TO_SEND_PIN => {
+    let tries = pin_tries(transport)?;
+    if tries.allows_pin_entry() {
+        return exchange(transport, apdu::verify(pin)).map(drop);
+    }
+    match tries {
+        PinTries::Left(tries_left) => {
             tracing::info!(
                 tries_left,
                 "PIN guard: too few tries left; not sending a PIN"
             );
             Err(CardError::PinGuard { tries_left })
         }
-        PinTries::Left(_) => exchange(transport, apdu::verify(pin)).map(drop),
+        PinTries::Blocked | PinTries::Verified => {
+            tracing::info!("PIN blocked; not sending a PIN");
+            Err(CardError::Status(StatusError::PinBlocked))
+        }
     }
 }
 

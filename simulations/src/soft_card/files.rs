@@ -6,18 +6,12 @@
 //! (EF `0018`), the card-info input-support AP (券面事項入力補助AP) the four basic facts
 //! (EF `0002`) behind its own PIN (EF `0011`).
 
-/// AID of the card-info input-support application (券面事項入力補助AP).
-pub const CARD_INFO_AP_AID: [u8; 10] = [0xD3, 0x92, 0x10, 0x00, 0x31, 0x00, 0x01, 0x01, 0x04, 0x08];
-/// JPKI AP: the CA certificate of the user-authentication certificate (no PIN needed).
-pub const EF_AUTH_CA_CERTIFICATE: [u8; 2] = [0x00, 0x0B];
-/// JPKI AP: the user-authentication private key (signing needs the auth PIN).
-pub const EF_AUTH_KEY: [u8; 2] = [0x00, 0x17];
-/// JPKI AP: the user-authentication PIN (利用者証明用電子証明書暗証番号).
-pub const EF_AUTH_PIN: [u8; 2] = [0x00, 0x18];
-/// Card-info AP: its PIN (券面事項入力補助用暗証番号).
-pub const EF_CARD_INFO_PIN: [u8; 2] = [0x00, 0x11];
-/// Card-info AP: the four basic facts (基本4情報), readable after its PIN.
-pub const EF_BASIC_FACTS: [u8; 2] = [0x00, 0x02];
+// The card's identifiers are the tablet's: one definition of each, in mobile-core.
+pub use mobile_core::card::input_support::{
+    EF_BASIC_FACTS, EF_INPUT_SUPPORT_PIN as EF_CARD_INFO_PIN,
+    INPUT_SUPPORT_AP_AID as CARD_INFO_AP_AID,
+};
+pub use mobile_core::card::jpki::{EF_AUTH_CA_CERTIFICATE, EF_AUTH_KEY, EF_AUTH_PIN};
 /// Wrong tries a PIN allows before it blocks; a correct PIN restores this count.
 pub const PIN_MAX_TRIES: u8 = 3;
 

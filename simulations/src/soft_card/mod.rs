@@ -54,8 +54,6 @@ use files::{Application, CardState, ElementaryFile, FileBody};
 
 /// PIN of a card built without choosing one (both PINs).
 pub const DEFAULT_TEST_PIN: &str = "1234";
-/// Size of the token info file.
-const TOKEN_INFO_LEN: usize = 0x20;
 
 /// A My Number card in software, answering APDUs like the physical card. Thread-safe;
 /// share it as `Arc<SoftwareCard>` between the in-process path and a virtual reader.
@@ -210,10 +208,19 @@ impl CardTransport for SoftwareCard {
 }
 
 /// A PIN as the builder takes it: digits and tries left.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct PinSetting {
     digits: String,
     tries_left: u8,
+}
+
+/// Test PINs are still PINs: Debug shows the tries, never the digits.
+impl std::fmt::Debug for PinSetting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PinSetting")
+            .field("tries_left", &self.tries_left)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for PinSetting {
@@ -323,7 +330,7 @@ impl SoftwareCardBuilder {
         let auth_digits = self.auth_pin.checked("auth PIN")?;
         let card_info_digits = self.card_info_pin.checked("card-info PIN")?;
         let mut token = MY_NUMBER_CARD_TOKEN.to_vec();
-        token.resize(TOKEN_INFO_LEN, b' ');
+        token.resize(usize::from(mobile_core::card::jpki::TOKEN_INFO_LEN), b' ');
         let free = |id, content| ElementaryFile {
             id,
             body: FileBody::Binary {

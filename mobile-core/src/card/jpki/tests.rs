@@ -379,12 +379,30 @@ fn wrong_pin_reports_the_tries_left() {
 }
 
 #[test]
-fn already_verified_session_signs_without_resending_the_pin() {
+fn an_already_verified_session_still_checks_the_pin_typed_now() {
     let signature = vec![1; 256];
-    let mut steps = vec![(select_ap(), ok(&[])), select_pin(), tries(0x9000)];
+    let mut steps = vec![
+        (select_ap(), ok(&[])),
+        select_pin(),
+        tries(0x9000),
+        verify(0x9000),
+    ];
     steps.extend(sign_steps(b"c", ok(&signature)));
     let card = ScriptedCard::new(steps);
     assert_eq!(sign_challenge(&card, &pin(), b"c"), Ok(signature));
+    card.assert_done();
+
+    // A wrong PIN in a verified session is refused by the card, and nothing is signed.
+    let card = ScriptedCard::new(vec![
+        (select_ap(), ok(&[])),
+        select_pin(),
+        tries(0x9000),
+        verify(0x63C2),
+    ]);
+    assert_eq!(
+        sign_challenge(&card, &pin(), b"c"),
+        Err(CardError::Status(StatusError::WrongPin { tries_left: 2 }))
+    );
     card.assert_done();
 }
 
