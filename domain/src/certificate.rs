@@ -184,27 +184,8 @@ mod tests {
         assert!(CardCertificate::from_der(&padded).is_err());
     }
 
-    /// rand 0.9's thread RNG for `rsa`, which takes `rand_core` 0.10 RNGs.
-    struct ThreadRng(rand::rngs::ThreadRng);
-
-    impl rsa::rand_core::TryRng for ThreadRng {
-        type Error = std::convert::Infallible;
-        fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-            Ok(rand::RngCore::next_u32(&mut self.0))
-        }
-        fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-            Ok(rand::RngCore::next_u64(&mut self.0))
-        }
-        fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-            rand::RngCore::fill_bytes(&mut self.0, dst);
-            Ok(())
-        }
-    }
-
-    impl rsa::rand_core::TryCryptoRng for ThreadRng {}
-
     fn rsa_key() -> rsa::PrivateKey {
-        rsa::PrivateKey::new(&mut ThreadRng(rand::rng()), 2048).unwrap()
+        rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap()
     }
 
     /// Two RSA-2048 keys, generated once per test binary (generation is slow).

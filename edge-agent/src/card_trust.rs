@@ -5,7 +5,10 @@
 //! 1. its issuer is one of the deployment's JPKI CA certificates (the trust anchors) and
 //!    its signature verifies with that CA's key (`x509-parser`'s `verify`, backed by
 //!    `ring`: RSA PKCS#1 v1.5 with SHA-256/384/512, RSA-PSS, ECDSA P-256/P-384);
-//! 2. its serial is not on a revocation list (CRL, 失効リスト) of that CA;
+//! 2. its serial is not on a revocation list (CRL, 失効リスト) of its issuer: serials are
+//!    unique per issuer name (RFC 5280 §4.1.2.2), so a CRL that verifies with any trusted
+//!    CA of that name (say the new key after a key rollover) revokes cards issued under
+//!    every key of that name;
 //! 3. it is within its validity period.
 //!
 //! Only a certificate that passed step 1 becomes a [`GenuineCard`], and only a
@@ -17,7 +20,7 @@
 //! next update is still honoured and [`CardTrust::stale_crls`] reports it), and SHA-1
 //! signatures (refused).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use myna_domain::access::DenialReason;
@@ -51,7 +54,7 @@ pub enum CardProblem {
     /// Not issued by a trusted card CA: unknown issuer, a signature that does not verify
     /// with the CA's key, a SHA-1 signature, or a CA certificate presented as a card.
     UntrustedIssuer,
-    /// Genuine, but on its CA's revocation list.
+    /// Genuine, but on a revocation list (CRL) of its issuer name.
     Revoked(GenuineCard),
     /// Genuine and not revoked, but past its validity.
     Expired(GenuineCard),
@@ -93,7 +96,7 @@ pub struct StaleCrl {
     pub next_update: DateTime<Utc>,
 }
 
-/// One trusted card CA and what its CRLs revoke.
+/// One trusted card CA.
 #[derive(Clone)]
 struct Authority {
     /// Subject name, RFC 4514 (for logs).
@@ -104,9 +107,18 @@ struct Authority {
     spki_der: Vec<u8>,
     /// End of the CA certificate's own validity (reported, not enforced).
     not_after: DateTime<Utc>,
-    /// Serials revoked by CRLs that verified with this CA's key.
+}
+
+/// What the CRLs of one issuer name revoke. Serials are unique per issuer name, not per
+/// key, so this is shared by every trusted CA of that name (old and new key after a
+/// rollover).
+#[derive(Clone)]
+struct Revocations {
+    /// Issuer name, RFC 4514 (for logs).
+    issuer: String,
+    /// Serials revoked by CRLs of this issuer name that verified with a trusted CA's key.
     revoked: HashSet<BigUint>,
-    /// Next update of each CRL loaded for this CA, when the CRL states one.
+    /// Next update of each CRL loaded for this issuer name, when the CRL states one.
     crl_next_updates: Vec<DateTime<Utc>>,
 }
 
@@ -125,8 +137,6 @@ impl Authority {
             subject_der: cert.subject().as_raw().to_vec(),
             spki_der: cert.public_key().raw.to_vec(),
             not_after: timestamp(cert.validity().not_after.timestamp()),
-            revoked: HashSet::new(),
-            crl_next_updates: Vec::new(),
         })
     }
 
@@ -160,6 +170,8 @@ impl Authority {
 #[derive(Clone, Default)]
 pub struct CardTrust {
     authorities: Vec<Authority>,
+    /// Revocations by issuer name (subject DER of the trusted CAs whose CRLs were loaded).
+    revocations: BTreeMap<Vec<u8>, Revocations>,
 }
 
 impl std::fmt::Debug for CardTrust {
@@ -167,7 +179,10 @@ impl std::fmt::Debug for CardTrust {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut list = f.debug_list();
         for a in &self.authorities {
-            list.entry(&format_args!("{} ({} revoked)", a.name, a.revoked.len()));
+            let revoked = self
+                .revocations_of(&a.subject_der)
+                .map_or(0, |r| r.revoked.len());
+            list.entry(&format_args!("{} ({revoked} revoked)", a.name));
         }
         list.finish()
     }
@@ -178,13 +193,15 @@ impl CardTrust {
     ///
     /// Every CRL must be issued by one of these CAs and verify with its key; a CRL that
     /// does not is a configuration error (an unverifiable CRL would silently revoke
-    /// nothing). So is a certificate that is not a CA.
+    /// nothing). So is a certificate that is not a CA. A CRL revokes its serials for its
+    /// issuer name, whichever key of that name signed it.
     pub fn new(ca_ders: Vec<Vec<u8>>, crl_ders: Vec<Vec<u8>>) -> Result<Self> {
-        let mut authorities = ca_ders
+        let authorities = ca_ders
             .iter()
             .enumerate()
             .map(|(i, der)| Authority::from_der(i, der))
             .collect::<Result<Vec<_>>>()?;
+        let mut revocations = BTreeMap::<Vec<u8>, Revocations>::new();
         for (index, der) in crl_ders.iter().enumerate() {
             let (rest, crl) = CertificateRevocationList::from_der(der)
                 .map_err(|e| Error::Config(format!("card CRL {index} is not valid DER: {e}")))?;
@@ -194,25 +211,35 @@ impl CardTrust {
                     rest.len()
                 )));
             }
-            let revoked: Vec<BigUint> = crl
-                .iter_revoked_certificates()
-                .map(|r| r.serial().clone())
-                .collect();
-            let next_update = crl.next_update().map(|t| timestamp(t.timestamp()));
-            let mut verified = false;
-            for authority in authorities.iter_mut().filter(|a| a.signed(&crl)) {
-                verified = true;
-                authority.revoked.extend(revoked.iter().cloned());
-                authority.crl_next_updates.extend(next_update);
-            }
-            if !verified {
+            let Some(signer) = authorities.iter().find(|a| a.signed(&crl)) else {
                 return Err(Error::Config(format!(
                     "card CRL {index} (issuer {}) does not verify with any configured card CA",
                     crl.issuer()
                 )));
-            }
+            };
+            let entry = revocations
+                .entry(signer.subject_der.clone())
+                .or_insert_with(|| Revocations {
+                    issuer: signer.name.clone(),
+                    revoked: HashSet::new(),
+                    crl_next_updates: Vec::new(),
+                });
+            entry
+                .revoked
+                .extend(crl.iter_revoked_certificates().map(|r| r.serial().clone()));
+            entry
+                .crl_next_updates
+                .extend(crl.next_update().map(|t| timestamp(t.timestamp())));
         }
-        Ok(CardTrust { authorities })
+        Ok(CardTrust {
+            authorities,
+            revocations,
+        })
+    }
+
+    /// What the loaded CRLs of the issuer named `subject_der` (DER) revoke, if any.
+    fn revocations_of(&self, subject_der: &[u8]) -> Option<&Revocations> {
+        self.revocations.get(subject_der)
     }
 
     /// True when no CA is configured: every card certificate is refused.
@@ -227,14 +254,14 @@ impl CardTrust {
 
     /// CRLs whose next update is before `now`. They are still honoured.
     pub fn stale_crls(&self, now: DateTime<Utc>) -> Vec<StaleCrl> {
-        self.authorities
-            .iter()
-            .flat_map(|a| {
-                a.crl_next_updates
+        self.revocations
+            .values()
+            .flat_map(|r| {
+                r.crl_next_updates
                     .iter()
                     .filter(move |next| **next < now)
                     .map(|next| StaleCrl {
-                        issuer: a.name.clone(),
+                        issuer: r.issuer.clone(),
                         next_update: *next,
                     })
             })
@@ -248,10 +275,11 @@ impl CardTrust {
             tracing::warn!("no card CA configured: every card certificate will be refused");
         }
         for authority in &self.authorities {
+            let revocations = self.revocations_of(&authority.subject_der);
             tracing::info!(
                 ca = %authority.name,
-                revoked = authority.revoked.len(),
-                crls = authority.crl_next_updates.len(),
+                revoked = revocations.map_or(0, |r| r.revoked.len()),
+                crls = revocations.map_or(0, |r| r.crl_next_updates.len()),
                 "trusting card CA"
             );
             if authority.not_after < now {
@@ -282,7 +310,12 @@ impl CardTrust {
             .find(|a| a.issued(&cert))
             .ok_or(CardProblem::UntrustedIssuer)?;
         let card = GenuineCard(facts);
-        if authority.revoked.contains(&cert.serial) {
+        // By issuer name, not by the key that issued the card: a CRL signed with another
+        // key of the same name (a key rollover) is just as authoritative.
+        if self
+            .revocations_of(&authority.subject_der)
+            .is_some_and(|r| r.revoked.contains(&cert.serial))
+        {
             return Err(CardProblem::Revoked(card));
         }
         match card.0.validity_at(now) {

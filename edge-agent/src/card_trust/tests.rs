@@ -14,28 +14,9 @@ use super::*;
 
 const CA_NAME: &str = "JPKI Test User Authentication CA";
 
-/// rand 0.9's thread RNG for `rsa`, which takes `rand_core` 0.10 RNGs.
-struct ThreadRng(rand::rngs::ThreadRng);
-
-impl rsa::rand_core::TryRng for ThreadRng {
-    type Error = std::convert::Infallible;
-    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
-        Ok(rand::RngCore::next_u32(&mut self.0))
-    }
-    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
-        Ok(rand::RngCore::next_u64(&mut self.0))
-    }
-    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
-        rand::RngCore::fill_bytes(&mut self.0, dst);
-        Ok(())
-    }
-}
-
-impl rsa::rand_core::TryCryptoRng for ThreadRng {}
-
 /// PKCS#8 of an RSA-2048 key, generated once per test binary (generation is slow).
 static RSA_CA_KEY: LazyLock<Vec<u8>> = LazyLock::new(|| {
-    let key = rsa::PrivateKey::new(&mut ThreadRng(rand::rng()), 2048).unwrap();
+    let key = rsa::PrivateKey::new(&mut getrandom::SysRng, 2048).unwrap();
     key.to_pkcs8_der().unwrap().as_bytes().to_vec()
 });
 
@@ -273,15 +254,54 @@ fn a_serial_on_the_crl_is_revoked_and_others_are_not() {
 }
 
 #[test]
-fn revocation_applies_to_the_ca_that_signed_the_crl_only() {
-    let (ca, other) = (Ca::new(), Ca::rsa());
-    // Two CAs with the same name but different keys (a key rollover).
-    let trust = CardTrust::new(vec![ca.der(), other.der()], vec![ca.crl(&[SERIAL], 2027)]).unwrap();
+fn a_crl_signed_with_the_new_key_revokes_a_card_issued_under_the_old_key() {
+    // Two CAs with the same name but different keys (a key rollover): serials are unique
+    // per issuer name, so a CRL of that name revokes cards issued under either key.
+    let (old, new) = (Ca::new(), Ca::rsa());
+    let other: &[u8] = &[0x4a, 9, 9, 9];
+    let trust = CardTrust::new(vec![old.der(), new.der()], vec![new.crl(&[SERIAL], 2027)]).unwrap();
+    let revoked = trust.check(&old.issue(SERIAL, 2024, 2029), now());
+    assert!(
+        matches!(revoked, Err(CardProblem::Revoked(_))),
+        "{revoked:?}"
+    );
     assert!(matches!(
-        trust.check(&ca.issue(SERIAL, 2024, 2029), now()),
+        trust.check(&new.issue(SERIAL, 2024, 2029), now()),
         Err(CardProblem::Revoked(_))
     ));
-    assert!(trust.check(&other.issue(SERIAL, 2024, 2029), now()).is_ok());
+    assert!(trust.check(&old.issue(other, 2024, 2029), now()).is_ok());
+    assert!(trust.check(&new.issue(other, 2024, 2029), now()).is_ok());
+    // The CRL is one CRL, whichever key signed it.
+    assert_eq!(
+        trust
+            .stale_crls(Utc.with_ymd_and_hms(2028, 1, 1, 0, 0, 0).unwrap())
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn revocation_applies_to_the_issuer_name_of_the_crl_only() {
+    let ca = Ca::new();
+    let mut params = CertificateParams::new(vec![]).unwrap();
+    params.distinguished_name = name("Another JPKI CA");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let key = KeyPair::generate().unwrap();
+    let another = Ca {
+        certificate: params.self_signed(&key).unwrap(),
+        key,
+    };
+    let trust = CardTrust::new(
+        vec![ca.der(), another.der()],
+        vec![another.crl(&[SERIAL], 2027)],
+    )
+    .unwrap();
+    assert!(trust.check(&ca.issue(SERIAL, 2024, 2029), now()).is_ok());
+    assert!(matches!(
+        trust.check(&another.issue(SERIAL, 2024, 2029), now()),
+        Err(CardProblem::Revoked(_))
+    ));
 }
 
 #[test]
