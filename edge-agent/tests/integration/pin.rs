@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use edge_agent::clock::Clock;
 use myna_domain::access::{AccessAction, DenialReason, IncidentId};
 use myna_domain::identity::ChallengeId;
-use myna_domain::wire::{IdentityEvidenceDto, OpenIncidentRequest};
+use myna_domain::wire::IdentityEvidenceDto;
 
 use crate::support::*;
 
@@ -19,18 +19,6 @@ async fn signed_challenge(edge: &TestEdge, token: &str) -> (ChallengeId, Vec<u8>
     let signature = CARD_KEY.sign(&challenge.challenge().unwrap());
     (challenge.challenge_id, signature)
 }
-
-async fn expect(
-    edge: &TestEdge,
-    token: &str,
-    request: &OpenIncidentRequest,
-    status: StatusCode,
-    code: &str,
-) {
-    let (got, body) = edge.post("/v1/incidents", token, request).await;
-    assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{body}");
-}
-
 #[tokio::test]
 async fn a_pin_verified_card_opens_an_incident_and_its_summary() {
     let edge = TestEdge::new();
@@ -92,14 +80,8 @@ async fn a_challenge_is_single_use() {
     );
     // The same evidence for another incident is a replay.
     let replay = pin_request(new_id(), &card, id, &signature);
-    expect(
-        &edge,
-        DEVICE,
-        &replay,
-        StatusCode::CONFLICT,
-        "challenge_invalid",
-    )
-    .await;
+    edge.expect_open(DEVICE, &replay, StatusCode::CONFLICT, "challenge_invalid")
+        .await;
     let log = edge.access_log();
     assert_eq!(log.len(), 1);
     assert_eq!(denial(&log[0]), Some(DenialReason::ChallengeInvalid));
@@ -115,24 +97,12 @@ async fn a_refused_attempt_uses_up_its_challenge() {
     bad[0] ^= 0x80;
     let incident = new_id();
     let guess = pin_request(incident, &card, id, &bad);
-    expect(
-        &edge,
-        DEVICE,
-        &guess,
-        StatusCode::FORBIDDEN,
-        "signature_invalid",
-    )
-    .await;
+    edge.expect_open(DEVICE, &guess, StatusCode::FORBIDDEN, "signature_invalid")
+        .await;
     // Even the right signature, for the same incident, now needs a new challenge.
     let right = pin_request(incident, &card, id, &signature);
-    expect(
-        &edge,
-        DEVICE,
-        &right,
-        StatusCode::CONFLICT,
-        "challenge_invalid",
-    )
-    .await;
+    edge.expect_open(DEVICE, &right, StatusCode::CONFLICT, "challenge_invalid")
+        .await;
     let reasons: Vec<_> = edge.access_log().iter().map(denial).collect();
     assert_eq!(
         reasons,
@@ -149,14 +119,8 @@ async fn a_challenge_is_bound_to_the_tablet_that_asked() {
     let card = pin_card_for(carded_patient(0));
     let (id, signature) = signed_challenge(&edge, OTHER_DEVICE).await;
     let request = pin_request(new_id(), &card, id, &signature);
-    expect(
-        &edge,
-        DEVICE,
-        &request,
-        StatusCode::CONFLICT,
-        "challenge_invalid",
-    )
-    .await;
+    edge.expect_open(DEVICE, &request, StatusCode::CONFLICT, "challenge_invalid")
+        .await;
     let log = edge.access_log();
     assert_eq!(log.len(), 1);
     assert_eq!(denial(&log[0]), Some(DenialReason::ChallengeInvalid));
@@ -188,28 +152,16 @@ async fn an_expired_or_unknown_challenge_is_refused() {
     );
     edge.clock.advance(chrono::Duration::seconds(1));
     let expired = pin_request(new_id(), &card, late, &late_signature);
-    expect(
-        &edge,
-        DEVICE,
-        &expired,
-        StatusCode::CONFLICT,
-        "challenge_invalid",
-    )
-    .await;
+    edge.expect_open(DEVICE, &expired, StatusCode::CONFLICT, "challenge_invalid")
+        .await;
     let unknown = pin_request(
         new_id(),
         &card,
         ChallengeId(uuid::Uuid::new_v4()),
         &late_signature,
     );
-    expect(
-        &edge,
-        DEVICE,
-        &unknown,
-        StatusCode::CONFLICT,
-        "challenge_invalid",
-    )
-    .await;
+    edge.expect_open(DEVICE, &unknown, StatusCode::CONFLICT, "challenge_invalid")
+        .await;
     let reasons: Vec<_> = edge.access_log().iter().map(denial).collect();
     assert_eq!(reasons, [Some(DenialReason::ChallengeInvalid); 2]);
 }
@@ -253,14 +205,8 @@ async fn signatures_that_do_not_verify_are_refused_and_logged() {
     if let IdentityEvidenceDto::PinVerifiedCard { signature_b64, .. } = &mut garbled.identity {
         *signature_b64 = "%%%".into();
     }
-    expect(
-        &edge,
-        DEVICE,
-        &garbled,
-        StatusCode::FORBIDDEN,
-        "signature_invalid",
-    )
-    .await;
+    edge.expect_open(DEVICE, &garbled, StatusCode::FORBIDDEN, "signature_invalid")
+        .await;
     count += 1;
     let log = edge.access_log();
     assert_eq!(log.len(), count, "each refusal is logged once");
@@ -294,8 +240,7 @@ async fn forged_and_revoked_cards_are_refused_on_the_pin_path_too() {
         challenge.challenge_id,
         &signature,
     );
-    expect(
-        &edge,
+    edge.expect_open(
         DEVICE,
         &forged,
         StatusCode::FORBIDDEN,
@@ -304,8 +249,7 @@ async fn forged_and_revoked_cards_are_refused_on_the_pin_path_too() {
     .await;
     let (id, signature) = signed_challenge(&edge, DEVICE).await;
     let revoked = pin_request(new_id(), &pin_card_for(revoked_patient()), id, &signature);
-    expect(
-        &edge,
+    edge.expect_open(
         DEVICE,
         &revoked,
         StatusCode::FORBIDDEN,

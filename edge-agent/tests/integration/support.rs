@@ -99,6 +99,18 @@ impl TestEdge {
         (status, json)
     }
 
+    /// Sends `POST /v1/incidents` and asserts the answer's status and error code.
+    pub async fn expect_open(
+        &self,
+        token: &str,
+        request: &OpenIncidentRequest,
+        status: StatusCode,
+        code: &str,
+    ) {
+        let (got, body) = self.post("/v1/incidents", token, request).await;
+        assert_eq!((got, body["code"].as_str()), (status, Some(code)), "{body}");
+    }
+
     pub async fn post<T: serde::Serialize>(
         &self,
         path: &str,
