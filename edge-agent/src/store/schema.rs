@@ -92,9 +92,28 @@ CREATE TABLE IF NOT EXISTS portal_sessions (
 );
 "#;
 
-/// Columns added after their table first shipped, as `(table, column, declaration)`:
-/// files created before get them when opened.
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("patients", "card_issuer", "TEXT")];
+/// A column added after its table first shipped: files created before get it when
+/// opened, and `backfill` fills it in once, right after it was added.
+struct AddedColumn {
+    table: &'static str,
+    column: &'static str,
+    declaration: &'static str,
+    backfill: fn(&Connection) -> Result<()>,
+}
+
+const ADDED_COLUMNS: &[AddedColumn] = &[AddedColumn {
+    table: "patients",
+    column: "card_issuer",
+    declaration: "TEXT",
+    // Files seeded before cards were linked by issuer hold only synthetic cards.
+    backfill: |conn| {
+        conn.execute(
+            "UPDATE patients SET card_issuer = ?1 WHERE card_serial IS NOT NULL",
+            [super::seed::synthetic_card_issuer()],
+        )?;
+        Ok(())
+    },
+}];
 
 /// Indexes over added columns, created once the columns exist.
 const LATE_INDEXES: &str = r#"
@@ -104,16 +123,18 @@ CREATE UNIQUE INDEX IF NOT EXISTS patients_by_card ON patients(card_issuer, card
 /// Creates missing tables, columns, indexes and triggers.
 pub fn apply(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA)?;
-    for (table, column, declaration) in ADDED_COLUMNS {
+    for added in ADDED_COLUMNS {
         let present: bool = conn.query_row(
             "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
-            [table, column],
+            [added.table, added.column],
             |r| r.get(0),
         )?;
         if !present {
             conn.execute_batch(&format!(
-                "ALTER TABLE {table} ADD COLUMN {column} {declaration}"
+                "ALTER TABLE {} ADD COLUMN {} {}",
+                added.table, added.column, added.declaration
             ))?;
+            (added.backfill)(conn)?;
         }
     }
     conn.execute_batch(LATE_INDEXES)?;
@@ -147,11 +168,20 @@ mod tests {
         conn.execute_batch(
             "CREATE TABLE patients (id TEXT PRIMARY KEY, name TEXT NOT NULL,
                  birth_date TEXT NOT NULL, sex TEXT NOT NULL, address TEXT NOT NULL,
-                 insurer TEXT NOT NULL, card_serial TEXT UNIQUE);",
+                 insurer TEXT NOT NULL, card_serial TEXT UNIQUE);
+             INSERT INTO patients VALUES ('P0', 'n', '1940-01-02', '\"male\"', 'a', 'i', '0b');",
         )
         .unwrap();
         apply(&conn).unwrap();
         apply(&conn).unwrap();
+        let issuer: String = conn
+            .query_row(
+                "SELECT card_issuer FROM patients WHERE id = 'P0'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(issuer, super::super::seed::synthetic_card_issuer());
         insert(&conn, "P1", "CN=A", "0a").unwrap();
         let indexed: bool = conn
             .query_row(

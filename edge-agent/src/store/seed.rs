@@ -21,12 +21,6 @@ pub fn seed_if_empty(
 ) -> Result<u64> {
     let existing: i64 = conn.query_row("SELECT COUNT(*) FROM dataset", [], |r| r.get(0))?;
     if existing > 0 {
-        // Files seeded before cards were linked by issuer: only synthetic cards exist.
-        conn.execute(
-            "UPDATE patients SET card_issuer = ?1
-             WHERE card_serial IS NOT NULL AND card_issuer IS NULL",
-            [synthetic_card_issuer()],
-        )?;
         return Ok(0);
     }
     let tx = conn.transaction()?;
