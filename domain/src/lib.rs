@@ -14,6 +14,8 @@
 //! - [`summary`]: the emergency summary assembled from records.
 //! - [`access`]: the access record written for every access attempt.
 //! - [`labels`]: Japanese and English labels for every coded value.
+//! - [`transparency`]: the tamper-evident access log's hashing, signed checkpoints and
+//!   proof checks (RFC 6962 Merkle tree, c2sp signed notes).
 //! - [`policy`]: the emergency-access decision (pure, table-tested).
 //! - [`wire`]: the JSON request/response types of the HTTP APIs (edge, hospital, portal).
 #![warn(missing_docs)]
@@ -26,6 +28,7 @@ pub mod labels;
 pub mod policy;
 pub mod records;
 pub mod summary;
+pub mod transparency;
 pub mod wire;
 
 /// Errors raised while turning outside input into domain values.
