@@ -170,7 +170,8 @@ impl LogSigner {
     pub fn parse(encoded: &str) -> Result<Self> {
         let encoded = encoded.trim();
         let signer = StandardSigner::new(encoded).map_err(|_| LogError::KeyMalformed)?;
-        let (_, key) = encoded.rsplit_once('+').ok_or(LogError::KeyMalformed)?;
+        // PRIVATE+KEY+name+id+key: the key's base64 may itself hold `+`.
+        let key = encoded.splitn(5, '+').nth(4).ok_or(LogError::KeyMalformed)?;
         let key = STANDARD.decode(key).map_err(|_| LogError::KeyMalformed)?;
         let secret: [u8; 32] = key
             .get(1..)

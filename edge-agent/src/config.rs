@@ -76,6 +76,10 @@ pub struct Config {
     pub card_trust: CardTrust,
     /// Lifetime of an identification challenge (PIN-verified card).
     pub challenge_ttl: chrono::Duration,
+    /// Name of the access log (checkpoint origin and signing-key name): no spaces, no `+`.
+    pub log_origin: String,
+    /// How often a checkpoint is signed when the log grew.
+    pub checkpoint_interval: std::time::Duration,
 }
 
 fn fire_department(id: &str, name: &str) -> Institution {
@@ -120,6 +124,8 @@ impl Config {
             portal_session_ttl: chrono::Duration::minutes(30),
             card_trust: CardTrust::default(),
             challenge_ttl: chrono::Duration::minutes(2),
+            log_origin: "localhost/myna-edge/access-log".into(),
+            checkpoint_interval: std::time::Duration::from_secs(10),
         }
     }
 

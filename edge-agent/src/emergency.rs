@@ -94,17 +94,19 @@ impl<'a> Attempt<'a> {
     }
 
     fn log(self, outcome: AccessOutcome) -> Result<()> {
-        self.tx.append_access(&AccessRecord {
-            id: AccessRecordId(uuid::Uuid::new_v4()),
-            at: self.now,
-            incident: self.incident,
-            patient: self.patient,
-            viewer: self.viewer,
-            purpose: Purpose::EmergencyTreatment,
-            action: self.action,
-            consent: self.consent,
-            outcome,
-        })
+        self.tx
+            .append_access(&AccessRecord {
+                id: AccessRecordId(uuid::Uuid::new_v4()),
+                at: self.now,
+                incident: self.incident,
+                patient: self.patient,
+                viewer: self.viewer,
+                purpose: Purpose::EmergencyTreatment,
+                action: self.action,
+                consent: self.consent,
+                outcome,
+            })
+            .map(drop)
     }
 
     fn deny<T>(self, reason: DenialReason) -> Flow<T> {

@@ -14,8 +14,10 @@
 //!   facts), and issuing identification challenges.
 //! - [`emergency`]: the incident flows (identify, consent, disclose, hand off): they call the
 //!   domain policy and write access records; no HTTP here.
+//! - [`fhir`]: the access log as FHIR R4 `AuditEvent`s (JSON, bulk-data NDJSON).
 //! - [`relay`]: delivering arrival notices to hospital-view instances.
 //! - [`api`]: axum routes, extractors and the HTTP error mapping; thin.
+//! - [`transparency`]: the access log's signing key and periodic signed checkpoints.
 //! - [`clock`]: the clock trait, so tests control time.
 //!
 //! # Example
@@ -34,9 +36,11 @@ pub mod card_trust;
 pub mod clock;
 pub mod config;
 pub mod emergency;
+pub mod fhir;
 pub mod identify;
 pub mod relay;
 pub mod store;
+pub mod transparency;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -56,9 +60,13 @@ pub enum Error {
     /// A stored value could not be decoded.
     #[error("stored data corrupt: {0}")]
     Corrupt(String),
-    /// A lock was poisoned or a blocking task panicked.
+    /// A lock was poisoned, a blocking task panicked, or the writer dropped a job unrun.
     #[error("internal task failed")]
     Poisoned,
+    /// The write did not commit (disk full, I/O error on commit, store closed): nothing of
+    /// it is kept.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     /// File-system or socket error.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
@@ -81,6 +89,8 @@ pub struct AppState {
     pub relay: relay::HospitalRelay,
     /// Clock.
     pub clock: Arc<dyn clock::Clock>,
+    /// The access log's checkpoint signing key.
+    pub log_signer: Arc<myna_domain::transparency::LogSigner>,
 }
 
 impl AppState {
@@ -101,23 +111,44 @@ impl AppState {
             );
         }
         config.card_trust.log_status(clock.now());
+        let log_signer = transparency::load_or_create_signer(&config.data_dir, &config.log_origin)?;
+        tracing::info!(key = %log_signer.verifier_key(), "access log verifier key");
         Ok(AppState {
             store: Arc::new(store),
             config: Arc::new(config),
             relay: relay::HospitalRelay::new()?,
             clock,
+            log_signer: Arc::new(log_signer),
         })
     }
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then drains in-flight
-/// requests (at most 10 s) and checkpoints the database.
+/// Serves the API on `listener` until `shutdown` completes, publishing log checkpoints as
+/// it goes; then drains in-flight requests (at most 10 s), signs a last checkpoint, and
+/// checkpoints the database.
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let store = Arc::clone(&state.store);
-    myna_service::serve_with_drain(listener, app(state), shutdown, Duration::from_secs(10)).await?;
-    store.run(|s| s.checkpoint()).await
+    let (stop_publishing, publishing_stopped) = tokio::sync::oneshot::channel::<()>();
+    let publisher = tokio::spawn(transparency::publish_periodically(state.clone(), async {
+        let _ = publishing_stopped.await;
+    }));
+    let served = myna_service::serve_with_drain(
+        listener,
+        app(state.clone()),
+        shutdown,
+        Duration::from_secs(10),
+    )
+    .await;
+    let _ = stop_publishing.send(());
+    let _ = publisher.await;
+    if let Err(error) = transparency::publish(&state).await {
+        tracing::error!(%error, "could not sign the last checkpoint");
+    }
+    state.store.checkpoint_wal().await?;
+    state.store.close();
+    served?;
+    Ok(())
 }

@@ -58,6 +58,12 @@ fn the_secret_round_trips_through_its_text_form() {
     let again = LogSigner::parse(signer.encoded_secret()).unwrap();
     assert_eq!(again.verifier_key(), signer.verifier_key());
     assert!(LogSigner::parse("PRIVATE+KEY+x+00000000+AAAA").is_err());
+    // Base64 of a key often holds `+`; every secret must round-trip.
+    for byte in 0..=255u8 {
+        let signer = LogSigner::from_secret("a.log", [byte; 32]).unwrap();
+        let again = LogSigner::parse(signer.encoded_secret()).unwrap();
+        assert_eq!(again.verifier_key(), signer.verifier_key());
+    }
     assert!(LogSigner::from_secret("has space", [1; 32]).is_err());
 }
 

@@ -62,7 +62,7 @@ impl FromRequestParts<AppState> for PortalPatient {
         let now = state.clock.now();
         let patient = state
             .store
-            .run(move |s| s.transaction(|tx| tx.portal_session(&hash, now)))
+            .read(move |tx| tx.portal_session(&hash, now))
             .await?;
         patient.map(PortalPatient).ok_or(AppError::Unauthorized)
     }

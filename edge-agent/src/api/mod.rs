@@ -6,10 +6,13 @@
 //! `GET /v1/incidents/{id}/summary`, `GET /v1/hospitals`, `POST /v1/incidents/{id}/handoff`.
 //! Portal: `POST /portal/v1/dev-sign-in`, `GET /portal/v1/history` (bearer or cookie),
 //! `GET /portal` (HTML), `GET /portal/dev-sign-in?patient=` (HTML sign-in, development only).
+//! Access log (public, hashes only): `GET /v1/log/key`, `GET /v1/log/checkpoint`,
+//! `GET /v1/log/proof/inclusion?index=&tree_size=`, `GET /v1/log/proof/consistency?from=&to=`.
 //! Operations: `GET /healthz`.
 
 mod auth;
 mod error;
+mod log;
 mod portal;
 mod portal_page;
 mod tablet;
@@ -44,6 +47,10 @@ pub fn app(state: AppState) -> Router {
         .route("/portal/v1/history", get(portal::history))
         .route("/portal", get(portal::history_page))
         .route("/portal/dev-sign-in", get(portal::dev_sign_in_page))
+        .route("/v1/log/key", get(log::key))
+        .route("/v1/log/checkpoint", get(log::checkpoint))
+        .route("/v1/log/proof/inclusion", get(log::inclusion))
+        .route("/v1/log/proof/consistency", get(log::consistency))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { AppError::NotFound("route_not_found") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

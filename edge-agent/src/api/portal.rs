@@ -28,14 +28,12 @@ async fn open_session(state: &AppState, patient_id: String) -> Result<PortalSess
     let patient = PatientId(patient_id);
     let created = state
         .store
-        .run(move |s| {
-            s.transaction(|tx| {
-                if !tx.patient_exists(&patient)? {
-                    return Ok(false);
-                }
-                tx.insert_portal_session(&hash, &patient, expires_at)?;
-                Ok(true)
-            })
+        .write(move |tx| {
+            if !tx.patient_exists(&patient)? {
+                return Ok(false);
+            }
+            tx.insert_portal_session(&hash, &patient, expires_at)?;
+            Ok(true)
         })
         .await?;
     if !created {
@@ -47,7 +45,7 @@ async fn open_session(state: &AppState, patient_id: String) -> Result<PortalSess
 async fn entries(state: &AppState, patient: PatientId) -> Result<Vec<PortalEntry>, AppError> {
     let records = state
         .store
-        .run(move |s| s.transaction(|tx| tx.access_for_patient(&patient, HISTORY_LIMIT)))
+        .read(move |tx| tx.access_for_patient(&patient, HISTORY_LIMIT))
         .await?;
     Ok(records.iter().map(PortalEntry::from).collect())
 }

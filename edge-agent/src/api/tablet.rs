@@ -34,7 +34,7 @@ pub(super) async fn issue_challenge(
     let ttl = state.config.challenge_ttl;
     let row = state
         .store
-        .run(move |s| s.transaction(|tx| identify::issue_challenge(tx, &device, ttl, now)))
+        .write(move |tx| identify::issue_challenge(tx, &device, ttl, now))
         .await?;
     tracing::info!(challenge = %row.id, "identification challenge issued");
     Ok((
@@ -64,11 +64,7 @@ pub(super) async fn open_incident(
     let config = std::sync::Arc::clone(&state.config);
     let row = state
         .store
-        .run(move |s| {
-            s.transaction(|tx| {
-                emergency::open_incident(tx, &device, &config.card_trust, request, now)
-            })
-        })
+        .write(move |tx| emergency::open_incident(tx, &device, &config.card_trust, request, now))
         .await??;
     tracing::info!(assurance = ?row.assurance, "incident opened");
     Ok((
@@ -91,7 +87,7 @@ pub(super) async fn record_consent(
     let now = state.clock.now();
     let consent = state
         .store
-        .run(move |s| s.transaction(|tx| emergency::record_consent(tx, &device, id, request, now)))
+        .write(move |tx| emergency::record_consent(tx, &device, id, request, now))
         .await??;
     tracing::info!(
         without_consent = consent.is_without_consent(),
@@ -114,7 +110,7 @@ pub(super) async fn summary(
     // The access record commits in this transaction; only then does the summary leave.
     let (consent, summary) = state
         .store
-        .run(move |s| s.transaction(|tx| emergency::disclose_summary(tx, &device, id, now)))
+        .write(move |tx| emergency::disclose_summary(tx, &device, id, now))
         .await??;
     tracing::info!(records = summary.records.len(), "summary disclosed");
     Ok(ApiJson(SummaryResponse {
@@ -171,9 +167,7 @@ pub(super) async fn hand_off(
     let target = hospital.clone();
     let prepared = state
         .store
-        .run(move |s| {
-            s.transaction(|tx| emergency::prepare_handoff(tx, &device, &target, id, request, now))
-        })
+        .write(move |tx| emergency::prepare_handoff(tx, &device, &target, id, request, now))
         .await??;
     let records_shared = prepared.notice.summary.is_some();
     let delivered = match state.relay.deliver(&hospital, &prepared.notice).await {
@@ -181,7 +175,7 @@ pub(super) async fn hand_off(
             let (handoff, at) = (prepared.id, state.clock.now());
             state
                 .store
-                .run(move |s| s.transaction(|tx| tx.mark_handoff_delivered(handoff, at)))
+                .write(move |tx| tx.mark_handoff_delivered(handoff, at))
                 .await?;
             true
         }

@@ -1,52 +1,80 @@
-//! SQLite storage: one file, WAL, `synchronous=FULL`, one writer connection.
+//! SQLite storage: one file, WAL, `synchronous=FULL`; one writer thread with group commit,
+//! one read-only connection.
 //!
-//! Every method is blocking and is called through [`Store::run`], which moves the work to
-//! tokio's blocking pool. Writes that must be atomic with a disclosure go through
-//! [`Store::transaction`]: the caller's closure sees a [`Tx`] with typed operations, and the
-//! access record it appends commits together with whatever else the closure wrote.
+//! Writes go through [`Store::write`]: the closure sees a [`Tx`] with typed operations and
+//! runs on the writer thread inside a transaction shared with whatever else queued up; the
+//! future resolves only after that transaction committed to disk. An access record and the
+//! read it records are one closure, so they commit together, and the handler has the
+//! summary in hand only once the record is durable. Reads that disclose nothing (portal
+//! history, proofs) go through [`Store::read`] on a separate read-only connection, which WAL
+//! lets run beside the writer.
 //!
 //! # Layout
 //! - [`schema`]: tables, triggers that make the access log append-only.
 //! - [`seed`]: loading the synthetic population at first start.
 //! - [`tx`]: the typed operations inside a transaction.
+//! - [`log`]: the access log's Merkle tree, checkpoints and proofs.
+//! - `writer`: the group-commit thread.
 
+mod log;
+mod retention;
 mod schema;
 mod seed;
 mod tx;
+mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 
+pub use log::StoredCheckpoint;
+pub use retention::PurgeReport;
 pub use seed::synthetic_card_issuer;
 pub use tx::{ChallengeRow, IncidentRow, Tx};
+pub use writer::MAX_BATCH;
 
 use crate::{Error, Result};
+use writer::Job;
 
 /// The edge-agent's database.
 pub struct Store {
-    conn: Mutex<Connection>,
+    jobs: Mutex<Option<mpsc::Sender<Job>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    reader: Mutex<Connection>,
     path: PathBuf,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and applies the schema.
+    /// Opens (creating if needed) the database at `path`, applies the schema, brings the
+    /// log's tree up to date with the access records (files from before the tree existed),
+    /// and starts the writer thread.
     pub fn open(path: &Path) -> Result<Self> {
-        let conn = myna_service::open_durable(path)?;
+        let mut conn = myna_service::open_durable(path)?;
         schema::apply(&conn)?;
+        {
+            let tx = conn.transaction()?;
+            let added = Tx::new(&tx).catch_up_tree()?;
+            tx.commit()?;
+            if added > 0 {
+                tracing::info!(entries = added, "access log tree rebuilt for older entries");
+            }
+        }
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(std::time::Duration::from_secs(5))?;
+        let (sender, receiver) = mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer::run(conn, receiver))?;
         Ok(Store {
-            conn: Mutex::new(conn),
+            jobs: Mutex::new(Some(sender)),
+            writer: Mutex::new(Some(writer)),
+            reader: Mutex::new(reader),
             path: path.to_path_buf(),
         })
-    }
-
-    /// The connection. A panic inside an earlier transaction poisons the mutex, but that
-    /// transaction was rolled back when it dropped, so the connection is still sound.
-    fn connection(&self) -> std::sync::MutexGuard<'_, Connection> {
-        self.conn
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Path of the database file.
@@ -54,41 +82,123 @@ impl Store {
         &self.path
     }
 
-    /// Runs `f` in one IMMEDIATE transaction and commits if it returns `Ok`.
+    fn submit(&self, job: Job) -> Result<()> {
+        let jobs = self
+            .jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let sender = jobs
+            .as_ref()
+            .ok_or(Error::Unavailable("store closed".into()))?;
+        sender
+            .send(job)
+            .map_err(|_| Error::Unavailable("store writer stopped".into()))
+    }
+
+    /// Runs `f` in a transaction on the writer thread and resolves once it is committed
+    /// (on disk). `Err` from `f` rolls back `f`'s writes only. Dropping the future does
+    /// not cancel the write: it commits or fails whole either way.
     ///
     /// A closure that wants to commit a denial (an access record) and still report the
     /// denial returns `Ok(Err(denial))`.
-    pub fn transaction<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.connection();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = f(&Tx::new(&tx))?;
-        tx.commit()?;
-        Ok(value)
-    }
-
-    /// Runs blocking store work on tokio's blocking pool.
-    pub async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T> + Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.submit(Job::write(f, reply))?;
+        answer.await.map_err(|_| Error::Poisoned)?
+    }
+
+    /// [`Store::write`] for synchronous callers (tools, benchmarks). Must not be called
+    /// from inside an async task.
+    pub fn write_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.submit(Job::write(f, reply))?;
+        answer.blocking_recv().map_err(|_| Error::Poisoned)?
+    }
+
+    /// Runs `f` in a read transaction (one consistent snapshot) on the read-only connection,
+    /// on tokio's blocking pool. Writes fail there.
+    pub async fn read<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
     {
         let store = Arc::clone(self);
-        tokio::task::spawn_blocking(move || f(&store))
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
             .await
             .map_err(|_| Error::Poisoned)?
     }
 
-    /// Loads the synthetic population if the database has no patients yet.
-    /// Returns the number of patients loaded (0 when already seeded).
+    /// [`Store::read`] for synchronous callers.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self
+            .reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let tx = conn.transaction()?;
+        let value = f(&Tx::new(&tx))?;
+        tx.finish()?;
+        Ok(value)
+    }
+
+    /// Runs `f` on the writing connection outside any transaction, between batches.
+    async fn maintenance<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.submit(Job::Maintenance(Box::new(move |conn| {
+            let _ = reply.send(f(conn));
+        })))?;
+        answer.await.map_err(|_| Error::Poisoned)?
+    }
+
+    /// Loads the synthetic population if the database has no patients yet, blocking until
+    /// done (call at startup). Returns the number of patients loaded (0 when already seeded).
     pub fn seed_if_empty(&self, seed: u64, count: u64, today: chrono::NaiveDate) -> Result<u64> {
-        let mut conn = self.connection();
-        seed::seed_if_empty(&mut conn, seed, count, today)
+        let (reply, answer) = mpsc::channel();
+        self.submit(Job::Maintenance(Box::new(move |conn| {
+            let _ = reply.send(seed::seed_if_empty(conn, seed, count, today));
+        })))?;
+        answer.recv().map_err(|_| Error::Poisoned)?
     }
 
     /// Moves the WAL into the main file; called on shutdown so the file is self-contained.
-    pub fn checkpoint(&self) -> Result<()> {
-        let conn = self.connection();
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+    pub async fn checkpoint_wal(&self) -> Result<()> {
+        self.maintenance(|conn| {
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stops the writer after it has committed everything queued, and waits for it.
+    pub fn close(&self) {
+        self.jobs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        let handle = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.close();
     }
 }

@@ -62,6 +62,49 @@ BEGIN SELECT RAISE(ABORT, 'access_log is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS access_log_no_delete BEFORE DELETE ON access_log
 BEGIN SELECT RAISE(ABORT, 'access_log is append-only'); END;
 
+-- The access log's Merkle tree (RFC 6962), as the hashes tlog stores: the hash at
+-- idx = stored_hash_index(level, n). Leaf n is access_log row seq = n + 1; seq never has
+-- gaps (AUTOINCREMENT rolls back with its transaction, and rows are never deleted).
+-- Written in the same transaction as the access record, never changed.
+CREATE TABLE IF NOT EXISTS log_hashes (
+    idx INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS log_hashes_no_update BEFORE UPDATE ON log_hashes
+BEGIN SELECT RAISE(ABORT, 'log_hashes is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS log_hashes_no_delete BEFORE DELETE ON log_hashes
+BEGIN SELECT RAISE(ABORT, 'log_hashes is append-only'); END;
+
+-- Signed checkpoints (c2sp tlog-checkpoint in a signed note), newest last.
+CREATE TABLE IF NOT EXISTS log_checkpoints (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    tree_size INTEGER NOT NULL,
+    root BLOB NOT NULL,
+    signed_at TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS log_checkpoints_no_update BEFORE UPDATE ON log_checkpoints
+BEGIN SELECT RAISE(ABORT, 'log_checkpoints is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS log_checkpoints_no_delete BEFORE DELETE ON log_checkpoints
+BEGIN SELECT RAISE(ABORT, 'log_checkpoints is append-only'); END;
+
+-- A patient's "I do not recognise this access" on one of their entries (portal).
+CREATE TABLE IF NOT EXISTS access_flags (
+    access_id TEXT PRIMARY KEY REFERENCES access_log(id),
+    patient_id TEXT NOT NULL REFERENCES patients(id),
+    flagged_at TEXT NOT NULL,
+    note TEXT
+);
+
+-- Accesses waiting for a privacy officer's review, and why (today: a patient's flag).
+CREATE TABLE IF NOT EXISTS review_queue (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    access_id TEXT NOT NULL REFERENCES access_log(id),
+    reason TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    UNIQUE (access_id, reason)
+);
+
 CREATE TABLE IF NOT EXISTS handoffs (
     id TEXT PRIMARY KEY,
     incident_id TEXT NOT NULL REFERENCES incidents(id),

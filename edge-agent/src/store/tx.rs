@@ -8,7 +8,7 @@ use myna_domain::identity::{
 };
 use myna_domain::records::MedicalRecord;
 use myna_domain::summary::{EmergencySummary, PatientHeader};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::card_trust::GenuineCard;
 use crate::{Error, Result};
@@ -63,14 +63,14 @@ pub struct ChallengeRow {
 
 /// Operations available inside [`crate::store::Store::transaction`].
 pub struct Tx<'a> {
-    tx: &'a Transaction<'a>,
+    pub(super) tx: &'a Connection,
 }
 
-fn json<T: serde::Serialize>(value: &T) -> Result<String> {
+pub(super) fn json<T: serde::Serialize>(value: &T) -> Result<String> {
     Ok(serde_json::to_string(value)?)
 }
 
-fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
+pub(super) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
     // serde's message can quote the stored value (record text): keep only where it broke.
     serde_json::from_str(text).map_err(|e| {
         Error::Corrupt(format!(
@@ -83,18 +83,18 @@ fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T> {
 }
 
 /// RFC 3339 in UTC with milliseconds: fixed width, so such times compare as text in SQL.
-fn sortable_time(time: DateTime<Utc>) -> String {
+pub(super) fn sortable_time(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| Error::Corrupt(e.to_string()))
 }
 
 impl<'a> Tx<'a> {
-    pub(super) fn new(tx: &'a Transaction<'a>) -> Self {
+    pub(super) fn new(tx: &'a Connection) -> Self {
         Tx { tx }
     }
 
@@ -246,8 +246,10 @@ impl<'a> Tx<'a> {
         Ok(EmergencySummary::assemble(header, records, now))
     }
 
-    /// Appends an access record. There is no way to change or remove one.
-    pub fn append_access(&self, record: &AccessRecord) -> Result<()> {
+    /// Appends an access record and its leaf in the log's Merkle tree; returns the leaf
+    /// index. There is no way to change or remove one.
+    pub fn append_access(&self, record: &AccessRecord) -> Result<u64> {
+        let entry = json(record)?;
         self.tx.execute(
             "INSERT INTO access_log (id, at, incident_id, patient_id, institution_id, record_json)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -257,10 +259,10 @@ impl<'a> Tx<'a> {
                 record.incident.map(|i| i.to_string()),
                 record.patient.as_ref().map(|p| p.0.clone()),
                 record.viewer.institution.id,
-                json(record)?,
+                entry,
             ],
         )?;
-        Ok(())
+        self.add_leaf(self.tx.last_insert_rowid(), entry.as_bytes())
     }
 
     /// A patient's access records, newest first.

@@ -1,0 +1,88 @@
+//! The access log's public face: its key, its newest signed checkpoint, and proofs.
+//!
+//! These carry hashes only, never an entry's content, so anyone may fetch them: a tablet
+//! checking the log did not fork, a patient checking an entry, an auditor.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use myna_domain::wire::{ConsistencyProofDto, InclusionProofDto, proof_strings};
+use serde::Deserialize;
+
+use super::{ApiJson, AppError};
+use crate::AppState;
+
+const TEXT: [(header::HeaderName, &str); 1] = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
+
+/// `GET /v1/log/key`: the verifier key (`name+id+base64`).
+pub(super) async fn key(State(state): State<AppState>) -> impl IntoResponse {
+    (TEXT, format!("{}\n", state.log_signer.verifier_key()))
+}
+
+/// `GET /v1/log/checkpoint`: the newest signed checkpoint (c2sp signed note). Signs one
+/// first if the log grew since, so a reader never waits a whole interval.
+pub(super) async fn checkpoint(
+    State(state): State<AppState>,
+) -> Result<impl IntoResponse, AppError> {
+    let latest = crate::transparency::publish(&state).await?;
+    let checkpoint = latest.ok_or(AppError::NotFound("log_empty"))?;
+    Ok((TEXT, checkpoint.note))
+}
+
+#[derive(Deserialize)]
+pub(super) struct InclusionQuery {
+    index: u64,
+    tree_size: u64,
+}
+
+/// `GET /v1/log/proof/inclusion?index=&tree_size=`.
+pub(super) async fn inclusion(
+    State(state): State<AppState>,
+    Query(query): Query<InclusionQuery>,
+) -> Result<ApiJson<InclusionProofDto>, AppError> {
+    let (index, size) = (query.index, query.tree_size);
+    let proof = state
+        .store
+        .read(move |tx| tx.inclusion_proof(index, size))
+        .await?
+        .map_err(|_| {
+            AppError::Invalid(
+                "proof_out_of_range",
+                "index must be below tree_size, and tree_size at most the log's size",
+            )
+        })?;
+    Ok(ApiJson(InclusionProofDto {
+        index,
+        tree_size: size,
+        hashes: proof_strings(&proof),
+    }))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ConsistencyQuery {
+    from: u64,
+    to: u64,
+}
+
+/// `GET /v1/log/proof/consistency?from=&to=`.
+pub(super) async fn consistency(
+    State(state): State<AppState>,
+    Query(query): Query<ConsistencyQuery>,
+) -> Result<ApiJson<ConsistencyProofDto>, AppError> {
+    let (from, to) = (query.from, query.to);
+    let proof = state
+        .store
+        .read(move |tx| tx.consistency_proof(from, to))
+        .await?
+        .map_err(|_| {
+            AppError::Invalid(
+                "proof_out_of_range",
+                "from must be at most to, and to at most the log's size",
+            )
+        })?;
+    Ok(ApiJson(ConsistencyProofDto {
+        from,
+        to,
+        hashes: proof_strings(&proof),
+    }))
+}

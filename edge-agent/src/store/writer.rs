@@ -1,0 +1,146 @@
+//! Group commit: one thread owns the writing connection and commits whatever work has
+//! queued up while the previous commit was being fsynced, in one transaction.
+//!
+//! Each job runs inside its own `SAVEPOINT`, so a job that fails (or panics) is rolled back
+//! alone and the others in the batch still commit. A job's caller hears back only after
+//! the `COMMIT` that contains its writes returned, that is after the WAL is on disk
+//! (`synchronous=FULL`): that is what lets a handler answer with a summary knowing its
+//! access record is durable. If the commit fails (disk full, I/O error) every caller in the
+//! batch gets [`Error::Unavailable`] and nothing of the batch is kept.
+//!
+//! Written by hand: SQLite has no group commit of its own, and the crates that pool
+//! connections (r2d2, deadpool) serialise writers without batching their fsyncs.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::mpsc;
+
+use rusqlite::Connection;
+
+use super::Tx;
+use crate::{Error, Result};
+
+/// Most jobs committed together. Bounds the latency of the first job in a batch.
+pub const MAX_BATCH: usize = 512;
+
+/// What a finished job does once its batch's commit result is known.
+type Completion = Box<dyn FnOnce(std::result::Result<(), &str>) + Send>;
+
+/// Work for the writer thread.
+pub(super) enum Job {
+    /// Runs inside the batch transaction; `Err(())` means it failed and already replied.
+    Write(Box<dyn FnOnce(&Tx<'_>) -> std::result::Result<Completion, ()> + Send>),
+    /// Runs outside any transaction, between batches (WAL checkpoint, seeding).
+    Maintenance(Box<dyn FnOnce(&mut Connection) + Send>),
+}
+
+impl Job {
+    /// A write job replying on `reply` with `f`'s value after its commit.
+    pub(super) fn write<T, F>(f: F, reply: tokio::sync::oneshot::Sender<Result<T>>) -> Job
+    where
+        T: Send + 'static,
+        F: FnOnce(&Tx<'_>) -> Result<T> + Send + 'static,
+    {
+        Job::Write(Box::new(move |tx| match f(tx) {
+            Ok(value) => Ok(Box::new(move |commit: std::result::Result<(), &str>| {
+                let _ = reply.send(
+                    commit
+                        .map(|()| value)
+                        .map_err(|e| Error::Unavailable(e.to_string())),
+                );
+            }) as Completion),
+            Err(error) => {
+                let _ = reply.send(Err(error));
+                Err(())
+            }
+        }))
+    }
+}
+
+/// The writer thread's loop: returns when every sender is gone and the queue is empty.
+pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+    let mut pending: Option<Job> = None;
+    loop {
+        let first = match pending.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        let mut batch = Vec::new();
+        match first {
+            Job::Maintenance(f) => {
+                f(&mut conn);
+                continue;
+            }
+            Job::Write(f) => batch.push(f),
+        }
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(Job::Write(f)) => batch.push(f),
+                Ok(maintenance @ Job::Maintenance(_)) => {
+                    pending = Some(maintenance);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        commit_batch(&conn, batch);
+    }
+}
+
+fn commit_batch(
+    conn: &Connection,
+    batch: Vec<Box<dyn FnOnce(&Tx<'_>) -> std::result::Result<Completion, ()> + Send>>,
+) {
+    let size = batch.len();
+    if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::error!(%error, jobs = size, "could not begin a write transaction");
+        // Nothing can be written: run nothing. Dropping the jobs closes their reply
+        // channels, which their callers see as `Error::Poisoned` (answered 503).
+        drop(batch);
+        return;
+    }
+    let mut done: Vec<Completion> = Vec::with_capacity(size);
+    for job in batch {
+        if conn.execute_batch("SAVEPOINT job").is_err() {
+            // The caller sees its reply channel closed: Error::Poisoned, answered as 503.
+            continue;
+        }
+        let tx = Tx::new(conn);
+        match std::panic::catch_unwind(AssertUnwindSafe(|| job(&tx))) {
+            Ok(Ok(completion)) => {
+                if conn.execute_batch("RELEASE job").is_ok() {
+                    done.push(completion);
+                } else {
+                    rollback_job(conn);
+                    completion(Err("could not release the job's savepoint"));
+                }
+            }
+            Ok(Err(())) => rollback_job(conn),
+            Err(_) => {
+                tracing::error!("a write job panicked; rolled back");
+                rollback_job(conn);
+            }
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            for completion in done {
+                completion(Ok(()));
+            }
+        }
+        Err(error) => {
+            tracing::error!(%error, jobs = size, "commit failed; batch rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+            let message = error.to_string();
+            for completion in done {
+                completion(Err(&message));
+            }
+        }
+    }
+}
+
+fn rollback_job(conn: &Connection) {
+    let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+}
