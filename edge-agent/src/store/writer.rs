@@ -25,10 +25,14 @@ pub const MAX_BATCH: usize = 512;
 /// What a finished job does once its batch's commit result is known.
 type Completion = Box<dyn FnOnce(std::result::Result<(), &str>) + Send>;
 
+/// A write job: runs inside the batch transaction; `Err(())` means it failed and has
+/// already replied.
+type WriteJob = Box<dyn FnOnce(&Tx<'_>) -> std::result::Result<Completion, ()> + Send>;
+
 /// Work for the writer thread.
 pub(super) enum Job {
-    /// Runs inside the batch transaction; `Err(())` means it failed and already replied.
-    Write(Box<dyn FnOnce(&Tx<'_>) -> std::result::Result<Completion, ()> + Send>),
+    /// Runs inside the batch transaction.
+    Write(WriteJob),
     /// Runs outside any transaction, between batches (WAL checkpoint, seeding).
     Maintenance(Box<dyn FnOnce(&mut Connection) + Send>),
 }
@@ -91,7 +95,7 @@ pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
 
 fn commit_batch(
     conn: &Connection,
-    batch: Vec<Box<dyn FnOnce(&Tx<'_>) -> std::result::Result<Completion, ()> + Send>>,
+    batch: Vec<WriteJob>,
 ) {
     let size = batch.len();
     if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
