@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use myna_domain::access::IncidentId;
 use myna_domain::wire::{
-    ConsentRecorded, ConsentRequest, ErrorBody, HandoffRequest, HandoffResponse, HospitalList,
-    IdentityChallenge, IncidentOpened, OpenIncidentRequest, SummaryResponse,
+    ConsentRecorded, ConsentRequest, ConsistencyProofDto, ErrorBody, HandoffRequest,
+    HandoffResponse, HospitalList, IdentityChallenge, IncidentOpened, OpenIncidentRequest,
+    SummaryResponse,
 };
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
@@ -23,6 +24,9 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest response body accepted.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
+/// Largest signed checkpoint accepted: a checkpoint note is a few hundred bytes, plus
+/// one line per signature.
+pub const MAX_CHECKPOINT_BYTES: usize = 16 * 1024;
 
 /// Why a call to the edge server failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -160,12 +164,65 @@ impl EdgeClient {
         self.call(Method::POST, &path, Some(request)).await
     }
 
+    /// `GET /v1/log/checkpoint`: the access log's latest signed checkpoint, as the
+    /// signed-note text. Untrusted until opened with the log key the tablet was
+    /// provisioned with (see [`crate::LogWitness`]). A 2xx answer that is not
+    /// `text/plain` (a captive portal's page, say) is an [`EdgeError::InvalidResponse`].
+    pub async fn log_checkpoint(&self) -> Result<String> {
+        let reply = self
+            .send::<()>(Method::GET, "v1/log/checkpoint", None, MAX_CHECKPOINT_BYTES)
+            .await?;
+        let is_text = reply.content_type.as_deref().is_some_and(|value| {
+            value
+                .split(';')
+                .next()
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case("text/plain"))
+        });
+        if !is_text {
+            return Err(EdgeError::InvalidResponse {
+                message: "checkpoint response is not text/plain".into(),
+            });
+        }
+        String::from_utf8(reply.bytes).map_err(|_| EdgeError::InvalidResponse {
+            message: "checkpoint response is not UTF-8".into(),
+        })
+    }
+
+    /// `GET /v1/log/proof/consistency?from=&to=`: hashes proving that the log's tree of
+    /// `to` entries extends its tree of `from` entries. Untrusted until checked with
+    /// `myna_domain::transparency::verify_consistency`.
+    pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<ConsistencyProofDto> {
+        let path = format!("v1/log/proof/consistency?from={from}&to={to}");
+        self.call::<(), _>(Method::GET, &path, None).await
+    }
+
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         body: Option<&B>,
     ) -> Result<T> {
+        let reply = self.send(method, path, body, MAX_RESPONSE_BYTES).await?;
+        serde_json::from_slice(&reply.bytes).map_err(|e| EdgeError::InvalidResponse {
+            // Position and category only: serde_json's message can quote body content.
+            message: format!(
+                "{:?} JSON error at line {} column {}",
+                e.classify(),
+                e.line(),
+                e.column()
+            ),
+        })
+    }
+
+    /// Sends one request and reads a 2xx body of at most `limit` bytes; any other
+    /// status becomes [`EdgeError::Rejected`].
+    async fn send<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        limit: usize,
+    ) -> Result<Reply> {
         let url = self
             .base_url
             .join(path)
@@ -181,11 +238,16 @@ impl EdgeClient {
         }
         let mut response = request.send().await.map_err(unreachable)?;
         let status = response.status();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_string);
         let mut bytes = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
-            if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            if bytes.len() + chunk.len() > limit {
                 return Err(EdgeError::InvalidResponse {
-                    message: format!("response body over {MAX_RESPONSE_BYTES} bytes"),
+                    message: format!("response body over {limit} bytes"),
                 });
             }
             bytes.extend_from_slice(&chunk);
@@ -193,16 +255,17 @@ impl EdgeClient {
         if !status.is_success() {
             return Err(rejected(status, &bytes));
         }
-        serde_json::from_slice(&bytes).map_err(|e| EdgeError::InvalidResponse {
-            // Position and category only: serde_json's message can quote body content.
-            message: format!(
-                "{:?} JSON error at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
+        Ok(Reply {
+            content_type,
+            bytes,
         })
     }
+}
+
+/// A 2xx response: its media type and body.
+struct Reply {
+    content_type: Option<String>,
+    bytes: Vec<u8>,
 }
 
 fn unreachable(error: reqwest::Error) -> EdgeError {
@@ -334,6 +397,61 @@ mod tests {
             Some("Bearer tablet-token")
         );
         assert_eq!(received[0].body, "");
+    }
+
+    #[tokio::test]
+    async fn log_checkpoint_and_proof_are_fetched_with_bounds() {
+        use crate::test_support::{Exchange, FakeEdge};
+
+        let note = "myna.example/log\n3\nAAAA\n\n— myna.example/log sig\n";
+        let proof = ConsistencyProofDto {
+            from: 2,
+            to: 3,
+            hashes: vec!["aGFzaA==".into()],
+        };
+        let get = |path: &str, status: u16, body: String| Exchange {
+            expect: format!("GET {path}"),
+            status,
+            body,
+        };
+        let fake = FakeEdge::start(vec![
+            get("/v1/log/checkpoint", 200, note.into()),
+            get(
+                "/v1/log/proof/consistency?from=2&to=3",
+                200,
+                serde_json::to_string(&proof).unwrap(),
+            ),
+            get(
+                "/v1/log/checkpoint",
+                200,
+                "<html>sign in to Wi-Fi</html>".into(),
+            ),
+            get(
+                "/v1/log/checkpoint",
+                200,
+                "x".repeat(MAX_CHECKPOINT_BYTES + 1),
+            ),
+            get(
+                "/v1/log/proof/consistency?from=5&to=3",
+                400,
+                r#"{"code":"proof_range_invalid","message":"from is after to"}"#.into(),
+            ),
+        ])
+        .await;
+        let client = EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap();
+        assert_eq!(client.log_checkpoint().await.unwrap(), note);
+        assert_eq!(client.consistency_proof(2, 3).await.unwrap(), proof);
+        for _ in 0..2 {
+            assert!(matches!(
+                client.log_checkpoint().await,
+                Err(EdgeError::InvalidResponse { .. })
+            ));
+        }
+        assert!(matches!(
+            client.consistency_proof(5, 3).await,
+            Err(EdgeError::Rejected { status: 400, ref code, .. }) if code == "proof_range_invalid"
+        ));
+        assert_eq!(fake.received().len(), 5);
     }
 
     #[tokio::test]

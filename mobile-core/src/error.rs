@@ -134,6 +134,38 @@ pub enum MobileError {
         /// Description, for logs.
         detail: String,
     },
+    /// The edge's access-log checkpoint is not signed by the log key the tablet was
+    /// provisioned with, names another log, or is not a checkpoint at all. The edge may
+    /// be an impostor or its log key was replaced.
+    #[error(
+        "The records service failed its tamper check (its log is not signed with the expected key). Patient care can continue; report this to your supervisor."
+    )]
+    LogCheckpointInvalid {
+        /// What was wrong with the checkpoint, for logs.
+        detail: String,
+    },
+    /// The edge's access log does not extend the one the tablet saw before: entries were
+    /// removed or rewritten (rollback, fork, or a consistency proof that fails).
+    #[error(
+        "The records service failed its tamper check (its access log was altered). Patient care can continue; report this to your supervisor."
+    )]
+    LogInconsistent {
+        /// Entries in the checkpoint the tablet saw before.
+        previous_size: u64,
+        /// Entries in the edge's current checkpoint.
+        size: u64,
+        /// Which check failed, for logs.
+        detail: String,
+    },
+    /// The tablet's saved last-seen checkpoint cannot be read (damaged, or from another
+    /// log key) or saved. The app may reset it with `LogWitness::forget`.
+    #[error(
+        "The tablet's saved tamper-check record is damaged or cannot be saved. Patient care can continue; report this to your supervisor."
+    )]
+    LogWitnessStateUnusable {
+        /// File-system or format description, for logs.
+        detail: String,
+    },
     /// The tablet is set up wrongly (server address, device token).
     #[error("Tablet is not set up for the records service: contact your supervisor")]
     Configuration {

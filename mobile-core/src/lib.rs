@@ -17,6 +17,9 @@
 //!   crew can never lock a patient's card. With the `pcsc` feature, `card::pcsc`
 //!   provides a PC/SC reader transport for desktops and simulations.
 //! - [`edge`]: [`EdgeClient`], the HTTP client of the edge server's tablet API.
+//! - [`log_witness`]: [`LogWitness`] keeps the edge access log's last signed checkpoint
+//!   the tablet verified and checks, at each contact, that the log still extends it
+//!   (the tamper check; it never blocks an incident).
 //! - [`incident`]: the scene workflow. [`incident::step`] is the pure state machine
 //!   (which step may follow which); [`EmergencyIncident`] drives it over card and edge,
 //!   and confirms identity by the face photo or by the patient's PIN (the card signs a
@@ -48,6 +51,7 @@ pub mod card;
 pub mod edge;
 pub mod error;
 pub mod incident;
+pub mod log_witness;
 #[cfg(test)]
 mod test_support;
 
@@ -58,6 +62,7 @@ pub use card::{
 pub use edge::{EdgeClient, EdgeError};
 pub use error::MobileError;
 pub use incident::{CardReading, EmergencyIncident, IdentityConfirmed, IncidentStep, StepRecord};
+pub use log_witness::{LogCheck, LogWitness};
 
 /// Result type of this crate.
 pub type Result<T, E = MobileError> = std::result::Result<T, E>;

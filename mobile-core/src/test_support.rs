@@ -17,7 +17,9 @@ pub(crate) struct Received {
     pub(crate) body: String,
 }
 
-/// One scripted exchange: expected `METHOD /path`, then status and JSON body to answer.
+/// One scripted exchange: expected `METHOD /path` (with any query), then status and body
+/// to answer. The body's content type follows its first character: `{` or `[` is
+/// `application/json`, `<` is `text/html`, anything else `text/plain; charset=utf-8`.
 pub(crate) struct Exchange {
     pub(crate) expect: String,
     pub(crate) status: u16,
@@ -83,8 +85,9 @@ impl FakeEdge {
                             body: String::from_utf8(body).unwrap(),
                         });
                         let response = format!(
-                            "HTTP/1.1 {} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{}",
+                            "HTTP/1.1 {} X\r\ncontent-type: {}\r\ncontent-length: {}\r\n\r\n{}",
                             exchange.status,
+                            content_type(&exchange.body),
                             exchange.body.len(),
                             exchange.body
                         );
@@ -99,5 +102,13 @@ impl FakeEdge {
     /// Requests received so far.
     pub(crate) fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
+    }
+}
+
+fn content_type(body: &str) -> &'static str {
+    match body.chars().next() {
+        Some('{' | '[') => "application/json",
+        Some('<') => "text/html",
+        _ => "text/plain; charset=utf-8",
     }
 }
