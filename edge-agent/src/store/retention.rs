@@ -155,10 +155,19 @@ mod tests {
             let retention = kind.retention();
             let oldest = oldest_kept_date(retention, today).unwrap();
             assert!(retention.keeps(oldest, usize::MAX, today), "{kind:?}");
-            assert!(!retention.keeps(oldest.pred_opt().unwrap(), usize::MAX, today), "{kind:?}");
+            assert!(
+                !retention.keeps(oldest.pred_opt().unwrap(), usize::MAX, today),
+                "{kind:?}"
+            );
         }
-        assert_eq!(oldest_kept_date(RecordKind::Diagnosis.retention(), today), Some(d(2021, 11, 26)));
-        assert_eq!(oldest_kept_date(RecordKind::LabResult.retention(), today), Some(d(2025, 11, 25)));
+        assert_eq!(
+            oldest_kept_date(RecordKind::Diagnosis.retention(), today),
+            Some(d(2021, 11, 26))
+        );
+        assert_eq!(
+            oldest_kept_date(RecordKind::LabResult.retention(), today),
+            Some(d(2025, 11, 25))
+        );
     }
 
     #[test]
@@ -175,7 +184,14 @@ mod tests {
         .unwrap();
         let today = d(2026, 11, 25);
         // P1 labs: two young, then old ones; the newest three are kept whatever their age.
-        for date in [d(2026, 6, 1), d(2026, 1, 10), d(2024, 5, 1), d(2024, 3, 1), d(2023, 1, 1), d(2022, 1, 1)] {
+        for date in [
+            d(2026, 6, 1),
+            d(2026, 1, 10),
+            d(2024, 5, 1),
+            d(2024, 3, 1),
+            d(2023, 1, 1),
+            d(2022, 1, 1),
+        ] {
             insert(&conn, "P1", "lab_result", date);
         }
         // P2 labs: all old; the last three stay.
@@ -202,9 +218,14 @@ mod tests {
         assert_eq!(report.total(), 7);
         assert_eq!(
             report.by_kind().collect::<Vec<_>>(),
-            [(RecordKind::Prescription, 1), (RecordKind::Diagnosis, 2), (RecordKind::LabResult, 4)]
+            [
+                (RecordKind::Prescription, 1),
+                (RecordKind::Diagnosis, 2),
+                (RecordKind::LabResult, 4)
+            ]
         );
-        let row = |p: &str, k: &str, date: NaiveDate| (p.to_string(), k.to_string(), date.to_string());
+        let row =
+            |p: &str, k: &str, date: NaiveDate| (p.to_string(), k.to_string(), date.to_string());
         assert_eq!(
             remaining(&conn),
             [
