@@ -91,9 +91,7 @@ pub fn hash_to_base64(hash: &Hash) -> String {
 
 /// A hash from standard base64.
 pub fn hash_from_base64(text: &str) -> Result<Hash> {
-    let bytes = STANDARD
-        .decode(text)
-        .map_err(|_| LogError::HashMalformed)?;
+    let bytes = STANDARD.decode(text).map_err(|_| LogError::HashMalformed)?;
     let array: [u8; 32] = bytes.try_into().map_err(|_| LogError::HashMalformed)?;
     Ok(Hash(array))
 }
@@ -171,7 +169,10 @@ impl LogSigner {
         let encoded = encoded.trim();
         let signer = StandardSigner::new(encoded).map_err(|_| LogError::KeyMalformed)?;
         // PRIVATE+KEY+name+id+key: the key's base64 may itself hold `+`.
-        let key = encoded.splitn(5, '+').nth(4).ok_or(LogError::KeyMalformed)?;
+        let key = encoded
+            .splitn(5, '+')
+            .nth(4)
+            .ok_or(LogError::KeyMalformed)?;
         let key = STANDARD.decode(key).map_err(|_| LogError::KeyMalformed)?;
         let secret: [u8; 32] = key
             .get(1..)
@@ -225,9 +226,10 @@ fn trim_to_millis(time: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(time.timestamp_millis()).unwrap_or(time)
 }
 
-/// Checks checkpoints signed by one log key.
+/// Checks checkpoints signed by one log key. `Send + Sync`, cheap to clone.
+#[derive(Clone)]
 pub struct LogVerifier {
-    verifiers: VerifierList,
+    verifier: StandardVerifier,
     origin: String,
     key: String,
 }
@@ -240,12 +242,6 @@ impl std::fmt::Debug for LogVerifier {
     }
 }
 
-impl Clone for LogVerifier {
-    fn clone(&self) -> Self {
-        Self::new(&self.key).unwrap_or_else(|_| unreachable!("key parsed before"))
-    }
-}
-
 impl LogVerifier {
     /// A verifier for the public key text `name+id+base64` (the name is the log origin).
     pub fn new(verifier_key: &str) -> Result<Self> {
@@ -253,7 +249,7 @@ impl LogVerifier {
         let verifier = StandardVerifier::new(verifier_key).map_err(|_| LogError::KeyMalformed)?;
         let origin = signed_note::Verifier::name(&verifier).to_string();
         Ok(LogVerifier {
-            verifiers: VerifierList::new(vec![Box::new(verifier)]),
+            verifier,
             origin,
             key: verifier_key.to_string(),
         })
@@ -274,8 +270,11 @@ impl LogVerifier {
     pub fn open(&self, note: &str) -> Result<Checkpoint> {
         let parsed = Note::from_bytes(note.as_bytes())
             .map_err(|_| LogError::CheckpointMalformed("not a signed note"))?;
+        // The list is built per call: signed_note's list holds `Box<dyn Verifier>`, which
+        // is neither Send nor Sync.
+        let known = VerifierList::new(vec![Box::new(self.verifier.clone())]);
         parsed
-            .verify(&self.verifiers)
+            .verify(&known)
             .map_err(|_| LogError::SignatureInvalid)?;
         let body = tlog_tiles::checkpoint::Checkpoint::from_bytes(parsed.text())
             .map_err(|_| LogError::CheckpointMalformed("not a checkpoint"))?;
@@ -303,7 +302,12 @@ impl LogVerifier {
 }
 
 /// Checks that entry `index` with leaf hash `leaf` is in the tree of `checkpoint`.
-pub fn verify_inclusion(checkpoint: &Checkpoint, index: u64, leaf: Hash, proof: &[Hash]) -> Result<()> {
+pub fn verify_inclusion(
+    checkpoint: &Checkpoint,
+    index: u64,
+    leaf: Hash,
+    proof: &[Hash],
+) -> Result<()> {
     if index >= checkpoint.size {
         return Err(LogError::IndexOutOfRange {
             index,
@@ -313,8 +317,14 @@ pub fn verify_inclusion(checkpoint: &Checkpoint, index: u64, leaf: Hash, proof: 
     if proof.len() > MAX_PROOF_HASHES {
         return Err(LogError::ProofInvalid);
     }
-    tlog_tiles::tlog::check_record(&proof.to_vec(), checkpoint.size, checkpoint.root, index, leaf)
-        .map_err(|_| LogError::ProofInvalid)
+    tlog_tiles::tlog::check_record(
+        &proof.to_vec(),
+        checkpoint.size,
+        checkpoint.root,
+        index,
+        leaf,
+    )
+    .map_err(|_| LogError::ProofInvalid)
 }
 
 /// Checks that `newer` extends `older` (same log, every entry of `older` kept, in order).
@@ -351,8 +361,14 @@ pub fn verify_consistency(older: &Checkpoint, newer: &Checkpoint, proof: &[Hash]
     if proof.len() > MAX_PROOF_HASHES {
         return Err(LogError::ProofInvalid);
     }
-    tlog_tiles::tlog::check_tree(&proof.to_vec(), newer.size, newer.root, older.size, older.root)
-        .map_err(|_| LogError::ProofInvalid)
+    tlog_tiles::tlog::check_tree(
+        &proof.to_vec(),
+        newer.size,
+        newer.root,
+        older.size,
+        older.root,
+    )
+    .map_err(|_| LogError::ProofInvalid)
 }
 
 /// A whole tree's stored hashes in memory: for checking an exported log, and for tests.

@@ -80,6 +80,8 @@ pub struct Config {
     pub log_origin: String,
     /// How often a checkpoint is signed when the log grew.
     pub checkpoint_interval: std::time::Duration,
+    /// How often expired medical records are purged (access records never are).
+    pub retention_interval: std::time::Duration,
 }
 
 fn fire_department(id: &str, name: &str) -> Institution {
@@ -126,6 +128,7 @@ impl Config {
             challenge_ttl: chrono::Duration::minutes(2),
             log_origin: "localhost/myna-edge/access-log".into(),
             checkpoint_interval: std::time::Duration::from_secs(10),
+            retention_interval: std::time::Duration::from_secs(24 * 3600),
         }
     }
 

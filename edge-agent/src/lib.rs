@@ -15,6 +15,7 @@
 //! - [`emergency`]: the incident flows (identify, consent, disclose, hand off): they call the
 //!   domain policy and write access records; no HTTP here.
 //! - [`fhir`]: the access log as FHIR R4 `AuditEvent`s (JSON, bulk-data NDJSON).
+//! - [`housekeeping`]: periodic checkpoints and the daily retention purge.
 //! - [`relay`]: delivering arrival notices to hospital-view instances.
 //! - [`api`]: axum routes, extractors and the HTTP error mapping; thin.
 //! - [`transparency`]: the access log's signing key and periodic signed checkpoints.
@@ -37,6 +38,7 @@ pub mod clock;
 pub mod config;
 pub mod emergency;
 pub mod fhir;
+pub mod housekeeping;
 pub mod identify;
 pub mod relay;
 pub mod store;
@@ -131,9 +133,9 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let (stop_publishing, publishing_stopped) = tokio::sync::oneshot::channel::<()>();
-    let publisher = tokio::spawn(transparency::publish_periodically(state.clone(), async {
-        let _ = publishing_stopped.await;
+    let (stop_housekeeping, housekeeping_stopped) = tokio::sync::oneshot::channel::<()>();
+    let housekeeping = tokio::spawn(housekeeping::run(state.clone(), async {
+        let _ = housekeeping_stopped.await;
     }));
     let served = myna_service::serve_with_drain(
         listener,
@@ -142,8 +144,8 @@ pub async fn run(
         Duration::from_secs(10),
     )
     .await;
-    let _ = stop_publishing.send(());
-    let _ = publisher.await;
+    let _ = stop_housekeeping.send(());
+    let _ = housekeeping.await;
     if let Err(error) = transparency::publish(&state).await {
         tracing::error!(%error, "could not sign the last checkpoint");
     }

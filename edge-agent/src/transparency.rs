@@ -6,7 +6,8 @@
 //! auditors get it with their provisioning, not from the server they check.
 //!
 //! A checkpoint is signed every [`crate::config::Config::checkpoint_interval`] if the log
-//! grew, and once more at shutdown.
+//! grew ([`crate::housekeeping`]), when a reader asks for the newest, and once more at
+//! shutdown.
 
 use std::io::Write;
 use std::path::Path;
@@ -72,26 +73,6 @@ pub async fn publish(state: &AppState) -> Result<Option<StoredCheckpoint>> {
         .store
         .write(move |tx| tx.publish_checkpoint(&signer, now))
         .await
-}
-
-/// Publishes checkpoints every `checkpoint_interval` until `stop` resolves.
-pub async fn publish_periodically(state: AppState, stop: impl std::future::Future<Output = ()>) {
-    let mut ticks = tokio::time::interval(state.config.checkpoint_interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut stop = std::pin::pin!(stop);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = &mut stop => return,
-        }
-        match publish(&state).await {
-            Ok(Some(checkpoint)) => {
-                tracing::debug!(size = checkpoint.tree_size, "checkpoint current");
-            }
-            Ok(None) => {}
-            Err(error) => tracing::error!(%error, "could not publish a checkpoint"),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -46,10 +46,20 @@ fn a_signed_checkpoint_opens_with_the_public_key_and_says_what_was_signed() {
     let tree = tree(5);
     let signed = checkpoint(&tree, 5);
     assert!(signed.note.starts_with("test.myna.local/access-log\n5\n"));
-    assert!(signed.note.contains("\ntime 2026-11-25T09:30:00.000Z\n\n— "));
+    assert!(
+        signed
+            .note
+            .contains("\ntime 2026-11-25T09:30:00.000Z\n\n— ")
+    );
     let verifier = LogVerifier::new(signer().verifier_key()).unwrap();
     let opened = verifier.open(&signed.note).unwrap();
     assert_eq!(opened, signed);
+}
+
+#[test]
+fn verifiers_move_between_threads() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    send_sync::<LogVerifier>();
 }
 
 #[test]
@@ -129,11 +139,18 @@ fn consistency_catches_rollback_fork_and_rewritten_history() {
     assert_eq!(verify_consistency(&new, &new, &[]), Ok(()));
     let mut rewritten = MemoryTree::new();
     for i in 0..9 {
-        let entry = if i == 2 { "entry 2 changed".to_string() } else { format!("entry {i}") };
+        let entry = if i == 2 {
+            "entry 2 changed".to_string()
+        } else {
+            format!("entry {i}")
+        };
         rewritten.push(entry.as_bytes());
     }
     let forked = checkpoint(&rewritten, 9);
-    assert_eq!(verify_consistency(&new, &forked, &[]), Err(LogError::Fork { size: 9 }));
+    assert_eq!(
+        verify_consistency(&new, &forked, &[]),
+        Err(LogError::Fork { size: 9 })
+    );
     let proof = rewritten.prove_consistency(4, 9).unwrap();
     assert_eq!(
         verify_consistency(&old, &forked, &proof),

@@ -238,7 +238,7 @@ impl<'a> Tx<'a> {
         };
         let mut stmt = self
             .tx
-            .prepare_cached("SELECT record_json FROM records WHERE patient_id = ?1")?;
+            .prepare_cached("SELECT record_json FROM records WHERE patient_id = ?1 ORDER BY id")?;
         let records = stmt
             .query_map([&patient.0], |r| r.get::<_, String>(0))?
             .map(|row| from_json::<MedicalRecord>(&row?))

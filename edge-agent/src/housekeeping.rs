@@ -1,0 +1,45 @@
+//! Background work of a running edge: signing checkpoints as the log grows, and the daily
+//! retention purge of medical records (never of access records).
+
+use std::future::Future;
+
+use crate::{AppState, Result, transparency};
+
+/// Deletes the medical records retention no longer keeps, as of the clock's date (the
+/// same date the summary applies retention with). Returns how many were deleted.
+pub async fn purge_expired_records(state: &AppState) -> Result<u64> {
+    let today = state.clock.now().date_naive();
+    let report = state
+        .store
+        .write(move |tx| tx.purge_expired_records(today))
+        .await?;
+    for (kind, deleted) in report.by_kind() {
+        tracing::info!(kind = kind.as_str(), deleted, "retention purge");
+    }
+    Ok(report.total())
+}
+
+/// Runs until `stop` resolves: a checkpoint every `checkpoint_interval` when the log grew,
+/// and the retention purge at start and every `retention_interval`.
+pub async fn run(state: AppState, stop: impl Future<Output = ()>) {
+    let mut checkpoints = tokio::time::interval(state.config.checkpoint_interval);
+    checkpoints.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut purges = tokio::time::interval(state.config.retention_interval);
+    purges.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = checkpoints.tick() => {
+                if let Err(error) = transparency::publish(&state).await {
+                    tracing::error!(%error, "could not publish a checkpoint");
+                }
+            }
+            _ = purges.tick() => {
+                if let Err(error) = purge_expired_records(&state).await {
+                    tracing::error!(%error, "retention purge failed");
+                }
+            }
+        }
+    }
+}
