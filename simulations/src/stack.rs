@@ -68,6 +68,8 @@ pub struct LocalStack {
     pub edge_config: edge_agent::config::Config,
     /// The population's cards, created on first use; their CA is the one the edge trusts.
     pub cards: Arc<PopulationCards>,
+    /// The access log's verifier key (public), for `myna-log verify` and tablets.
+    pub log_key: String,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
@@ -129,6 +131,7 @@ impl LocalStack {
             .with_context(|| format!("binding {}", config.edge_addr))?;
         let edge_url = format!("http://{}", listener.local_addr()?);
         let state = edge_agent::AppState::open(edge_config.clone(), edge_agent::clock::system())?;
+        let log_key = state.log_signer.verifier_key().to_string();
         let stop = stop_signal(&mut stops);
         tasks.push(tokio::spawn(async move {
             Ok(edge_agent::run(listener, state, stop).await?)
@@ -138,6 +141,7 @@ impl LocalStack {
             hospitals,
             edge_config,
             cards,
+            log_key,
             stops,
             tasks,
         })

@@ -99,6 +99,13 @@ async fn main() -> anyhow::Result<()> {
         stack.edge_url,
         stack.device_token(1)
     );
+    println!(
+        "\nAccess log (tamper-evident): {}/v1/log/checkpoint\n  verifier key: {}\n  check it:     cargo run -p edge-agent --bin myna-log -- verify --db {} --key {}",
+        stack.edge_url,
+        stack.log_key,
+        stack.edge_database().display(),
+        stack.log_key
+    );
     let inserted = match (args.insert_card, patients.first()) {
         (true, Some(&index)) => {
             let card = dispatcher.card(index).await?;
