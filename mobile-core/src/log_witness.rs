@@ -74,10 +74,8 @@ pub struct LogWitness {
 
 #[derive(Debug)]
 struct Inner {
-    /// The log's verifier key text. A [`LogVerifier`] is made from it for each use:
-    /// `LogVerifier` is neither `Send` nor `Sync` (its signed-note verifier list holds
-    /// plain trait objects), and the witness and its futures must be both.
-    verifier_key: String,
+    /// Opens the log's checkpoints (its key came from provisioning, never from the edge).
+    verifier: LogVerifier,
     state_file: Option<PathBuf>,
     last_seen: Mutex<LastSeen>,
 }
@@ -99,7 +97,7 @@ impl LogWitness {
     pub fn new(verifier_key: &str, state_file: Option<PathBuf>) -> Result<Self> {
         let witness = Self::empty(verifier_key, state_file)?;
         if let Some(path) = &witness.inner.state_file {
-            let checkpoint = load(&witness.inner.verifier()?, path)?;
+            let checkpoint = load(&witness.inner.verifier, path)?;
             witness.inner.lock().checkpoint = checkpoint;
         }
         Ok(witness)
@@ -123,7 +121,7 @@ impl LogWitness {
         }
         Ok(LogWitness {
             inner: Arc::new(Inner {
-                verifier_key: verifier.key().to_string(),
+                verifier,
                 state_file,
                 last_seen: Mutex::new(LastSeen::default()),
             }),
@@ -166,7 +164,7 @@ impl LogWitness {
                 (last_seen.checkpoint.clone(), last_seen.generation)
             };
             let note = edge.log_checkpoint().await?;
-            let latest = self.inner.verifier()?.open(&note).map_err(|e| {
+            let latest = self.inner.verifier.open(&note).map_err(|e| {
                 tracing::warn!(error = %e, "access-log checkpoint does not open with the log key");
                 MobileError::LogCheckpointInvalid {
                     detail: e.to_string(),
@@ -202,10 +200,6 @@ impl LogWitness {
 }
 
 impl Inner {
-    fn verifier(&self) -> Result<LogVerifier> {
-        verifier(&self.verifier_key)
-    }
-
     fn lock(&self) -> MutexGuard<'_, LastSeen> {
         // A panic elsewhere cannot leave the state half-written: it changes in one step.
         self.last_seen

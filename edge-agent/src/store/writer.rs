@@ -93,10 +93,7 @@ pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
     }
 }
 
-fn commit_batch(
-    conn: &Connection,
-    batch: Vec<WriteJob>,
-) {
+fn commit_batch(conn: &Connection, batch: Vec<WriteJob>) {
     let size = batch.len();
     if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(%error, jobs = size, "could not begin a write transaction");
