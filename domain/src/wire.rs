@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::access::{
-    AccessAction, AccessOutcome, AccessRecord, IncidentId, InstitutionKind, ViewerRole,
+    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, IncidentId, InstitutionKind,
+    ViewerRole,
 };
 use crate::consent::{ConsentState, DifficultyReason};
 use crate::identity::{AssuranceLevel, BasicFacts, ChallengeId, IdentityEvidence};
@@ -350,11 +351,29 @@ pub struct PortalSession {
     pub expires_at: DateTime<Utc>,
 }
 
-/// One line of a patient's viewing history (閲覧履歴).
+/// Whether an access-log entry's inclusion in the signed log was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProofStatus {
+    /// Its inclusion proof verifies against the newest signed checkpoint, which covers it.
+    Verified,
+    /// No signed checkpoint covers it yet (one is signed every few seconds).
+    Pending,
+    /// The proof does not verify: the log may have been tampered with.
+    Failed,
+}
+
+/// One line of a patient's viewing history (閲覧履歴). Never carries staff ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalEntry {
+    /// Id of the access record (for its proof, FHIR AuditEvent and flag routes).
+    pub access_id: AccessRecordId,
+    /// Position in the access log's Merkle tree (0-based); also the pagination cursor.
+    pub leaf_index: u64,
     /// When.
     pub at: DateTime<Utc>,
+    /// Institution id.
+    pub institution_id: String,
     /// Institution name.
     pub institution: String,
     /// Institution kind.
@@ -367,37 +386,145 @@ pub struct PortalEntry {
     pub action: AccessAction,
     /// Consent state at the time.
     pub consent: Option<ConsentState>,
+    /// Records were viewed without consent (同意取得困難, break-the-glass).
+    pub without_consent: bool,
     /// What happened.
     pub outcome: AccessOutcome,
     /// Kinds of records shown (empty when nothing was disclosed).
     pub kinds: Vec<RecordKind>,
+    /// Inclusion in the signed access log.
+    pub proof: ProofStatus,
+    /// When the patient reported this entry as not recognised, if they did.
+    pub flagged_at: Option<DateTime<Utc>>,
 }
 
-impl From<&AccessRecord> for PortalEntry {
-    fn from(r: &AccessRecord) -> Self {
-        let kinds = match &r.outcome {
+impl PortalEntry {
+    /// The portal line of `record`, leaf `leaf_index` of the log.
+    pub fn new(
+        record: &AccessRecord,
+        leaf_index: u64,
+        proof: ProofStatus,
+        flagged_at: Option<DateTime<Utc>>,
+    ) -> Self {
+        let kinds = match &record.outcome {
             AccessOutcome::Disclosed { kinds } => kinds.clone(),
             _ => Vec::new(),
         };
         PortalEntry {
-            at: r.at,
-            institution: r.viewer.institution.name.clone(),
-            institution_kind: r.viewer.institution.kind,
-            role: r.viewer.role,
-            unit: r.viewer.unit.clone(),
-            action: r.action.clone(),
-            consent: r.consent.clone(),
-            outcome: r.outcome.clone(),
+            access_id: record.id,
+            leaf_index,
+            at: record.at,
+            institution_id: record.viewer.institution.id.clone(),
+            institution: record.viewer.institution.name.clone(),
+            institution_kind: record.viewer.institution.kind,
+            role: record.viewer.role,
+            unit: record.viewer.unit.clone(),
+            action: record.action.clone(),
+            without_consent: record
+                .consent
+                .as_ref()
+                .is_some_and(ConsentState::is_without_consent),
+            consent: record.consent.clone(),
+            outcome: record.outcome.clone(),
             kinds,
+            proof,
+            flagged_at,
         }
     }
 }
 
-/// `GET /portal/v1/history` response, newest first.
+/// An institution that appears in a patient's history (the institution filter's choices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalInstitution {
+    /// Institution id (the `institution` query value).
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// `GET /portal/v1/history?before=&limit=&from=&to=&institution=` response, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalHistory {
-    /// Entries.
+    /// Entries of this page.
     pub entries: Vec<PortalEntry>,
+    /// Cursor of the next (older) page, as `before=`; `None` on the last page.
+    pub next_before: Option<u64>,
+    /// Every institution in the patient's whole history, for the filter.
+    pub institutions: Vec<PortalInstitution>,
+    /// Size of the newest signed checkpoint the proofs were checked against.
+    pub checkpoint_size: Option<u64>,
+}
+
+/// `GET /portal/v1/history/{access_id}/proof`: everything a patient's own tool needs to
+/// check an entry independently (with the log's verifier key from a trusted source).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalProof {
+    /// The access record.
+    pub access_id: AccessRecordId,
+    /// Its leaf index.
+    pub leaf_index: u64,
+    /// The exact stored text the leaf hash is over (`SHA-256(0x00 || record_json)`).
+    pub record_json: String,
+    /// The leaf hash, standard base64.
+    pub leaf_hash: String,
+    /// The server's own check of the proof below.
+    pub status: ProofStatus,
+    /// The newest signed checkpoint (c2sp signed note) when it covers the entry.
+    pub checkpoint: Option<String>,
+    /// The inclusion proof against that checkpoint's tree size.
+    pub proof: Option<InclusionProofDto>,
+    /// The log's verifier key as this server states it (compare it with a copy from
+    /// elsewhere: a key from the server being checked proves little).
+    pub verifier_key: String,
+}
+
+/// `POST /portal/v1/history/{access_id}/flag` body (optional): "I don't recognise this".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagRequest {
+    /// What the patient wants to say, at most [`MAX_FLAG_NOTE_CHARS`] characters.
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Longest note accepted with a flag.
+pub const MAX_FLAG_NOTE_CHARS: usize = 500;
+
+/// Response to [`FlagRequest`]: 201 when newly flagged, 200 when it already was.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlagResponse {
+    /// The access record.
+    pub access_id: AccessRecordId,
+    /// When it was (first) flagged.
+    pub flagged_at: DateTime<Utc>,
+    /// It had been flagged before this request (the first note is kept).
+    pub already_flagged: bool,
+}
+
+/// One open item of the privacy officer's review queue. No record content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    /// Queue item id.
+    pub id: i64,
+    /// The access record to review.
+    pub access_id: AccessRecordId,
+    /// Why it is queued, e.g. `patient_flag`.
+    pub reason: String,
+    /// When it was queued.
+    pub opened_at: DateTime<Utc>,
+    /// Institution id of the access.
+    pub institution_id: String,
+    /// Institution name.
+    pub institution: String,
+    /// Consent state at the time of the access.
+    pub consent: Option<ConsentState>,
+}
+
+/// `GET /v1/review-queue` response, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewQueue {
+    /// Open items.
+    pub items: Vec<ReviewItem>,
 }
 
 /// `GET /v1/log/proof/inclusion?index=&tree_size=`: the audit path of one access-log entry.

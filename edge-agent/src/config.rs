@@ -82,6 +82,10 @@ pub struct Config {
     pub checkpoint_interval: std::time::Duration,
     /// How often expired medical records are purged (access records never are).
     pub retention_interval: std::time::Duration,
+    /// Bearer tokens of privacy officers, who read the review queue
+    /// (`GET /v1/review-queue`). The development default is one token,
+    /// `dev-privacy-officer-token`; real staff roles replace this later.
+    pub privacy_officer_tokens: Vec<String>,
 }
 
 fn fire_department(id: &str, name: &str) -> Institution {
@@ -94,7 +98,8 @@ fn fire_department(id: &str, name: &str) -> Institution {
 
 impl Config {
     /// Local development defaults: three dev tablets in two fire departments, 2,000
-    /// synthetic patients, dev portal sign-in on, no hospitals (add them with their URLs),
+    /// synthetic patients, dev portal sign-in on, one privacy-officer token
+    /// (`dev-privacy-officer-token`), no hospitals (add them with their URLs),
     /// no trusted card CA (add the development CA with [`Config::with_card_trust`]).
     pub fn local(data_dir: PathBuf) -> Self {
         let tokyo = fire_department("fd-tokyo", "東京消防庁 Tokyo Fire Department");
@@ -129,6 +134,7 @@ impl Config {
             log_origin: "localhost/myna-edge/access-log".into(),
             checkpoint_interval: std::time::Duration::from_secs(10),
             retention_interval: std::time::Duration::from_secs(24 * 3600),
+            privacy_officer_tokens: vec!["dev-privacy-officer-token".into()],
         }
     }
 
@@ -170,6 +176,13 @@ impl Config {
         self.devices
             .iter()
             .find(|d| myna_service::constant_time_eq(d.token.as_bytes(), token.as_bytes()))
+    }
+
+    /// Whether `token` is a privacy officer's.
+    pub fn is_privacy_officer(&self, token: &str) -> bool {
+        self.privacy_officer_tokens.iter().any(|t| {
+            !t.is_empty() && myna_service::constant_time_eq(t.as_bytes(), token.as_bytes())
+        })
     }
 
     /// The hospital with this id.

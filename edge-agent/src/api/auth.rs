@@ -1,4 +1,4 @@
-//! Request identities: the calling tablet, or the signed-in patient.
+//! Request identities: the calling tablet, the signed-in patient, or a privacy officer.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -32,6 +32,27 @@ impl FromRequestParts<AppState> for Device {
             .device_by_token(bearer.token())
             .map(|d| Device(d.clone()))
             .ok_or(AppError::Unauthorized)
+    }
+}
+
+/// A privacy officer (個人情報保護担当), by a bearer token from
+/// [`crate::config::Config::privacy_officer_tokens`]. Device and patient tokens are not
+/// officer tokens: they get 401 like no token at all.
+pub struct PrivacyOfficer;
+
+impl FromRequestParts<AppState> for PrivacyOfficer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let TypedHeader(Authorization(bearer)) =
+            TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::Unauthorized)?;
+        if state.config.is_privacy_officer(bearer.token()) {
+            Ok(PrivacyOfficer)
+        } else {
+            Err(AppError::Unauthorized)
+        }
     }
 }
 

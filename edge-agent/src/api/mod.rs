@@ -4,8 +4,13 @@
 //! Tablet (bearer device token): `POST /v1/identity-challenges`, `POST /v1/incidents`,
 //! `PUT /v1/incidents/{id}/consent`,
 //! `GET /v1/incidents/{id}/summary`, `GET /v1/hospitals`, `POST /v1/incidents/{id}/handoff`.
-//! Portal: `POST /portal/v1/dev-sign-in`, `GET /portal/v1/history` (bearer or cookie),
-//! `GET /portal` (HTML), `GET /portal/dev-sign-in?patient=` (HTML sign-in, development only).
+//! Portal (bearer or cookie session): `POST /portal/v1/dev-sign-in` (development only),
+//! `GET /portal/v1/history?before=&limit=&from=&to=&institution=`,
+//! `GET /portal/v1/history/{access_id}/proof`, `GET /portal/v1/history/{access_id}/audit-event`,
+//! `POST /portal/v1/history/{access_id}/flag`; HTML: `GET /portal?lang=&...` (same filters),
+//! `POST /portal/history/{access_id}/flag` (form), `GET /portal/dev-sign-in?patient=&lang=`
+//! (development only).
+//! Privacy officer (bearer officer token): `GET /v1/review-queue`.
 //! Access log (public, hashes only): `GET /v1/log/key`, `GET /v1/log/checkpoint`,
 //! `GET /v1/log/proof/inclusion?index=&tree_size=`, `GET /v1/log/proof/consistency?from=&to=`.
 //! Operations: `GET /healthz`.
@@ -15,6 +20,9 @@ mod error;
 mod log;
 mod portal;
 mod portal_page;
+mod portal_query;
+mod portal_text;
+mod review;
 mod tablet;
 
 use std::time::Duration;
@@ -26,7 +34,7 @@ use axum::routing::{get, post, put};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use auth::{Device, PortalPatient};
+pub use auth::{Device, PortalPatient, PrivacyOfficer};
 pub use error::{ApiJson, AppError};
 
 use crate::AppState;
@@ -45,7 +53,15 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/hospitals", get(tablet::hospitals))
         .route("/portal/v1/dev-sign-in", post(portal::dev_sign_in))
         .route("/portal/v1/history", get(portal::history))
+        .route("/portal/v1/history/{id}/proof", get(portal::proof))
+        .route(
+            "/portal/v1/history/{id}/audit-event",
+            get(portal::audit_event),
+        )
+        .route("/portal/v1/history/{id}/flag", post(portal::flag))
         .route("/portal", get(portal::history_page))
+        .route("/portal/history/{id}/flag", post(portal::flag_form))
+        .route("/v1/review-queue", get(review::queue))
         .route("/portal/dev-sign-in", get(portal::dev_sign_in_page))
         .route("/v1/log/key", get(log::key))
         .route("/v1/log/checkpoint", get(log::checkpoint))

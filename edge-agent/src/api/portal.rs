@@ -1,20 +1,39 @@
-//! Patient portal routes: a patient sees who viewed their records (閲覧履歴), and only theirs.
+//! Patient portal routes: a patient sees who viewed their records (閲覧履歴), and only
+//! theirs; checks each entry against the signed access log; and reports an entry they do
+//! not recognise.
+//!
+//! An access id of another patient answers exactly like an unknown one (404
+//! `access_not_found`), so the portal never tells whether an id exists.
 
-use axum::extract::{Query, State};
+use axum::body::Bytes;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::ACCEPT_LANGUAGE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
+use chrono::{DateTime, Utc};
+use myna_domain::access::AccessRecordId;
 use myna_domain::identity::PatientId;
-use myna_domain::wire::{DevSignInRequest, PortalEntry, PortalHistory, PortalSession};
+use myna_domain::transparency::{
+    Checkpoint, Hash, LogError, LogVerifier, hash_to_base64, leaf_hash, verify_inclusion,
+};
+use myna_domain::wire::{
+    DevSignInRequest, FlagRequest, FlagResponse, InclusionProofDto, MAX_FLAG_NOTE_CHARS,
+    PortalEntry, PortalHistory, PortalInstitution, PortalProof, PortalSession, ProofStatus,
+    proof_strings,
+};
 use rand::RngCore;
 use serde::Deserialize;
 
 use super::auth::{PORTAL_COOKIE, token_hash};
+use super::portal_query::{HistoryParams, HistoryQuery};
+use super::portal_text::{Lang, Text};
 use super::{ApiJson, AppError, PortalPatient, portal_page};
 use crate::AppState;
-
-/// Entries shown per page.
-const HISTORY_LIMIT: u32 = 200;
+use crate::store::portal::{FlagOutcome, PatientAccess};
+use crate::store::{StoredCheckpoint, Tx};
 
 async fn open_session(state: &AppState, patient_id: String) -> Result<PortalSession, AppError> {
     if !state.config.dev_portal_sign_in {
@@ -42,14 +61,369 @@ async fn open_session(state: &AppState, patient_id: String) -> Result<PortalSess
     Ok(PortalSession { token, expires_at })
 }
 
-async fn entries(state: &AppState, patient: PatientId) -> Result<Vec<PortalEntry>, AppError> {
-    let records = state
-        .store
-        .read(move |tx| tx.access_for_patient(&patient, HISTORY_LIMIT))
-        .await?;
-    Ok(records.iter().map(PortalEntry::from).collect())
+/// A proof of inclusion in the newest checkpoint, when that checkpoint covers `leaf`.
+type CoveringProof = Option<Result<Vec<Hash>, LogError>>;
+
+fn covering_proof(
+    tx: &Tx<'_>,
+    latest: Option<&StoredCheckpoint>,
+    leaf: u64,
+) -> crate::Result<CoveringProof> {
+    match latest {
+        Some(checkpoint) if leaf < checkpoint.tree_size => {
+            Ok(Some(tx.inclusion_proof(leaf, checkpoint.tree_size)?))
+        }
+        _ => Ok(None),
+    }
 }
 
+/// Checks entries against the newest checkpoint, opened with the log's own verifier key:
+/// a checkpoint whose signature does not verify fails every entry it claims to cover.
+struct ProofChecker {
+    opened: Option<Result<Checkpoint, LogError>>,
+}
+
+impl ProofChecker {
+    fn new(state: &AppState, latest: Option<&StoredCheckpoint>) -> Self {
+        let opened = latest.map(|c| {
+            LogVerifier::new(state.log_signer.verifier_key()).and_then(|v| v.open(&c.note))
+        });
+        ProofChecker { opened }
+    }
+
+    fn status(&self, access: &PatientAccess, proof: &CoveringProof) -> ProofStatus {
+        let Some(proof) = proof else {
+            return ProofStatus::Pending;
+        };
+        let verified = match (&self.opened, proof) {
+            (Some(Ok(checkpoint)), Ok(hashes)) => verify_inclusion(
+                checkpoint,
+                access.leaf_index,
+                leaf_hash(access.record_json.as_bytes()),
+                hashes,
+            )
+            .is_ok(),
+            _ => false,
+        };
+        if verified {
+            ProofStatus::Verified
+        } else {
+            tracing::error!(
+                leaf = access.leaf_index,
+                "access log entry does not verify against the newest checkpoint"
+            );
+            ProofStatus::Failed
+        }
+    }
+}
+
+async fn load_history(
+    state: &AppState,
+    patient: PatientId,
+    params: &HistoryParams,
+) -> Result<PortalHistory, AppError> {
+    let filter = params.filter()?;
+    let limit = params.limit;
+    let (rows, more, institutions, latest, proofs) = state
+        .store
+        .read(move |tx| {
+            let latest = tx.latest_checkpoint()?;
+            let mut rows = tx.portal_history(&patient, &filter, limit + 1)?;
+            let more = rows.len() > limit as usize;
+            rows.truncate(limit as usize);
+            let proofs = rows
+                .iter()
+                .map(|row| covering_proof(tx, latest.as_ref(), row.leaf_index))
+                .collect::<crate::Result<Vec<_>>>()?;
+            let institutions = tx.portal_institutions(&patient)?;
+            Ok((rows, more, institutions, latest, proofs))
+        })
+        .await?;
+    let checker = ProofChecker::new(state, latest.as_ref());
+    let entries: Vec<PortalEntry> = rows
+        .iter()
+        .zip(&proofs)
+        .map(|(row, proof)| {
+            PortalEntry::new(
+                &row.record,
+                row.leaf_index,
+                checker.status(row, proof),
+                row.flagged_at,
+            )
+        })
+        .collect();
+    Ok(PortalHistory {
+        next_before: more.then(|| entries.last().map(|e| e.leaf_index)).flatten(),
+        entries,
+        institutions: institutions
+            .into_iter()
+            .map(|(id, name)| PortalInstitution { id, name })
+            .collect(),
+        checkpoint_size: latest.map(|c| c.tree_size),
+    })
+}
+
+fn query_params(
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Result<HistoryQuery, AppError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|_| AppError::Invalid("invalid_query", "the query string could not be read"))
+}
+
+/// An access id from the path; anything that is not one is simply not found.
+fn access_id(raw: &str) -> Result<AccessRecordId, AppError> {
+    uuid::Uuid::parse_str(raw)
+        .map(AccessRecordId)
+        .map_err(|_| AppError::NotFound("access_not_found"))
+}
+
+/// `GET /portal/v1/history?before=&limit=&from=&to=&institution=`.
+pub(super) async fn history(
+    State(state): State<AppState>,
+    PortalPatient(patient): PortalPatient,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Result<ApiJson<PortalHistory>, AppError> {
+    let params = HistoryParams::parse(&query_params(query)?)?;
+    Ok(ApiJson(load_history(&state, patient, &params).await?))
+}
+
+/// `GET /portal/v1/history/{access_id}/proof`.
+pub(super) async fn proof(
+    State(state): State<AppState>,
+    PortalPatient(patient): PortalPatient,
+    Path(id): Path<String>,
+) -> Result<ApiJson<PortalProof>, AppError> {
+    let id = access_id(&id)?;
+    let (access, latest, proof) = state
+        .store
+        .read(move |tx| {
+            let Some(access) = tx.patient_access(&patient, id)? else {
+                return Ok(None);
+            };
+            let latest = tx.latest_checkpoint()?;
+            let proof = covering_proof(tx, latest.as_ref(), access.leaf_index)?;
+            Ok(Some((access, latest, proof)))
+        })
+        .await?
+        .ok_or(AppError::NotFound("access_not_found"))?;
+    let status = ProofChecker::new(&state, latest.as_ref()).status(&access, &proof);
+    let (checkpoint, proof) = match (latest, proof) {
+        (Some(checkpoint), Some(Ok(hashes))) => (
+            Some(checkpoint.note),
+            Some(InclusionProofDto {
+                index: access.leaf_index,
+                tree_size: checkpoint.tree_size,
+                hashes: proof_strings(&hashes),
+            }),
+        ),
+        (Some(checkpoint), Some(Err(_))) => (Some(checkpoint.note), None),
+        _ => (None, None),
+    };
+    Ok(ApiJson(PortalProof {
+        access_id: id,
+        leaf_index: access.leaf_index,
+        leaf_hash: hash_to_base64(&leaf_hash(access.record_json.as_bytes())),
+        record_json: access.record_json,
+        status,
+        checkpoint,
+        proof,
+        verifier_key: state.log_signer.verifier_key().to_string(),
+    }))
+}
+
+/// `GET /portal/v1/history/{access_id}/audit-event`: the entry as a FHIR R4 AuditEvent.
+pub(super) async fn audit_event(
+    State(state): State<AppState>,
+    PortalPatient(patient): PortalPatient,
+    Path(id): Path<String>,
+) -> Result<ApiJson<serde_json::Value>, AppError> {
+    let id = access_id(&id)?;
+    let access = state
+        .store
+        .read(move |tx| tx.patient_access(&patient, id))
+        .await?
+        .ok_or(AppError::NotFound("access_not_found"))?;
+    let event = crate::fhir::audit_event_json(&access.record, Some(access.leaf_index))
+        .map_err(|e| AppError::Storage(crate::Error::Corrupt(format!("fhir export: {e}"))))?;
+    Ok(ApiJson(event))
+}
+
+/// The note of a flag: trimmed, empty as none, at most [`MAX_FLAG_NOTE_CHARS`].
+fn flag_note(note: Option<String>) -> Result<Option<String>, AppError> {
+    let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_FLAG_NOTE_CHARS)
+    {
+        return Err(AppError::Invalid(
+            "note_too_long",
+            "note must be at most 500 characters",
+        ));
+    }
+    Ok(note)
+}
+
+/// Flags the patient's entry; `(newly flagged, when first flagged)`.
+async fn flag_entry(
+    state: &AppState,
+    patient: PatientId,
+    id: AccessRecordId,
+    note: Option<String>,
+) -> Result<(bool, DateTime<Utc>), AppError> {
+    let now = state.clock.now();
+    let outcome = state
+        .store
+        .write(move |tx| tx.flag_access(&patient, id, note.as_deref(), now))
+        .await?;
+    match outcome {
+        FlagOutcome::NotFound => Err(AppError::NotFound("access_not_found")),
+        FlagOutcome::Flagged(at) => {
+            tracing::info!(access_id = %id.0, "patient flagged an access for review");
+            Ok((true, at))
+        }
+        FlagOutcome::AlreadyFlagged(at) => Ok((false, at)),
+    }
+}
+
+/// `POST /portal/v1/history/{access_id}/flag` with an optional `{"note": "..."}`.
+pub(super) async fn flag(
+    State(state): State<AppState>,
+    PortalPatient(patient): PortalPatient,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<(StatusCode, ApiJson<FlagResponse>), AppError> {
+    let request: FlagRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        FlagRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|_| AppError::InvalidBody {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: "body must be empty or {\"note\": \"...\"}".into(),
+        })?
+    };
+    let note = flag_note(request.note)?;
+    let id = access_id(&id)?;
+    let (created, flagged_at) = flag_entry(&state, patient, id, note).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        ApiJson(FlagResponse {
+            access_id: id,
+            flagged_at,
+            already_flagged: !created,
+        }),
+    ))
+}
+
+fn lang_of(headers: &HeaderMap, query_lang: Option<&str>) -> Lang {
+    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+    Lang::choose(query_lang, accept)
+}
+
+fn problem_page(status: StatusCode, lang: Lang, error: &AppError) -> Response {
+    let text = match error {
+        AppError::Invalid("invalid_date", _) => Text::InvalidDate,
+        AppError::Invalid("invalid_date_range", _) => Text::InvalidDateRange,
+        AppError::NotFound(_) => Text::EntryNotFound,
+        _ => Text::InvalidRequest,
+    };
+    (status, Html(portal_page::problem(lang, text).into_string())).into_response()
+}
+
+fn sign_in_redirect(lang: Lang) -> Response {
+    Redirect::to(&format!("/portal/dev-sign-in?lang={}", lang.code())).into_response()
+}
+
+/// `GET /portal`: the history page.
+pub(super) async fn history_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    patient: Result<PortalPatient, AppError>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+) -> Result<Response, AppError> {
+    let query = query.map(|Query(q)| q).ok();
+    let lang = lang_of(&headers, query.as_ref().and_then(|q| q.lang.as_deref()));
+    let Ok(PortalPatient(patient)) = patient else {
+        return Ok(sign_in_redirect(lang));
+    };
+    let Some(query) = query else {
+        return Ok(problem_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            lang,
+            &AppError::Invalid("invalid_query", ""),
+        ));
+    };
+    let params = match HistoryParams::parse(&query) {
+        Ok(params) => params,
+        Err(error) => return Ok(problem_page(StatusCode::UNPROCESSABLE_ENTITY, lang, &error)),
+    };
+    let history = match load_history(&state, patient.clone(), &params).await {
+        Ok(history) => history,
+        Err(error @ AppError::Invalid(..)) => {
+            return Ok(problem_page(StatusCode::UNPROCESSABLE_ENTITY, lang, &error));
+        }
+        Err(other) => return Err(other),
+    };
+    let reported = query.reported.is_some();
+    let page = portal_page::history(lang, &patient, &history, &params, reported);
+    Ok(Html(page.into_string()).into_response())
+}
+
+/// The "I don't recognise this" form.
+#[derive(Deserialize)]
+pub(super) struct FlagForm {
+    note: Option<String>,
+}
+
+/// `POST /portal/history/{access_id}/flag` (HTML form, cookie session): flags, then
+/// sends the patient back to the page they were on with a confirmation.
+pub(super) async fn flag_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    patient: Result<PortalPatient, AppError>,
+    Path(id): Path<String>,
+    query: Result<Query<HistoryQuery>, QueryRejection>,
+    form: Result<Form<FlagForm>, FormRejection>,
+) -> Result<Response, AppError> {
+    let query = query.map(|Query(q)| q).unwrap_or_default();
+    let lang = lang_of(&headers, query.lang.as_deref());
+    let Ok(PortalPatient(patient)) = patient else {
+        return Ok(sign_in_redirect(lang));
+    };
+    // The filters only shape the way back; unreadable ones are dropped.
+    let params = HistoryParams::parse(&query).unwrap_or_default();
+    let note = match form.map(|Form(f)| flag_note(f.note)) {
+        Ok(Ok(note)) => note,
+        Ok(Err(error)) => return Ok(problem_page(StatusCode::UNPROCESSABLE_ENTITY, lang, &error)),
+        Err(_) => {
+            let error = AppError::Invalid("invalid_form", "");
+            return Ok(problem_page(StatusCode::UNPROCESSABLE_ENTITY, lang, &error));
+        }
+    };
+    let id = match access_id(&id) {
+        Ok(id) => id,
+        Err(error) => return Ok(problem_page(StatusCode::NOT_FOUND, lang, &error)),
+    };
+    match flag_entry(&state, patient, id, note).await {
+        Ok(_) => {
+            let back = format!(
+                "/portal?{}&reported={}#entry-{}",
+                params.query_string(lang.code(), params.before),
+                id.0,
+                id.0
+            );
+            Ok(Redirect::to(&back).into_response())
+        }
+        Err(error @ AppError::NotFound(_)) => Ok(problem_page(StatusCode::NOT_FOUND, lang, &error)),
+        Err(other) => Err(other),
+    }
+}
+
+/// `POST /portal/v1/dev-sign-in` (development only).
 pub(super) async fn dev_sign_in(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<DevSignInRequest>,
@@ -57,38 +431,22 @@ pub(super) async fn dev_sign_in(
     Ok(ApiJson(open_session(&state, request.patient_id).await?))
 }
 
-pub(super) async fn history(
-    State(state): State<AppState>,
-    PortalPatient(patient): PortalPatient,
-) -> Result<ApiJson<PortalHistory>, AppError> {
-    Ok(ApiJson(PortalHistory {
-        entries: entries(&state, patient).await?,
-    }))
-}
-
-pub(super) async fn history_page(
-    State(state): State<AppState>,
-    patient: Result<PortalPatient, AppError>,
-) -> Result<Response, AppError> {
-    let Ok(PortalPatient(patient)) = patient else {
-        return Ok(Redirect::to("/portal/dev-sign-in").into_response());
-    };
-    let list = entries(&state, patient.clone()).await?;
-    Ok(Html(portal_page::history(&patient, &list).into_string()).into_response())
-}
-
 #[derive(Deserialize)]
 pub(super) struct SignInQuery {
     patient: Option<String>,
+    lang: Option<String>,
 }
 
+/// `GET /portal/dev-sign-in?patient=&lang=` (development only).
 pub(super) async fn dev_sign_in_page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     jar: CookieJar,
     Query(query): Query<SignInQuery>,
 ) -> Result<Response, AppError> {
+    let lang = lang_of(&headers, query.lang.as_deref());
     let Some(patient) = query.patient.filter(|p| !p.trim().is_empty()) else {
-        return Ok(Html(portal_page::sign_in(None).into_string()).into_response());
+        return Ok(Html(portal_page::sign_in(lang, None).into_string()).into_response());
     };
     match open_session(&state, patient.trim().to_string()).await {
         Ok(session) => {
@@ -97,10 +455,11 @@ pub(super) async fn dev_sign_in_page(
                 .http_only(true)
                 .same_site(SameSite::Strict)
                 .build();
-            Ok((jar.add(cookie), Redirect::to("/portal")).into_response())
+            let to = format!("/portal?lang={}", lang.code());
+            Ok((jar.add(cookie), Redirect::to(&to)).into_response())
         }
         Err(AppError::NotFound("unknown_patient")) => Ok(Html(
-            portal_page::sign_in(Some("No such patient / 該当する患者がいません")).into_string(),
+            portal_page::sign_in(lang, Some(Text::NoSuchPatient)).into_string(),
         )
         .into_response()),
         Err(other) => Err(other),

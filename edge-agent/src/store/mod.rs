@@ -14,9 +14,11 @@
 //! - [`seed`]: loading the synthetic population at first start.
 //! - [`tx`]: the typed operations inside a transaction.
 //! - [`log`]: the access log's Merkle tree, checkpoints and proofs.
+//! - [`portal`]: a patient's history a page at a time, their flags, the review queue.
 //! - `writer`: the group-commit thread.
 
 mod log;
+pub mod portal;
 mod retention;
 mod schema;
 mod seed;
