@@ -1,6 +1,8 @@
 //! End-to-end: one ambulance incident from card tap to portal entry, across every crate,
 //! over real loopback sockets and real SQLite files.
 
+mod log_witness;
+
 use std::sync::Arc;
 
 use e2e::Fixture;
