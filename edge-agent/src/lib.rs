@@ -19,6 +19,7 @@
 //! - [`relay`]: delivering arrival notices to hospital-view instances.
 //! - [`api`]: axum routes, extractors and the HTTP error mapping; thin.
 //! - [`transparency`]: the access log's signing key and periodic signed checkpoints.
+//! - [`verify`]: replaying a log file or export against its key (the `myna-log` binary).
 //! - [`clock`]: the clock trait, so tests control time.
 //!
 //! # Example
@@ -43,6 +44,7 @@ pub mod identify;
 pub mod relay;
 pub mod store;
 pub mod transparency;
+pub mod verify;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -7,3 +7,4 @@ mod identify;
 mod pin;
 mod portal;
 mod support;
+mod tamper;

@@ -1,0 +1,478 @@
+//! The verifier on logs built in memory ([`MemoryTree`], [`LogSigner`]): intact, then each
+//! kind of tampering, as an export and as a database file.
+
+use chrono::{TimeZone, Utc};
+use myna_domain::access::AccessRecord;
+use myna_domain::access::{
+    AccessAction, AccessOutcome, AccessRecordId, Institution, InstitutionKind, Purpose, Viewer,
+    ViewerRole,
+};
+use myna_domain::identity::PatientId;
+use myna_domain::transparency::{LogSigner, MemoryTree, leaf_hash};
+use rusqlite::params;
+
+use super::export::ExportLine;
+use super::replay::RightEdge;
+use super::*;
+
+const ORIGIN: &str = "edge.test/log";
+
+fn signer() -> LogSigner {
+    LogSigner::from_secret(ORIGIN, [7; 32]).unwrap()
+}
+
+fn key() -> LogVerifier {
+    LogVerifier::new(signer().verifier_key()).unwrap()
+}
+
+fn record(n: u64) -> AccessRecord {
+    AccessRecord {
+        id: AccessRecordId(uuid::Uuid::from_u128(0x1000 + u128::from(n))),
+        at: Utc.with_ymd_and_hms(2026, 11, 25, 9, 0, 0).unwrap()
+            + chrono::Duration::minutes(n as i64),
+        incident: None,
+        patient: Some(PatientId(format!("P{n:06}"))),
+        viewer: Viewer {
+            staff_id: Some("crew-7".into()),
+            role: ViewerRole::Paramedic,
+            device_id: Some("tab-3".into()),
+            unit: None,
+            institution: Institution {
+                id: "fd-tokyo".into(),
+                name: "Tokyo Fire Department".into(),
+                kind: InstitutionKind::FireDepartment,
+            },
+        },
+        purpose: Purpose::EmergencyTreatment,
+        action: AccessAction::ViewSummary,
+        consent: None,
+        outcome: AccessOutcome::Disclosed { kinds: vec![] },
+    }
+}
+
+/// A log of `entries` records with a checkpoint signed at each of `sizes`, as export lines
+/// in the documented order, and its tree.
+fn log(entries: u64, sizes: &[u64]) -> (Vec<ExportLine>, MemoryTree) {
+    let signer = signer();
+    let mut tree = MemoryTree::new();
+    let mut lines = Vec::new();
+    let mut checkpoint_seq = 0;
+    for n in 1..=entries {
+        let record = record(n);
+        let json = serde_json::to_string(&record).unwrap();
+        tree.push(json.as_bytes());
+        lines.push(ExportLine::Entry {
+            seq: n as i64,
+            id: record.id.0.to_string(),
+            record_json: json,
+        });
+        if sizes.contains(&n) {
+            checkpoint_seq += 1;
+            lines.push(checkpoint_line(
+                &signer,
+                checkpoint_seq,
+                n,
+                tree.root(n).unwrap(),
+            ));
+        }
+    }
+    (lines, tree)
+}
+
+fn checkpoint_line(signer: &LogSigner, seq: i64, size: u64, root: Hash) -> ExportLine {
+    let time =
+        Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap() + chrono::Duration::seconds(seq);
+    ExportLine::Checkpoint {
+        seq,
+        tree_size: size,
+        note: signer.sign(size, root, time).unwrap().note,
+    }
+}
+
+fn text_of(lines: &[ExportLine]) -> String {
+    lines
+        .iter()
+        .map(|line| serde_json::to_string(line).unwrap() + "\n")
+        .collect()
+}
+
+fn verify_lines(lines: &[ExportLine]) -> Report {
+    verify_export(text_of(lines).as_bytes(), &key()).unwrap()
+}
+
+/// Position of the entry line for seq `seq`.
+fn entry_line(lines: &[ExportLine], seq: i64) -> usize {
+    lines
+        .iter()
+        .position(|l| matches!(l, ExportLine::Entry { seq: s, .. } if *s == seq))
+        .unwrap()
+}
+
+fn record_json(lines: &mut [ExportLine], seq: i64) -> &mut String {
+    let at = entry_line(lines, seq);
+    match &mut lines[at] {
+        ExportLine::Entry { record_json, .. } => record_json,
+        ExportLine::Checkpoint { .. } => unreachable!(),
+    }
+}
+
+/// Tampers with the export of an intact 10-entry log (checkpoints at 3, 7, 10), checks that
+/// the finding is at `expected`.
+fn check(tamper: impl FnOnce(&mut Vec<ExportLine>), expected: Position) {
+    let (mut lines, _) = log(10, &[3, 7, 10]);
+    assert_eq!(verify_lines(&lines).finding, None);
+    tamper(&mut lines);
+    let report = verify_lines(&lines);
+    let finding = report.finding.expect("tampering not detected");
+    assert_eq!(finding.position, expected, "{finding}");
+}
+
+#[test]
+fn the_right_edge_replays_like_the_full_tree() {
+    let mut full = MemoryTree::new();
+    let mut edge = RightEdge::default();
+    for n in 0..300u64 {
+        let entry = n.to_string();
+        let stored = tlog_tiles::tlog::stored_hashes(n, entry.as_bytes(), &full).unwrap();
+        let next = edge.next_hashes(leaf_hash(entry.as_bytes()));
+        assert_eq!(next, stored, "entry {n}");
+        edge.push(&next);
+        full.push(entry.as_bytes());
+        assert_eq!(edge.root(), full.root(n + 1).unwrap(), "size {}", n + 1);
+        assert!(edge.peaks.len() <= 9);
+    }
+}
+
+#[test]
+fn an_intact_export_verifies() {
+    let (lines, tree) = log(10, &[3, 7, 10]);
+    let report = verify_lines(&lines);
+    assert_eq!(
+        report,
+        Report {
+            entries: 10,
+            checkpoints: 3,
+            root: Some(tree.root(10).unwrap()),
+            finding: None,
+        }
+    );
+    let empty = verify_export(&b""[..], &key()).unwrap();
+    assert_eq!((empty.entries, empty.root, empty.finding), (0, None, None));
+}
+
+#[test]
+fn checkpoints_may_come_before_their_entries() {
+    let (mut lines, _) = log(10, &[3, 7, 10]);
+    let checkpoints: Vec<_> = lines
+        .extract_if(.., |l| matches!(l, ExportLine::Checkpoint { .. }))
+        .collect();
+    lines.splice(0..0, checkpoints);
+    assert_eq!(verify_lines(&lines).checkpoints, 3);
+}
+
+#[test]
+fn a_changed_record_is_named_by_the_checkpoint_range() {
+    // Still a valid record with the right id: only the signed root catches it.
+    check(
+        |lines| *record_json(lines, 5) = record_json(lines, 5).replace("Tokyo", "Tokyp"),
+        Position::Range { from: 3, to: 7 },
+    );
+    check(
+        |lines| *record_json(lines, 1) = record_json(lines, 1).replace("crew-7", "crew-8"),
+        Position::Range { from: 0, to: 3 },
+    );
+}
+
+#[test]
+fn entry_problems_name_the_entry() {
+    // A deleted entry: seq 6 comes where seq 5 belongs.
+    check(
+        |lines| {
+            lines.remove(entry_line(lines, 5));
+        },
+        Position::Entry { index: 4, seq: 6 },
+    );
+    // A duplicated entry.
+    check(
+        |lines| {
+            let at = entry_line(lines, 2);
+            let copy = serde_json::from_str(&serde_json::to_string(&lines[at]).unwrap()).unwrap();
+            lines.insert(at + 1, copy);
+        },
+        Position::Entry { index: 2, seq: 2 },
+    );
+    // Two records swapped: the earlier one no longer has its row's id.
+    check(
+        |lines| {
+            let second = record_json(lines, 2).clone();
+            let fifth = std::mem::replace(record_json(lines, 5), second);
+            *record_json(lines, 2) = fifth;
+        },
+        Position::Entry { index: 1, seq: 2 },
+    );
+    // Not an access record at all.
+    check(
+        |lines| *record_json(lines, 9) = "{}".into(),
+        Position::Entry { index: 8, seq: 9 },
+    );
+}
+
+#[test]
+fn checkpoint_problems_name_the_checkpoint() {
+    // The note edited: its signature fails.
+    check(
+        |lines| {
+            let at = entry_line(lines, 7) + 1;
+            if let ExportLine::Checkpoint { note, .. } = &mut lines[at] {
+                *note = note.replacen("7\n", "6\n", 1);
+            }
+        },
+        Position::Checkpoint {
+            seq: 2,
+            tree_size: 7,
+        },
+    );
+    // Signed by another key.
+    check(
+        |lines| {
+            let other = LogSigner::from_secret(ORIGIN, [8; 32]).unwrap();
+            let at = entry_line(lines, 7) + 1;
+            lines[at] = checkpoint_line(&other, 2, 7, Hash::default());
+        },
+        Position::Checkpoint {
+            seq: 2,
+            tree_size: 7,
+        },
+    );
+    // A size that is not the note's.
+    check(
+        |lines| {
+            let at = entry_line(lines, 3) + 1;
+            if let ExportLine::Checkpoint { tree_size, .. } = &mut lines[at] {
+                *tree_size = 2;
+            }
+        },
+        Position::Checkpoint {
+            seq: 1,
+            tree_size: 2,
+        },
+    );
+    // A checkpoint missing from the sequence.
+    check(
+        |lines| {
+            lines.remove(entry_line(lines, 7) + 1);
+        },
+        Position::Checkpoint {
+            seq: 3,
+            tree_size: 10,
+        },
+    );
+}
+
+#[test]
+fn a_shrinking_log_is_a_rollback() {
+    let (mut lines, tree) = log(10, &[7]);
+    lines.push(checkpoint_line(&signer(), 2, 5, tree.root(5).unwrap()));
+    let finding = verify_lines(&lines).finding.unwrap();
+    assert_eq!(
+        finding.position,
+        Position::Checkpoint {
+            seq: 2,
+            tree_size: 5
+        }
+    );
+    assert!(finding.problem.contains("shrank"), "{finding}");
+}
+
+#[test]
+fn a_truncated_tail_is_reported_with_the_signed_size() {
+    check(
+        |lines| lines.retain(|l| !matches!(l, ExportLine::Entry { seq, .. } if *seq > 8)),
+        Position::Tail {
+            expected: 10,
+            found: 8,
+        },
+    );
+}
+
+#[test]
+fn a_malformed_line_cannot_be_verified() {
+    let (lines, _) = log(3, &[3]);
+    let mut text = text_of(&lines);
+    text.insert_str(text.find('\n').unwrap() + 1, "{\"type\":\"entry\"\n");
+    match verify_export(text.as_bytes(), &key()) {
+        Err(VerifyError::Malformed { line: 2, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The log of [`log`] as an edge database file (the tables without their triggers).
+fn database(entries: u64, sizes: &[u64]) -> (tempfile::NamedTempFile, MemoryTree) {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let conn = Connection::open(file.path()).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE access_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+             at TEXT NOT NULL, incident_id TEXT, patient_id TEXT, institution_id TEXT NOT NULL,
+             record_json TEXT NOT NULL);
+         CREATE TABLE log_hashes (idx INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+         CREATE TABLE log_checkpoints (seq INTEGER PRIMARY KEY AUTOINCREMENT,
+             tree_size INTEGER NOT NULL, root BLOB NOT NULL, signed_at TEXT NOT NULL,
+             note TEXT NOT NULL);",
+    )
+    .unwrap();
+    let (lines, tree) = log(entries, sizes);
+    let mut replayed = MemoryTree::new();
+    for line in lines {
+        match line {
+            ExportLine::Entry {
+                seq, record_json, ..
+            } => {
+                let record: AccessRecord = serde_json::from_str(&record_json).unwrap();
+                conn.execute(
+                    "INSERT INTO access_log (seq, id, at, patient_id, institution_id, record_json)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        seq,
+                        record.id.0.to_string(),
+                        record.at.to_rfc3339(),
+                        record.patient.map(|p| p.0),
+                        record.viewer.institution.id,
+                        record_json
+                    ],
+                )
+                .unwrap();
+                let n = replayed.size();
+                let hashes =
+                    tlog_tiles::tlog::stored_hashes(n, record_json.as_bytes(), &replayed).unwrap();
+                for (offset, hash) in hashes.iter().enumerate() {
+                    let idx = stored_hash_index(0, n) + offset as u64;
+                    conn.execute(
+                        "INSERT INTO log_hashes (idx, hash) VALUES (?1, ?2)",
+                        params![idx as i64, &hash.0[..]],
+                    )
+                    .unwrap();
+                }
+                replayed.push(record_json.as_bytes());
+            }
+            ExportLine::Checkpoint {
+                tree_size, note, ..
+            } => {
+                let signed = key().open(&note).unwrap();
+                conn.execute(
+                    "INSERT INTO log_checkpoints (tree_size, root, signed_at, note)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![
+                        tree_size as i64,
+                        &signed.root.0[..],
+                        signed
+                            .time
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        note
+                    ],
+                )
+                .unwrap();
+            }
+        }
+    }
+    (file, tree)
+}
+
+/// Runs `sql` on an intact 10-entry database (checkpoints at 3, 7, 10) and checks that the
+/// finding is at `expected`.
+fn check_db(sql: &str, expected: Position) {
+    let (file, _) = database(10, &[3, 7, 10]);
+    assert_eq!(verify_db(file.path(), &key()).unwrap().finding, None);
+    Connection::open(file.path())
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+    let finding = verify_db(file.path(), &key())
+        .unwrap()
+        .finding
+        .expect("not detected");
+    assert_eq!(finding.position, expected, "{finding}");
+}
+
+#[test]
+fn an_intact_database_verifies_and_exports() {
+    let (file, tree) = database(10, &[3, 7, 10]);
+    let report = verify_db(file.path(), &key()).unwrap();
+    assert_eq!(
+        (
+            report.entries,
+            report.checkpoints,
+            report.root,
+            report.finding
+        ),
+        (10, 3, Some(tree.root(10).unwrap()), None)
+    );
+    let mut export = Vec::new();
+    assert_eq!(export_jsonl(file.path(), &mut export).unwrap(), 10);
+    assert_eq!(
+        String::from_utf8(export).unwrap(),
+        text_of(&log(10, &[3, 7, 10]).0)
+    );
+    let mut fhir = Vec::new();
+    assert_eq!(export_fhir(file.path(), &mut fhir).unwrap(), 10);
+}
+
+#[test]
+fn stored_hashes_are_checked() {
+    // Entry 4's leaf hash: stored_hash_index(0, 4) = 7.
+    check_db(
+        "UPDATE log_hashes SET hash = zeroblob(32) WHERE idx = 7",
+        Position::Entry { index: 4, seq: 5 },
+    );
+    // The subtree over entries 4..8 (level 2, written with entry 7): idx 13.
+    check_db(
+        "UPDATE log_hashes SET hash = zeroblob(32) WHERE idx = 13",
+        Position::Range { from: 4, to: 8 },
+    );
+    check_db(
+        "DELETE FROM log_hashes WHERE idx = 13",
+        Position::Range { from: 4, to: 8 },
+    );
+    // Hashes left over from removed entries (no checkpoint covered them).
+    check_db(
+        "DELETE FROM access_log WHERE seq = 10; DELETE FROM log_checkpoints WHERE seq = 3",
+        Position::Tail {
+            expected: 10,
+            found: 9,
+        },
+    );
+}
+
+#[test]
+fn database_columns_are_checked() {
+    check_db(
+        "UPDATE access_log SET patient_id = 'P999999' WHERE seq = 6",
+        Position::Entry { index: 5, seq: 6 },
+    );
+    check_db(
+        "UPDATE access_log SET id = 'x' WHERE seq = 2",
+        Position::Entry { index: 1, seq: 2 },
+    );
+    check_db(
+        "UPDATE log_checkpoints SET root = zeroblob(32) WHERE seq = 2",
+        Position::Checkpoint {
+            seq: 2,
+            tree_size: 7,
+        },
+    );
+    check_db(
+        "UPDATE log_checkpoints SET signed_at = '2020-01-01T00:00:00.000Z' WHERE seq = 1",
+        Position::Checkpoint {
+            seq: 1,
+            tree_size: 3,
+        },
+    );
+}
+
+#[test]
+fn a_missing_file_cannot_be_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        verify_db(&dir.path().join("absent.sqlite3"), &key()),
+        Err(VerifyError::Open { .. })
+    ));
+}

@@ -1,0 +1,424 @@
+//! Tampering with the access log as an attacker with file access (triggers dropped, rows
+//! edited with SQLite) is detected by `edge_agent::verify` and `myna-log`, and named where it
+//! was made.
+//!
+//! One log is built through the edge (incidents opened through the API, checkpoints signed
+//! at several sizes) and closed; each test tampers with its own copy of the file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::LazyLock;
+
+use axum::http::StatusCode;
+use edge_agent::verify::{Position, Report, export_jsonl, verify_db, verify_export};
+use myna_domain::transparency::{LogVerifier, MemoryTree};
+use rusqlite::{Connection, params};
+use tlog_tiles::tlog::{stored_hash_count, stored_hash_index, stored_hashes};
+
+use crate::support::*;
+
+/// Records before each checkpoint: the log has 3, 7 and 12 entries when they are signed.
+const BATCHES: [u64; 3] = [3, 4, 5];
+
+/// The intact log, closed.
+struct Fixture {
+    /// Holds the data directory (the database and the signing key file).
+    dir: tempfile::TempDir,
+    key: String,
+    /// Tree sizes of the checkpoints, in order.
+    sizes: Vec<u64>,
+}
+
+static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(build_log())
+});
+
+async fn build_log() -> Fixture {
+    let edge = TestEdge::new();
+    let mut sizes = Vec::new();
+    let mut patient = 0;
+    for batch in BATCHES {
+        for _ in 0..batch {
+            // carded_patient(5)'s card is revoked.
+            view(&edge, carded_patient(patient % 5)).await;
+            patient += 1;
+        }
+        let checkpoint = edge_agent::transparency::publish(&edge.state)
+            .await
+            .unwrap()
+            .unwrap();
+        sizes.push(checkpoint.tree_size);
+    }
+    let key = edge.state.log_signer.verifier_key().to_string();
+    edge.state.store.checkpoint_wal().await.unwrap();
+    edge.state.store.close();
+    let TestEdge { state, dir, .. } = edge;
+    drop(state);
+    Fixture { dir, key, sizes }
+}
+
+/// Opens an incident, records consent and views the summary: one access record.
+async fn view(edge: &TestEdge, index: u64) {
+    let incident = edge.open_for(index).await;
+    let (status, body) = edge
+        .put_json(
+            &format!("/v1/incidents/{incident}/consent"),
+            DEVICE,
+            r#"{"decision":"given"}"#,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = edge
+        .get(&format!("/v1/incidents/{incident}/summary"), DEVICE)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+}
+
+impl Fixture {
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("edge.sqlite3")
+    }
+
+    fn key(&self) -> LogVerifier {
+        LogVerifier::new(&self.key).unwrap()
+    }
+
+    fn entries(&self) -> u64 {
+        *self.sizes.last().unwrap()
+    }
+}
+
+/// A private copy of the intact database.
+struct Copy {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+}
+
+fn copy() -> Copy {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("edge.sqlite3");
+    std::fs::copy(FIXTURE.db(), &path).unwrap();
+    Copy { _dir: dir, path }
+}
+
+fn verify(path: &Path) -> Report {
+    verify_db(path, &FIXTURE.key()).unwrap()
+}
+
+/// The attacker's connection: the append-only triggers dropped.
+fn attacker(path: &Path) -> Connection {
+    let conn = Connection::open(path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER access_log_no_update; DROP TRIGGER access_log_no_delete;
+         DROP TRIGGER log_hashes_no_update; DROP TRIGGER log_hashes_no_delete;
+         DROP TRIGGER log_checkpoints_no_update; DROP TRIGGER log_checkpoints_no_delete;",
+    )
+    .unwrap();
+    conn
+}
+
+fn record_json(conn: &Connection, seq: i64) -> String {
+    conn.query_row(
+        "SELECT record_json FROM access_log WHERE seq = ?1",
+        [seq],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn set_record_json(conn: &Connection, seq: i64, text: &str) {
+    let changed = conn
+        .execute(
+            "UPDATE access_log SET record_json = ?2 WHERE seq = ?1",
+            params![seq, text],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+}
+
+/// The intact copy verifies; after `tamper` the finding is at `expected`.
+fn check(tamper: impl FnOnce(&Connection), expected: Position) {
+    let copy = copy();
+    let intact = verify(&copy.path);
+    assert_eq!(intact.finding, None, "intact log: {:?}", intact.finding);
+    assert_eq!(
+        (intact.entries, intact.checkpoints),
+        (FIXTURE.entries(), FIXTURE.sizes.len() as u64)
+    );
+    {
+        let conn = attacker(&copy.path);
+        tamper(&conn);
+    }
+    let finding = verify(&copy.path).finding.expect("tampering not detected");
+    assert_eq!(finding.position, expected, "{finding}");
+}
+
+#[test]
+fn tamper_the_fixture_has_the_planned_sizes() {
+    assert_eq!(
+        FIXTURE.sizes,
+        [3, 7, 12],
+        "one access record per opened incident"
+    );
+}
+
+#[test]
+fn tamper_flipped_byte_names_the_entry() {
+    check(
+        |conn| {
+            let mut bytes = record_json(conn, 5).into_bytes();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0x01;
+            set_record_json(conn, 5, &String::from_utf8(bytes).unwrap());
+        },
+        Position::Entry { index: 4, seq: 5 },
+    );
+}
+
+#[test]
+fn tamper_deleted_entry_names_the_gap() {
+    check(
+        |conn| {
+            conn.execute("DELETE FROM access_log WHERE seq = 5", [])
+                .unwrap();
+        },
+        Position::Entry { index: 4, seq: 6 },
+    );
+}
+
+#[test]
+fn tamper_swapped_entries_name_the_earlier() {
+    check(
+        |conn| {
+            let (third, ninth) = (record_json(conn, 3), record_json(conn, 9));
+            set_record_json(conn, 3, &ninth);
+            set_record_json(conn, 9, &third);
+        },
+        Position::Entry { index: 2, seq: 3 },
+    );
+}
+
+#[test]
+fn tamper_truncated_tail_is_reported_against_the_last_checkpoint() {
+    check(
+        |conn| {
+            conn.execute("DELETE FROM access_log WHERE seq > 10", [])
+                .unwrap();
+            conn.execute(
+                "DELETE FROM log_hashes WHERE idx >= ?1",
+                [stored_hash_count(10) as i64],
+            )
+            .unwrap();
+        },
+        Position::Tail {
+            expected: 12,
+            found: 10,
+        },
+    );
+}
+
+#[test]
+fn tamper_rewritten_checkpoint_is_named() {
+    check(
+        |conn| {
+            conn.execute(
+                "UPDATE log_checkpoints SET root = zeroblob(32) WHERE seq = 2",
+                [],
+            )
+            .unwrap();
+        },
+        Position::Checkpoint {
+            seq: 2,
+            tree_size: 7,
+        },
+    );
+    // The note's size edited to match a shorter log: its signature no longer verifies.
+    check(
+        |conn| {
+            let note: String = conn
+                .query_row("SELECT note FROM log_checkpoints WHERE seq = 3", [], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            conn.execute(
+                "UPDATE log_checkpoints SET note = ?1, tree_size = 11 WHERE seq = 3",
+                [note.replacen("\n12\n", "\n11\n", 1)],
+            )
+            .unwrap();
+        },
+        Position::Checkpoint {
+            seq: 3,
+            tree_size: 11,
+        },
+    );
+}
+
+#[test]
+fn tamper_consistent_rewrite_is_caught_by_the_signed_root() {
+    check(
+        |conn| {
+            let text = record_json(conn, 5);
+            assert!(text.contains("crew-0042"));
+            set_record_json(conn, 5, &text.replace("crew-0042", "crew-0099"));
+            rebuild_stored_tree(conn);
+        },
+        Position::Range { from: 3, to: 7 },
+    );
+}
+
+/// Recomputes every stored hash from the (edited) entries, as an attacker covering their
+/// tracks would: the stored tree is then self-consistent.
+fn rebuild_stored_tree(conn: &Connection) {
+    let mut stmt = conn
+        .prepare("SELECT record_json FROM access_log ORDER BY seq")
+        .unwrap();
+    let entries: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut tree = MemoryTree::new();
+    for (n, entry) in entries.iter().enumerate() {
+        let n = n as u64;
+        for (offset, hash) in stored_hashes(n, entry.as_bytes(), &tree)
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            conn.execute(
+                "UPDATE log_hashes SET hash = ?2 WHERE idx = ?1",
+                params![
+                    (stored_hash_index(0, n) + offset as u64) as i64,
+                    &hash.0[..]
+                ],
+            )
+            .unwrap();
+        }
+        tree.push(entry.as_bytes());
+    }
+}
+
+#[test]
+fn tamper_edited_index_column_names_the_entry() {
+    // The portal finds a patient's history by this column: moving an entry away from its
+    // patient is tampering too.
+    check(
+        |conn| {
+            conn.execute(
+                "UPDATE access_log SET patient_id = 'P-someone-else' WHERE seq = 8",
+                [],
+            )
+            .unwrap();
+        },
+        Position::Entry { index: 7, seq: 8 },
+    );
+}
+
+#[test]
+fn tamper_export_verifies_and_an_edited_line_is_found() {
+    let mut export = Vec::new();
+    let written = export_jsonl(&FIXTURE.db(), &mut export).unwrap();
+    assert_eq!(written, FIXTURE.entries());
+    let text = String::from_utf8(export).unwrap();
+    assert_eq!(
+        text.lines().count() as u64,
+        FIXTURE.entries() + FIXTURE.sizes.len() as u64
+    );
+    let report = verify_export(text.as_bytes(), &FIXTURE.key()).unwrap();
+    assert_eq!(report.finding, None);
+    assert_eq!(report, verify(&FIXTURE.db()));
+
+    // Entry 9 (seq 10), between the checkpoints at 7 and 12.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let line = lines
+        .iter_mut()
+        .find(|l| l.starts_with(r#"{"type":"entry","seq":10,"#))
+        .unwrap();
+    *line = line.replace("crew-0042", "crew-0099");
+    let tampered = lines.join("\n");
+    let finding = verify_export(tampered.as_bytes(), &FIXTURE.key())
+        .unwrap()
+        .finding
+        .expect("edited export not detected");
+    assert_eq!(finding.position, Position::Range { from: 7, to: 12 });
+}
+
+fn myna_log(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_myna-log"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn tamper_cli_exit_codes() {
+    let copy = copy();
+    let db = copy.path.to_str().unwrap();
+    let key = FIXTURE.key.as_str();
+
+    let (code, out, _) = myna_log(&["verify", "--db", db, "--key", key]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("ok: 12 entries, 3 checkpoints, root "),
+        "{out}"
+    );
+
+    let key_file = copy._dir.path().join("log.pub");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let export = copy._dir.path().join("log.jsonl");
+    let (code, _, err) = myna_log(&["export", "--db", db, "--out", export.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = myna_log(&[
+        "verify",
+        "--export",
+        export.to_str().unwrap(),
+        "--key-file",
+        key_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, err) = myna_log(&["export", "--db", db, "--format", "fhir"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 12);
+    assert!(out.contains(r#""resourceType":"AuditEvent""#));
+
+    let data_dir = FIXTURE.dir.path().to_str().unwrap();
+    let (code, out, _) = myna_log(&["key", "--data-dir", data_dir]);
+    assert_eq!((code, out.trim()), (0, key));
+
+    {
+        let conn = attacker(&copy.path);
+        conn.execute("DELETE FROM access_log WHERE seq = 2", [])
+            .unwrap();
+    }
+    let (code, out, _) = myna_log(&["verify", "--db", db, "--key", key]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("entry 1 (seq 3)"), "{out}");
+
+    let missing = copy._dir.path().join("absent.sqlite3");
+    let (code, _, err) = myna_log(&["verify", "--db", missing.to_str().unwrap(), "--key", key]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = myna_log(&["verify", "--db", db, "--key", "not-a-key"]);
+    assert_eq!(code, 2, "{err}");
+    std::fs::write(&export, "{\"type\":\"entry\"\n").unwrap();
+    let (code, _, err) = myna_log(&["verify", "--export", export.to_str().unwrap(), "--key", key]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("line 1"), "{err}");
+    let empty = tempfile::tempdir().unwrap();
+    let (code, _, err) = myna_log(&["key", "--data-dir", empty.path().to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        !empty
+            .path()
+            .join(edge_agent::transparency::KEY_FILE)
+            .exists()
+    );
+}
