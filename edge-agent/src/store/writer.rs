@@ -145,3 +145,6 @@ fn commit_batch(conn: &Connection, batch: Vec<WriteJob>) {
 fn rollback_job(conn: &Connection) {
     let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
 }
+
+#[cfg(test)]
+mod tests;
