@@ -20,6 +20,7 @@
 //! - [`api`]: axum routes, extractors and the HTTP error mapping; thin.
 //! - [`transparency`]: the access log's signing key and periodic signed checkpoints.
 //! - [`verify`]: replaying a log file or export against its key (the `myna-log` binary).
+//! - [`cli`]: the `edge-agent` binary's arguments and start-up.
 //! - [`clock`]: the clock trait, so tests control time.
 //!
 //! # Example
@@ -35,6 +36,7 @@
 
 pub mod api;
 pub mod card_trust;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod emergency;

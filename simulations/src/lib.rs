@@ -10,6 +10,7 @@
 //! - [`scenario`]: one ambulance incident driven through `mobile-core`, card tap to handoff.
 #![warn(missing_docs)]
 
+pub mod crash;
 pub mod scenario;
 pub mod soft_card;
 pub mod stack;

@@ -5,6 +5,7 @@
 //!   start`; `scripts/test-all.sh` does it). `pcsc` holds their shared fixtures.
 //! - `stack`: the local stack's edge trusts the development card CA and honours its CRL.
 
+mod crash;
 mod pcsc;
 mod pcsc_pin;
 mod pcsc_readers;

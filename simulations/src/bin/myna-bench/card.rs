@@ -1,6 +1,3 @@
-//! `myna-bench`: benchmarks that print their baseline, measured in the same run, and the
-//! ratio against it (these machines are noisy; only ratios travel between runs).
-//!
 //! `myna-bench card`: the card read a tablet does at every tap (token info, then the
 //! user-authentication certificate in chunks, then X.509 parsing), once through the
 //! in-process transport (the baseline: the software card answers in the same thread) and
@@ -10,11 +7,10 @@
 //! running pcscd with the vpcd driver: `scripts/pcscd.sh start`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use chrono::{Days, Utc};
-use clap::{Parser, Subcommand};
 use mobile_core::card::jpki::{read_auth_certificate, read_token_info, sign_challenge};
 use mobile_core::card::pcsc::{PcscReaders, PcscTransport};
 use mobile_core::{CardKind, CardTransport, Pin};
@@ -22,64 +18,10 @@ use myna_domain::certificate::CardCertificate;
 use simulations::soft_card::{DEFAULT_TEST_PIN, DevCardIssuer, SoftwareCard, generate_card_key};
 use simulations::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
 
-/// Benchmarks of My Number emergency.
-#[derive(Parser)]
-#[command(version, about)]
-struct Args {
-    #[command(subcommand)]
-    bench: Bench,
-}
+use crate::Sample;
 
-#[derive(Subcommand)]
-enum Bench {
-    /// Certificate read + parse, and PIN signature: PC/SC path vs in-process transport.
-    Card {
-        /// Measured repetitions of each operation (after a warm-up of a tenth as many).
-        #[arg(long, default_value_t = 300)]
-        iterations: usize,
-    },
-}
-
-fn main() -> anyhow::Result<()> {
-    myna_service::init_tracing("warn");
-    match Args::parse().bench {
-        Bench::Card { iterations } => card(iterations.max(10)),
-    }
-}
-
-/// Latency percentiles of one operation.
-struct Sample {
-    name: &'static str,
-    sorted: Vec<Duration>,
-}
-
-impl Sample {
-    fn measure(
-        name: &'static str,
-        iterations: usize,
-        mut run: impl FnMut() -> anyhow::Result<()>,
-    ) -> anyhow::Result<Sample> {
-        for _ in 0..iterations / 10 {
-            run()?;
-        }
-        let mut sorted = Vec::with_capacity(iterations);
-        for _ in 0..iterations {
-            let start = Instant::now();
-            run()?;
-            sorted.push(start.elapsed());
-        }
-        sorted.sort_unstable();
-        Ok(Sample { name, sorted })
-    }
-
-    /// Nearest-rank percentile.
-    fn percentile(&self, p: f64) -> Duration {
-        let rank = ((p / 100.0) * self.sorted.len() as f64).ceil() as usize;
-        self.sorted[rank.clamp(1, self.sorted.len()) - 1]
-    }
-}
-
-fn card(iterations: usize) -> anyhow::Result<()> {
+/// Runs the card benchmark and prints its table.
+pub fn run(iterations: usize) -> anyhow::Result<()> {
     let issuer = DevCardIssuer::new()?;
     let today = Utc::now().date_naive();
     let key = generate_card_key()?;

@@ -1,0 +1,146 @@
+//! The edge-agent command line: serve the API on embedded local defaults, trusting the card
+//! CAs given with `--card-ca` (and their CRLs, `--card-crl`). Without a card CA every card
+//! is refused.
+//!
+//! [`main`] is the whole `edge-agent` binary. It lives in the library so that other
+//! packages can build the same binary under their own name (the simulations package's
+//! `myna-edge`, which its crash tests and `myna-bench crash` start and SIGKILL: Cargo only
+//! gives tests the path of binaries of their own package).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Parser;
+
+/// The edge-agent service.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Directory for the SQLite file.
+    #[arg(long, default_value = "./.myna-local")]
+    data_dir: PathBuf,
+    /// Synthetic patients to load at first start.
+    #[arg(long, default_value_t = 2_000)]
+    patients: u64,
+    /// Receiving hospitals as `id=base_url` (repeatable), served by hospital-view.
+    #[arg(long = "hospital", value_name = "ID=URL")]
+    hospitals: Vec<String>,
+    /// Bearer token hospital-view instances expect from the edge.
+    #[arg(long, env = "HOSPITAL_EDGE_TOKEN", default_value = "dev-edge-token")]
+    hospital_token: String,
+    /// JPKI card CA certificates to trust (DER, or PEM with one or more certificates).
+    /// Repeatable; the variable takes a comma-separated list. None: every card is refused.
+    #[arg(
+        long = "card-ca",
+        value_name = "FILE",
+        env = "EDGE_CARD_CA",
+        value_delimiter = ','
+    )]
+    card_cas: Vec<PathBuf>,
+    /// CRLs published by those CAs (DER or PEM). Each must verify with one of them.
+    #[arg(
+        long = "card-crl",
+        value_name = "FILE",
+        env = "EDGE_CARD_CRL",
+        value_delimiter = ','
+    )]
+    card_crls: Vec<PathBuf>,
+}
+
+/// The DER objects in `path`: every PEM block if it is PEM, else the whole file.
+fn read_der_objects(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    if !bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+        return Ok(vec![bytes]);
+    }
+    let objects = x509_parser::pem::Pem::iter_from_buffer(&bytes)
+        .map(|pem| pem.map(|p| p.contents))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("reading PEM from {}", path.display()))?;
+    anyhow::ensure!(!objects.is_empty(), "no PEM block in {}", path.display());
+    Ok(objects)
+}
+
+fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<Vec<u8>>> {
+    let mut objects = Vec::new();
+    for path in paths {
+        objects.extend(read_der_objects(path)?);
+    }
+    Ok(objects)
+}
+
+/// Parses the command line and serves until Ctrl-C: the whole `edge-agent` binary (and its
+/// copy in the simulations package, `myna-edge`). Builds the multi-threaded tokio runtime
+/// `#[tokio::main]` would.
+pub fn main() -> anyhow::Result<()> {
+    myna_service::init_tracing("info");
+    let args = Args::parse();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?
+        .block_on(serve(args))
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    // Development credentials (fixed device tokens, portal sign-in by patient id) are always
+    // on in this binary until device certificates and card sign-in land: loopback only.
+    myna_service::require_loopback(args.listen, "this build uses development credentials")?;
+    let mut config = crate::config::Config::local(args.data_dir)
+        .with_card_trust(read_all(&args.card_cas)?, read_all(&args.card_crls)?)
+        .context("loading the card CAs and CRLs")?;
+    config.dataset.patients = args.patients;
+    for (n, spec) in args.hospitals.iter().enumerate() {
+        let (id, url) = spec.split_once('=').context("--hospital must be ID=URL")?;
+        config = config.with_hospital(
+            id,
+            id,
+            if n == 0 { 3 } else { 2 },
+            url,
+            &args.hospital_token,
+        );
+    }
+    let state = crate::AppState::open(config, crate::clock::system())?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, "edge-agent listening");
+    crate::run(listener, state, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn certificate() -> rcgen::Certificate {
+        let params = rcgen::CertificateParams::new(vec![]).unwrap();
+        params
+            .self_signed(&rcgen::KeyPair::generate().unwrap())
+            .unwrap()
+    }
+
+    #[test]
+    fn trust_files_may_be_der_or_pem_with_several_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (certificate(), certificate());
+        let der = dir.path().join("ca.der");
+        std::fs::write(&der, a.der()).unwrap();
+        let pem = dir.path().join("cas.pem");
+        std::fs::write(&pem, format!("\n{}{}", a.pem(), b.pem())).unwrap();
+        assert_eq!(read_der_objects(&der).unwrap(), vec![a.der().to_vec()]);
+        assert_eq!(
+            read_all(&[pem, der]).unwrap(),
+            vec![a.der().to_vec(), b.der().to_vec(), a.der().to_vec()]
+        );
+        let broken = dir.path().join("broken.pem");
+        std::fs::write(&broken, "-----BEGIN CERTIFICATE-----\n%%%\n").unwrap();
+        assert!(read_der_objects(&broken).is_err());
+        assert!(read_der_objects(&dir.path().join("missing.der")).is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! `myna-bench`: benchmarks that print their baseline, measured in the same run, and the
+//! ratio against it (these machines are noisy; only ratios travel between runs).
+//!
+//! # Layout
+//! - `card`: certificate read and PIN signature, PC/SC path vs in-process transport.
+//! - `audit`: durable access-record appends per second through the edge's group-commit
+//!   store vs raw batched SQLite inserts of the same rows.
+//! - `proofs`: inclusion proofs from the SQLite-stored tree vs the in-memory tree.
+//! - `crash`: the crash harness ([`simulations::crash`]) against the `myna-edge` binary
+//!   built next to this one; prints its report.
+//!
+//! Build them optimised: `cargo build --release -p simulations` (that also builds
+//! `myna-edge`, which `crash` looks for in the same directory).
+
+mod audit;
+mod card;
+mod crash;
+mod proofs;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+
+/// Benchmarks of My Number emergency.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Certificate read + parse, and PIN signature: PC/SC path vs in-process transport.
+    Card {
+        /// Measured repetitions of each operation (after a warm-up of a tenth as many).
+        #[arg(long, default_value_t = 300)]
+        iterations: usize,
+    },
+    /// Durable audit appends per second: the edge's group-commit store at each
+    /// concurrency vs raw SQLite inserts of the same rows, 1,000 per transaction.
+    Audit {
+        /// Concurrent writers to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1,64")]
+        concurrency: Vec<usize>,
+        /// Appends per measurement (a tenth of it at concurrency 1: one fsync each).
+        #[arg(long, default_value_t = 20_000)]
+        appends: usize,
+        /// Directory for the database files (default: a temporary directory). Use one on
+        /// the disk you care about: tmpfs makes fsync free.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Inclusion-proof latency from the SQLite-stored tree vs the in-memory tree.
+    Proofs {
+        /// Tree sizes (leaves), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1000000,10000000")]
+        sizes: Vec<u64>,
+        /// Proofs measured per size (random leaves, seeded).
+        #[arg(long, default_value_t = 20_000)]
+        proofs: usize,
+        /// Where the built trees are kept between runs (one SQLite file per size).
+        #[arg(long, default_value = "target/myna-bench-proofs")]
+        dir: PathBuf,
+    },
+    /// Kill the real edge process with SIGKILL under load and restart it, checking the
+    /// access log after each restart.
+    Crash {
+        /// Kill/restart cycles.
+        #[arg(long, default_value_t = 200)]
+        cycles: usize,
+        /// Concurrent tablets.
+        #[arg(long, default_value_t = 8)]
+        tablets: usize,
+        /// Seed of the kill moments and the tablets' choices.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Synthetic patients loaded at first start.
+        #[arg(long, default_value_t = 200)]
+        patients: u64,
+        /// Data directory (kept; reused by later runs). Default: a temporary directory.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The edge executable. Default: `myna-edge` next to this executable.
+        #[arg(long)]
+        edge: Option<PathBuf>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    myna_service::init_tracing("warn");
+    match Args::parse().bench {
+        Bench::Card { iterations } => card::run(iterations.max(10)),
+        Bench::Audit {
+            concurrency,
+            appends,
+            dir,
+        } => audit::run(&concurrency, appends.max(1_000), dir),
+        Bench::Proofs { sizes, proofs, dir } => proofs::run(&sizes, proofs.max(100), &dir),
+        Bench::Crash {
+            cycles,
+            tablets,
+            seed,
+            patients,
+            dir,
+            edge,
+        } => crash::run(cycles, tablets, seed, patients, dir, edge),
+    }
+}
+
+/// Latency percentiles of one operation.
+struct Sample {
+    name: &'static str,
+    sorted: Vec<Duration>,
+}
+
+impl Sample {
+    /// Runs `run` a tenth of `iterations` times to warm up, then `iterations` times timed.
+    fn measure(
+        name: &'static str,
+        iterations: usize,
+        mut run: impl FnMut() -> anyhow::Result<()>,
+    ) -> anyhow::Result<Sample> {
+        for _ in 0..iterations / 10 {
+            run()?;
+        }
+        let mut sorted = Vec::with_capacity(iterations);
+        for _ in 0..iterations {
+            let start = Instant::now();
+            run()?;
+            sorted.push(start.elapsed());
+        }
+        sorted.sort_unstable();
+        Ok(Sample { name, sorted })
+    }
+
+    /// Nearest-rank percentile.
+    fn percentile(&self, p: f64) -> Duration {
+        let rank = ((p / 100.0) * self.sorted.len() as f64).ceil() as usize;
+        self.sorted[rank.clamp(1, self.sorted.len()) - 1]
+    }
+}
+
+/// `d` in milliseconds.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
