@@ -123,7 +123,8 @@ impl Tx<'_> {
     pub fn tree_size(&self) -> Result<u64> {
         let last: Option<i64> = self
             .tx
-            .query_row("SELECT MAX(idx) FROM log_hashes", [], |r| r.get(0))?;
+            .prepare_cached("SELECT MAX(idx) FROM log_hashes")?
+            .query_row([], |r| r.get(0))?;
         let count = last.map_or(0, |i| i as u64 + 1);
         size_for_stored_count(count)
             .ok_or_else(|| Error::Corrupt("access log tree has a partial leaf".into()))

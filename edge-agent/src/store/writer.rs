@@ -104,14 +104,14 @@ fn commit_batch(conn: &Connection, batch: Vec<WriteJob>) {
     }
     let mut done: Vec<Completion> = Vec::with_capacity(size);
     for job in batch {
-        if conn.execute_batch("SAVEPOINT job").is_err() {
+        if savepoint(conn, "SAVEPOINT job").is_err() {
             // The caller sees its reply channel closed: Error::Poisoned, answered as 503.
             continue;
         }
         let tx = Tx::new(conn);
         match std::panic::catch_unwind(AssertUnwindSafe(|| job(&tx))) {
             Ok(Ok(completion)) => {
-                if conn.execute_batch("RELEASE job").is_ok() {
+                if savepoint(conn, "RELEASE job").is_ok() {
                     done.push(completion);
                 } else {
                     rollback_job(conn);
@@ -140,6 +140,11 @@ fn commit_batch(conn: &Connection, batch: Vec<WriteJob>) {
             }
         }
     }
+}
+
+/// Runs a savepoint statement through the statement cache: two of them per job.
+fn savepoint(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(drop)
 }
 
 fn rollback_job(conn: &Connection) {
