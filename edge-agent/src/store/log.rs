@@ -189,6 +189,10 @@ impl Tx<'_> {
 
     /// Signs and stores a checkpoint of the whole tree, unless the newest checkpoint
     /// already covers it. Returns the newest checkpoint either way (`None`: empty log).
+    ///
+    /// Refuses ([`Error::Corrupt`]) to sign a tree that does not extend the newest
+    /// checkpoint: if someone rewrote entries in the file and recomputed the stored hashes
+    /// to match, the edge's own key must not bless the forgery.
     pub fn publish_checkpoint(
         &self,
         signer: &LogSigner,
@@ -198,6 +202,17 @@ impl Tx<'_> {
         let latest = self.latest_checkpoint()?;
         if size == 0 || latest.as_ref().is_some_and(|c| c.tree_size == size) {
             return Ok(latest);
+        }
+        if let Some(latest) = &latest {
+            let extends =
+                latest.tree_size < size && self.tree_root(latest.tree_size)? == latest.root;
+            if !extends {
+                return Err(Error::Corrupt(format!(
+                    "the stored tree of {size} entries does not extend checkpoint {} \
+                     ({} entries): refusing to sign",
+                    latest.seq, latest.tree_size
+                )));
+            }
         }
         let root = self.tree_root(size)?;
         let signed = signer

@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 
 use axum::http::StatusCode;
 use edge_agent::verify::{Position, Report, export_jsonl, verify_db, verify_export};
+use myna_domain::access::{AccessRecord, AccessRecordId};
 use myna_domain::transparency::{LogVerifier, MemoryTree};
 use rusqlite::{Connection, params};
 use tlog_tiles::tlog::{stored_hash_count, stored_hash_index, stored_hashes};
@@ -420,5 +421,58 @@ fn tamper_cli_exit_codes() {
             .path()
             .join(edge_agent::transparency::KEY_FILE)
             .exists()
+    );
+}
+
+/// Opens the store on `path` as a restarted edge would, appends one more record (a copy of
+/// the first with a new id) and asks it to sign a checkpoint of the grown tree.
+fn append_and_publish(path: &Path) -> edge_agent::Result<u64> {
+    let store = edge_agent::store::Store::open(path).unwrap();
+    let signer = edge_agent::transparency::load_or_create_signer(
+        FIXTURE.dir.path(),
+        &edge_agent::config::Config::local(FIXTURE.dir.path().into()).log_origin,
+    )
+    .unwrap();
+    let conn = Connection::open(path).unwrap();
+    let mut record: AccessRecord = serde_json::from_str(&record_json(&conn, 1)).unwrap();
+    record.id = AccessRecordId(uuid::Uuid::new_v4());
+    store
+        .write_blocking(move |tx| tx.append_access(&record))
+        .unwrap();
+    let published =
+        store.write_blocking(move |tx| tx.publish_checkpoint(&signer, chrono::Utc::now()));
+    store.close();
+    published.map(|checkpoint| checkpoint.unwrap().tree_size)
+}
+
+#[test]
+fn tamper_the_edge_refuses_to_sign_over_a_consistent_rewrite() {
+    let intact = copy();
+    assert_eq!(
+        append_and_publish(&intact.path).unwrap(),
+        FIXTURE.entries() + 1
+    );
+    assert_eq!(verify(&intact.path).finding, None);
+
+    let forged = copy();
+    {
+        let conn = attacker(&forged.path);
+        let text = record_json(&conn, 5);
+        set_record_json(&conn, 5, &text.replace("crew-0042", "crew-0099"));
+        rebuild_stored_tree(&conn);
+    }
+    let refused = append_and_publish(&forged.path);
+    assert!(
+        matches!(refused, Err(edge_agent::Error::Corrupt(_))),
+        "the edge signed a rewritten tree: {refused:?}"
+    );
+    // Still caught where it was made: no newer signed root papers over it.
+    let finding = verify(&forged.path)
+        .finding
+        .expect("tampering not detected");
+    assert_eq!(
+        finding.position,
+        Position::Range { from: 3, to: 7 },
+        "{finding}"
     );
 }
