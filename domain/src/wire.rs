@@ -463,9 +463,9 @@ pub struct PortalProof {
     pub access_id: AccessRecordId,
     /// Its leaf index.
     pub leaf_index: u64,
-    /// The exact stored text the leaf hash is over (`SHA-256(0x00 || record_json)`).
-    pub record_json: String,
-    /// The leaf hash, standard base64.
+    /// The leaf hash (`SHA-256(0x00 || stored record text)`), standard base64. The stored
+    /// text itself is not given to patients: it names the staff member and the tablet,
+    /// which patients do not see; auditors replay it with `myna-log`.
     pub leaf_hash: String,
     /// The server's own check of the proof below.
     pub status: ProofStatus,

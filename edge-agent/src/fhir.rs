@@ -13,7 +13,7 @@
 //! | `recorded`              | `at`                                                          |
 //! | `outcome`/`outcomeDesc` | `0` disclosed or relayed; `4` refused or denied, with the stable snake_case reason code |
 //! | `purposeOfEvent`        | `ETREAT` (v3-ActReason)                                       |
-//! | `agent[0]`              | the requesting viewer: staff id, else device id, else institution; role coded locally; `BTG` when consent was difficult |
+//! | `agent[0]`              | the requesting viewer: staff id, else device id, else institution; role coded locally; `purposeOfUse` `ETREAT`, plus `BTG` when consent was difficult |
 //! | `agent[1]`              | the tablet, when a staff member acted on a device              |
 //! | `agent[..]`             | the receiving hospital, for a relay                           |
 //! | `source`                | observer `edge-agent`                                         |
@@ -21,7 +21,7 @@
 //!
 //! # Break the glass
 //! When consent was difficult to obtain ([`ConsentState::Difficult`], 同意取得困難), records
-//! were viewed without consent: the requesting agent's `purposeOfUse` carries `BTG`
+//! were viewed without consent: the requesting agent's `purposeOfUse` carries `BTG` beside `ETREAT`
 //! ("break the glass", v3-ActReason). HL7 defines break-the-glass as a *purpose of use*
 //! asserted by the requester, not as a label on the data
 //! (<https://hl7.org/fhir/R4/security-labels.html#break-the-glass>), and the R4
@@ -153,6 +153,19 @@ pub fn audit_event_json(
     Ok(serde_json::to_value(audit_event(record, leaf_index)?)?)
 }
 
+/// [`audit_event_json`] as shown to the patient the record is about: the requester is
+/// the institution, with no staff member and no tablet (patients see who viewed their
+/// records by institution and role, never by staff id).
+pub fn patient_audit_event_json(
+    record: &AccessRecord,
+    leaf_index: Option<u64>,
+) -> Result<serde_json::Value> {
+    let mut record = record.clone();
+    record.viewer.staff_id = None;
+    record.viewer.device_id = None;
+    audit_event_json(&record, leaf_index)
+}
+
 /// Writes FHIR bulk-data NDJSON: one `AuditEvent` per line, for `(leaf index, record)`
 /// pairs. Returns the number of events written.
 pub fn audit_events_ndjson(
@@ -224,17 +237,21 @@ fn agents(record: &AccessRecord) -> Result<Vec<AuditEventAgent>> {
     if let Some(unit) = &viewer.unit {
         requestor = requestor.location(identified(UNIT_ID_SYSTEM, unit, None)?);
     }
+    // The requester's purpose is emergency treatment, always; without consent it is also
+    // break-the-glass.
+    let mut purposes = vec![Some(purpose(record.purpose)?)];
     if record
         .consent
         .as_ref()
         .is_some_and(ConsentState::is_without_consent)
     {
-        requestor = requestor.purpose_of_use(vec![Some(concept(coding(
+        purposes.push(Some(concept(coding(
             ACT_REASON,
             "BTG",
             "break the glass",
-        )?)?)]);
+        )?)?));
     }
+    requestor = requestor.purpose_of_use(purposes);
     let mut agents = vec![requestor.build()?];
     if let Viewer {
         staff_id: Some(_),

@@ -224,7 +224,6 @@ pub(super) async fn proof(
         access_id: id,
         leaf_index: access.leaf_index,
         leaf_hash: hash_to_base64(&leaf_hash(access.record_json.as_bytes())),
-        record_json: access.record_json,
         status,
         checkpoint,
         proof,
@@ -244,7 +243,7 @@ pub(super) async fn audit_event(
         .read(move |tx| tx.patient_access(&patient, id))
         .await?
         .ok_or(AppError::NotFound("access_not_found"))?;
-    let event = crate::fhir::audit_event_json(&access.record, Some(access.leaf_index))
+    let event = crate::fhir::patient_audit_event_json(&access.record, Some(access.leaf_index))
         .map_err(|e| AppError::Storage(crate::Error::Corrupt(format!("fhir export: {e}"))))?;
     Ok(ApiJson(event))
 }

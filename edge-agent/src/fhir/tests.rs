@@ -68,9 +68,11 @@ fn crew_agent(purpose_of_use: Option<serde_json::Value>) -> serde_json::Value {
         "requestor": true,
         "location": {"identifier": {"system": UNIT_ID_SYSTEM, "value": "shibuya-1"}}
     });
+    let mut purposes = etreat();
     if let Some(purpose) = purpose_of_use {
-        agent["purposeOfUse"] = purpose;
+        purposes.as_array_mut().unwrap().push(purpose);
     }
+    agent["purposeOfUse"] = purposes;
     agent
 }
 
@@ -167,11 +169,11 @@ fn disclosure_without_consent_breaks_the_glass() {
         reason: DifficultyReason::Unconscious,
     };
     let event = audit_event_json(&record(Some(consent), disclosed()), None).unwrap();
-    let btg = json!([{"coding": [{
+    let btg = json!({"coding": [{
         "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
         "code": "BTG",
         "display": "break the glass"
-    }]}]);
+    }]});
     check(
         event["agent"].clone(),
         json!([crew_agent(Some(btg)), tablet_agent()]),
@@ -271,7 +273,8 @@ fn denial_of_an_unknown_card_at_a_hospital() {
                     "identifier": {"system": INSTITUTION_ID_SYSTEM, "value": "hosp-kyoto-1"},
                     "display": "Kyoto General"
                 },
-                "requestor": true
+                "requestor": true,
+                "purposeOfUse": etreat()
             }],
             "source": source(),
             "entity": [log_entry_entity(json!([
