@@ -518,6 +518,8 @@ pub struct ReviewItem {
     pub institution: String,
     /// Consent state at the time of the access.
     pub consent: Option<ConsentState>,
+    /// What the patient wrote when flagging the access, if anything.
+    pub patient_note: Option<String>,
 }
 
 /// `GET /v1/review-queue` response, oldest first.
@@ -525,6 +527,8 @@ pub struct ReviewItem {
 pub struct ReviewQueue {
     /// Open items.
     pub items: Vec<ReviewItem>,
+    /// Cursor of the next page (`?after=`), null on the last.
+    pub next_after: Option<i64>,
 }
 
 /// `GET /v1/log/proof/inclusion?index=&tree_size=`: the audit path of one access-log entry.

@@ -1,7 +1,7 @@
 //! The HTTP error type: a stable code and a short message for the client, details to the log.
 
-use axum::extract::FromRequest;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use myna_domain::access::DenialReason;
@@ -13,6 +13,22 @@ use crate::emergency::Denial;
 #[derive(FromRequest)]
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct ApiJson<T>(pub T);
+
+/// Query-string extractor whose rejections are [`AppError`]s: a missing or malformed
+/// parameter is a JSON 422 `invalid_query`, like every other error of the API.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+impl From<QueryRejection> for AppError {
+    /// serde's message may quote the value; the client gets a fixed one.
+    fn from(_: QueryRejection) -> Self {
+        AppError::Invalid(
+            "invalid_query",
+            "a query parameter is missing or not of the expected form",
+        )
+    }
+}
 
 impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

@@ -10,7 +10,7 @@
 //! `POST /portal/v1/history/{access_id}/flag`; HTML: `GET /portal?lang=&...` (same filters),
 //! `POST /portal/history/{access_id}/flag` (form), `GET /portal/dev-sign-in?patient=&lang=`
 //! (development only).
-//! Privacy officer (bearer officer token): `GET /v1/review-queue`.
+//! Privacy officer (bearer officer token): `GET /v1/review-queue?after=&limit=`.
 //! Access log (public, hashes only): `GET /v1/log/key`, `GET /v1/log/checkpoint`,
 //! `GET /v1/log/proof/inclusion?index=&tree_size=`, `GET /v1/log/proof/consistency?from=&to=`.
 //! Operations: `GET /healthz`.
@@ -35,7 +35,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use auth::{Device, PortalPatient, PrivacyOfficer};
-pub use error::{ApiJson, AppError};
+pub use error::{ApiJson, ApiQuery, AppError};
 
 use crate::AppState;
 

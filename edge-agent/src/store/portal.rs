@@ -65,6 +65,8 @@ pub struct ReviewRow {
     pub opened_at: DateTime<Utc>,
     /// The access record.
     pub record: AccessRecord,
+    /// What the patient wrote when flagging it, if anything.
+    pub patient_note: Option<String>,
 }
 
 fn leaf_of(seq: i64) -> Result<u64> {
@@ -204,25 +206,28 @@ impl Tx<'_> {
         Ok(FlagOutcome::AlreadyFlagged(parse_time(&first)?))
     }
 
-    /// Up to `limit` review-queue items, oldest first.
-    pub fn review_queue(&self, limit: u32) -> Result<Vec<ReviewRow>> {
+    /// Up to `limit` review-queue items with an id above `after`, oldest first.
+    pub fn review_queue(&self, after: i64, limit: u32) -> Result<Vec<ReviewRow>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT q.id, q.reason, q.opened_at, a.record_json
+            "SELECT q.id, q.reason, q.opened_at, a.record_json, f.note
              FROM review_queue q JOIN access_log a ON a.id = q.access_id
-             ORDER BY q.id LIMIT ?1",
+             LEFT JOIN access_flags f ON f.access_id = q.access_id
+             WHERE q.id > ?1 ORDER BY q.id LIMIT ?2",
         )?;
+        type Row = (i64, String, String, String, Option<String>);
         let rows = stmt
-            .query_map([limit], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            .query_map(params![after, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
-            .collect::<rusqlite::Result<Vec<(i64, String, String, String)>>>()?;
+            .collect::<rusqlite::Result<Vec<Row>>>()?;
         rows.into_iter()
-            .map(|(id, reason, opened_at, json)| {
+            .map(|(id, reason, opened_at, json, patient_note)| {
                 Ok(ReviewRow {
                     id,
                     reason,
                     opened_at: parse_time(&opened_at)?,
                     record: from_json(&json)?,
+                    patient_note,
                 })
             })
             .collect()

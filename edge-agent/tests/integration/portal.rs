@@ -430,9 +430,12 @@ async fn portal_flags_an_entry_once_and_queues_it_for_review() {
             "opened_at",
             "institution_id",
             "institution",
-            "consent"
+            "consent",
+            "patient_note"
         ])
     );
+    assert_eq!(item["patient_note"], "I was not ill that day");
+    assert!(queue["next_after"].is_null(), "one item, one page");
     let rows: i64 = edge
         .raw_connection()
         .query_row(
@@ -716,4 +719,62 @@ async fn portal_page_speaks_japanese_or_english_and_reports_by_form() {
     assert_eq!(location.as_deref(), Some("/portal/dev-sign-in?lang=en"));
     let (_, queue) = edge.get("/v1/review-queue", OFFICER).await;
     assert_eq!(queue["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn portal_review_queue_pages_past_any_limit() {
+    let edge = TestEdge::new();
+    let me = carded_patient(0);
+    for _ in 0..5 {
+        view(&edge, me).await;
+    }
+    let token = sign_in(&edge, &patient_id(me)).await;
+    let (_, history) = edge.get("/portal/v1/history", &token).await;
+    for entry in entries(&history) {
+        let id = entry["access_id"].as_str().unwrap();
+        let (status, _) = edge
+            .call(
+                Method::POST,
+                &format!("/portal/v1/history/{id}/flag"),
+                Some(&token),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let mut seen = Vec::new();
+    let mut url = "/v1/review-queue?limit=2".to_string();
+    loop {
+        let (status, page) = edge.get(&url, OFFICER).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        seen.extend(items.iter().map(|i| i["id"].as_i64().unwrap()));
+        match page["next_after"].as_i64() {
+            Some(after) => url = format!("/v1/review-queue?limit=2&after={after}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 5, "every flag reaches the officer: {seen:?}");
+    assert!(
+        seen.windows(2).all(|w| w[0] < w[1]),
+        "oldest first: {seen:?}"
+    );
+    for bad in ["limit=0", "limit=501", "after=x"] {
+        let (status, body) = edge.get(&format!("/v1/review-queue?{bad}"), OFFICER).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+        assert!(body["code"].is_string(), "{bad}: {body}");
+    }
+    // The public log endpoints answer bad parameters with the same JSON errors.
+    for bad in [
+        "/v1/log/proof/inclusion?index=x&tree_size=1",
+        "/v1/log/proof/consistency?from=1",
+    ] {
+        let (status, body) = edge.call(Method::GET, bad, None, None).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_query")),
+            "{bad}"
+        );
+    }
 }
