@@ -22,9 +22,12 @@ pub async fn purge_expired_records(state: &AppState) -> Result<u64> {
 /// Runs until `stop` resolves: a checkpoint every `checkpoint_interval` when the log grew,
 /// and the retention purge at start and every `retention_interval`.
 pub async fn run(state: AppState, stop: impl Future<Output = ()>) {
-    let mut checkpoints = tokio::time::interval(state.config.checkpoint_interval);
+    // tokio's interval panics on zero; a misconfigured zero means "as often as sensible".
+    let at_least_a_second = |d: std::time::Duration| d.max(std::time::Duration::from_secs(1));
+    let mut checkpoints =
+        tokio::time::interval(at_least_a_second(state.config.checkpoint_interval));
     checkpoints.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut purges = tokio::time::interval(state.config.retention_interval);
+    let mut purges = tokio::time::interval(at_least_a_second(state.config.retention_interval));
     purges.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut stop = std::pin::pin!(stop);
     loop {

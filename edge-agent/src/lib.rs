@@ -154,7 +154,9 @@ pub async fn run(
         tracing::error!(%error, "could not sign the last checkpoint");
     }
     state.store.checkpoint_wal().await?;
-    state.store.close();
+    // Joins the writer thread once it has drained: off the async workers.
+    let store = Arc::clone(&state.store);
+    let _ = tokio::task::spawn_blocking(move || store.close()).await;
     served?;
     Ok(())
 }

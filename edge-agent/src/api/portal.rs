@@ -346,8 +346,11 @@ pub(super) async fn history_page(
 ) -> Result<Response, AppError> {
     let query = query.map(|Query(q)| q).ok();
     let lang = lang_of(&headers, query.as_ref().and_then(|q| q.lang.as_deref()));
-    let Ok(PortalPatient(patient)) = patient else {
-        return Ok(sign_in_redirect(lang));
+    let patient = match patient {
+        Ok(PortalPatient(patient)) => patient,
+        // The session could not be checked (storage down): an error, not "signed out".
+        Err(error @ AppError::Storage(_)) => return Err(error),
+        Err(_) => return Ok(sign_in_redirect(lang)),
     };
     let Some(query) = query else {
         return Ok(problem_page(
@@ -390,8 +393,10 @@ pub(super) async fn flag_form(
 ) -> Result<Response, AppError> {
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let lang = lang_of(&headers, query.lang.as_deref());
-    let Ok(PortalPatient(patient)) = patient else {
-        return Ok(sign_in_redirect(lang));
+    let patient = match patient {
+        Ok(PortalPatient(patient)) => patient,
+        Err(error @ AppError::Storage(_)) => return Err(error),
+        Err(_) => return Ok(sign_in_redirect(lang)),
     };
     // The filters only shape the way back; unreadable ones are dropped.
     let params = HistoryParams::parse(&query).unwrap_or_default();

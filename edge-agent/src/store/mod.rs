@@ -56,10 +56,19 @@ impl Store {
         schema::apply(&conn)?;
         {
             let tx = conn.transaction()?;
+            let before = Tx::new(&tx).tree_size()?;
             let added = Tx::new(&tx).catch_up_tree()?;
             tx.commit()?;
-            if added > 0 {
-                tracing::info!(entries = added, "access log tree rebuilt for older entries");
+            if added > 0 && before == 0 {
+                tracing::info!(entries = added, "access log tree built for older entries");
+            } else if added > 0 {
+                // Appends write their leaf in their own transaction: rows without one were
+                // put there by something other than this service.
+                tracing::error!(
+                    entries = added,
+                    tree_size = before,
+                    "access-log rows without tree hashes found and added: investigate the file"
+                );
             }
         }
         let reader = Connection::open_with_flags(

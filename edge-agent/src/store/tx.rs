@@ -61,7 +61,8 @@ pub struct ChallengeRow {
     pub used_for_incident: Option<IncidentId>,
 }
 
-/// Operations available inside [`crate::store::Store::transaction`].
+/// Operations inside one transaction: [`crate::store::Store::write`] (writer thread) or
+/// [`crate::store::Store::read`] (read-only snapshot).
 pub struct Tx<'a> {
     pub(super) tx: &'a Connection,
 }
@@ -265,30 +266,6 @@ impl<'a> Tx<'a> {
             ],
         )?;
         self.add_leaf(self.tx.last_insert_rowid(), entry.as_bytes())
-    }
-
-    /// A patient's access records, newest first.
-    pub fn access_for_patient(&self, patient: &PatientId, limit: u32) -> Result<Vec<AccessRecord>> {
-        self.access_where("patient_id = ?1", &patient.0, limit)
-    }
-
-    /// An incident's access records, newest first.
-    pub fn access_for_incident(
-        &self,
-        incident: IncidentId,
-        limit: u32,
-    ) -> Result<Vec<AccessRecord>> {
-        self.access_where("incident_id = ?1", &incident.to_string(), limit)
-    }
-
-    fn access_where(&self, condition: &str, value: &str, limit: u32) -> Result<Vec<AccessRecord>> {
-        let sql = format!(
-            "SELECT record_json FROM access_log WHERE {condition} ORDER BY seq DESC LIMIT ?2"
-        );
-        let mut stmt = self.tx.prepare_cached(&sql)?;
-        stmt.query_map(params![value, limit], |r| r.get::<_, String>(0))?
-            .map(|row| from_json(&row?))
-            .collect()
     }
 
     /// Stores a handoff before it is relayed.

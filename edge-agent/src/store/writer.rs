@@ -74,7 +74,12 @@ pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
         let mut batch = Vec::new();
         match first {
             Job::Maintenance(f) => {
-                f(&mut conn);
+                // A panicking maintenance job must not take the writer (and with it every
+                // later disclosure) down; its caller sees its reply channel closed.
+                if std::panic::catch_unwind(AssertUnwindSafe(|| f(&mut conn))).is_err() {
+                    tracing::error!("a maintenance job panicked");
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
                 continue;
             }
             Job::Write(f) => batch.push(f),
@@ -133,7 +138,12 @@ fn commit_batch(conn: &Connection, batch: Vec<WriteJob>) {
         }
         Err(error) => {
             tracing::error!(%error, jobs = size, "commit failed; batch rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
+            if !conn.is_autocommit() {
+                if let Err(error) = conn.execute_batch("ROLLBACK") {
+                    // Every later BEGIN would fail: say so loudly; callers get 503s.
+                    tracing::error!(%error, "rollback after a failed commit failed");
+                }
+            }
             let message = error.to_string();
             for completion in done {
                 completion(Err(&message));
