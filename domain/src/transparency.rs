@@ -96,6 +96,38 @@ pub fn hash_from_base64(text: &str) -> Result<Hash> {
     Ok(Hash(array))
 }
 
+/// Largest tree size [`tree_size_storing`] answers for: 2^62 entries. tlog's
+/// `stored_hash_count` is about twice the size and overflows a `u64` beyond this.
+pub const MAX_TREE_SIZE: u64 = 1 << 62;
+
+/// The smallest tree size whose stored hashes, in tlog's layout (the leaf hash and the
+/// subtree hashes each append completes, at indexes `0..stored_hash_count(size)`), number at
+/// least `count`: the tree that a table of stored hashes with highest index `count - 1`
+/// belongs to.
+///
+/// The table holds exactly that tree when `stored_hash_count(size) == count`; otherwise it
+/// stops partway through the hashes of the tree's last leaf. `None` when `count` exceeds
+/// the hashes of [`MAX_TREE_SIZE`] entries: no log gets there, so the index is not one a
+/// log wrote.
+pub fn tree_size_storing(count: u64) -> Option<u64> {
+    use tlog_tiles::tlog::stored_hash_count;
+    if count > stored_hash_count(MAX_TREE_SIZE) {
+        return None;
+    }
+    // stored_hash_count grows strictly with the size (at least one hash per leaf), so
+    // the answer is at most `count`; the bound above keeps every probe below overflow.
+    let (mut lo, mut hi) = (0u64, count.min(MAX_TREE_SIZE));
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if stored_hash_count(mid) >= count {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Some(lo)
+}
+
 /// A checkpoint: the log's size and root at a time, and the signed note that carries them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Checkpoint {
@@ -371,8 +403,10 @@ pub fn verify_consistency(older: &Checkpoint, newer: &Checkpoint, proof: &[Hash]
     .map_err(|_| LogError::ProofInvalid)
 }
 
-/// A whole tree's stored hashes in memory: for checking an exported log, and for tests.
-/// (The edge keeps the same hashes in SQLite.)
+/// A whole tree's stored hashes in memory, for tests and benchmarks: it grows with the log
+/// (about two hashes per entry). The edge keeps the same hashes in SQLite; the offline
+/// verifier (`edge_agent::verify`) does not use this type but replays a log of any size
+/// keeping only the tree's right edge.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryTree {
     stored: Vec<Hash>,

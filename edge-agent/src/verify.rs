@@ -20,10 +20,21 @@
 //!   also recomputed the stored tree is caught here and reported as the
 //!   [`Position::Range`] since the previous checkpoint. A checkpoint larger than the log is a
 //!   truncated tail ([`Position::Tail`]).
+//! - Checkpoints kept elsewhere ([`verify_db_with`], [`verify_export_with`], `myna-log verify
+//!   --checkpoint FILE`: a tablet's saved state, an auditor's earlier `GET
+//!   /v1/log/checkpoint`): each must open with the log key; the log must have at least its
+//!   size (else [`Position::Tail`]) and the recomputed root at its size must be its root
+//!   (else the [`Position::Range`] up to its size).
 //!
-//! What cannot be caught from the file alone: an attacker who removes the tail *and* the
-//! checkpoints that cover it. Compare the final root with a checkpoint kept elsewhere (a
-//! tablet, an auditor) for that.
+//! # What the file alone cannot show
+//! Only a signature vouches for entries, and only for those up to its size. Entries after
+//! the last good checkpoint (all of them when there is none) are counted in
+//! [`Report::unsigned_entries`]: an attacker with the file can delete the newest checkpoint
+//! rows (or drop the last checkpoint lines of an export) and then rewrite, add or remove
+//! entries after the last one left, and every check above still passes. A fresh log has
+//! such a tail legitimately, until the edge signs its next checkpoint. A checkpoint kept
+//! elsewhere catches what was done to the entries it covers, including a tail truncated
+//! together with the checkpoints that covered it.
 //!
 //! # Export format
 //! JSON lines. One line per entry, in seq order, holding the stored text exactly:
@@ -35,7 +46,10 @@
 //!
 //! # Memory
 //! Nothing grows with the log: rows are streamed, and the tree is kept as its right edge
-//! (the roots of its perfect subtrees, at most 64 hashes).
+//! (the roots of its perfect subtrees, at most 64 hashes). Checkpoints wait in memory only
+//! until the replay reaches their size: one at a time from a database, and from an export
+//! at most [`MAX_EARLY_CHECKPOINTS`] lines ahead of their entries (more is
+//! [`VerifyError::Malformed`]; an export written by [`export_jsonl`] has at most one).
 //!
 //! # Layout
 //! - this file: the report types, reading the database, the checks on its stored tree;
@@ -49,13 +63,13 @@ use std::fmt;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
-use myna_domain::transparency::{Hash, LogVerifier};
+use myna_domain::transparency::{Checkpoint, Hash, LogError, LogVerifier, tree_size_storing};
 use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
-use tlog_tiles::tlog::{stored_hash_count, stored_hash_index};
+use tlog_tiles::tlog::stored_hash_index;
 
 use export::replay_export;
-pub use export::{export_fhir, export_jsonl};
+pub use export::{MAX_EARLY_CHECKPOINTS, export_fhir, export_jsonl};
 use replay::{Entry, PendingCheckpoint, Replay};
 
 /// What a verification found.
@@ -67,6 +81,13 @@ pub struct Report {
     pub checkpoints: u64,
     /// Root recomputed over the `entries` replayed; `None` for no entries.
     pub root: Option<Hash>,
+    /// Entries replayed after the last good checkpoint (in the log or given), all of them
+    /// when there is none: no signature covers them, so they cannot be vouched for without
+    /// a newer checkpoint (module docs). Normal for a fresh tail; 0 when a checkpoint signs
+    /// the whole log.
+    pub unsigned_entries: u64,
+    /// Checkpoints kept elsewhere ([`verify_db_with`]) checked and found good.
+    pub trusted_checkpoints: u64,
     /// The first problem; `None`: the log is intact.
     pub finding: Option<Finding>,
 }
@@ -119,6 +140,12 @@ pub enum Position {
         /// Entries present.
         found: u64,
     },
+    /// A stored hash (database only) at an index no log of any size stores one: negative,
+    /// or beyond [`MAX_TREE_SIZE`](myna_domain::transparency::MAX_TREE_SIZE) entries.
+    StoredHash {
+        /// The `log_hashes` row's idx.
+        idx: i64,
+    },
 }
 
 impl fmt::Display for Position {
@@ -132,6 +159,7 @@ impl fmt::Display for Position {
             Position::Tail { expected, found } => {
                 write!(f, "tail (entries {found}..{expected} missing)")
             }
+            Position::StoredHash { idx } => write!(f, "log_hashes idx {idx}"),
         }
     }
 }
@@ -161,6 +189,15 @@ pub enum VerifyError {
         /// Why (never the line's content).
         reason: String,
     },
+    /// A checkpoint given to check the log against was not accepted (not signed by the log
+    /// key, another log's, not a checkpoint).
+    #[error("given checkpoint {index} rejected: {source}")]
+    TrustedCheckpoint {
+        /// Its position among those given, from 1.
+        index: usize,
+        /// Why.
+        source: LogError,
+    },
     /// An entry cannot be exported: its text is not UTF-8, or (FHIR) not an access record.
     /// Verifying the database names the problem.
     #[error("entry seq {seq} cannot be exported: {reason}; run verify on the database")]
@@ -175,9 +212,21 @@ pub enum VerifyError {
 /// Checks the access log in the edge database at `path`, opened read-only, in one
 /// consistent snapshot (safe while the edge runs; later appends are not seen).
 pub fn verify_db(path: &Path, key: &LogVerifier) -> Result<Report, VerifyError> {
+    verify_db_with(path, key, &[])
+}
+
+/// [`verify_db`], and checks the log against `trusted`: signed checkpoint notes kept
+/// outside the file (module docs). Each must open with `key`, else
+/// [`VerifyError::TrustedCheckpoint`].
+pub fn verify_db_with(
+    path: &Path,
+    key: &LogVerifier,
+    trusted: &[String],
+) -> Result<Report, VerifyError> {
+    let trusted = open_trusted(key, trusted)?;
     let conn = open_read_only(path)?;
     let snapshot = conn.unchecked_transaction()?;
-    let mut replay = Replay::new(key);
+    let mut replay = Replay::new(key, trusted);
     let outcome = replay_db(&snapshot, &mut replay);
     snapshot.finish()?;
     replay.report(outcome)
@@ -186,9 +235,32 @@ pub fn verify_db(path: &Path, key: &LogVerifier) -> Result<Report, VerifyError> 
 /// Checks an export (see the module docs for its format) read from `input`. The same checks
 /// as [`verify_db`] except the stored tree's, which an export does not carry.
 pub fn verify_export(input: impl BufRead, key: &LogVerifier) -> Result<Report, VerifyError> {
-    let mut replay = Replay::new(key);
+    verify_export_with(input, key, &[])
+}
+
+/// [`verify_export`], and checks the log against `trusted` as [`verify_db_with`] does.
+pub fn verify_export_with(
+    input: impl BufRead,
+    key: &LogVerifier,
+    trusted: &[String],
+) -> Result<Report, VerifyError> {
+    let mut replay = Replay::new(key, open_trusted(key, trusted)?);
     let outcome = replay_export(input, &mut replay);
     replay.report(outcome)
+}
+
+fn open_trusted(key: &LogVerifier, notes: &[String]) -> Result<Vec<Checkpoint>, VerifyError> {
+    notes
+        .iter()
+        .enumerate()
+        .map(|(n, note)| {
+            key.open(note)
+                .map_err(|source| VerifyError::TrustedCheckpoint {
+                    index: n + 1,
+                    source,
+                })
+        })
+        .collect()
 }
 
 fn open_read_only(path: &Path) -> Result<Connection, VerifyError> {
@@ -298,16 +370,21 @@ fn replay_db(conn: &Connection, replay: &mut Replay<'_>) -> Result<(), Stop> {
             let first = stored_hash_index(0, index);
             for (level, hash) in computed.iter().enumerate() {
                 let idx = first + level as u64;
-                let stored = match hashes.next()? {
-                    Some(row) if row.get::<_, i64>(0)? == idx as i64 => {
-                        Some(row.get_ref(1)?.as_bytes().unwrap_or_default() == hash.0)
-                    }
-                    _ => None,
-                };
-                let problem = match stored {
-                    Some(true) => continue,
-                    Some(false) => "does not match",
+                let problem = match hashes.next()? {
                     None => "is missing",
+                    Some(row) => {
+                        let at: i64 = row.get(0)?;
+                        if at < 0 {
+                            return Err(negative_index(at).into());
+                        }
+                        if u64::try_from(at) != Ok(idx) {
+                            "is missing"
+                        } else if row.get_ref(1)?.as_bytes().unwrap_or_default() != hash.0 {
+                            "does not match"
+                        } else {
+                            continue;
+                        }
+                    }
                 };
                 return Err(stored_hash_finding(index, level, idx, problem).into());
             }
@@ -316,11 +393,27 @@ fn replay_db(conn: &Connection, replay: &mut Replay<'_>) -> Result<(), Stop> {
         next_checkpoint(replay)?;
     }
     replay.finish()?;
-    if hashes.next()?.is_some() {
+    if let Some(row) = hashes.next()? {
+        // Rows left over, smallest idx first: a negative one only when there are no entries.
+        let first: i64 = row.get(0)?;
+        if first < 0 {
+            return Err(negative_index(first).into());
+        }
         let last: i64 = conn.query_row("SELECT MAX(idx) FROM log_hashes", [], |r| r.get(0))?;
+        let expected = u64::try_from(last)
+            .ok()
+            .and_then(|last| last.checked_add(1))
+            .and_then(tree_size_storing);
+        let Some(expected) = expected else {
+            return Err(Finding {
+                position: Position::StoredHash { idx: last },
+                problem: "a stored hash beyond the largest tree a log can have".into(),
+            }
+            .into());
+        };
         return Err(Finding {
             position: Position::Tail {
-                expected: size_covering(last as u64 + 1),
+                expected,
                 found: replay.tree.size,
             },
             problem: "log_hashes holds hashes of entries that are not in access_log".into(),
@@ -328,6 +421,13 @@ fn replay_db(conn: &Connection, replay: &mut Replay<'_>) -> Result<(), Stop> {
         .into());
     }
     Ok(())
+}
+
+fn negative_index(idx: i64) -> Finding {
+    Finding {
+        position: Position::StoredHash { idx },
+        problem: "a stored hash at a negative index, where no entry's hash goes".into(),
+    }
 }
 
 /// The finding for stored hash `idx`, the one at `level` written by appending entry `index`.
@@ -349,20 +449,6 @@ fn stored_hash_finding(index: u64, level: usize, idx: u64, problem: &str) -> Fin
             problem: format!("stored subtree hash (log_hashes idx {idx}) {problem}"),
         }
     }
-}
-
-/// The smallest tree size with at least `count` stored hashes.
-fn size_covering(count: u64) -> u64 {
-    let (mut lo, mut hi) = (0u64, count);
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        if stored_hash_count(mid) >= count {
-            hi = mid;
-        } else {
-            lo = mid + 1;
-        }
-    }
-    lo
 }
 
 #[cfg(test)]

@@ -168,8 +168,41 @@ fn malformed_base64_hashes_are_refused() {
     assert_eq!(hash_from_base64(&hash_to_base64(&hash)), Ok(hash));
 }
 
+#[test]
+fn stored_hash_counts_map_back_to_tree_sizes() {
+    use tlog_tiles::tlog::stored_hash_count;
+    for size in 0..2_000u64 {
+        let count = stored_hash_count(size);
+        assert_eq!(tree_size_storing(count), Some(size), "size {size}");
+        // One hash more is the first hash of the next leaf: a partial leaf of size + 1.
+        assert_eq!(tree_size_storing(count + 1), Some(size + 1), "size {size}");
+    }
+    // 3 hashes are a tree of 2 leaves; 2 hashes stop inside the second leaf's.
+    assert_eq!(tree_size_storing(3), Some(2));
+    assert_eq!(tree_size_storing(2), Some(2));
+    assert_ne!(stored_hash_count(2), 2);
+    let largest = stored_hash_count(MAX_TREE_SIZE);
+    assert_eq!(tree_size_storing(largest), Some(MAX_TREE_SIZE));
+    // Indexes no log reaches (an attacker's row at i64::MAX, say) answer None, not a panic.
+    assert_eq!(tree_size_storing(largest + 1), None);
+    assert_eq!(tree_size_storing(i64::MAX as u64 + 1), None);
+    assert_eq!(tree_size_storing(u64::MAX), None);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Every size up to the largest maps back from its stored-hash count.
+    #[test]
+    fn large_stored_hash_counts_map_back(size in 0u64..=MAX_TREE_SIZE) {
+        let count = tlog_tiles::tlog::stored_hash_count(size);
+        prop_assert_eq!(tree_size_storing(count), Some(size));
+        if size > 0 {
+            // The first hash of the last leaf: that leaf, partly stored.
+            let partial = tlog_tiles::tlog::stored_hash_count(size - 1) + 1;
+            prop_assert_eq!(tree_size_storing(partial), Some(size));
+        }
+    }
 
     /// Consistency proofs verify between every pair of checkpoints of a random log, and
     /// inclusion proofs for every entry against every checkpoint that covers it.

@@ -1,13 +1,17 @@
 //! `myna-log`: checks and exports the edge's access log offline; a thin shell over
 //! [`edge_agent::verify`].
 //!
-//! - `myna-log verify (--db FILE | --export FILE) (--key KEY | --key-file FILE)`
+//! - `myna-log verify (--db FILE | --export FILE) (--key KEY | --key-file FILE)
+//!   [--checkpoint FILE]...`
 //! - `myna-log export --db FILE [--format jsonl|fhir] [--out FILE]`
 //! - `myna-log key --data-dir DIR`
 //!
 //! Exit status: 0 the log is intact (or the export/key was written), 1 `verify` found a
 //! problem (printed), 2 nothing could be checked or written (missing file, bad key,
-//! malformed export). No tracing subscriber is installed: stdout may carry an export, and
+//! malformed export, a `--checkpoint` file that is not a checkpoint signed by the key).
+//! Entries after the last signed checkpoint are intact as far as the file can tell but no
+//! signature vouches for them: `verify` prints a `WARNING:` line and still exits 0, since a
+//! fresh log has such a tail until the edge signs its next checkpoint. No tracing subscriber is installed: stdout may carry an export, and
 //! the library logs nothing here.
 
 use std::fs::File;
@@ -16,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use edge_agent::verify::{self, Report};
+use edge_agent::verify::{self, Report, VerifyError};
 use myna_domain::transparency::{LogSigner, LogVerifier, hash_to_base64};
 
 /// Checks and exports the edge-agent's tamper-evident access log.
@@ -64,6 +68,10 @@ struct VerifyArgs {
     /// A file holding the verifier key.
     #[arg(long, value_name = "FILE")]
     key_file: Option<PathBuf>,
+    /// A signed checkpoint kept outside the log file (a tablet's saved state, an earlier
+    /// `GET /v1/log/checkpoint`): the log must still hold what it signed. Repeatable.
+    #[arg(long = "checkpoint", value_name = "FILE")]
+    checkpoints: Vec<PathBuf>,
 }
 
 #[derive(Args)]
@@ -119,17 +127,37 @@ fn run_verify(args: &VerifyArgs) -> Result<bool, Failure> {
         (None, None) => return Err(Failure("--key or --key-file is required".into())),
     };
     let key = LogVerifier::new(&key).map_err(|e| Failure(format!("verifier key: {e}")))?;
+    let trusted = args
+        .checkpoints
+        .iter()
+        .map(|file| read_checkpoint(file))
+        .collect::<Result<Vec<_>, _>>()?;
     let report = match (&args.db, &args.export) {
-        (Some(db), _) => verify::verify_db(db, &key)?,
+        (Some(db), _) => verify::verify_db_with(db, &key, &trusted),
         (None, Some(export)) => {
             let file = File::open(export)
                 .map_err(|e| Failure(format!("cannot open {}: {e}", export.display())))?;
-            verify::verify_export(BufReader::new(file), &key)?
+            verify::verify_export_with(BufReader::new(file), &key, &trusted)
         }
         (None, None) => return Err(Failure("--db or --export is required".into())),
     };
+    let report = report.map_err(|error| match error {
+        VerifyError::TrustedCheckpoint { index, source } => Failure(format!(
+            "--checkpoint {}: {source}",
+            args.checkpoints[index - 1].display()
+        )),
+        other => other.into(),
+    })?;
     println!("{}", summary(&report));
     Ok(report.finding.is_none())
+}
+
+/// A signed checkpoint note from a file, as `GET /v1/log/checkpoint` returned it; blank
+/// lines an editor added at the end are dropped.
+fn read_checkpoint(file: &Path) -> Result<String, Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?;
+    Ok(format!("{}\n", text.trim_end()))
 }
 
 fn summary(report: &Report) -> String {
@@ -137,16 +165,32 @@ fn summary(report: &Report) -> String {
         .root
         .as_ref()
         .map_or_else(|| "none (empty log)".into(), hash_to_base64);
-    match &report.finding {
-        None => format!(
+    let Some(finding) = &report.finding else {
+        let mut text = format!(
             "ok: {} entries, {} checkpoints, root {root}",
             report.entries, report.checkpoints
-        ),
-        Some(finding) => format!(
-            "TAMPERED: {finding} (replayed {} entries and {} checkpoints before it)",
-            report.entries, report.checkpoints
-        ),
-    }
+        );
+        if report.trusted_checkpoints > 0 {
+            text += &format!("; {} given checkpoint(s) match", report.trusted_checkpoints);
+        }
+        if report.unsigned_entries > 0 {
+            let first = report.entries - report.unsigned_entries;
+            text += &format!(
+                "\nWARNING: the last {} entries (seq {}..={}) are not covered by any signed \
+                 checkpoint: they cannot be vouched for without a newer checkpoint (fetch \
+                 GET /v1/log/checkpoint from the edge, or pass one kept elsewhere with \
+                 --checkpoint FILE); whoever had the file could have rewritten them",
+                report.unsigned_entries,
+                first + 1,
+                report.entries
+            );
+        }
+        return text;
+    };
+    format!(
+        "TAMPERED: {finding} (replayed {} entries and {} checkpoints before it)",
+        report.entries, report.checkpoints
+    )
 }
 
 fn run_export(args: &ExportArgs) -> Result<(), Failure> {

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 
 use chrono::{DateTime, Utc};
-use myna_domain::transparency::{Hash, HashReader, LogError, LogSigner};
+use myna_domain::transparency::{Hash, HashReader, LogError, LogSigner, tree_size_storing};
 use rusqlite::{Connection, OptionalExtension, params};
 use tlog_tiles::tlog::{stored_hash_count, stored_hash_index, stored_hashes};
 
@@ -86,21 +86,6 @@ impl HashReader for SqlHashes<'_> {
     }
 }
 
-/// The tree size whose stored hashes number `count`, if `count` is such a number.
-fn size_for_stored_count(count: u64) -> Option<u64> {
-    // stored_hash_count grows strictly with the size (at least one hash per leaf).
-    let (mut lo, mut hi) = (0u64, count);
-    while lo < hi {
-        let mid = lo + (hi - lo).div_ceil(2);
-        if stored_hash_count(mid) <= count {
-            lo = mid;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    (stored_hash_count(lo) == count).then_some(lo)
-}
-
 fn checkpoint_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, i64, Vec<u8>, String, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
@@ -121,12 +106,27 @@ fn checkpoint_from(row: (i64, i64, Vec<u8>, String, String)) -> Result<StoredChe
 impl Tx<'_> {
     /// Number of entries in the tree.
     pub fn tree_size(&self) -> Result<u64> {
-        let last: Option<i64> = self
+        // Two subqueries: SQLite answers a lone MIN or MAX from the index, not both at once.
+        let (first, last): (Option<i64>, Option<i64>) = self
             .tx
-            .prepare_cached("SELECT MAX(idx) FROM log_hashes")?
-            .query_row([], |r| r.get(0))?;
-        let count = last.map_or(0, |i| i as u64 + 1);
-        size_for_stored_count(count)
+            .prepare_cached(
+                "SELECT (SELECT MIN(idx) FROM log_hashes), (SELECT MAX(idx) FROM log_hashes)",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if let Some(first) = first.filter(|&i| i < 0) {
+            return Err(Error::Corrupt(format!(
+                "access log tree has a hash at negative index {first}"
+            )));
+        }
+        let count = match last {
+            None => 0,
+            Some(last) => u64::try_from(last)
+                .ok()
+                .and_then(|last| last.checked_add(1))
+                .ok_or_else(|| Error::Corrupt("access log tree index out of range".into()))?,
+        };
+        tree_size_storing(count)
+            .filter(|&size| stored_hash_count(size) == count)
             .ok_or_else(|| Error::Corrupt("access log tree has a partial leaf".into()))
     }
 
@@ -239,17 +239,6 @@ impl Tx<'_> {
             .transpose()
     }
 
-    /// Every checkpoint, oldest first.
-    pub fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>> {
-        let mut stmt = self.tx.prepare(
-            "SELECT seq, tree_size, root, signed_at, note FROM log_checkpoints ORDER BY seq",
-        )?;
-        let rows = stmt
-            .query_map([], checkpoint_row)?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        rows.into_iter().map(checkpoint_from).collect()
-    }
-
     /// Proof that entry `index` is in the tree of `size` entries. `Ok(Err(_))` when the
     /// request is outside the tree.
     pub fn inclusion_proof(
@@ -283,20 +272,5 @@ impl Tx<'_> {
         tlog_tiles::tlog::prove_tree(to, from, &reader)
             .map(Ok)
             .map_err(|e| reader.error(e))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_counts_map_back_to_sizes() {
-        for size in 0..2_000u64 {
-            assert_eq!(size_for_stored_count(stored_hash_count(size)), Some(size));
-        }
-        // 3 hashes is a tree of 2 leaves; 4 would be a leaf without its subtree hash.
-        assert_eq!(size_for_stored_count(3), Some(2));
-        assert_eq!(size_for_stored_count(2), None);
     }
 }

@@ -138,11 +138,11 @@ fn commit_batch(conn: &Connection, batch: Vec<WriteJob>) {
         }
         Err(error) => {
             tracing::error!(%error, jobs = size, "commit failed; batch rolled back");
-            if !conn.is_autocommit() {
-                if let Err(error) = conn.execute_batch("ROLLBACK") {
-                    // Every later BEGIN would fail: say so loudly; callers get 503s.
-                    tracing::error!(%error, "rollback after a failed commit failed");
-                }
+            if !conn.is_autocommit()
+                && let Err(error) = conn.execute_batch("ROLLBACK")
+            {
+                // Every later BEGIN would fail: say so loudly; callers get 503s.
+                tracing::error!(%error, "rollback after a failed commit failed");
             }
             let message = error.to_string();
             for completion in done {

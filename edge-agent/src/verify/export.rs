@@ -123,6 +123,10 @@ fn read_export_checkpoint(
     }))
 }
 
+/// Most checkpoint lines an export may hold ahead of the entries that bring the log to their
+/// size: they wait in memory until the replay gets there.
+pub const MAX_EARLY_CHECKPOINTS: usize = 65_536;
+
 pub(super) fn replay_export(input: impl BufRead, replay: &mut Replay<'_>) -> Result<(), Stop> {
     for (n, line) in input.lines().enumerate() {
         let line = line?;
@@ -148,6 +152,16 @@ pub(super) fn replay_export(input: impl BufRead, replay: &mut Replay<'_>) -> Res
                 },
                 |_, _| Ok(()),
             )?,
+            ExportLine::Checkpoint { .. } if replay.pending.len() >= MAX_EARLY_CHECKPOINTS => {
+                return Err(VerifyError::Malformed {
+                    line: n as u64 + 1,
+                    reason: format!(
+                        "more than {MAX_EARLY_CHECKPOINTS} checkpoint lines ahead of their \
+                         entries (each belongs after the entry that brings the log to its size)"
+                    ),
+                }
+                .into());
+            }
             ExportLine::Checkpoint {
                 seq,
                 tree_size,

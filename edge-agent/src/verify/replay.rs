@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use chrono::DateTime;
 use myna_domain::access::AccessRecord;
-use myna_domain::transparency::{Hash, HashReader, LogVerifier, leaf_hash};
+use myna_domain::transparency::{Checkpoint, Hash, HashReader, LogVerifier, leaf_hash};
 use tlog_tiles::tlog::{stored_hash_index, stored_hashes_for_record_hash};
 
 use super::{Finding, Position, Report, Stop, VerifyError};
@@ -39,10 +39,21 @@ pub(super) struct Replay<'k> {
     /// Seq and size of the last checkpoint found good.
     pub(super) last_checkpoint: Option<(i64, u64)>,
     pub(super) pending: VecDeque<PendingCheckpoint>,
+    /// Entries a good checkpoint (in the log or given) vouches for: the largest such size.
+    covered: u64,
+    /// The `covered` before it last grew: where a range ending at `covered` starts.
+    covered_before: u64,
+    /// Checkpoints given from elsewhere (already opened with the key), smallest first, whose
+    /// size the replay has not reached yet.
+    trusted: VecDeque<Checkpoint>,
+    trusted_checked: u64,
 }
 
 impl<'k> Replay<'k> {
-    pub(super) fn new(key: &'k LogVerifier) -> Self {
+    /// A replay checking the log against `key`, and at their sizes against `trusted`,
+    /// checkpoints kept elsewhere whose signatures have been checked.
+    pub(super) fn new(key: &'k LogVerifier, mut trusted: Vec<Checkpoint>) -> Self {
+        trusted.sort_by_key(|c| c.size);
         Replay {
             key,
             tree: RightEdge::default(),
@@ -50,6 +61,10 @@ impl<'k> Replay<'k> {
             checkpoints: 0,
             last_checkpoint: None,
             pending: VecDeque::new(),
+            covered: 0,
+            covered_before: 0,
+            trusted: trusted.into(),
+            trusted_checked: 0,
         }
     }
 
@@ -63,6 +78,8 @@ impl<'k> Replay<'k> {
             entries: self.tree.size,
             checkpoints: self.checkpoints,
             root: (self.tree.size > 0).then(|| self.tree.root()),
+            unsigned_entries: self.tree.size.saturating_sub(self.covered),
+            trusted_checkpoints: self.trusted_checked,
             finding,
         })
     }
@@ -74,6 +91,9 @@ impl<'k> Replay<'k> {
         entry: &Entry<'_>,
         stored: impl FnOnce(u64, &[Hash]) -> Result<(), Stop>,
     ) -> Result<(), Stop> {
+        // A given checkpoint of size 0 is checked here, before the first entry; every other
+        // size is checked right after the entry that reaches it.
+        self.check_trusted()?;
         let index = self.tree.size;
         let found = |problem: String| Finding {
             position: Position::Entry {
@@ -128,6 +148,7 @@ impl<'k> Replay<'k> {
         }
         self.tree.push(&hashes);
         self.last_seq = entry.seq;
+        self.check_trusted()?;
         Ok(self.check_due()?)
     }
 
@@ -150,10 +171,70 @@ impl<'k> Replay<'k> {
         Ok(())
     }
 
-    /// End of the log: a checkpoint still waiting is larger than the log.
+    /// Checks the given checkpoints whose size the replay has reached (sizes are reached
+    /// one entry at a time, and this runs at each, so the size is the replay's).
+    fn check_trusted(&mut self) -> Result<(), Finding> {
+        while self
+            .trusted
+            .front()
+            .is_some_and(|c| c.size <= self.tree.size)
+        {
+            let Some(checkpoint) = self.trusted.pop_front() else {
+                break;
+            };
+            if checkpoint.size != self.tree.size || checkpoint.root != self.tree.root() {
+                return Err(Finding {
+                    position: Position::Range {
+                        from: self.range_start(checkpoint.size),
+                        to: checkpoint.size,
+                    },
+                    problem: format!(
+                        "entries differ from those the given checkpoint of {} entries signed \
+                         (recomputed root differs)",
+                        checkpoint.size
+                    ),
+                });
+            }
+            self.cover(checkpoint.size);
+            self.trusted_checked += 1;
+        }
+        Ok(())
+    }
+
+    /// Where the entries a checkpoint of `size` signs, and no earlier good one did, start.
+    fn range_start(&self, size: u64) -> u64 {
+        if self.covered < size {
+            self.covered
+        } else {
+            self.covered_before.min(size)
+        }
+    }
+
+    /// A good checkpoint vouches for the first `size` entries.
+    fn cover(&mut self, size: u64) {
+        if size > self.covered {
+            self.covered_before = self.covered;
+            self.covered = size;
+        }
+    }
+
+    /// End of the log: a checkpoint still waiting, in the log or given, is larger than the
+    /// log.
     pub(super) fn finish(&mut self) -> Result<(), Finding> {
+        self.check_trusted()?;
         match self.pending.pop_front() {
-            None => Ok(()),
+            None => self.trusted.front().map_or(Ok(()), |checkpoint| {
+                Err(Finding {
+                    position: Position::Tail {
+                        expected: checkpoint.size,
+                        found: self.tree.size,
+                    },
+                    problem: format!(
+                        "a given checkpoint signs {} entries, the log has {}",
+                        checkpoint.size, self.tree.size
+                    ),
+                })
+            }),
             Some(checkpoint) => {
                 let tree_size = checkpoint.tree_size;
                 self.open(&checkpoint)?;
@@ -229,11 +310,10 @@ impl<'k> Replay<'k> {
                 ),
             });
         }
-        let from = self.last_checkpoint.map_or(0, |(_, size)| size);
         if self.tree.root() != signed_root {
             return Err(Finding {
                 position: Position::Range {
-                    from,
+                    from: self.range_start(checkpoint.tree_size),
                     to: checkpoint.tree_size,
                 },
                 problem: format!(
@@ -243,6 +323,7 @@ impl<'k> Replay<'k> {
             });
         }
         self.last_checkpoint = Some((checkpoint.seq, checkpoint.tree_size));
+        self.cover(checkpoint.tree_size);
         self.checkpoints += 1;
         Ok(())
     }

@@ -153,6 +153,8 @@ fn an_intact_export_verifies() {
             entries: 10,
             checkpoints: 3,
             root: Some(tree.root(10).unwrap()),
+            unsigned_entries: 0,
+            trusted_checkpoints: 0,
             finding: None,
         }
     );
@@ -293,6 +295,176 @@ fn a_truncated_tail_is_reported_with_the_signed_size() {
             found: 8,
         },
     );
+}
+
+/// The signed note of a checkpoint over the first `size` entries of `tree`, as kept
+/// elsewhere.
+fn kept_note(tree: &MemoryTree, size: u64) -> String {
+    match checkpoint_line(&signer(), 99, size, tree.root(size).unwrap()) {
+        ExportLine::Checkpoint { note, .. } => note,
+        ExportLine::Entry { .. } => unreachable!(),
+    }
+}
+
+fn verify_lines_with(lines: &[ExportLine], trusted: &[String]) -> Report {
+    verify_export_with(text_of(lines).as_bytes(), &key(), trusted).unwrap()
+}
+
+#[test]
+fn entries_after_the_last_checkpoint_are_counted_as_unsigned() {
+    let unsigned = |entries, sizes: &[u64]| {
+        let report = verify_lines(&log(entries, sizes).0);
+        assert_eq!(report.finding, None);
+        report.unsigned_entries
+    };
+    assert_eq!(unsigned(10, &[3, 7, 10]), 0);
+    assert_eq!(unsigned(10, &[3, 7]), 3);
+    assert_eq!(unsigned(10, &[]), 10);
+    assert_eq!(unsigned(0, &[]), 0);
+
+    // The newest checkpoint line dropped and the entries after the one left rewritten: no
+    // finding, but none of them is vouched for.
+    let (mut lines, _) = log(10, &[3, 7, 10]);
+    lines.pop();
+    *record_json(&mut lines, 9) = record_json(&mut lines, 9).replace("Tokyo", "Tokyp");
+    let report = verify_lines(&lines);
+    assert_eq!(
+        (report.finding, report.checkpoints, report.unsigned_entries),
+        (None, 2, 3)
+    );
+}
+
+#[test]
+fn a_checkpoint_kept_elsewhere_vouches_for_what_it_signed() {
+    let (lines, tree) = log(10, &[3, 7]);
+    let report = verify_lines_with(&lines, &[kept_note(&tree, 10), kept_note(&tree, 5)]);
+    assert_eq!(
+        (
+            report.finding,
+            report.checkpoints,
+            report.trusted_checkpoints,
+            report.unsigned_entries
+        ),
+        (None, 2, 2, 0)
+    );
+    // One of size 0 (the empty tree) checks too.
+    let report = verify_lines_with(&lines, &[kept_note(&tree, 0)]);
+    assert_eq!((report.finding, report.trusted_checkpoints), (None, 1));
+    let empty = verify_export_with(&b""[..], &key(), &[kept_note(&tree, 0)]).unwrap();
+    assert_eq!((empty.finding, empty.trusted_checkpoints), (None, 1));
+}
+
+#[test]
+fn a_checkpoint_kept_elsewhere_catches_what_the_file_cannot() {
+    let (_, tree) = log(10, &[3, 7, 10]);
+    let kept = [kept_note(&tree, 10)];
+
+    // The tail truncated together with the checkpoint that covered it.
+    let mut truncated = log(10, &[3, 7, 10]).0;
+    truncated.retain(|l| match l {
+        ExportLine::Entry { seq, .. } => *seq <= 8,
+        ExportLine::Checkpoint { tree_size, .. } => *tree_size <= 8,
+    });
+    let plain = verify_lines(&truncated);
+    assert_eq!(
+        (plain.finding, plain.entries, plain.unsigned_entries),
+        (None, 8, 1)
+    );
+    assert_eq!(
+        verify_lines_with(&truncated, &kept)
+            .finding
+            .unwrap()
+            .position,
+        Position::Tail {
+            expected: 10,
+            found: 8
+        }
+    );
+
+    // Entries past the last checkpoint left in the file rewritten.
+    let mut rewritten = log(10, &[3, 7, 10]).0;
+    rewritten.pop();
+    *record_json(&mut rewritten, 9) = record_json(&mut rewritten, 9).replace("Tokyo", "Tokyp");
+    assert_eq!(verify_lines(&rewritten).finding, None);
+    let finding = verify_lines_with(&rewritten, &kept).finding.unwrap();
+    assert_eq!(finding.position, Position::Range { from: 7, to: 10 });
+    assert!(finding.problem.contains("given checkpoint"), "{finding}");
+
+    // The range starts at the largest good checkpoint below, in the file or given.
+    let mut early = log(10, &[3, 7]).0;
+    *record_json(&mut early, 7) = record_json(&mut early, 7).replace("Tokyo", "Tokyp");
+    let finding = verify_lines_with(&early, &[kept_note(&tree, 6)])
+        .finding
+        .unwrap();
+    assert_eq!(finding.position, Position::Range { from: 6, to: 7 });
+
+    // The same through the database.
+    let (file, _) = database(10, &[3, 7, 10]);
+    Connection::open(file.path())
+        .unwrap()
+        .execute_batch(&format!(
+            "DELETE FROM access_log WHERE seq > 8; DELETE FROM log_hashes WHERE idx >= {};
+             DELETE FROM log_checkpoints WHERE seq = 3",
+            tlog_tiles::tlog::stored_hash_count(8)
+        ))
+        .unwrap();
+    let plain = verify_db(file.path(), &key()).unwrap();
+    assert_eq!((plain.finding, plain.unsigned_entries), (None, 1));
+    let finding = verify_db_with(file.path(), &key(), &kept)
+        .unwrap()
+        .finding
+        .unwrap();
+    assert_eq!(
+        finding.position,
+        Position::Tail {
+            expected: 10,
+            found: 8
+        }
+    );
+}
+
+#[test]
+fn a_checkpoint_not_signed_by_the_key_cannot_be_used() {
+    let (lines, tree) = log(3, &[3]);
+    let other = LogSigner::from_secret(ORIGIN, [8; 32]).unwrap();
+    let forged = other
+        .sign(3, tree.root(3).unwrap(), Utc::now())
+        .unwrap()
+        .note;
+    let given = [kept_note(&tree, 3), forged];
+    match verify_export_with(text_of(&lines).as_bytes(), &key(), &given) {
+        Err(VerifyError::TrustedCheckpoint { index: 2, .. }) => {}
+        other => panic!("{other:?}"),
+    }
+    let (file, _) = database(3, &[3]);
+    assert!(matches!(
+        verify_db_with(file.path(), &key(), &["not a note".into()]),
+        Err(VerifyError::TrustedCheckpoint { index: 1, .. })
+    ));
+}
+
+#[test]
+fn checkpoint_lines_far_ahead_of_their_entries_are_refused() {
+    let (lines, _) = log(3, &[3]);
+    let checkpoint = serde_json::to_string(&lines[3]).unwrap();
+    let mut text = format!("{checkpoint}\n").repeat(MAX_EARLY_CHECKPOINTS);
+    assert_eq!(
+        verify_export(text.as_bytes(), &key()).unwrap().finding,
+        Some(Finding {
+            position: Position::Tail {
+                expected: 3,
+                found: 0
+            },
+            problem: "checkpoint 1 signs 3 entries, the log has 0".into(),
+        })
+    );
+    text += &format!("{checkpoint}\n");
+    match verify_export(text.as_bytes(), &key()) {
+        Err(VerifyError::Malformed { line, .. }) => {
+            assert_eq!(line, MAX_EARLY_CHECKPOINTS as u64 + 1);
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -439,6 +611,51 @@ fn stored_hashes_are_checked() {
             expected: 10,
             found: 9,
         },
+    );
+}
+
+#[test]
+fn stored_hashes_at_impossible_indexes_are_findings() {
+    // Read first, ahead of entry 0's leaf hash.
+    check_db(
+        "INSERT INTO log_hashes (idx, hash) VALUES (-1, zeroblob(32))",
+        Position::StoredHash { idx: -1 },
+    );
+    check_db(
+        &format!(
+            "INSERT INTO log_hashes (idx, hash) VALUES ({}, zeroblob(32))",
+            i64::MIN
+        ),
+        Position::StoredHash { idx: i64::MIN },
+    );
+    // Past the end: beyond any tree, or the tree of 11 entries.
+    check_db(
+        &format!(
+            "INSERT INTO log_hashes (idx, hash) VALUES ({}, zeroblob(32))",
+            i64::MAX
+        ),
+        Position::StoredHash { idx: i64::MAX },
+    );
+    check_db(
+        &format!(
+            "INSERT INTO log_hashes (idx, hash) VALUES ({}, zeroblob(32))",
+            tlog_tiles::tlog::stored_hash_count(10)
+        ),
+        Position::Tail {
+            expected: 11,
+            found: 10,
+        },
+    );
+    // An empty log with only such a row.
+    let (file, _) = database(0, &[]);
+    Connection::open(file.path())
+        .unwrap()
+        .execute_batch("INSERT INTO log_hashes (idx, hash) VALUES (-1, zeroblob(32))")
+        .unwrap();
+    let report = verify_db(file.path(), &key()).unwrap();
+    assert_eq!(
+        report.finding.map(|f| f.position),
+        Some(Position::StoredHash { idx: -1 })
     );
 }
 

@@ -4,6 +4,7 @@ mod card_trust;
 mod consent;
 mod disclosure;
 mod identify;
+mod log_proofs;
 mod pin;
 mod portal;
 mod support;

@@ -10,7 +10,9 @@ use std::process::Command;
 use std::sync::LazyLock;
 
 use axum::http::StatusCode;
-use edge_agent::verify::{Position, Report, export_jsonl, verify_db, verify_export};
+use edge_agent::verify::{
+    Position, Report, export_jsonl, verify_db, verify_db_with, verify_export,
+};
 use myna_domain::access::{AccessRecord, AccessRecordId};
 use myna_domain::transparency::{LogVerifier, MemoryTree};
 use rusqlite::{Connection, params};
@@ -147,8 +149,8 @@ fn check(tamper: impl FnOnce(&Connection), expected: Position) {
     let intact = verify(&copy.path);
     assert_eq!(intact.finding, None, "intact log: {:?}", intact.finding);
     assert_eq!(
-        (intact.entries, intact.checkpoints),
-        (FIXTURE.entries(), FIXTURE.sizes.len() as u64)
+        (intact.entries, intact.checkpoints, intact.unsigned_entries),
+        (FIXTURE.entries(), FIXTURE.sizes.len() as u64, 0)
     );
     {
         let conn = attacker(&copy.path);
@@ -220,6 +222,114 @@ fn tamper_truncated_tail_is_reported_against_the_last_checkpoint() {
             found: 10,
         },
     );
+}
+
+/// The signed note of checkpoint `seq` of the intact log, as a tablet or an auditor kept it.
+fn kept_checkpoint(seq: i64) -> String {
+    Connection::open(FIXTURE.db())
+        .unwrap()
+        .query_row(
+            "SELECT note FROM log_checkpoints WHERE seq = ?1",
+            [seq],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// Removes the entries after the 10th with their stored hashes, and the checkpoint that
+/// covered them: what is left is a consistent, shorter log.
+fn truncate_with_checkpoint(conn: &Connection) {
+    conn.execute("DELETE FROM access_log WHERE seq > 10", [])
+        .unwrap();
+    conn.execute(
+        "DELETE FROM log_hashes WHERE idx >= ?1",
+        [stored_hash_count(10) as i64],
+    )
+    .unwrap();
+    conn.execute("DELETE FROM log_checkpoints WHERE seq = 3", [])
+        .unwrap();
+}
+
+#[test]
+fn tamper_truncated_tail_with_its_checkpoint_needs_a_kept_checkpoint() {
+    let copy = copy();
+    truncate_with_checkpoint(&attacker(&copy.path));
+    // The file alone: nothing to find, but 3 entries no signature covers.
+    let report = verify(&copy.path);
+    assert_eq!(report.finding, None);
+    assert_eq!(
+        (report.entries, report.checkpoints, report.unsigned_entries),
+        (10, 2, 3)
+    );
+    // A checkpoint kept elsewhere still signs 12 entries.
+    let kept = [kept_checkpoint(3)];
+    let report = verify_db_with(&copy.path, &FIXTURE.key(), &kept).unwrap();
+    let finding = report.finding.expect("truncation not detected");
+    assert_eq!(
+        finding.position,
+        Position::Tail {
+            expected: 12,
+            found: 10
+        },
+        "{finding}"
+    );
+    // An older kept checkpoint the log still holds is fine, and vouches for nothing newer.
+    let report = verify_db_with(&copy.path, &FIXTURE.key(), &[kept_checkpoint(2)]).unwrap();
+    assert_eq!(
+        (
+            report.finding,
+            report.trusted_checkpoints,
+            report.unsigned_entries
+        ),
+        (None, 1, 3)
+    );
+}
+
+#[test]
+fn tamper_rewrite_after_the_last_checkpoint_left_needs_a_kept_checkpoint() {
+    let copy = copy();
+    {
+        let conn = attacker(&copy.path);
+        conn.execute("DELETE FROM log_checkpoints WHERE seq = 3", [])
+            .unwrap();
+        let text = record_json(&conn, 10);
+        assert!(text.contains("crew-0042"));
+        set_record_json(&conn, 10, &text.replace("crew-0042", "crew-0099"));
+        rebuild_stored_tree(&conn);
+    }
+    let report = verify(&copy.path);
+    assert_eq!((report.finding, report.unsigned_entries), (None, 5));
+    let finding = verify_db_with(&copy.path, &FIXTURE.key(), &[kept_checkpoint(3)])
+        .unwrap()
+        .finding
+        .expect("rewrite not detected");
+    assert_eq!(
+        finding.position,
+        Position::Range { from: 7, to: 12 },
+        "{finding}"
+    );
+}
+
+#[test]
+fn tamper_negative_stored_hash_index_is_named() {
+    let insert = |conn: &Connection| {
+        conn.execute(
+            "INSERT INTO log_hashes (idx, hash) VALUES (-1, zeroblob(32))",
+            [],
+        )
+        .unwrap();
+    };
+    check(insert, Position::StoredHash { idx: -1 });
+    // The edge itself refuses to build on such a tree.
+    let copy = copy();
+    insert(&attacker(&copy.path));
+    match edge_agent::store::Store::open(&copy.path) {
+        Err(edge_agent::Error::Corrupt(message)) => {
+            assert!(message.contains("negative"), "{message}");
+        }
+        Err(other) => panic!("{other}"),
+        Ok(_) => panic!("the store opened a tree with a negative index"),
+    }
 }
 
 #[test]
@@ -403,6 +513,67 @@ fn tamper_cli_exit_codes() {
     let (code, out, _) = myna_log(&["verify", "--db", db, "--key", key]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("entry 1 (seq 3)"), "{out}");
+
+    // The tail truncated with its checkpoint: a warning from the file alone, a finding
+    // with the checkpoint kept elsewhere.
+    let truncated = self::copy();
+    truncate_with_checkpoint(&attacker(&truncated.path));
+    let truncated_db = truncated.path.to_str().unwrap();
+    let (code, out, _) = myna_log(&["verify", "--db", truncated_db, "--key", key]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.starts_with("ok: 10 entries, 2 checkpoints, root "),
+        "{out}"
+    );
+    let warning = out.lines().nth(1).unwrap_or_default();
+    assert!(
+        warning.starts_with("WARNING: the last 3 entries (seq 8..=10)")
+            && warning.contains("cannot be vouched for without a newer checkpoint"),
+        "{out}"
+    );
+    let kept = copy._dir.path().join("checkpoint-12.txt");
+    std::fs::write(&kept, format!("{}\n", kept_checkpoint(3))).unwrap();
+    let (code, out, _) = myna_log(&[
+        "verify",
+        "--db",
+        truncated_db,
+        "--key",
+        key,
+        "--checkpoint",
+        kept.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.starts_with("TAMPERED: tail (entries 10..12 missing)"),
+        "{out}"
+    );
+    let older = copy._dir.path().join("checkpoint-7.txt");
+    std::fs::write(&older, kept_checkpoint(2)).unwrap();
+    let (code, out, _) = myna_log(&[
+        "verify",
+        "--db",
+        truncated_db,
+        "--key",
+        key,
+        "--checkpoint",
+        older.to_str().unwrap(),
+        "--checkpoint",
+        older.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("; 2 given checkpoint(s) match"), "{out}");
+    // A file that is not a checkpoint (the key file): nothing checked.
+    let (code, _, err) = myna_log(&[
+        "verify",
+        "--db",
+        truncated_db,
+        "--key",
+        key,
+        "--checkpoint",
+        key_file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--checkpoint"), "{err}");
 
     let missing = copy._dir.path().join("absent.sqlite3");
     let (code, _, err) = myna_log(&["verify", "--db", missing.to_str().unwrap(), "--key", key]);
