@@ -246,8 +246,10 @@ fn serve(card: &SoftwareCard, stream: &mut TcpStream, shared: &Shared) -> io::Re
                     sw = format_args!("{sw:02X?}"),
                     "APDU"
                 );
-                write_message(stream, &response)?;
+                // Counted before the answer goes out: the reader side may look at the count
+                // the moment it has the answer, and must never see it one short.
                 shared.served.fetch_add(1, Ordering::SeqCst);
+                write_message(stream, &response)?;
                 let mut budget = shared.budget.lock().unwrap_or_else(PoisonError::into_inner);
                 if let Some(left) = budget.as_mut() {
                     *left = left.saturating_sub(1);
