@@ -103,7 +103,8 @@ impl EmergencyIncident {
     /// Starts a new incident with a fresh random id.
     pub fn new(edge: EdgeClient, crew_member_id: String) -> Self {
         EmergencyIncident {
-            id: IncidentId(uuid::Uuid::new_v4()),
+            // Time-ordered (UUIDv7), so the edge's incident indexes grow at their right edge.
+            id: IncidentId(uuid::Uuid::now_v7()),
             edge,
             crew_member_id,
             state: Mutex::new(IncidentState {

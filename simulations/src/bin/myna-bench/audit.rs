@@ -95,9 +95,10 @@ fn records(count: usize) -> Vec<AccessRecord> {
     let now = Utc::now();
     (0..count)
         .map(|n| AccessRecord {
-            id: AccessRecordId(uuid::Uuid::new_v4()),
+            // UUIDv7, as the edge and the tablets make them.
+            id: AccessRecordId(uuid::Uuid::now_v7()),
             at: now,
-            incident: Some(IncidentId(uuid::Uuid::new_v4())),
+            incident: Some(IncidentId(uuid::Uuid::now_v7())),
             patient: Some(PatientId(format!("P{:07}", n % 2_000))),
             viewer: viewer.clone(),
             purpose: Purpose::EmergencyTreatment,

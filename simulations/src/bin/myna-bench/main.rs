@@ -45,7 +45,7 @@ enum Bench {
         #[arg(long, value_delimiter = ',', default_value = "1,64")]
         concurrency: Vec<usize>,
         /// Appends per measurement (a tenth of it at concurrency 1: one fsync each).
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 100_000)]
         appends: usize,
         /// Directory for the database files (default: a temporary directory). Use one on
         /// the disk you care about: tmpfs makes fsync free.
