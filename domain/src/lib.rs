@@ -23,6 +23,8 @@
 pub mod access;
 pub mod certificate;
 pub mod consent;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 pub mod identity;
 pub mod labels;
 pub mod policy;

@@ -6,10 +6,7 @@
 use axum::http::{Method, StatusCode};
 use chrono::Utc;
 use edge_agent::store::Store;
-use myna_domain::access::{
-    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, DenialReason, Institution,
-    InstitutionKind, Purpose, Viewer, ViewerRole,
-};
+use myna_domain::fixtures::unknown_patient_denial;
 use myna_domain::transparency::{
     Checkpoint, LogSigner, LogVerifier, leaf_hash, verify_consistency, verify_inclusion,
 };
@@ -17,32 +14,6 @@ use myna_domain::wire::proof_hashes;
 use proptest::prelude::*;
 
 use crate::support::*;
-
-fn denial(n: usize) -> AccessRecord {
-    AccessRecord {
-        id: AccessRecordId(uuid::Uuid::new_v4()),
-        at: Utc::now(),
-        incident: None,
-        patient: None,
-        viewer: Viewer {
-            staff_id: Some(format!("crew-{n}")),
-            role: ViewerRole::Paramedic,
-            device_id: None,
-            unit: None,
-            institution: Institution {
-                id: "fd-prop".into(),
-                name: "Prop FD".into(),
-                kind: InstitutionKind::FireDepartment,
-            },
-        },
-        purpose: Purpose::EmergencyTreatment,
-        action: AccessAction::IdentifyPatient,
-        consent: None,
-        outcome: AccessOutcome::Denied {
-            reason: DenialReason::UnknownPatient,
-        },
-    }
-}
 
 /// Appends `sizes.last()` entries, signing a checkpoint whenever the log reaches one of
 /// `sizes`; returns the checkpoints as a verifier opens them, and the store.
@@ -55,7 +26,7 @@ fn build(sizes: &[usize]) -> (tempfile::TempDir, Store, Vec<Checkpoint>) {
     let mut appended = 0;
     for &size in sizes {
         while appended < size {
-            let record = denial(appended);
+            let record = unknown_patient_denial(appended as u64);
             store
                 .write_blocking(move |tx| tx.append_access(&record))
                 .unwrap();
@@ -127,7 +98,7 @@ proptest! {
 async fn log_proof_endpoints_serve_verifiable_proofs_and_reject_out_of_range() {
     let edge = TestEdge::new();
     for n in 0..5 {
-        let record = denial(n);
+        let record = unknown_patient_denial(n as u64);
         edge.state
             .store
             .write(move |tx| tx.append_access(&record))

@@ -1,41 +1,10 @@
 //! The tablet's log witness against real edges: it accepts a log that grows, and notices a
 //! log that was rolled back or rewritten even when the checkpoints carry the right key.
 
-use chrono::Utc;
 use e2e::Fixture;
 use mobile_core::{EdgeClient, LogWitness, MobileError};
-use myna_domain::access::{
-    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, DenialReason, Institution,
-    InstitutionKind, Purpose, Viewer, ViewerRole,
-};
 use myna_domain::consent::ConsentState;
-
-/// A denial record, as any edge writes them.
-fn record(n: u32) -> AccessRecord {
-    AccessRecord {
-        id: AccessRecordId(uuid::Uuid::new_v4()),
-        at: Utc::now(),
-        incident: None,
-        patient: None,
-        viewer: Viewer {
-            staff_id: Some(format!("crew-{n}")),
-            role: ViewerRole::Paramedic,
-            device_id: Some("tablet-fork".into()),
-            unit: None,
-            institution: Institution {
-                id: "fd-fork".into(),
-                name: "fork".into(),
-                kind: InstitutionKind::FireDepartment,
-            },
-        },
-        purpose: Purpose::EmergencyTreatment,
-        action: AccessAction::IdentifyPatient,
-        consent: None,
-        outcome: AccessOutcome::Denied {
-            reason: DenialReason::UnknownPatient,
-        },
-    }
-}
+use myna_domain::fixtures::unknown_patient_denial;
 
 /// Another edge that signs with the genuine log key but holds `entries` different records:
 /// what a stolen key or a restored old database looks like from a tablet.
@@ -60,7 +29,7 @@ async fn forged_edge(
     for n in 0..entries {
         state
             .store
-            .write(move |tx| tx.append_access(&record(n)))
+            .write(move |tx| tx.append_access(&unknown_patient_denial(u64::from(n))))
             .await
             .unwrap();
     }

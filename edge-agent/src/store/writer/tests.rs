@@ -3,41 +3,14 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
-use myna_domain::access::{
-    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, DenialReason, Institution,
-    InstitutionKind, Purpose, Viewer, ViewerRole,
-};
-use uuid::Uuid;
+use myna_domain::access::AccessRecord;
+use myna_domain::fixtures::unknown_patient_denial;
 
 use crate::Error;
 use crate::store::Store;
 
-/// A denial record (names no patient), as any edge writes them.
 fn denial() -> AccessRecord {
-    AccessRecord {
-        id: AccessRecordId(Uuid::new_v4()),
-        at: Utc::now(),
-        incident: None,
-        patient: None,
-        viewer: Viewer {
-            staff_id: Some("crew-1".into()),
-            role: ViewerRole::Paramedic,
-            device_id: Some("tab-1".into()),
-            unit: None,
-            institution: Institution {
-                id: "fd-test".into(),
-                name: "Test FD".into(),
-                kind: InstitutionKind::FireDepartment,
-            },
-        },
-        purpose: Purpose::EmergencyTreatment,
-        action: AccessAction::IdentifyPatient,
-        consent: None,
-        outcome: AccessOutcome::Denied {
-            reason: DenialReason::UnknownPatient,
-        },
-    }
+    unknown_patient_denial(1)
 }
 
 fn open(dir: &tempfile::TempDir) -> Arc<Store> {
