@@ -13,6 +13,9 @@
 //! - [`records`]: the medical record kinds an emergency summary can hold, and retention.
 //! - [`summary`]: the emergency summary assembled from records.
 //! - [`access`]: the access record written for every access attempt.
+//! - [`fhir_systems`]: this system's own FHIR code, identifier and extension URLs.
+//! - [`handoff`]: the handoff to a receiving hospital: locations, the hospital's answer,
+//!   the handoff's state.
 //! - [`labels`]: Japanese and English labels for every coded value.
 //! - [`transparency`]: the tamper-evident access log's hashing, signed checkpoints and
 //!   proof checks (RFC 6962 Merkle tree, c2sp signed notes).
@@ -23,8 +26,10 @@
 pub mod access;
 pub mod certificate;
 pub mod consent;
+pub mod fhir_systems;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
+pub mod handoff;
 pub mod identity;
 pub mod labels;
 pub mod policy;

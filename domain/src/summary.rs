@@ -1,4 +1,10 @@
 //! The emergency summary: what a crew or an ER sees about one patient.
+//!
+//! # Layout
+//! - this file: the summary, its assembly under retention, and the alert accessors.
+//! - [`warnings`]: duplicate-medication (重複投薬) and contraindication (禁忌) warnings.
+
+pub mod warnings;
 
 use std::collections::BTreeSet;
 
@@ -10,6 +16,8 @@ use crate::records::{
     Allergy, Analyte, InfectionResult, LabResult, LabValue, MedicalRecord, Medication,
     QualitativeResult, RecordKind,
 };
+
+pub use warnings::{ContraindicationReason, DrugGroup, DuplicateBasis, MedicationWarning, Risk};
 
 /// Who the summary is about: enough for the ER to register the patient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +112,13 @@ impl EmergencySummary {
     /// Dispensed drugs and prescriptions in a high-risk class (anticoagulants, ...).
     pub fn high_risk_medications(&self) -> impl Iterator<Item = &Medication> {
         self.medications().filter(|m| m.class.is_high_risk())
+    }
+
+    /// Duplicate-medication and contraindication warnings among the medications current
+    /// on `today` (dated within [`warnings::CURRENT_WINDOW_DAYS`]): contraindications
+    /// first, then duplicates. The rules are a small illustrative table, see [`warnings`].
+    pub fn medication_warnings(&self, today: NaiveDate) -> Vec<MedicationWarning<'_>> {
+        warnings::medication_warnings(self, today)
     }
 
     /// All dispensed drugs and prescriptions.

@@ -249,8 +249,22 @@ pub struct HospitalDto {
     pub id: String,
     /// Name.
     pub name: String,
-    /// Tier 1 to 3.
+    /// Tier 1 to 3 (三次 = 3: critical care centre).
     pub tier: u8,
+    /// Distance from the point the tablet gave, in metres; `None` when it gave none or
+    /// the hospital's location is not configured.
+    #[serde(default)]
+    pub distance_m: Option<u32>,
+}
+
+/// `GET /v1/hospitals?lat=&lon=`: where the crew is, to list the nearest hospitals first.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HospitalsQuery {
+    /// Latitude of the incident.
+    pub lat: Option<f64>,
+    /// Longitude of the incident.
+    pub lon: Option<f64>,
 }
 
 /// `GET /v1/hospitals` response.

@@ -29,7 +29,8 @@ struct Args {
     /// Receiving hospitals as `id=base_url` (repeatable), served by hospital-view.
     #[arg(long = "hospital", value_name = "ID=URL")]
     hospitals: Vec<String>,
-    /// Bearer token hospital-view instances expect from the edge.
+    /// Prefix of each hospital's bearer token: hospital ID's token is `PREFIX-ID`, presented
+    /// by the edge when it delivers and by that hospital-view when it answers.
     #[arg(long, env = "HOSPITAL_EDGE_TOKEN", default_value = "dev-edge-token")]
     hospital_token: String,
     /// JPKI card CA certificates to trust (DER, or PEM with one or more certificates).
@@ -101,7 +102,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             id,
             if n == 0 { 3 } else { 2 },
             url,
-            &args.hospital_token,
+            // Each hospital has its own token: it identifies the hospital's answers.
+            &format!("{}-{id}", args.hospital_token),
+            None,
         );
     }
     let state = crate::AppState::open(config, crate::clock::system())?;

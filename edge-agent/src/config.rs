@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use myna_domain::access::{Institution, InstitutionKind};
+use myna_domain::handoff::GeoPoint;
 
 use crate::Result;
 use crate::card_trust::CardTrust;
@@ -36,14 +37,17 @@ pub struct DeviceRegistration {
 }
 
 /// A receiving hospital and where its hospital-view listens.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct HospitalEndpoint {
     /// The hospital (kind must be `EmergencyHospital`).
     pub institution: Institution,
     /// Base URL of its hospital-view, e.g. `http://127.0.0.1:8081`.
     pub base_url: String,
-    /// Bearer token hospital-view expects from the edge.
+    /// Bearer token hospital-view expects from the edge, and the edge from it (decisions).
+    /// Each hospital must have its own.
     pub token: String,
+    /// Where the hospital is, to list the nearest first.
+    pub location: Option<GeoPoint>,
 }
 
 impl HospitalEndpoint {
@@ -158,6 +162,7 @@ impl Config {
         tier: u8,
         base_url: &str,
         token: &str,
+        location: Option<GeoPoint>,
     ) -> Self {
         self.hospitals.push(HospitalEndpoint {
             institution: Institution {
@@ -167,6 +172,7 @@ impl Config {
             },
             base_url: base_url.trim_end_matches('/').into(),
             token: token.into(),
+            location,
         });
         self
     }
@@ -183,6 +189,20 @@ impl Config {
         self.privacy_officer_tokens.iter().any(|t| {
             !t.is_empty() && myna_service::constant_time_eq(t.as_bytes(), token.as_bytes())
         })
+    }
+
+    /// The hospital presenting `token`. A token shared by two hospitals identifies neither.
+    pub fn hospital_by_token(&self, token: &str) -> Option<&HospitalEndpoint> {
+        let mut matching = self.hospitals.iter().filter(|h| {
+            !h.token.is_empty()
+                && myna_service::constant_time_eq(h.token.as_bytes(), token.as_bytes())
+        });
+        let first = matching.next()?;
+        if matching.next().is_some() {
+            tracing::error!(hospital = %first.institution.id, "two hospitals share a token; refusing it");
+            return None;
+        }
+        Some(first)
     }
 
     /// The hospital with this id.

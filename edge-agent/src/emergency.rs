@@ -18,7 +18,7 @@ use myna_domain::wire::{ArrivalNotice, ConsentRequest, HandoffRequest, OpenIncid
 
 use crate::card_trust::CardTrust;
 use crate::config::{DeviceRegistration, HospitalEndpoint};
-use crate::store::{IncidentRow, Tx};
+use crate::store::{IncidentRow, OutboxKind, OutboxMessage, Tx};
 use crate::{Result, identify};
 
 /// Why a request did not go through. Policy denials are in the access log already.
@@ -30,6 +30,12 @@ pub enum Denial {
     IncidentNotFound,
     /// The incident id is already used for another patient or device.
     IncidentIdConflict,
+    /// The patient is already handed to a hospital that has not declined.
+    HandoffOpen,
+    /// The handoff does not exist, or belongs to another device or hospital.
+    HandoffNotFound,
+    /// The handoff was already answered or withdrawn differently.
+    HandoffDecided,
 }
 
 impl From<DenialReason> for Denial {
@@ -251,13 +257,15 @@ pub fn disclose_summary(
     Ok(Ok((consent, summary)))
 }
 
-/// A handoff ready to relay: its access record and row are committed.
+/// A handoff ready to relay: its access record, row and outbox message are committed.
 #[derive(Debug, Clone)]
 pub struct PreparedHandoff {
     /// Handoff id.
     pub id: uuid::Uuid,
     /// The notice to send.
     pub notice: ArrivalNotice,
+    /// Its outbox message.
+    pub message: crate::store::OutboxMessage,
 }
 
 /// Prepares a handoff to `hospital`. Records go with it only if the policy allows
@@ -273,6 +281,10 @@ pub fn prepare_handoff(
     let Some(incident) = own_incident(tx, device, id)? else {
         return Ok(Err(Denial::IncidentNotFound));
     };
+    // One hospital at a time: checked before anything is disclosed or logged.
+    if tx.open_handoff(id)?.is_some() {
+        return Ok(Err(Denial::HandoffOpen));
+    }
     let attempt = Attempt::on(
         tx,
         hospital_viewer(hospital),
@@ -296,14 +308,8 @@ pub fn prepare_handoff(
                 None
             }
         };
-    let handoff_id = uuid::Uuid::new_v4();
-    tx.insert_handoff(
-        handoff_id,
-        id,
-        &hospital.institution.id,
-        summary.is_some(),
-        now,
-    )?;
+    let handoff_id = uuid::Uuid::now_v7();
+    let records_shared = summary.is_some();
     let notice = ArrivalNotice {
         handoff_id,
         incident_id: id,
@@ -316,8 +322,27 @@ pub fn prepare_handoff(
         summary,
         sent_at: now,
     };
+    // The notice is queued in this transaction: once the tablet hears of the handoff, the
+    // hospital gets it, however long it is unreachable.
+    let body_json = serde_json::to_string(&notice)?;
+    let message_id = tx.insert_handoff(
+        handoff_id,
+        id,
+        &hospital.institution.id,
+        records_shared,
+        &body_json,
+        now,
+    )?;
     Ok(Ok(PreparedHandoff {
         id: handoff_id,
         notice,
+        message: OutboxMessage {
+            id: message_id,
+            handoff_id,
+            hospital_id: hospital.institution.id.clone(),
+            kind: OutboxKind::Arrival,
+            body_json,
+            attempts: 0,
+        },
     }))
 }

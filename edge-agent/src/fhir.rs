@@ -52,31 +52,11 @@ use myna_domain::consent::{ConsentState, DifficultyReason};
 use myna_domain::labels;
 use myna_domain::records::RecordKind;
 
-/// This system's own code and identifier systems, under one base URL.
-macro_rules! local {
-    ($path:literal) => {
-        concat!("https://myna-emergency.example/fhir/", $path)
-    };
-}
-
-/// Code system of viewer roles (`paramedic`, `receiving_hospital`).
-pub const VIEWER_ROLE_SYSTEM: &str = local!("CodeSystem/viewer-role");
-/// Code system of record kinds ([`RecordKind::as_str`]).
-pub const RECORD_KIND_SYSTEM: &str = local!("CodeSystem/record-kind");
-/// Code system of access actions (`identify_patient`, `view_summary`, ...).
-pub const ACCESS_ACTION_SYSTEM: &str = local!("CodeSystem/access-action");
-/// Identifier system of patient ids.
-pub const PATIENT_ID_SYSTEM: &str = local!("sid/patient-id");
-/// Identifier system of crew staff ids (assigned by the institution).
-pub const STAFF_ID_SYSTEM: &str = local!("sid/staff-id");
-/// Identifier system of tablet device ids (assigned by the institution).
-pub const DEVICE_ID_SYSTEM: &str = local!("sid/device-id");
-/// Identifier system of institution ids (fire departments, hospitals).
-pub const INSTITUTION_ID_SYSTEM: &str = local!("sid/institution-id");
-/// Identifier system of ambulance units.
-pub const UNIT_ID_SYSTEM: &str = local!("sid/ambulance-unit");
-/// Identifier system of access records (the access log's entry ids).
-pub const ACCESS_RECORD_ID_SYSTEM: &str = local!("sid/access-record-id");
+/// This system's own code and identifier systems, shared with hospital-view's bundle export.
+pub use myna_domain::fhir_systems::{
+    ACCESS_ACTION_SYSTEM, ACCESS_RECORD_ID_SYSTEM, DEVICE_ID_SYSTEM, INSTITUTION_ID_SYSTEM,
+    PATIENT_ID_SYSTEM, RECORD_KIND_SYSTEM, STAFF_ID_SYSTEM, UNIT_ID_SYSTEM, VIEWER_ROLE_SYSTEM,
+};
 
 /// Entity detail type holding the entry's leaf index in the tamper-evident access log:
 /// ask the log for the inclusion proof of this leaf.

@@ -14,9 +14,11 @@
 //!   facts), and issuing identification challenges.
 //! - [`emergency`]: the incident flows (identify, consent, disclose, hand off): they call the
 //!   domain policy and write access records; no HTTP here.
+//! - [`handoff`]: after a handoff: the hospital's answer, the crew's withdrawal, the tablet's view.
 //! - [`fhir`]: the access log as FHIR R4 `AuditEvent`s (JSON, bulk-data NDJSON).
 //! - [`housekeeping`]: periodic checkpoints and the daily retention purge.
-//! - [`relay`]: delivering arrival notices to hospital-view instances.
+//! - [`relay`]: the outbox deliverer: arrival and withdrawal notices to hospital-view
+//!   instances, retried until acknowledged.
 //! - [`api`]: axum routes, extractors and the HTTP error mapping; thin.
 //! - [`transparency`]: the access log's signing key and periodic signed checkpoints.
 //! - [`verify`]: replaying a log file or export against its key (the `myna-log` binary).
@@ -41,6 +43,7 @@ pub mod clock;
 pub mod config;
 pub mod emergency;
 pub mod fhir;
+pub mod handoff;
 pub mod housekeeping;
 pub mod identify;
 pub mod relay;
@@ -141,6 +144,10 @@ pub async fn run(
     let housekeeping = tokio::spawn(housekeeping::run(state.clone(), async {
         let _ = housekeeping_stopped.await;
     }));
+    let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
+    let deliverer = tokio::spawn(relay::run(state.clone(), async {
+        let _ = relay_stopped.await;
+    }));
     let served = myna_service::serve_with_drain(
         listener,
         app(state.clone()),
@@ -150,6 +157,8 @@ pub async fn run(
     .await;
     let _ = stop_housekeeping.send(());
     let _ = housekeeping.await;
+    let _ = stop_relay.send(());
+    let _ = deliverer.await;
     if let Err(error) = transparency::publish(&state).await {
         tracing::error!(%error, "could not sign the last checkpoint");
     }

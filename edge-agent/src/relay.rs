@@ -1,13 +1,31 @@
-//! Delivering arrival notices to a hospital's hospital-view.
+//! Delivering messages to hospitals' hospital-view instances, and telling tablets when a
+//! handoff changed.
+//!
+//! Every message sits in the store's outbox (`hospital_outbox`) from the transaction that
+//! created it until the hospital acknowledges it. The request that created it tries once
+//! at once; [`run`] retries whatever is still undelivered, with exponential backoff (1 s
+//! doubling to 30 s), forever and across restarts: a patient on their way must reach the
+//! hospital's screen. hospital-view stores each handoff id once and answers a repeat with
+//! 200, so a delivery whose acknowledgement was lost is shown once.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use myna_domain::wire::ArrivalNotice;
+use chrono::{DateTime, Utc};
+use tokio::sync::{Notify, watch};
 
 use crate::config::HospitalEndpoint;
-use crate::{Error, Result};
+use crate::store::{OutboxKind, OutboxMessage};
+use crate::{AppState, Error, Result};
 
-/// Why a delivery failed. Carries no notice content.
+/// How long the deliverer leaves a new message to the request that created it.
+pub const FIRST_ATTEMPT_GRACE: Duration = Duration::from_secs(15);
+pub use myna_service::{MAX_RETRY_BACKOFF as MAX_BACKOFF, retry_backoff as backoff};
+/// Messages sent per deliverer pass.
+const BATCH: u32 = 32;
+
+/// Why a delivery failed. Carries no message content.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
     /// Could not connect or the connection dropped.
@@ -16,12 +34,18 @@ pub enum RelayError {
     /// The hospital answered with an error status.
     #[error("hospital answered {0}")]
     Rejected(u16),
+    /// The message names a hospital no longer configured.
+    #[error("hospital {0} not configured")]
+    UnknownHospital(String),
 }
 
-/// HTTP client for hospital-view instances.
+/// HTTP client for hospital-view instances, the deliverer's wake-up, and the handoff
+/// change counter tablets wait on.
 #[derive(Clone)]
 pub struct HospitalRelay {
     client: reqwest::Client,
+    wake: Arc<Notify>,
+    changes: Arc<watch::Sender<u64>>,
 }
 
 impl HospitalRelay {
@@ -32,20 +56,32 @@ impl HospitalRelay {
             .timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| Error::Config(format!("http client: {e}")))?;
-        Ok(HospitalRelay { client })
+        Ok(HospitalRelay {
+            client,
+            wake: Arc::new(Notify::new()),
+            changes: Arc::new(watch::channel(0).0),
+        })
     }
 
-    /// Sends one notice. hospital-view stores each handoff id once, so a retry is safe.
+    /// Sends one message. A retry is safe: hospital-view applies each at most once.
     pub async fn deliver(
         &self,
         hospital: &HospitalEndpoint,
-        notice: &ArrivalNotice,
+        message: &OutboxMessage,
     ) -> std::result::Result<(), RelayError> {
+        let url = match message.kind {
+            OutboxKind::Arrival => format!("{}/v1/arrivals", hospital.base_url),
+            OutboxKind::Withdrawal => format!(
+                "{}/v1/arrivals/{}/withdrawal",
+                hospital.base_url, message.handoff_id
+            ),
+        };
         let response = self
             .client
-            .post(format!("{}/v1/arrivals", hospital.base_url))
+            .post(url)
             .bearer_auth(&hospital.token)
-            .json(notice)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(message.body_json.clone())
             .send()
             .await
             .map_err(|e| RelayError::Unreachable(e.without_url().to_string()))?;
@@ -53,6 +89,98 @@ impl HospitalRelay {
             Ok(())
         } else {
             Err(RelayError::Rejected(response.status().as_u16()))
+        }
+    }
+
+    /// Wakes the deliverer (a message failed and is due soon).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Tells waiting tablets that some handoff changed.
+    pub fn handoff_changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Subscribes to handoff changes (see [`HospitalRelay::handoff_changed`]).
+    pub fn watch_handoffs(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
+    }
+}
+
+/// Tries `message` once and records the outcome: delivered, or due again after backoff.
+/// Returns whether it was delivered. Storage errors are returned; a failed delivery is not
+/// an error (the message stays queued).
+pub async fn attempt(state: &AppState, message: OutboxMessage) -> Result<bool> {
+    let outcome = match state.config.hospital(&message.hospital_id) {
+        Some(hospital) => state.relay.deliver(hospital, &message).await,
+        None => Err(RelayError::UnknownHospital(message.hospital_id.clone())),
+    };
+    let now = state.clock.now();
+    match outcome {
+        Ok(()) => {
+            let delivered = message.clone();
+            state
+                .store
+                .write(move |tx| tx.message_delivered(&delivered, now))
+                .await?;
+            tracing::info!(handoff = %message.handoff_id, kind = ?message.kind, attempts = message.attempts, "delivered to hospital");
+            state.relay.handoff_changed();
+            Ok(true)
+        }
+        Err(error) => {
+            let wait = backoff(message.attempts);
+            tracing::warn!(%error, handoff = %message.handoff_id, kind = ?message.kind, attempts = message.attempts + 1, retry_in_s = wait.as_secs(), "delivery to hospital failed; will retry");
+            let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+            let id = message.id;
+            state
+                .store
+                .write(move |tx| tx.message_failed(id, next))
+                .await?;
+            state.relay.wake();
+            Ok(false)
+        }
+    }
+}
+
+/// One deliverer pass: attempts every due message, concurrently. Returns when the next message is due.
+async fn pass(state: &AppState) -> Result<Option<DateTime<Utc>>> {
+    let now = state.clock.now();
+    let due = state
+        .store
+        .read(move |tx| tx.due_messages(now, BATCH))
+        .await?;
+    let mut attempts = tokio::task::JoinSet::new();
+    for message in due {
+        let state = state.clone();
+        attempts.spawn(async move { attempt(&state, message).await });
+    }
+    while let Some(outcome) = attempts.join_next().await {
+        outcome.map_err(|_| Error::Poisoned)??;
+    }
+    state.store.read(|tx| tx.next_message_due()).await
+}
+
+/// Delivers queued messages until `shutdown` completes. Storage errors are logged and
+/// retried after [`MAX_BACKOFF`]; nothing here ends the loop but `shutdown`.
+pub async fn run(state: AppState, shutdown: impl Future<Output = ()> + Send) {
+    tokio::pin!(shutdown);
+    loop {
+        let wait = match pass(&state).await {
+            Ok(Some(due)) => (due - state.clock.now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+                .min(MAX_BACKOFF),
+            Ok(None) => MAX_BACKOFF,
+            Err(error) => {
+                tracing::error!(%error, "hospital outbox pass failed");
+                MAX_BACKOFF
+            }
+        };
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = state.relay.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
         }
     }
 }

@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use myna_domain::access::IncidentId;
+use myna_domain::handoff::{GeoPoint, HandoffState};
 use myna_domain::wire::{
     ConsentRecorded, ConsentRequest, ConsistencyProofDto, ErrorBody, HandoffRequest,
     HandoffResponse, HospitalList, IdentityChallenge, IncidentOpened, OpenIncidentRequest,
@@ -22,6 +23,9 @@ use serde::de::DeserializeOwned;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Time allowed for a whole request, response body included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one [`EdgeClient::handoff_state`] call waits for the hospital's answer: well
+/// inside [`REQUEST_TIMEOUT`]; call again to keep waiting.
+pub const ANSWER_WAIT: Duration = Duration::from_secs(8);
 /// Largest response body accepted.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// Largest signed checkpoint accepted: a checkpoint note is a few hundred bytes, plus
@@ -152,6 +156,38 @@ impl EdgeClient {
     /// `GET /v1/hospitals`: receiving hospitals the crew can choose.
     pub async fn hospitals(&self) -> Result<HospitalList> {
         self.call::<(), _>(Method::GET, "v1/hospitals", None).await
+    }
+
+    /// `GET /v1/hospitals?lat=&lon=`: receiving hospitals, nearest to `here` first, each
+    /// with its distance.
+    pub async fn hospitals_near(&self, here: GeoPoint) -> Result<HospitalList> {
+        let path = format!("v1/hospitals?lat={}&lon={}", here.lat, here.lon);
+        self.call::<(), _>(Method::GET, &path, None).await
+    }
+
+    /// `GET /v1/handoffs/{id}?wait=&known=`: where a handoff stands. With `known` (the
+    /// state's tag the tablet already shows: `sent`, `delivered`, `accepted`, `declined`,
+    /// `withdrawn`) the edge answers as soon as it differs, or after [`ANSWER_WAIT`].
+    pub async fn handoff_state(
+        &self,
+        handoff: uuid::Uuid,
+        known: Option<&str>,
+    ) -> Result<HandoffState> {
+        let path = match known {
+            Some(tag) => format!(
+                "v1/handoffs/{handoff}?wait={}&known={tag}",
+                ANSWER_WAIT.as_secs()
+            ),
+            None => format!("v1/handoffs/{handoff}"),
+        };
+        self.call::<(), _>(Method::GET, &path, None).await
+    }
+
+    /// `POST /v1/handoffs/{id}/withdraw`: the crew takes the patient elsewhere; the
+    /// hospital is told.
+    pub async fn withdraw_handoff(&self, handoff: uuid::Uuid) -> Result<HandoffState> {
+        let path = format!("v1/handoffs/{handoff}/withdraw");
+        self.call::<(), _>(Method::POST, &path, None).await
     }
 
     /// `POST /v1/incidents/{id}/handoff`: relays the patient to a hospital.

@@ -221,6 +221,14 @@ fn rejection_message(code: &str) -> String {
         "unknown_hospital" => "This hospital is not on the list: refresh the list and choose again",
         "chief_complaint_invalid" => "Enter a chief complaint (1 to 500 characters)",
         "eta_invalid" => "Enter an arrival time of at most 240 minutes",
+        "handoff_open" => {
+            "Already handed to a hospital: wait for its answer, or withdraw that handoff first"
+        }
+        "handoff_not_found" => "The records service does not know this handoff",
+        "handoff_decided" => "The hospital already answered, or the handoff was withdrawn",
+        "location_invalid" => {
+            "The tablet's location is invalid: choose the hospital from the full list"
+        }
         "crew_member_id_invalid" => "Crew member id is invalid: check the tablet sign-in",
         "storage_unavailable" => {
             "The records service is temporarily unavailable: continue care; retry shortly"

@@ -1,4 +1,5 @@
-//! Request identities: the calling tablet, the signed-in patient, or a privacy officer.
+//! Request identities: the calling tablet, a receiving hospital's hospital-view, the
+//! signed-in patient, or a privacy officer.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -11,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppError;
 use crate::AppState;
-use crate::config::DeviceRegistration;
+use crate::config::{DeviceRegistration, HospitalEndpoint};
 
 /// Cookie holding the portal session token.
 pub const PORTAL_COOKIE: &str = "portal_session";
@@ -31,6 +32,26 @@ impl FromRequestParts<AppState> for Device {
             .config
             .device_by_token(bearer.token())
             .map(|d| Device(d.clone()))
+            .ok_or(AppError::Unauthorized)
+    }
+}
+
+/// A receiving hospital's hospital-view, by the bearer token configured for it (the same
+/// per-hospital secret the edge presents when it delivers; mTLS replaces both later).
+pub struct Hospital(pub HospitalEndpoint);
+
+impl FromRequestParts<AppState> for Hospital {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let TypedHeader(Authorization(bearer)) =
+            TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| AppError::Unauthorized)?;
+        state
+            .config
+            .hospital_by_token(bearer.token())
+            .map(|h| Hospital(h.clone()))
             .ok_or(AppError::Unauthorized)
     }
 }

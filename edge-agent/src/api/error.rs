@@ -54,8 +54,8 @@ pub enum AppError {
     },
     /// A well-formed request with an invalid value.
     Invalid(&'static str, &'static str),
-    /// Conflicts with existing state.
-    Conflict(&'static str),
+    /// Conflicts with existing state: a stable code and what to do about it.
+    Conflict(&'static str, &'static str),
     /// Storage failed (disk full, I/O error): nothing was disclosed.
     Storage(crate::Error),
 }
@@ -88,7 +88,19 @@ impl From<Denial> for AppError {
         match denial {
             Denial::Policy(reason) => AppError::Denied(reason),
             Denial::IncidentNotFound => AppError::NotFound("incident_not_found"),
-            Denial::IncidentIdConflict => AppError::Conflict("incident_id_conflict"),
+            Denial::IncidentIdConflict => AppError::Conflict(
+                "incident_id_conflict",
+                "this incident id is already used for another patient or tablet",
+            ),
+            Denial::HandoffOpen => AppError::Conflict(
+                "handoff_open",
+                "the patient is already handed to a hospital: wait for its answer or withdraw that handoff first",
+            ),
+            Denial::HandoffNotFound => AppError::NotFound("handoff_not_found"),
+            Denial::HandoffDecided => AppError::Conflict(
+                "handoff_decided",
+                "this handoff was already answered or withdrawn",
+            ),
         }
     }
 }
@@ -184,11 +196,7 @@ impl IntoResponse for AppError {
             AppError::Invalid(code, message) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, code, message.to_string())
             }
-            AppError::Conflict(code) => (
-                StatusCode::CONFLICT,
-                code,
-                "conflicts with existing state".to_string(),
-            ),
+            AppError::Conflict(code, message) => (StatusCode::CONFLICT, code, message.to_string()),
             AppError::Storage(error) => {
                 tracing::error!(%error, "storage failure; request refused, nothing disclosed");
                 (

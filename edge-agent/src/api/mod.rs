@@ -3,7 +3,10 @@
 //! # Routes
 //! Tablet (bearer device token): `POST /v1/identity-challenges`, `POST /v1/incidents`,
 //! `PUT /v1/incidents/{id}/consent`,
-//! `GET /v1/incidents/{id}/summary`, `GET /v1/hospitals`, `POST /v1/incidents/{id}/handoff`.
+//! `GET /v1/incidents/{id}/summary`, `GET /v1/hospitals?lat=&lon=`,
+//! `POST /v1/incidents/{id}/handoff`, `GET /v1/handoffs/{id}?wait=&known=`,
+//! `POST /v1/handoffs/{id}/withdraw`.
+//! Receiving hospital (bearer hospital token): `POST /v1/hospital/handoffs/{id}/decision`.
 //! Portal (bearer or cookie session): `POST /portal/v1/dev-sign-in` (development only),
 //! `GET /portal/v1/history?before=&limit=&from=&to=&institution=`,
 //! `GET /portal/v1/history/{access_id}/proof`, `GET /portal/v1/history/{access_id}/audit-event`,
@@ -17,6 +20,7 @@
 
 mod auth;
 mod error;
+mod handoff;
 mod log;
 mod portal;
 mod portal_page;
@@ -34,7 +38,7 @@ use axum::routing::{get, post, put};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use auth::{Device, PortalPatient, PrivacyOfficer};
+pub use auth::{Device, Hospital, PortalPatient, PrivacyOfficer};
 pub use error::{ApiJson, ApiQuery, AppError};
 
 use crate::AppState;
@@ -49,8 +53,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/incidents", post(tablet::open_incident))
         .route("/v1/incidents/{id}/consent", put(tablet::record_consent))
         .route("/v1/incidents/{id}/summary", get(tablet::summary))
-        .route("/v1/incidents/{id}/handoff", post(tablet::hand_off))
-        .route("/v1/hospitals", get(tablet::hospitals))
+        .route("/v1/incidents/{id}/handoff", post(handoff::hand_off))
+        .route("/v1/hospitals", get(handoff::hospitals))
+        .route("/v1/handoffs/{id}", get(handoff::status))
+        .route("/v1/handoffs/{id}/withdraw", post(handoff::withdraw))
+        .route("/v1/hospital/handoffs/{id}/decision", post(handoff::decide))
         .route("/portal/v1/dev-sign-in", post(portal::dev_sign_in))
         .route("/portal/v1/history", get(portal::history))
         .route("/portal/v1/history/{id}/proof", get(portal::proof))

@@ -1,12 +1,12 @@
 //! Tablet routes: get an identification challenge, open an incident, record consent, fetch
-//! the summary, hand off.
+//! the summary. (Handoff routes are in `handoff`.)
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use myna_domain::access::IncidentId;
 use myna_domain::wire::{
-    ConsentRecorded, ConsentRequest, HandoffRequest, HandoffResponse, HospitalDto, HospitalList,
-    IdentityChallenge, IncidentOpened, OpenIncidentRequest, SummaryResponse,
+    ConsentRecorded, ConsentRequest, IdentityChallenge, IncidentOpened, OpenIncidentRequest,
+    SummaryResponse,
 };
 
 use super::{ApiJson, AppError, Device};
@@ -14,12 +14,8 @@ use crate::{AppState, emergency, identify};
 
 /// Longest accepted crew member id.
 const MAX_STAFF_ID_CHARS: usize = 64;
-/// Longest accepted chief complaint.
-const MAX_COMPLAINT_CHARS: usize = 500;
-/// Longest accepted ETA: four hours.
-const MAX_ETA_MINUTES: u16 = 240;
 
-fn incident_id(raw: &str) -> Result<IncidentId, AppError> {
+pub(super) fn incident_id(raw: &str) -> Result<IncidentId, AppError> {
     raw.parse()
         .map(IncidentId)
         .map_err(|_| AppError::NotFound("incident_not_found"))
@@ -118,84 +114,4 @@ pub(super) async fn summary(
         consent,
         summary,
     }))
-}
-
-pub(super) async fn hospitals(
-    State(state): State<AppState>,
-    Device(_device): Device,
-) -> ApiJson<HospitalList> {
-    let hospitals = state
-        .config
-        .hospitals
-        .iter()
-        .map(|h| HospitalDto {
-            id: h.institution.id.clone(),
-            name: h.institution.name.clone(),
-            tier: h.tier(),
-        })
-        .collect();
-    ApiJson(HospitalList { hospitals })
-}
-
-#[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id, hospital = %request.hospital_id))]
-pub(super) async fn hand_off(
-    State(state): State<AppState>,
-    Device(device): Device,
-    Path(id): Path<String>,
-    ApiJson(request): ApiJson<HandoffRequest>,
-) -> Result<(StatusCode, ApiJson<HandoffResponse>), AppError> {
-    let id = incident_id(&id)?;
-    let complaint = request.chief_complaint.trim().chars().count();
-    if complaint == 0 || complaint > MAX_COMPLAINT_CHARS {
-        return Err(AppError::Invalid(
-            "chief_complaint_invalid",
-            "chief complaint must be 1 to 500 characters",
-        ));
-    }
-    if request.eta_minutes > MAX_ETA_MINUTES {
-        return Err(AppError::Invalid(
-            "eta_invalid",
-            "ETA must be at most 240 minutes",
-        ));
-    }
-    let hospital = state
-        .config
-        .hospital(&request.hospital_id)
-        .cloned()
-        .ok_or(AppError::NotFound("unknown_hospital"))?;
-    let now = state.clock.now();
-    let target = hospital.clone();
-    let prepared = state
-        .store
-        .write(move |tx| emergency::prepare_handoff(tx, &device, &target, id, request, now))
-        .await??;
-    let records_shared = prepared.notice.summary.is_some();
-    let delivered = match state.relay.deliver(&hospital, &prepared.notice).await {
-        Ok(()) => {
-            let (handoff, at) = (prepared.id, state.clock.now());
-            state
-                .store
-                .write(move |tx| tx.mark_handoff_delivered(handoff, at))
-                .await?;
-            true
-        }
-        Err(error) => {
-            tracing::warn!(%error, handoff = %prepared.id, "handoff not delivered");
-            false
-        }
-    };
-    let status = if delivered {
-        StatusCode::OK
-    } else {
-        StatusCode::ACCEPTED
-    };
-    Ok((
-        status,
-        ApiJson(HandoffResponse {
-            handoff_id: prepared.id,
-            hospital_id: hospital.institution.id,
-            delivered,
-            records_shared,
-        }),
-    ))
 }

@@ -14,9 +14,11 @@
 //! - [`seed`]: loading the synthetic population at first start.
 //! - [`tx`]: the typed operations inside a transaction.
 //! - [`log`]: the access log's Merkle tree, checkpoints and proofs.
+//! - [`handoffs`]: handoffs, their state, and the outbox of messages to hospitals.
 //! - [`portal`]: a patient's history a page at a time, their flags, the review queue.
 //! - `writer`: the group-commit thread.
 
+mod handoffs;
 mod log;
 pub mod portal;
 mod retention;
@@ -30,6 +32,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use handoffs::{HandoffRow, OutboxKind, OutboxMessage};
 pub use log::StoredCheckpoint;
 pub use retention::PurgeReport;
 pub use seed::synthetic_card_issuer;

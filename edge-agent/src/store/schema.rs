@@ -111,8 +111,32 @@ CREATE TABLE IF NOT EXISTS handoffs (
     hospital_id TEXT NOT NULL,
     created_at TEXT NOT NULL,
     records_shared INTEGER NOT NULL,
+    delivered_at TEXT,
+    -- 'sent', 'accepted', 'declined' or 'withdrawn' (domain HandoffStatus); decline_reason
+    -- is a DeclineReason code; decided_at is when the hospital answered or the crew withdrew.
+    status TEXT NOT NULL DEFAULT 'sent',
+    decline_reason TEXT,
+    decided_at TEXT
+);
+CREATE INDEX IF NOT EXISTS handoffs_by_incident ON handoffs(incident_id);
+
+-- Messages to hospital-view instances, kept until the hospital acknowledges them and
+-- retried with backoff until then ('arrival': an ArrivalNotice; 'withdrawal': a
+-- WithdrawalNotice). body_json is cleared on delivery: the edge keeps no copy of the
+-- summary it relayed longer than it must. Times are sortable RFC 3339 UTC.
+CREATE TABLE IF NOT EXISTS hospital_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    handoff_id TEXT NOT NULL REFERENCES handoffs(id),
+    hospital_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    body_json TEXT,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
     delivered_at TEXT
 );
+CREATE INDEX IF NOT EXISTS hospital_outbox_due ON hospital_outbox(next_attempt_at)
+    WHERE delivered_at IS NULL;
 
 -- One-time challenges for PIN-verified identification: bound to the tablet that asked,
 -- used at most once, refused after expires_at. Times are RFC 3339 UTC with milliseconds
@@ -144,19 +168,44 @@ struct AddedColumn {
     backfill: fn(&Connection) -> Result<()>,
 }
 
-const ADDED_COLUMNS: &[AddedColumn] = &[AddedColumn {
-    table: "patients",
-    column: "card_issuer",
-    declaration: "TEXT",
-    // Files seeded before cards were linked by issuer hold only synthetic cards.
-    backfill: |conn| {
-        conn.execute(
-            "UPDATE patients SET card_issuer = ?1 WHERE card_serial IS NOT NULL",
-            [super::seed::synthetic_card_issuer()],
-        )?;
-        Ok(())
+fn no_backfill(_: &Connection) -> Result<()> {
+    Ok(())
+}
+
+const ADDED_COLUMNS: &[AddedColumn] = &[
+    AddedColumn {
+        table: "patients",
+        column: "card_issuer",
+        declaration: "TEXT",
+        // Files seeded before cards were linked by issuer hold only synthetic cards.
+        backfill: |conn| {
+            conn.execute(
+                "UPDATE patients SET card_issuer = ?1 WHERE card_serial IS NOT NULL",
+                [super::seed::synthetic_card_issuer()],
+            )?;
+            Ok(())
+        },
     },
-}];
+    // Handoffs before hospitals could answer were all still 'sent'.
+    AddedColumn {
+        table: "handoffs",
+        column: "status",
+        declaration: "TEXT NOT NULL DEFAULT 'sent'",
+        backfill: no_backfill,
+    },
+    AddedColumn {
+        table: "handoffs",
+        column: "decline_reason",
+        declaration: "TEXT",
+        backfill: no_backfill,
+    },
+    AddedColumn {
+        table: "handoffs",
+        column: "decided_at",
+        declaration: "TEXT",
+        backfill: no_backfill,
+    },
+];
 
 /// Indexes over added columns, created once the columns exist.
 const LATE_INDEXES: &str = r#"

@@ -268,38 +268,6 @@ impl<'a> Tx<'a> {
         self.add_leaf(self.tx.last_insert_rowid(), entry.as_bytes())
     }
 
-    /// Stores a handoff before it is relayed.
-    pub fn insert_handoff(
-        &self,
-        id: uuid::Uuid,
-        incident: IncidentId,
-        hospital_id: &str,
-        records_shared: bool,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        self.tx.execute(
-            "INSERT INTO handoffs (id, incident_id, hospital_id, created_at, records_shared)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                id.to_string(),
-                incident.to_string(),
-                hospital_id,
-                at.to_rfc3339(),
-                records_shared
-            ],
-        )?;
-        Ok(())
-    }
-
-    /// Marks a handoff delivered (acknowledged by the hospital).
-    pub fn mark_handoff_delivered(&self, id: uuid::Uuid, at: DateTime<Utc>) -> Result<()> {
-        self.tx.execute(
-            "UPDATE handoffs SET delivered_at = ?2 WHERE id = ?1 AND delivered_at IS NULL",
-            params![id.to_string(), at.to_rfc3339()],
-        )?;
-        Ok(())
-    }
-
     /// Stores a new identification challenge.
     pub fn insert_challenge(&self, row: &ChallengeRow) -> Result<()> {
         self.tx.execute(

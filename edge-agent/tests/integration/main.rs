@@ -3,6 +3,7 @@
 mod card_trust;
 mod consent;
 mod disclosure;
+mod handoff;
 mod identify;
 mod log_proofs;
 mod pin;

@@ -53,10 +53,19 @@ impl TestEdge {
 
     /// An edge trusting exactly these CA certificates and CRLs.
     pub fn with_trust(ca_ders: Vec<Vec<u8>>, crl_ders: Vec<Vec<u8>>) -> Self {
+        Self::configured(|config| config.with_card_trust(ca_ders, crl_ders).unwrap())
+    }
+
+    /// An edge trusting [`CARD_CA`] (no CRL), with `configure` applied to its configuration.
+    pub fn with(configure: impl FnOnce(Config) -> Config) -> Self {
+        Self::configured(|config| {
+            configure(config.with_card_trust(vec![CARD_CA.der()], vec![]).unwrap())
+        })
+    }
+
+    fn configured(configure: impl FnOnce(Config) -> Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::local(dir.path().to_path_buf())
-            .with_card_trust(ca_ders, crl_ders)
-            .unwrap();
+        let mut config = configure(Config::local(dir.path().to_path_buf()));
         config.dataset.patients = PATIENTS;
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap(),

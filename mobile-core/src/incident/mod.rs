@@ -36,6 +36,7 @@ use chrono::{SecondsFormat, Utc};
 use myna_domain::access::IncidentId;
 use myna_domain::certificate::{CardCertificate, Validity};
 use myna_domain::consent::{ConsentState, MAX_REASON_NOTE_CHARS};
+use myna_domain::handoff::{GeoPoint, HandoffState};
 use myna_domain::identity::AssuranceLevel;
 use myna_domain::summary::EmergencySummary;
 use myna_domain::wire::{
@@ -274,6 +275,27 @@ impl EmergencyIncident {
         let response = self.edge.hand_off(self.id, &request).await?;
         self.advance(IncidentStep::HandedOff)?;
         Ok(response)
+    }
+
+    /// Receiving hospitals nearest to `here` first, each with its distance.
+    pub async fn hospitals_near(&self, here: GeoPoint) -> Result<Vec<HospitalDto>, MobileError> {
+        Ok(self.edge.hospitals_near(here).await?.hospitals)
+    }
+
+    /// Waits (up to [`crate::edge::ANSWER_WAIT`]) for the handoff to move on from `known`
+    /// (its state's tag, `None` to read it at once) and returns where it stands. A decline
+    /// or withdrawal lets [`EmergencyIncident::hand_off`] ask the next hospital.
+    pub async fn handoff_state(
+        &self,
+        handoff: uuid::Uuid,
+        known: Option<&str>,
+    ) -> Result<HandoffState, MobileError> {
+        Ok(self.edge.handoff_state(handoff, known).await?)
+    }
+
+    /// Withdraws a handoff (the patient goes elsewhere); the hospital is told.
+    pub async fn withdraw_handoff(&self, handoff: uuid::Uuid) -> Result<HandoffState, MobileError> {
+        Ok(self.edge.withdraw_handoff(handoff).await?)
     }
 
     /// Ends the incident and forgets the card certificate. Closing twice does nothing.

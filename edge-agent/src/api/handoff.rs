@@ -1,0 +1,248 @@
+//! Handoff routes: the tablet lists hospitals, hands the patient off, waits for the
+//! hospital's answer and may withdraw; the hospital's hospital-view answers.
+//!
+//! | Route | Caller | Answer |
+//! |---|---|---|
+//! | `GET /v1/hospitals?lat=&lon=` | tablet | receiving hospitals, nearest first when a point is given |
+//! | `POST /v1/incidents/{id}/handoff` | tablet | 200 delivered / 202 queued; 409 `handoff_open` while another hospital holds the patient |
+//! | `GET /v1/handoffs/{id}?wait=&known=` | tablet | the handoff's state; with `wait` (≤ 30 s) it answers as soon as the state differs from `known` |
+//! | `POST /v1/handoffs/{id}/withdraw` | tablet | the handoff, withdrawn; the hospital is told |
+//! | `POST /v1/hospital/handoffs/{id}/decision` | hospital | the handoff, accepted or declined |
+
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use myna_domain::handoff::{GeoPoint, HandoffDecision, HandoffState, HandoffStatus};
+use myna_domain::wire::{
+    HandoffRequest, HandoffResponse, HospitalDto, HospitalList, HospitalsQuery,
+};
+use serde::Deserialize;
+
+use super::auth::Hospital;
+use super::{ApiJson, ApiQuery, AppError, Device};
+use crate::store::{HandoffRow, OutboxMessage};
+use crate::{AppState, emergency, handoff, relay};
+
+/// Longest accepted chief complaint.
+const MAX_COMPLAINT_CHARS: usize = 500;
+/// Longest accepted ETA: four hours.
+const MAX_ETA_MINUTES: u16 = 240;
+/// How long a request waits for its own delivery attempt before answering "queued": well
+/// inside the tablet's 10 s request timeout, so a hospital that hangs never makes the
+/// tablet believe the handoff failed.
+pub const FIRST_ATTEMPT: Duration = Duration::from_secs(3);
+
+/// Tries `message` once for at most [`FIRST_ATTEMPT`]; a slower attempt is abandoned and
+/// left to the outbox deliverer (the hospital applies a message at most once, so an
+/// abandoned attempt that did land is harmless).
+async fn first_attempt(state: &AppState, message: OutboxMessage) -> Result<bool, AppError> {
+    let id = message.id;
+    match tokio::time::timeout(FIRST_ATTEMPT, relay::attempt(state, message)).await {
+        Ok(delivered) => Ok(delivered?),
+        Err(_) => {
+            tracing::warn!("hospital slow to answer; delivery left to the outbox");
+            let next = state.clock.now() + relay::backoff(0);
+            state
+                .store
+                .write(move |tx| tx.message_failed(id, next))
+                .await?;
+            state.relay.wake();
+            Ok(false)
+        }
+    }
+}
+
+/// Longest a tablet may wait for a handoff to change in one request.
+pub const MAX_WAIT: Duration = Duration::from_secs(30);
+
+fn handoff_id(raw: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(raw).map_err(|_| AppError::NotFound("handoff_not_found"))
+}
+
+pub(super) async fn hospitals(
+    State(state): State<AppState>,
+    Device(_device): Device,
+    ApiQuery(query): ApiQuery<HospitalsQuery>,
+) -> Result<ApiJson<HospitalList>, AppError> {
+    let here = match (query.lat, query.lon) {
+        (None, None) => None,
+        (Some(lat), Some(lon)) => Some(GeoPoint::new(lat, lon).ok_or(AppError::Invalid(
+            "location_invalid",
+            "lat must be -90 to 90 and lon -180 to 180",
+        ))?),
+        _ => {
+            return Err(AppError::Invalid(
+                "location_invalid",
+                "give both lat and lon, or neither",
+            ));
+        }
+    };
+    let mut hospitals: Vec<HospitalDto> = state
+        .config
+        .hospitals
+        .iter()
+        .map(|h| HospitalDto {
+            id: h.institution.id.clone(),
+            name: h.institution.name.clone(),
+            tier: h.tier(),
+            // Whole metres; distances on Earth fit u32 comfortably.
+            distance_m: here
+                .zip(h.location)
+                .map(|(a, b)| a.distance_m(b).round() as u32),
+        })
+        .collect();
+    // Nearest first; hospitals without a known location after, higher tier first.
+    hospitals.sort_by_key(|h| {
+        (
+            h.distance_m.is_none(),
+            h.distance_m,
+            std::cmp::Reverse(h.tier),
+        )
+    });
+    Ok(ApiJson(HospitalList { hospitals }))
+}
+
+#[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id, hospital = %request.hospital_id))]
+pub(super) async fn hand_off(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(id): Path<String>,
+    ApiJson(request): ApiJson<HandoffRequest>,
+) -> Result<(StatusCode, ApiJson<HandoffResponse>), AppError> {
+    let id = super::tablet::incident_id(&id)?;
+    let complaint = request.chief_complaint.trim().chars().count();
+    if complaint == 0 || complaint > MAX_COMPLAINT_CHARS {
+        return Err(AppError::Invalid(
+            "chief_complaint_invalid",
+            "chief complaint must be 1 to 500 characters",
+        ));
+    }
+    if request.eta_minutes > MAX_ETA_MINUTES {
+        return Err(AppError::Invalid(
+            "eta_invalid",
+            "ETA must be at most 240 minutes",
+        ));
+    }
+    let hospital = state
+        .config
+        .hospital(&request.hospital_id)
+        .cloned()
+        .ok_or(AppError::NotFound("unknown_hospital"))?;
+    let now = state.clock.now();
+    let target = hospital.clone();
+    // The access record, the handoff and its outbox message commit together; only then
+    // does the notice leave for the hospital.
+    let prepared = state
+        .store
+        .write(move |tx| emergency::prepare_handoff(tx, &device, &target, id, request, now))
+        .await??;
+    let records_shared = prepared.notice.summary.is_some();
+    let delivered = first_attempt(&state, prepared.message).await?;
+    let status = if delivered {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((
+        status,
+        ApiJson(HandoffResponse {
+            handoff_id: prepared.id,
+            hospital_id: hospital.institution.id,
+            delivered,
+            records_shared,
+        }),
+    ))
+}
+
+/// `GET /v1/handoffs/{id}` query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WaitQuery {
+    /// Seconds to wait for a change (0 to 30).
+    wait: Option<u64>,
+    /// The state the tablet already has: `sent`, `delivered`, `accepted`, `declined` or
+    /// `withdrawn`.
+    known: Option<String>,
+}
+
+/// The state's tag as `known` takes it (`sent` splits into undelivered and delivered).
+fn tag(status: HandoffStatus) -> &'static str {
+    match status {
+        HandoffStatus::Sent { delivered: false } => "sent",
+        HandoffStatus::Sent { delivered: true } => "delivered",
+        HandoffStatus::Accepted => "accepted",
+        HandoffStatus::Declined { .. } => "declined",
+        HandoffStatus::Withdrawn => "withdrawn",
+    }
+}
+
+#[tracing::instrument(skip_all, fields(handoff = %id, device = %device.device_id))]
+pub(super) async fn status(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<WaitQuery>,
+) -> Result<ApiJson<HandoffState>, AppError> {
+    let id = handoff_id(&id)?;
+    let wait = Duration::from_secs(query.wait.unwrap_or(0)).min(MAX_WAIT);
+    let deadline = tokio::time::Instant::now() + wait;
+    // Subscribed before the first read, so a change between the read and the wait wakes it.
+    let mut changes = state.relay.watch_handoffs();
+    loop {
+        let device = device.clone();
+        let row = state
+            .store
+            .read(move |tx| handoff::view(tx, &device, id))
+            .await??;
+        let unchanged = query.known.as_deref() == Some(tag(row.status));
+        if !unchanged || tokio::time::Instant::now() >= deadline {
+            return Ok(ApiJson(handoff::state(&state.config, &row)));
+        }
+        // A dropped sender (never, while the state lives) ends the wait like a timeout.
+        if tokio::time::timeout_at(deadline, changes.changed())
+            .await
+            .map_or(true, |changed| changed.is_err())
+        {
+            return Ok(ApiJson(handoff::state(&state.config, &row)));
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(handoff = %id, device = %device.device_id))]
+pub(super) async fn withdraw(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(id): Path<String>,
+) -> Result<ApiJson<HandoffState>, AppError> {
+    let id = handoff_id(&id)?;
+    let now = state.clock.now();
+    let (row, message) = state
+        .store
+        .write(move |tx| handoff::withdraw(tx, &device, id, now))
+        .await??;
+    state.relay.handoff_changed();
+    tracing::info!(hospital = %row.hospital_id, "handoff withdrawn");
+    if let Some(message) = message {
+        first_attempt(&state, message).await?;
+    }
+    Ok(ApiJson(handoff::state(&state.config, &row)))
+}
+
+#[tracing::instrument(skip_all, fields(handoff = %id, hospital = %hospital.institution.id))]
+pub(super) async fn decide(
+    State(state): State<AppState>,
+    Hospital(hospital): Hospital,
+    Path(id): Path<String>,
+    ApiJson(decision): ApiJson<HandoffDecision>,
+) -> Result<ApiJson<HandoffState>, AppError> {
+    let id = handoff_id(&id)?;
+    let now = state.clock.now();
+    let row: HandoffRow = state
+        .store
+        .write(move |tx| handoff::decide(tx, &hospital, id, decision, now))
+        .await??;
+    state.relay.handoff_changed();
+    tracing::info!(status = tag(row.status), "hospital answered a handoff");
+    Ok(ApiJson(handoff::state(&state.config, &row)))
+}
