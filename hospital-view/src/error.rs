@@ -133,6 +133,17 @@ impl IntoResponse for AppError {
 pub enum PageError {
     /// No such arrival.
     NotFound,
+    /// Not signed in, or the session expired: go to the sign-in page, then back to `next`.
+    SignIn {
+        /// The path to return to (always a local path).
+        next: String,
+    },
+    /// Not signed in, on a route a browser does not navigate to (the event stream).
+    Unauthorized,
+    /// A form posted from another site.
+    Forbidden,
+    /// The arrival was already answered differently, or withdrawn by the crew.
+    AlreadyAnswered,
     /// Storage failed.
     Storage(Error),
 }
@@ -147,6 +158,22 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, page) = match self {
             PageError::NotFound => (StatusCode::NOT_FOUND, crate::render::not_found_page()),
+            PageError::SignIn { next } => {
+                let location = format!("/sign-in?next={}", crate::routes::encode_query(&next));
+                return (
+                    StatusCode::SEE_OTHER,
+                    [
+                        (header::LOCATION, location),
+                        (header::CACHE_CONTROL, "no-store".into()),
+                    ],
+                )
+                    .into_response();
+            }
+            PageError::Unauthorized => return StatusCode::UNAUTHORIZED.into_response(),
+            PageError::Forbidden => (StatusCode::FORBIDDEN, crate::render::forbidden_page()),
+            PageError::AlreadyAnswered => {
+                (StatusCode::CONFLICT, crate::render::already_answered_page())
+            }
             PageError::Storage(error) => {
                 tracing::error!(%error, "storage failure while rendering a page");
                 (
@@ -165,10 +192,12 @@ pub fn html(page: maud::Markup) -> Response {
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-            (header::REFERRER_POLICY, "no-referrer"),
+            // `same-origin`, not `no-referrer`: with no referrer policy browsers send `Origin: null`
+            // on form posts, and the answer form checks the origin.
+            (header::REFERRER_POLICY, "same-origin"),
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+                crate::render::content_security_policy(),
             ),
         ],
         Html(page.into_string()),

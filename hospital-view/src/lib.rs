@@ -14,18 +14,22 @@
 //! - [`store`]: the SQLite file (WAL, `synchronous=FULL`), used through `spawn_blocking`.
 //! - [`routes`]: axum handlers; thin: they authenticate, call the store and render.
 //! - [`render`]: the maud pages (pure functions of the stored notices and `now`).
+//! - [`fhir`]: one arrival notice as a FHIR R4 document `Bundle` shaped like the International
+//!   Patient Summary, for import into a hospital EHR.
 //!
 //! # Routes
-//! - `POST /v1/arrivals`: the edge delivers a notice (bearer token; idempotent per handoff id).
-//! - `GET /`: the dashboard. `GET /arrivals/{handoff_id}`: one patient with provenance.
-//! - `GET /v1/arrivals`: stored notices as JSON, newest first (edge token). `GET /healthz`.
+//! See [`routes`] for the table. In short: the edge delivers notices and withdrawals
+//! (`POST /v1/arrivals`, `POST /v1/arrivals/{id}/withdrawal`, bearer token, idempotent);
+//! staff sign in (`/sign-in`, development accounts for now) and see the dashboard (`GET /`),
+//! which `GET /events` keeps live (server-sent events with ids: a reconnecting browser
+//! resumes where it stopped); they accept or decline (`POST /arrivals/{id}/answer`), and
+//! [`answers`] carries the answer to the edge (`POST /v1/hospital/handoffs/{id}/decision`),
+//! retrying until it lands. `GET /arrivals/{id}` is the detail page (printable) and
+//! `GET /arrivals/{id}/fhir` the summary as a FHIR IPS bundle.
 //!
-//! # Known gaps (walking skeleton)
-//! - **No staff sign-in yet**: `GET /` and `GET /arrivals/{id}` are unauthenticated, so the
-//!   binary refuses any non-loopback address until staff sign-in lands.
-//! - **No live push yet**: the dashboard refreshes itself every 15 s. Live updates (SSE)
-//!   can subscribe to [`AppState::subscribe_arrivals`], which announces every newly stored
-//!   handoff id, and send [`render::arrival_card`] fragments.
+//! # Known gaps
+//! - **Development staff accounts** (plain passwords in the configuration, no second
+//!   factor): the binary refuses any non-loopback address until the security issue lands.
 //!
 //! # Privacy
 //! The wall dashboard shows sex and age but never the patient's name (a wall screen is
@@ -40,6 +44,8 @@
 //!     hospital_name: "世田谷救命救急センター Setagaya Critical Care Center".into(),
 //!     data_dir: "./.myna-local".into(),
 //!     edge_token: "dev-edge-token".into(),
+//!     edge_url: Some("http://127.0.0.1:8080".into()),
+//!     staff: vec![],
 //! })?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! hospital_view::run(listener, state, std::future::pending()).await
@@ -47,17 +53,20 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod answers;
 pub mod error;
+pub mod fhir;
 pub mod render;
 pub mod routes;
 pub mod store;
+pub mod stream;
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::broadcast;
+use tokio::sync::{Notify, watch};
 
 pub use error::{Error, Result};
 pub use routes::app;
@@ -72,8 +81,53 @@ pub struct Config {
     pub hospital_name: String,
     /// Directory holding `hospital-<id>.sqlite3`; created if missing.
     pub data_dir: PathBuf,
-    /// Bearer token the edge-agent must present on `POST /v1/arrivals`.
+    /// Bearer token the edge-agent must present on `POST /v1/arrivals`; this hospital-view
+    /// presents the same token when it sends the ER's answers to the edge.
     pub edge_token: String,
+    /// Base URL of the edge-agent, for the ER's answers (`None`: answers stay queued).
+    pub edge_url: Option<String>,
+    /// Staff who may sign in.
+    pub staff: Vec<StaffAccount>,
+}
+
+/// A development staff account (password in the configuration; Argon2id, a second factor
+/// and lockout come with the security issue).
+#[derive(Clone)]
+pub struct StaffAccount {
+    /// Staff id, written next to every answer.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Password.
+    pub password: String,
+}
+
+/// Password of the development staff accounts.
+pub const DEV_STAFF_PASSWORD: &str = "dev-password";
+
+/// The development staff accounts: `er-doctor` and `er-nurse`, password
+/// [`DEV_STAFF_PASSWORD`]. Loopback only (the binary refuses other addresses).
+pub fn dev_staff() -> Vec<StaffAccount> {
+    [
+        ("er-doctor", "救急医 ER doctor"),
+        ("er-nurse", "救急看護師 ER nurse"),
+    ]
+    .into_iter()
+    .map(|(id, name)| StaffAccount {
+        id: id.into(),
+        name: name.into(),
+        password: DEV_STAFF_PASSWORD.into(),
+    })
+    .collect()
+}
+
+impl std::fmt::Debug for StaffAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaffAccount")
+            .field("id", &self.id)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -83,6 +137,8 @@ impl std::fmt::Debug for Config {
             .field("hospital_name", &self.hospital_name)
             .field("data_dir", &self.data_dir)
             .field("edge_token", &"<redacted>")
+            .field("edge_url", &self.edge_url)
+            .field("staff", &self.staff)
             .finish()
     }
 }
@@ -113,19 +169,15 @@ impl Config {
     }
 }
 
-/// Announced after a new arrival is committed (not for duplicates). Ids only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ArrivalStored {
-    /// The new handoff.
-    pub handoff_id: uuid::Uuid,
-}
-
 /// Shared state of the running service; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     store: Arc<store::Store>,
     config: Arc<Config>,
-    arrivals: broadcast::Sender<ArrivalStored>,
+    events: Arc<watch::Sender<i64>>,
+    answers: Arc<Notify>,
+    closing: Arc<watch::Sender<bool>>,
+    edge: reqwest::Client,
 }
 
 impl AppState {
@@ -134,11 +186,19 @@ impl AppState {
         config.validate()?;
         std::fs::create_dir_all(&config.data_dir)?;
         let store = store::Store::open(&config.database_path())?;
-        let (arrivals, _) = broadcast::channel(64);
+        let (events, _) = watch::channel(store.last_event()?);
+        let edge = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(3))
+            .timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|e| Error::Config(format!("http client: {e}")))?;
         Ok(AppState {
             store: Arc::new(store),
             config: Arc::new(config),
-            arrivals,
+            events: Arc::new(events),
+            answers: Arc::new(Notify::new()),
+            closing: Arc::new(watch::channel(false).0),
+            edge,
         })
     }
 
@@ -152,14 +212,32 @@ impl AppState {
         &self.config
     }
 
-    /// Subscribes to newly stored arrivals (the hook for live updates).
-    pub fn subscribe_arrivals(&self) -> broadcast::Receiver<ArrivalStored> {
-        self.arrivals.subscribe()
+    /// Watches the newest event id: it changes after every committed change to an
+    /// arrival (stored, answered, withdrawn, crew told). Live streams wait on it.
+    pub fn watch_events(&self) -> watch::Receiver<i64> {
+        self.events.subscribe()
     }
 
-    pub(crate) fn announce(&self, event: ArrivalStored) {
-        // No subscriber is the normal case today; nothing to do then.
-        let _ = self.arrivals.send(event);
+    /// Announces a committed event (ids only increase).
+    pub(crate) fn announce(&self, seq: i64) {
+        self.events.send_if_modified(|latest| {
+            let newer = seq > *latest;
+            if newer {
+                *latest = seq;
+            }
+            newer
+        });
+    }
+
+    /// Becomes `true` when the server is shutting down: live streams end then, so the
+    /// drain does not wait on them (browsers reconnect to the next instance).
+    pub fn watch_closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
+    /// Wakes the answers deliverer.
+    pub(crate) fn wake_answers(&self) {
+        self.answers.notify_one();
     }
 }
 
@@ -174,7 +252,20 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let store = Arc::clone(&state.store);
-    myna_service::serve_with_drain(listener, app(state), shutdown, DRAIN_TIMEOUT).await?;
+    let (stop_answers, answers_stopped) = tokio::sync::oneshot::channel::<()>();
+    let deliverer = tokio::spawn(answers::run(state.clone(), async {
+        let _ = answers_stopped.await;
+    }));
+    let closing = Arc::clone(&state.closing);
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
+    let served =
+        myna_service::serve_with_drain(listener, app(state), shutdown, DRAIN_TIMEOUT).await;
+    let _ = stop_answers.send(());
+    let _ = deliverer.await;
+    served?;
     store.run(|s| s.checkpoint()).await
 }
 
@@ -188,6 +279,12 @@ mod tests {
             hospital_name: "H".into(),
             data_dir: "/nonexistent".into(),
             edge_token: token.into(),
+            edge_url: None,
+            staff: vec![StaffAccount {
+                id: "nurse".into(),
+                name: "N".into(),
+                password: "pw-s3cret".into(),
+            }],
         }
     }
 
@@ -204,5 +301,6 @@ mod tests {
     fn debug_redacts_the_token() {
         let text = format!("{:?}", config("a", "s3cret"));
         assert!(!text.contains("s3cret"));
+        assert!(text.contains("nurse"));
     }
 }

@@ -21,7 +21,10 @@ struct Args {
     /// Directory for the SQLite file `hospital-<id>.sqlite3`.
     #[arg(long, default_value = "./.myna-local")]
     data_dir: PathBuf,
-    /// Bearer token the edge-agent must present.
+    /// Base URL of the edge-agent, where the ER's answers go.
+    #[arg(long, env = "HOSPITAL_EDGE_URL")]
+    edge_url: Option<String>,
+    /// Bearer token the edge-agent must present (and this service presents to it).
     #[arg(
         long,
         env = "HOSPITAL_EDGE_TOKEN",
@@ -42,6 +45,9 @@ async fn main() -> anyhow::Result<()> {
         hospital_name: args.hospital_name,
         data_dir: args.data_dir,
         edge_token: args.edge_token,
+        edge_url: args.edge_url.map(|u| u.trim_end_matches('/').to_string()),
+        // Development accounts until staff sign-in with Argon2id and TOTP lands.
+        staff: hospital_view::dev_staff(),
     })?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, hospital_id = %state.config().hospital_id, "hospital-view listening");

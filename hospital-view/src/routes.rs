@@ -3,30 +3,50 @@
 //! | Route | Auth | Answer |
 //! |---|---|---|
 //! | `POST /v1/arrivals` | edge bearer token | 201 stored / 200 duplicate, `{handoff_id, stored}` |
-//! | `GET /v1/arrivals` | edge bearer token (until staff accounts exist) | stored notices, newest first |
-//! | `GET /` | none yet | the dashboard |
-//! | `GET /arrivals/{handoff_id}` | none yet | one arrival with provenance; 404 page if unknown |
+//! | `POST /v1/arrivals/{id}/withdrawal` | edge bearer token | 200; 404 until the arrival is here (the edge retries) |
+//! | `GET /v1/arrivals` | edge bearer token | stored notices, newest first |
+//! | `GET /sign-in`, `POST /sign-in`, `POST /sign-out` | none | staff sign-in (cookie session, 12 h) |
+//! | `GET /` | staff session | the dashboard, kept live by `GET /events` |
+//! | `GET /events` | staff session (401 without) | server-sent events, see [`crate::stream`] |
+//! | `GET /arrivals/{id}` | staff session | one arrival with provenance, printable; 404 page if unknown |
+//! | `POST /arrivals/{id}/answer` | staff session, same origin | accept or decline (form); 409 page if answered otherwise |
+//! | `GET /arrivals/{id}/fhir` | staff session | the summary as a FHIR R4 IPS `Bundle` |
 //! | `GET /healthz` | none | `ok` |
+//!
+//! Pages without a session redirect to `/sign-in?next=…`.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, State};
+use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use chrono::{Duration, Utc};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use chrono::{DateTime, Duration, Utc};
+use myna_domain::handoff::{DeclineReason, HandoffDecision, WithdrawalNotice};
 use myna_domain::wire::ArrivalNotice;
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use tower_http::trace::TraceLayer;
 
+use crate::AppState;
 use crate::error::{ApiJson, AppError, PageError, html};
-use crate::{AppState, ArrivalStored};
+use crate::store::AnswerOutcome;
 
 /// Largest accepted `POST /v1/arrivals` body (a summary with many records fits easily).
 pub const MAX_NOTICE_BYTES: usize = 256 * 1024;
+/// Largest accepted form body.
+const MAX_FORM_BYTES: usize = 4 * 1024;
 
 /// Arrivals whose ETA passed less than this long ago stay in the dashboard's main list.
 pub const STILL_INCOMING: Duration = Duration::hours(2);
+
+/// How long a staff session lasts: one shift.
+pub const SESSION_LIFETIME: Duration = Duration::hours(12);
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "hv_session";
 
 /// Most cards on the dashboard, and most rows in its "earlier" list.
 const DASHBOARD_INCOMING: u32 = 50;
@@ -43,11 +63,99 @@ pub fn app(state: AppState) -> Router {
                 .post(receive_arrival)
                 .layer(DefaultBodyLimit::max(MAX_NOTICE_BYTES)),
         )
+        .route(
+            "/v1/arrivals/{handoff_id}/withdrawal",
+            post(receive_withdrawal),
+        )
         .route("/", get(dashboard))
+        .route("/events", get(crate::stream::events))
         .route("/arrivals/{handoff_id}", get(arrival_page))
+        .route(
+            "/arrivals/{handoff_id}/answer",
+            post(answer).layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
+        )
+        .route("/arrivals/{handoff_id}/fhir", get(arrival_fhir))
+        .route(
+            "/sign-in",
+            get(sign_in_page)
+                .post(sign_in)
+                .layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
+        )
+        .route("/sign-out", post(sign_out))
         .route("/healthz", get(|| async { "ok" }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Percent-encodes `text` for a query string value (everything but unreserved bytes).
+pub fn encode_query(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A return path after sign-in: local paths only (no `//host`, no scheme).
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A signed-in staff member.
+#[derive(Debug, Clone)]
+pub struct Staff {
+    /// Staff id.
+    pub id: String,
+    /// When the session ends.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
+        let rejection = || {
+            if parts.uri.path() == "/events" {
+                PageError::Unauthorized
+            } else {
+                PageError::SignIn {
+                    next: parts
+                        .uri
+                        .path_and_query()
+                        .map_or("/", |p| p.as_str())
+                        .to_string(),
+                }
+            }
+        };
+        let Some(token) = CookieJar::from_headers(&parts.headers)
+            .get(SESSION_COOKIE)
+            .map(|c| c.value().to_string())
+        else {
+            return Err(rejection());
+        };
+        let hash = token_hash(&token);
+        let now = Utc::now();
+        let found = state
+            .store()
+            .run(move |s| s.session_staff(&hash, now))
+            .await?;
+        match found {
+            Some((id, expires_at)) => Ok(Staff { id, expires_at }),
+            None => Err(rejection()),
+        }
+    }
 }
 
 /// The edge-agent, authenticated by its bearer token.
@@ -93,13 +201,14 @@ async fn receive_arrival(
 ) -> Result<Response, AppError> {
     let handoff_id = notice.handoff_id;
     let incident_id = notice.incident_id;
-    let stored = state
+    let event = state
         .store()
         .run(move |s| s.insert(&notice, Utc::now()))
         .await?;
+    let stored = event.is_some();
     tracing::info!(%handoff_id, %incident_id, stored, "arrival notice received");
-    if stored {
-        state.announce(ArrivalStored { handoff_id });
+    if let Some(seq) = event {
+        state.announce(seq);
     }
     let status = if stored {
         StatusCode::CREATED
@@ -107,6 +216,33 @@ async fn receive_arrival(
         StatusCode::OK
     };
     Ok((status, ApiJson(ArrivalReceipt { handoff_id, stored })).into_response())
+}
+
+async fn receive_withdrawal(
+    _edge: EdgeAuth,
+    State(state): State<AppState>,
+    Path(handoff_id): Path<uuid::Uuid>,
+    ApiJson(notice): ApiJson<WithdrawalNotice>,
+) -> Result<Response, AppError> {
+    if notice.handoff_id != handoff_id {
+        return Err(AppError::InvalidBody {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: "handoff id in the body differs from the path",
+        });
+    }
+    let (known, event) = state
+        .store()
+        .run(move |s| Ok((s.contains(handoff_id)?, s.withdraw(handoff_id, notice.at)?)))
+        .await?;
+    if !known {
+        // The arrival itself has not reached us yet; the edge retries.
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    }
+    tracing::info!(%handoff_id, "handoff withdrawn by the crew");
+    if let Some(seq) = event {
+        state.announce(seq);
+    }
+    Ok(StatusCode::OK.into_response())
 }
 
 async fn list_arrivals(
@@ -119,13 +255,16 @@ async fn list_arrivals(
     ))
 }
 
-async fn dashboard(State(state): State<AppState>) -> Result<Response, PageError> {
+async fn dashboard(State(state): State<AppState>, staff: Staff) -> Result<Response, PageError> {
     let now = Utc::now();
     let cutoff = now - STILL_INCOMING;
-    let (incoming, earlier) = state
+    // The newest event is read first: anything committed after it reaches the page
+    // through the event stream, which resumes from this id.
+    let (last_event, incoming, earlier) = state
         .store()
         .run(move |s| {
             Ok((
+                s.last_event()?,
                 s.incoming(cutoff, DASHBOARD_INCOMING)?,
                 s.earlier(cutoff, DASHBOARD_EARLIER)?,
             ))
@@ -133,27 +272,227 @@ async fn dashboard(State(state): State<AppState>) -> Result<Response, PageError>
         .await?;
     let config = state.config();
     Ok(html(crate::render::dashboard_page(
-        &config.hospital_name,
+        &crate::render::Dashboard {
+            hospital_name: &config.hospital_name,
+            staff_id: &staff.id,
+            last_event,
+        },
         &incoming,
         &earlier,
         now,
     )))
 }
 
-async fn arrival_page(
-    State(state): State<AppState>,
-    Path(handoff_id): Path<String>,
-) -> Result<Response, PageError> {
-    let handoff_id = uuid::Uuid::parse_str(&handoff_id).map_err(|_| PageError::NotFound)?;
-    let arrival = state
+async fn load_arrival(
+    state: &AppState,
+    handoff_id: &str,
+) -> Result<crate::store::StoredArrival, PageError> {
+    let handoff_id = uuid::Uuid::parse_str(handoff_id).map_err(|_| PageError::NotFound)?;
+    state
         .store()
         .run(move |s| s.get(handoff_id))
         .await?
-        .ok_or(PageError::NotFound)?;
-    tracing::info!(%handoff_id, incident_id = %arrival.notice.incident_id, "arrival detail viewed");
+        .ok_or(PageError::NotFound)
+}
+
+async fn arrival_page(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(handoff_id): Path<String>,
+) -> Result<Response, PageError> {
+    let arrival = load_arrival(&state, &handoff_id).await?;
+    tracing::info!(handoff_id = %arrival.notice.handoff_id, incident_id = %arrival.notice.incident_id, staff = %staff.id, "arrival detail viewed");
     Ok(html(crate::render::detail_page(
         &state.config().hospital_name,
         &arrival,
         Utc::now(),
     )))
+}
+
+async fn arrival_fhir(
+    State(state): State<AppState>,
+    staff: Staff,
+    Path(handoff_id): Path<String>,
+) -> Result<Response, PageError> {
+    let arrival = load_arrival(&state, &handoff_id).await?;
+    tracing::info!(handoff_id = %arrival.notice.handoff_id, staff = %staff.id, "arrival exported as FHIR");
+    let bundle = crate::fhir::ips_bundle(&arrival.notice, Utc::now());
+    // A notice FHIR cannot express (a date past 9999) comes back as an OperationOutcome.
+    let status = if bundle["resourceType"] == "Bundle" {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((
+        status,
+        [
+            (header::CONTENT_TYPE, "application/fhir+json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        bundle.to_string(),
+    )
+        .into_response())
+}
+
+/// The answer form: `decision` is `accepted` or `declined`; a decline names a `reason`.
+#[derive(Debug, Deserialize)]
+struct AnswerForm {
+    decision: String,
+    reason: Option<String>,
+    /// `detail` to return to the detail page, else the dashboard.
+    back: Option<String>,
+}
+
+/// A form posted by a page of this site: the browser's `Origin`, when sent, must be this
+/// host (the session cookie is `SameSite=Strict` as well).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    host.is_some() && origin_host == host
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    staff: Staff,
+    headers: HeaderMap,
+    Path(handoff_id): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, PageError> {
+    if !same_origin(&headers) {
+        return Err(PageError::Forbidden);
+    }
+    let handoff_id = uuid::Uuid::parse_str(&handoff_id).map_err(|_| PageError::NotFound)?;
+    let decision = match (form.decision.as_str(), form.reason.as_deref()) {
+        ("accepted", _) => HandoffDecision::Accepted,
+        ("declined", Some(reason)) => HandoffDecision::Declined {
+            reason: DeclineReason::parse(reason).unwrap_or(DeclineReason::Other),
+        },
+        ("declined", None) => HandoffDecision::Declined {
+            reason: DeclineReason::Other,
+        },
+        _ => return Err(PageError::NotFound),
+    };
+    let staff_id = staff.id.clone();
+    let outcome = state
+        .store()
+        .run(move |s| s.answer(handoff_id, decision, &staff_id, Utc::now()))
+        .await?;
+    match outcome {
+        AnswerOutcome::Stored(seq) => {
+            tracing::info!(%handoff_id, staff = %staff.id, ?decision, "arrival answered");
+            state.announce(seq);
+            state.wake_answers();
+        }
+        AnswerOutcome::Unchanged => {}
+        AnswerOutcome::Conflict => return Err(PageError::AlreadyAnswered),
+        AnswerOutcome::NotFound => return Err(PageError::NotFound),
+    }
+    let back = match form.back.as_deref() {
+        Some("detail") => format!("/arrivals/{handoff_id}"),
+        _ => format!("/#arrival-{handoff_id}"),
+    };
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// `GET /sign-in?next=`.
+#[derive(Debug, Deserialize)]
+struct SignInQuery {
+    next: Option<String>,
+}
+
+async fn sign_in_page(Query(query): Query<SignInQuery>) -> Response {
+    html(crate::render::sign_in_page(
+        &local_path(query.next.as_deref()),
+        false,
+    ))
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    staff_id: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<SignInForm>,
+) -> Result<Response, PageError> {
+    let next = local_path(form.next.as_deref());
+    let account = state.config().staff.iter().find(|a| {
+        a.id == form.staff_id.trim()
+            && !a.password.is_empty()
+            && myna_service::constant_time_eq(a.password.as_bytes(), form.password.as_bytes())
+    });
+    let Some(account) = account else {
+        tracing::info!("staff sign-in refused");
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            html(crate::render::sign_in_page(&next, true)),
+        )
+            .into_response());
+    };
+    let mut raw = [0u8; 32];
+    rand::rng().fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    let (hash, staff_id, now) = (token_hash(&token), account.id.clone(), Utc::now());
+    state
+        .store()
+        .run(move |s| s.create_session(&hash, &staff_id, now, now + SESSION_LIFETIME))
+        .await?;
+    tracing::info!(staff = %account.id, "staff signed in");
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .path("/")
+        .build();
+    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
+}
+
+async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        let hash = token_hash(cookie.value());
+        state.store().run(move |s| s.delete_session(&hash)).await?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/sign-in")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path(Some("/arrivals/x?y=1")), "/arrivals/x?y=1");
+        for bad in ["//evil.example", "https://evil.example", "evil", "/\\evil"] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn forms_from_other_origins_are_refused() {
+        let mut headers = HeaderMap::new();
+        assert!(same_origin(&headers), "no Origin: a same-origin navigation");
+        headers.insert(header::HOST, "127.0.0.1:8081".parse().unwrap());
+        headers.insert(header::ORIGIN, "http://127.0.0.1:8081".parse().unwrap());
+        assert!(same_origin(&headers));
+        headers.insert(header::ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(!same_origin(&headers));
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(
+            encode_query("/arrivals/a b?x=1&y"),
+            "%2Farrivals%2Fa%20b%3Fx%3D1%26y"
+        );
+    }
 }

@@ -15,8 +15,14 @@ use tokio::task::JoinHandle;
 use crate::scenario::Dispatcher;
 use crate::soft_card::{DevCardIssuer, PopulationCards};
 
-/// Token the edge presents to hospital-view instances in the local stack.
+/// Prefix of the per-hospital tokens in the local stack: hospital `ID`'s is
+/// `dev-edge-token-ID`, presented by the edge to that hospital-view and back.
 pub const LOCAL_EDGE_TOKEN: &str = "dev-edge-token";
+
+/// The local stack's token for hospital `id`.
+pub fn hospital_token(id: &str) -> String {
+    format!("{LOCAL_EDGE_TOKEN}-{id}")
+}
 
 /// Where to run and how much data to load.
 #[derive(Debug, Clone)]
@@ -31,6 +37,9 @@ pub struct StackConfig {
     pub patients: u64,
     /// Patients (by index) whose card certificates are on the CRL the edge gets.
     pub revoked_patients: Vec<u64>,
+    /// Where the edge reaches each hospital, when not at its own address: a proxy that
+    /// injects faults (dropped connections, lost acknowledgements) in between.
+    pub hospital_fronts: [Option<String>; 2],
 }
 
 impl StackConfig {
@@ -43,6 +52,7 @@ impl StackConfig {
             hospital_addrs: [any, any],
             patients,
             revoked_patients: Vec::new(),
+            hospital_fronts: [None, None],
         }
     }
 }
@@ -56,6 +66,8 @@ pub struct HospitalInstance {
     pub name: String,
     /// Base URL of its dashboard.
     pub url: String,
+    /// Its token (the edge presents it; the hospital answers with it).
+    pub token: String,
 }
 
 /// The running system.
@@ -74,13 +86,20 @@ pub struct LocalStack {
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
 
-const HOSPITALS: [(&str, &str, u8); 2] = [
+/// The local stack's hospitals: id, name, tier, location (Setagaya and Meguro, Tokyo).
+const HOSPITALS: [(&str, &str, u8, (f64, f64)); 2] = [
     (
         "hosp-setagaya-3",
         "世田谷救命救急センター Setagaya Critical Care Center",
         3,
+        (35.6466, 139.6533),
     ),
-    ("hosp-meguro-2", "目黒総合病院 Meguro General Hospital", 2),
+    (
+        "hosp-meguro-2",
+        "目黒総合病院 Meguro General Hospital",
+        2,
+        (35.6415, 139.6982),
+    ),
 ];
 
 fn stop_signal(stops: &mut Vec<oneshot::Sender<()>>) -> impl Future<Output = ()> + Send + 'static {
@@ -104,32 +123,49 @@ impl LocalStack {
         let mut edge_config = edge_config
             .with_card_trust(vec![cards.issuer().ca_certificate_der()], vec![crl])
             .context("trusting the development card CA")?;
-        for ((id, name, tier), addr) in HOSPITALS.into_iter().zip(config.hospital_addrs) {
+        // The edge's address first: each hospital-view sends its answers there.
+        let edge_listener = TcpListener::bind(config.edge_addr)
+            .await
+            .with_context(|| format!("binding {}", config.edge_addr))?;
+        let edge_url = format!("http://{}", edge_listener.local_addr()?);
+        for (((id, name, tier, (lat, lon)), addr), front) in HOSPITALS
+            .into_iter()
+            .zip(config.hospital_addrs)
+            .zip(config.hospital_fronts.clone())
+        {
             let listener = TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
             let url = format!("http://{}", listener.local_addr()?);
+            let token = hospital_token(id);
             let state = hospital_view::AppState::open(hospital_view::Config {
                 hospital_id: id.into(),
                 hospital_name: name.into(),
                 data_dir: config.data_dir.clone(),
-                edge_token: LOCAL_EDGE_TOKEN.into(),
+                edge_token: token.clone(),
+                edge_url: Some(edge_url.clone()),
+                staff: hospital_view::dev_staff(),
             })?;
             let stop = stop_signal(&mut stops);
             tasks.push(tokio::spawn(async move {
                 Ok(hospital_view::run(listener, state, stop).await?)
             }));
-            edge_config = edge_config.with_hospital(id, name, tier, &url, LOCAL_EDGE_TOKEN);
+            edge_config = edge_config.with_hospital(
+                id,
+                name,
+                tier,
+                front.as_deref().unwrap_or(&url),
+                &token,
+                myna_domain::handoff::GeoPoint::new(lat, lon),
+            );
             hospitals.push(HospitalInstance {
                 id: id.into(),
                 name: name.into(),
                 url,
+                token,
             });
         }
-        let listener = TcpListener::bind(config.edge_addr)
-            .await
-            .with_context(|| format!("binding {}", config.edge_addr))?;
-        let edge_url = format!("http://{}", listener.local_addr()?);
+        let listener = edge_listener;
         let state = edge_agent::AppState::open(edge_config.clone(), edge_agent::clock::system())?;
         let log_key = state.log_signer.verifier_key().to_string();
         let stop = stop_signal(&mut stops);

@@ -2,17 +2,26 @@
 //!
 //! Order: allergies (drug and other, with reaction and severity), positive or
 //! indeterminate infections, high-risk drugs (anticoagulant, antiplatelet,
-//! glucose-lowering), abnormal labs (value, unit, reference range, `H`/`L`, date), blood
-//! type. Which records count as alerts is decided by the domain's
-//! [`EmergencySummary`] accessors; this module only lays them out. Every line starts with
-//! a text tag (`⚠ ALLERGY`, ...) so colour is never the only signal.
+//! glucose-lowering), medication warnings (contraindications `⚠ 禁忌 CONTRAINDICATION`,
+//! then duplicates `⚠ 重複投薬 DUPLICATE`, naming the drugs and the reason), abnormal labs
+//! (value, unit, reference range, `H`/`L`, date), blood type. Which records count as
+//! alerts is decided by the domain's [`EmergencySummary`] accessors; this module only lays
+//! them out. Every line starts with a text tag (`⚠ ALLERGY`, ...) so colour is never the
+//! only signal.
+//!
+//! Medication warnings are computed as of the day the summary was assembled (in JST), not
+//! the dashboard's `now`: the summary's records were cut on that day, and a card read
+//! later must still show what held when the patient was picked up.
 
 use std::collections::HashSet;
 
 use maud::{Markup, html};
 use myna_domain::records::{LabResult, LabValue, Medication, ReferenceRange};
-use myna_domain::summary::EmergencySummary;
+use myna_domain::summary::{
+    ContraindicationReason, DuplicateBasis, EmergencySummary, MedicationWarning,
+};
 
+use super::jst;
 use super::labels::{self, bi};
 
 /// High-risk drugs, newest first, one line per drug name.
@@ -50,15 +59,73 @@ pub fn lab_value(lab: &LabResult) -> Markup {
     }
 }
 
+/// `Drug (institution date)`, the drug name in bold.
+fn medication_source(m: &Medication) -> Markup {
+    html! {
+        strong { (m.drug) } " (" (m.institution) " " span.date { (m.date) } ")"
+    }
+}
+
+/// One medication warning as an alert line: tag, drugs, reason.
+pub fn medication_warning(warning: &MedicationWarning<'_>) -> Markup {
+    let (tag_ja, tag_en) = warning.tag();
+    html! {
+        @match warning {
+            MedicationWarning::Duplicate { basis, medications } => li.duplicate {
+                span.tag { "⚠ " (tag_ja) " " (tag_en) }
+                @match basis {
+                    DuplicateBasis::Ingredient(name) => {
+                        span.label { "同一成分 Same ingredient: " } strong { (name) }
+                        " — " (medications.len()) " 施設 institutions: "
+                    }
+                    DuplicateBasis::Group(group) => {
+                        span.label { "同効薬 Same class: " } (bi(group.label()))
+                        " ×" (medications.len()) ": "
+                    }
+                }
+                @for (i, m) in medications.iter().enumerate() {
+                    @if i > 0 { " + " }
+                    (medication_source(m))
+                }
+            },
+            MedicationWarning::Contraindication { medication, against } => li.contraindication {
+                span.tag { "⚠ " (tag_ja) " " (tag_en) }
+                (medication_source(medication)) " — "
+                @match against {
+                    ContraindicationReason::Medication { other, group, risk } => {
+                        span.label { "併用 With " } (bi(group.label())) ": "
+                        (medication_source(other)) " → " (bi(risk.label()))
+                    }
+                    ContraindicationReason::DrugAllergy(allergy) => {
+                        span.label { "薬剤アレルギー Drug allergy: " }
+                        strong { (allergy.substance) } " (" (allergy.reaction) ")"
+                    }
+                    ContraindicationReason::RenalImpairment { egfr, creatinine_mg_dl, observed_on, risk } => {
+                        span.label { "重度腎機能障害 Severe renal impairment: " }
+                        "eGFR " strong { (format!("{egfr:.0}")) }
+                        " (" span.label { "クレアチニン Creatinine " } (creatinine_mg_dl) " mg/dL "
+                        span.date { (observed_on) } ") → " (bi(risk.label()))
+                    }
+                }
+            },
+        }
+    }
+}
+
 /// The alerts block of one summary (`<section class="alerts">`).
 pub fn alerts_block(summary: &EmergencySummary) -> Markup {
     let allergies: Vec<_> = summary.allergies().collect();
     let infections: Vec<_> = summary.infection_alerts().collect();
     let drugs = distinct_high_risk(summary);
+    let assembled_on = summary.assembled_at.with_timezone(&jst()).date_naive();
+    let warnings = summary.medication_warnings(assembled_on);
     let labs: Vec<_> = summary.abnormal_labs().collect();
     let blood_type = summary.blood_type();
-    let nothing =
-        allergies.is_empty() && infections.is_empty() && drugs.is_empty() && labs.is_empty();
+    let nothing = allergies.is_empty()
+        && infections.is_empty()
+        && drugs.is_empty()
+        && warnings.is_empty()
+        && labs.is_empty();
     html! {
         section.alerts aria-label="Alerts" {
             h3 { "⚠ " span.ja lang="ja" { "警告" } " " span.en { "ALERTS" } }
@@ -92,6 +159,9 @@ pub fn alerts_block(summary: &EmergencySummary) -> Markup {
                         strong { (drug.drug) } " (" (drug.ingredient) ") " (drug.dosage)
                         " " span.date { (drug.date) }
                     }
+                }
+                @for warning in &warnings {
+                    (medication_warning(warning))
                 }
                 @for lab in &labs {
                     li.lab {
@@ -145,9 +215,45 @@ mod tests {
             assert!(html.contains(expected), "missing {expected:?} in {html}");
         }
         // Not alerts: a negative test, a low-risk drug, a normal or text lab.
-        for absent in ["HCV", "Amlodipine", "No alerts"] {
+        for absent in [
+            "HCV",
+            "Amlodipine",
+            "No alerts",
+            "DUPLICATE",
+            "CONTRAINDICATION",
+        ] {
             assert!(!html.contains(absent), "{absent:?} should not be an alert");
         }
+    }
+
+    #[test]
+    fn medication_warnings_are_tagged_and_name_the_drugs_and_the_reason() {
+        let html = alerts_block(&fixtures::summary_with_medication_warnings()).into_string();
+        for expected in [
+            "⚠ 禁忌 CONTRAINDICATION",
+            "⚠ 重複投薬 DUPLICATE",
+            // NSAID with warfarin.
+            "Loxonin 60 mg tablet",
+            "Warfarin",
+            "出血リスク増大",
+            "bleeding risk",
+            // Penicillin despite the allergy.
+            "Sawacillin 250 mg capsule",
+            "Drug allergy: </span><strong>Penicillin</strong>",
+            // Furosemide from two pharmacies.
+            "Same ingredient: </span><strong>furosemide</strong>",
+            "Lasix 20 mg tablet",
+            "Furosemide 20 mg tablet",
+            "Keyaki Pharmacy",
+        ] {
+            assert!(html.contains(expected), "missing {expected:?} in {html}");
+        }
+        assert_eq!(html.matches("⚠ 禁忌 CONTRAINDICATION").count(), 2, "{html}");
+        assert_eq!(html.matches("⚠ 重複投薬 DUPLICATE").count(), 1, "{html}");
+        // After the high-risk drugs, before the labs.
+        let at = |needle: &str| html.find(needle).unwrap();
+        assert!(at("⚠ HIGH-RISK DRUG") < at("⚠ 禁忌 CONTRAINDICATION"));
+        assert!(at("⚠ 重複投薬 DUPLICATE") < at("⚠ LAB"));
     }
 
     #[test]

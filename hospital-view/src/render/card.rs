@@ -1,13 +1,14 @@
-//! One arrival card (`<article id="arrival-{handoff_id}">`), in reading order for the
-//! first minutes: ETA, chief complaint, crew, sex and age, alerts (or the no-records
-//! notice), vitals, then a short history (active diagnoses first, medications, recent
-//! visits, surgeries) with a link to the full detail page.
+//! One arrival card (`<article id="arrival-{handoff_id}" data-eta=…>`, also the fragment
+//! the event stream sends), in reading order for the first minutes: ETA (with a live
+//! countdown), chief complaint, crew, sex and age, alerts (or the no-records notice),
+//! vitals, the ER's answer (accept / decline), then a short history (active diagnoses
+//! first, medications, recent visits, surgeries) with a link to the full detail page.
 //!
 //! The card shows no patient name: the dashboard is a wall screen.
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use maud::{Markup, html};
 use myna_domain::consent::ConsentState;
 use myna_domain::records::{Diagnosis, MedicalRecord, Medication, Surgery, Visit};
@@ -15,6 +16,7 @@ use myna_domain::summary::EmergencySummary;
 use myna_domain::wire::{ArrivalNotice, Vitals};
 
 use super::alerts::alerts_block;
+use super::answer::{answer_block, answer_class};
 use super::labels::{self, bi};
 use super::{clock_time, eta_relative, jst};
 use crate::store::StoredArrival;
@@ -26,13 +28,15 @@ const CARD_LIST_MAX: usize = 5;
 pub fn arrival_card(arrival: &StoredArrival, now: DateTime<Utc>) -> Markup {
     let n = &arrival.notice;
     html! {
-        article.arrival id={ "arrival-" (n.handoff_id) } {
+        article.arrival.(answer_class(&arrival.answer)) id={ "arrival-" (n.handoff_id) }
+            data-eta=(n.eta.to_rfc3339_opts(SecondsFormat::Secs, true)) {
             (arrival_head(n, now))
             @match &n.summary {
                 Some(summary) => (alerts_block(summary)),
                 None => (no_records_notice(n.consent.as_ref())),
             }
             (vitals(&n.vitals))
+            (answer_block(arrival, "dashboard"))
             @if let Some(summary) = &n.summary {
                 (history_brief(summary))
             }
@@ -47,7 +51,8 @@ pub fn arrival_head(n: &ArrivalNotice, now: DateTime<Utc>) -> Markup {
     html! {
         header.arrival-head {
             div.eta {
-                span.label { "到着予定 ETA " } strong { (clock_time(n.eta)) } " · " (eta_relative(n.eta, now))
+                span.label { "到着予定 ETA " } strong { (clock_time(n.eta)) } " · "
+                span.countdown data-eta=(n.eta.to_rfc3339_opts(SecondsFormat::Secs, true)) { (eta_relative(n.eta, now)) }
             }
             h2.complaint { span.label { "主訴 Chief complaint: " } (n.chief_complaint) }
             p.crew { span.label { "救急隊 Unit: " } (n.unit) " · " (n.fire_department) }

@@ -1,14 +1,16 @@
 //! The detail page of one arrival: the card's head, alerts and vitals, the patient's
 //! registration facts (name, birth date, patient id: for the ER desk, not the wall
 //! screen), the handoff's ids and times, and every record of the summary with its kind,
-//! date and source (provenance).
+//! date and source (provenance). A print button and the print stylesheet make it the
+//! printable view (no buttons or forms on paper); a link downloads the FHIR IPS bundle.
 
 use chrono::{DateTime, Utc};
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use myna_domain::records::MedicalRecord;
 use myna_domain::summary::EmergencySummary;
 
 use super::alerts::{alerts_block, lab_value};
+use super::answer::answer_block;
 use super::card::{arrival_head, consent_basis, diagnosis_status, no_records_notice, vitals};
 use super::labels::{self, bi};
 use super::{date_time, page};
@@ -20,10 +22,18 @@ pub fn detail_page(hospital_name: &str, arrival: &StoredArrival, now: DateTime<U
     let body = html! {
         header.top {
             h1 { (hospital_name) }
-            p { a href="/" { "← 受入一覧 Dashboard" } }
+            p.no-print { a href="/" { "← 受入一覧 Dashboard" } }
+            p.no-print {
+                button.print #print type="button" { "🖨 印刷 " span.en { "Print" } }
+                " "
+                a href={ "/arrivals/" (n.handoff_id) "/fhir" } download={ "ips-" (n.handoff_id) ".json" } {
+                    "FHIR (IPS) " span.en { "download" }
+                }
+            }
         }
         article.arrival.detail id={ "arrival-" (n.handoff_id) } {
             (arrival_head(n, now))
+            (answer_block(arrival, "detail"))
             @match &n.summary {
                 Some(summary) => (alerts_block(summary)),
                 None => (no_records_notice(n.consent.as_ref())),
@@ -51,6 +61,7 @@ pub fn detail_page(hospital_name: &str, arrival: &StoredArrival, now: DateTime<U
                 (all_records(summary))
             }
         }
+        script { (PreEscaped(super::PRINT_JS)) }
     };
     page(&format!("受入詳細 Arrival — {hospital_name}"), false, body)
 }

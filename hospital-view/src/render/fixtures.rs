@@ -122,6 +122,51 @@ pub fn summary() -> EmergencySummary {
     }
 }
 
+fn dispensed(drug: &str, ingredient: &str, date: NaiveDate, institution: &str) -> MedicalRecord {
+    MedicalRecord::DrugInformation(Medication {
+        drug: drug.into(),
+        ingredient: ingredient.into(),
+        date,
+        institution: institution.into(),
+        source: RecordSource::Claims,
+        ..medication(drug, DrugClass::Other)
+    })
+}
+
+/// [`summary`] plus current drugs that warn: an NSAID with its warfarin
+/// (contraindication), a penicillin despite its penicillin allergy (contraindication), and
+/// furosemide from two pharmacies (duplicate).
+pub fn summary_with_medication_warnings() -> EmergencySummary {
+    let mut summary = summary();
+    summary.records.extend([
+        dispensed(
+            "Loxonin 60 mg tablet",
+            "loxoprofen",
+            d(2026, 11, 10),
+            "Keyaki Pharmacy",
+        ),
+        dispensed(
+            "Sawacillin 250 mg capsule",
+            "amoxicillin",
+            d(2026, 11, 20),
+            "Keyaki Pharmacy",
+        ),
+        dispensed(
+            "Lasix 20 mg tablet",
+            "furosemide",
+            d(2026, 11, 1),
+            "Sakura Pharmacy",
+        ),
+        dispensed(
+            "Furosemide 20 mg tablet",
+            "furosemide",
+            d(2026, 11, 15),
+            "Keyaki Pharmacy",
+        ),
+    ]);
+    summary
+}
+
 fn base(n: u128, eta: DateTime<Utc>) -> ArrivalNotice {
     ArrivalNotice {
         handoff_id: uuid::Uuid::from_u128(n),
@@ -162,8 +207,5 @@ pub fn notice_without_summary(n: u128, eta: DateTime<Utc>) -> ArrivalNotice {
 }
 
 pub fn stored(notice: ArrivalNotice) -> StoredArrival {
-    StoredArrival {
-        notice,
-        received_at: now(),
-    }
+    StoredArrival::new(notice, now())
 }

@@ -7,14 +7,18 @@
 //!
 //! # Layout
 //! - [`labels`]: bilingual labels of coded values.
-//! - [`card`]: one arrival card (head, alerts, vitals, short history); also the fragment a
-//!   later live-update channel will push.
-//! - [`alerts`]: the alerts block (allergies, infections, high-risk drugs, abnormal labs,
+//! - [`card`]: one arrival card (head, answer, alerts, vitals, short history); also the
+//!   fragment the event stream pushes.
+//! - [`answer`]: the ER's answer on a card (accept / decline, then its state).
+//! - [`alerts`]: the alerts block (allergies, infections, high-risk drugs, contraindication
+//!   and duplicate-medication warnings, abnormal labs,
 //!   blood type).
 //! - [`detail`]: the detail page with every record and its provenance.
-//! - this file: the page frame, the dashboard, error pages, time formatting.
+//! - this file: the page frame, the dashboard and its live script, sign-in, error pages,
+//!   time formatting.
 
 pub mod alerts;
+pub mod answer;
 pub mod card;
 pub mod detail;
 pub mod labels;
@@ -71,7 +75,7 @@ header.top h1 { font-size: 1.6rem; margin: 0.3rem 0; }
 header.top p { margin: 0.2rem 0; }
 .ja { font-weight: 600; }
 .en { color: #333; }
-main.arrivals { display: grid; grid-template-columns: repeat(auto-fill, minmax(36rem, 1fr)); gap: 1rem; }
+main.arrivals { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(36rem, 100%), 1fr)); gap: 1rem; }
 article.arrival { border: 4px solid #111; border-radius: 8px; padding: 0.6rem 0.9rem; }
 .arrival-head .eta { font-size: 1.9rem; font-weight: 700; }
 .arrival-head .eta strong { font-size: 2.3rem; }
@@ -97,9 +101,108 @@ table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #999; padding: 0.2rem 0.4rem; text-align: left; vertical-align: top; }
 .warning { border: 4px solid #b00020; padding: 0.4rem 0.7rem; font-weight: 700; }
 .empty { font-size: 1.4rem; }
+section.answer { margin: 0.4rem 0; }
+form.answer { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: center; }
+form.answer button, button.print, header.top button { font: inherit; font-weight: 800; padding: 0.3rem 1rem; border: 3px solid #111; border-radius: 6px; background: #fff; cursor: pointer; min-height: 2.6rem; }
+form.answer button.accept { background: #e6f4ea; }
+form.answer button.decline { background: #fdecea; }
+form.answer select { font: inherit; font-size: 0.8em; }
+p.answered { margin: 0.2rem 0; font-size: 1.2rem; padding: 0.2rem 0.5rem; border-left: 8px solid #111; }
+p.answered.accepted { border-color: #1e7e34; }
+p.answered.declined, p.answered.withdrawn { border-color: #777; }
+article.answer-declined, article.answer-withdrawn { opacity: 0.6; border-style: dashed; }
+.crew-notice { margin: 0.1rem 0; font-size: 0.9em; }
+article.fresh { outline: 8px solid #0645ad; }
+article.fresh::before { content: "● 新着 NEW"; display: inline-block; font-weight: 800; color: #fff; background: #0645ad; padding: 0 0.5rem; }
+.live { font-weight: 700; }
+.live.down { color: #b00020; }
+form.sign-in { display: grid; gap: 0.6rem; max-width: 28rem; }
+form.sign-in input { font: inherit; padding: 0.3rem; }
+@media print {
+  body { font-size: 12pt; }
+  .no-print, form.answer, header.top form, header.top button { display: none !important; }
+  article.arrival { border: 2px solid #000; break-inside: avoid; }
+  section.alerts { border: 2px solid #000; background: none; }
+  section.registration, section.handoff, section.records { break-inside: avoid; }
+  a { color: #000; text-decoration: none; }
+}
 "#;
 
-/// The page frame. `refresh` adds the 15-second self-refresh used until live push exists.
+/// The dashboard's script: keeps the cards live from `GET /events` (the browser's
+/// EventSource reconnects by itself and resumes after the last event id it saw), keeps
+/// the ETA countdowns ticking, and says on screen whether the feed is live. Small and
+/// dependency-free on purpose: it runs on wall screens for days.
+const LIVE_JS: &str = r#"
+(function () {
+  const grid = document.querySelector('main.arrivals');
+  const status = document.getElementById('live-status');
+  const empty = document.getElementById('no-arrivals');
+  function say(text, down) { status.textContent = text; status.classList.toggle('down', down); }
+  function countdown(el) {
+    const s = Math.round((Date.parse(el.dataset.eta) - Date.now()) / 1000);
+    if (s > 0) { const m = Math.ceil(s / 60);
+      el.textContent = s < 300 ? 'あと ' + Math.floor(s / 60) + ':' + String(s % 60).padStart(2, '0') + ' in ' + Math.floor(s / 60) + ' min ' + (s % 60) + ' s'
+                               : 'あと ' + m + ' 分 in ' + m + ' min'; }
+    else if (s > -60) { el.textContent = 'まもなく到着 arriving now'; }
+    else { const m = Math.floor(-s / 60); el.textContent = '予定を ' + m + ' 分経過 ' + m + ' min ago'; }
+  }
+  function tick() { document.querySelectorAll('.countdown[data-eta]').forEach(countdown); }
+  function place(card) {
+    const eta = Date.parse(card.dataset.eta);
+    const later = Array.from(grid.children).find(c => Date.parse(c.dataset.eta) > eta);
+    grid.insertBefore(card, later || null);
+  }
+  function upsert(data) {
+    const tpl = document.createElement('template');
+    tpl.innerHTML = data.html.trim();
+    const card = tpl.content.firstElementChild;
+    const old = document.getElementById(card.id);
+    if (data.section !== 'incoming') { if (old) old.remove(); return; }
+    if (old) { old.replaceWith(card); } else { place(card); card.classList.add('fresh'); setTimeout(() => card.classList.remove('fresh'), 30000); }
+    if (empty) empty.hidden = grid.children.length > 0;
+    tick();
+  }
+  const source = new EventSource('/events?after=' + encodeURIComponent(grid.dataset.lastEvent));
+  source.addEventListener('open', () => say('● ライブ Live', false));
+  source.addEventListener('arrival', e => upsert(JSON.parse(e.data)));
+  source.addEventListener('reload', () => location.reload());
+  source.addEventListener('error', () => {
+    if (source.readyState === EventSource.CLOSED) { say('⚠ 再サインインが必要 Sign in again — reload', true); }
+    else { say('⚠ 再接続中 Reconnecting…', true); }
+  });
+  tick(); setInterval(tick, 1000);
+})();
+"#;
+
+/// Prints the page from the detail view's print button (no inline handlers: the policy
+/// allows only these scripts, by hash).
+const PRINT_JS: &str =
+    "document.getElementById('print').addEventListener('click', () => window.print());";
+
+/// The `Content-Security-Policy` of every page: nothing but this origin's forms and event
+/// stream, inline styles, and exactly the two scripts above (by SHA-256), so injected
+/// markup can neither run script nor post anywhere else.
+pub fn content_security_policy() -> &'static str {
+    static POLICY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        use base64::Engine;
+        use sha2::{Digest, Sha256};
+        let hash = |script: &str| {
+            format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script))
+            )
+        };
+        format!(
+            "default-src 'none'; style-src 'unsafe-inline'; script-src {} {}; connect-src 'self'; \
+             form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+            hash(LIVE_JS),
+            hash(PRINT_JS)
+        )
+    });
+    &POLICY
+}
+
+/// The page frame. `refresh` adds a 15-second self-refresh (the 503 page retries itself).
 pub fn page(title: &str, refresh: bool, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -118,19 +221,36 @@ pub fn page(title: &str, refresh: bool, body: Markup) -> Markup {
     }
 }
 
-/// The dashboard: incoming patients soonest first, then a short list of earlier ones.
+/// Who and what the dashboard is for.
+pub struct Dashboard<'a> {
+    /// Hospital name for the header.
+    pub hospital_name: &'a str,
+    /// The signed-in staff member.
+    pub staff_id: &'a str,
+    /// The newest event when the lists were read: the live stream resumes after it.
+    pub last_event: i64,
+}
+
+/// The dashboard: incoming patients soonest first, then a short list of earlier ones,
+/// kept live by [`LIVE_JS`].
 pub fn dashboard_page(
-    hospital_name: &str,
+    dashboard: &Dashboard<'_>,
     incoming: &Listing,
     earlier: &Listing,
     now: DateTime<Utc>,
 ) -> Markup {
+    let hospital_name = dashboard.hospital_name;
     let unreadable = incoming.unreadable.len() + earlier.unreadable.len();
     let body = html! {
         header.top {
             h1 { (hospital_name) }
             p { span.ja lang="ja" { "救急受入予定" } " " span.en { "Incoming patients" } }
-            p { span.label { "更新 Updated " } (clock_time(now)) " JST" }
+            p { span.label { "表示 Loaded " } (clock_time(now)) " JST · "
+                span #live-status .live role="status" { "… 接続中 Connecting" } }
+            form method="post" action="/sign-out" {
+                span.label { (dashboard.staff_id) " " }
+                button type="submit" { "サインアウト " span.en { "Sign out" } }
+            }
         }
         @if unreadable > 0 {
             p.warning role="alert" {
@@ -138,10 +258,10 @@ pub fn dashboard_page(
                 span.en { (unreadable) " stored arrival(s) could not be displayed — see the server log" }
             }
         }
-        @if incoming.arrivals.is_empty() {
-            p.empty { span.ja lang="ja" { "受入予定の患者はいません" } " " span.en { "No incoming patients" } }
+        p.empty #no-arrivals hidden[!incoming.arrivals.is_empty()] {
+            span.ja lang="ja" { "受入予定の患者はいません" } " " span.en { "No incoming patients" }
         }
-        main.arrivals {
+        main.arrivals data-last-event=(dashboard.last_event) {
             @for arrival in &incoming.arrivals {
                 (arrival_card(arrival, now))
             }
@@ -167,11 +287,64 @@ pub fn dashboard_page(
                 }
             }
         }
+        script { (PreEscaped(LIVE_JS)) }
     };
     page(
         &format!("救急受入 ER arrivals — {hospital_name}"),
-        true,
+        false,
         body,
+    )
+}
+
+/// The staff sign-in page; `failed` after a wrong id or password.
+pub fn sign_in_page(next: &str, failed: bool) -> Markup {
+    page(
+        "サインイン Sign in",
+        false,
+        html! {
+            h1 { span.ja lang="ja" { "救急受入画面 サインイン" } " " span.en { "ER dashboard — sign in" } }
+            @if failed {
+                p.warning role="alert" {
+                    "⚠ " span.ja lang="ja" { "職員IDまたはパスワードが違います" } " "
+                    span.en { "Wrong staff id or password" }
+                }
+            }
+            form.sign-in method="post" action="/sign-in" {
+                input type="hidden" name="next" value=(next);
+                label { span.ja lang="ja" { "職員ID" } " " span.en { "Staff id" }
+                    input type="text" name="staff_id" autocomplete="username" required autofocus; }
+                label { span.ja lang="ja" { "パスワード" } " " span.en { "Password" }
+                    input type="password" name="password" autocomplete="current-password" required; }
+                button type="submit" { "サインイン " span.en { "Sign in" } }
+            }
+        },
+    )
+}
+
+/// 403 page for a form posted from another site.
+pub fn forbidden_page() -> Markup {
+    page(
+        "拒否 Forbidden",
+        false,
+        html! {
+            h1 { span.ja lang="ja" { "他のサイトからの送信は受け付けません" } " " span.en { "Forms from other sites are refused" } }
+            p { a href="/" { "← 受入一覧 Dashboard" } }
+        },
+    )
+}
+
+/// 409 page when an arrival was already answered differently or withdrawn.
+pub fn already_answered_page() -> Markup {
+    page(
+        "回答済み Already answered",
+        false,
+        html! {
+            h1 { span.ja lang="ja" { "この搬送はすでに回答済みか、取り消されています" } " "
+                 span.en { "This handoff was already answered or withdrawn" } }
+            p { span.ja lang="ja" { "変更が必要な場合は救急隊に電話してください。" } " "
+                span.en { "To change it, call the crew." } }
+            p { a href="/" { "← 受入一覧 Dashboard" } }
+        },
     )
 }
 
@@ -236,7 +409,12 @@ mod tests {
             arrivals: vec![soon, later],
             unreadable: vec!["x".into()],
         };
-        let html = dashboard_page("H <&>", &incoming, &Listing::default(), now).into_string();
+        let dashboard = Dashboard {
+            hospital_name: "H <&>",
+            staff_id: "nurse-1",
+            last_event: 42,
+        };
+        let html = dashboard_page(&dashboard, &incoming, &Listing::default(), now).into_string();
         let first = html
             .find(&format!("arrival-{}", uuid::Uuid::from_u128(1)))
             .unwrap();
@@ -246,6 +424,11 @@ mod tests {
         assert!(first < second);
         assert!(html.contains("H &lt;&amp;&gt;"), "hospital name is escaped");
         assert!(html.contains("could not be displayed"));
-        assert!(html.contains(r#"http-equiv="refresh""#));
+        assert!(
+            !html.contains(r#"http-equiv="refresh""#),
+            "live, not reloading"
+        );
+        assert!(html.contains(r#"data-last-event="42""#));
+        assert!(html.contains("new EventSource('/events?after='"));
     }
 }

@@ -1,16 +1,29 @@
-//! SQLite storage of arrival notices: one file, WAL, `synchronous=FULL`, one connection.
+//! SQLite storage: arrival notices, the ER's answers, the change events the live dashboard
+//! resumes from, the answers' outbox to the edge, and staff sessions. One file, WAL,
+//! `synchronous=FULL`, one connection.
 //!
 //! Every method is blocking; async code calls them through [`Store::run`], which moves the
 //! work to tokio's blocking pool. Each notice is stored whole as JSON, once per handoff id,
 //! with the columns the queries need (`incident_id`, `eta`, `received_at`) beside it.
 //! Times are stored as fixed-width RFC 3339 UTC text, so text order is time order.
+//!
+//! # Layout
+//! - this file: arrivals, their listing, and events.
+//! - [`answers`]: the ER's answer, the crew's withdrawal, the answers' outbox.
+//! - [`sessions`]: staff sessions.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+mod answers;
+mod sessions;
+
+pub use answers::{Answer, AnswerOutcome, CrewNotice, PendingAnswer};
+
 use chrono::{DateTime, SecondsFormat, Utc};
+use myna_domain::handoff::DeclineReason;
 use myna_domain::wire::ArrivalNotice;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::{Error, Result};
 
@@ -24,15 +37,66 @@ CREATE TABLE IF NOT EXISTS arrivals (
 );
 CREATE INDEX IF NOT EXISTS arrivals_by_eta ON arrivals (eta);
 CREATE INDEX IF NOT EXISTS arrivals_by_received ON arrivals (received_at);
+
+-- Every change to an arrival (stored, answered, withdrawn, crew told) is an event; the
+-- live dashboard resumes from the last event id it saw, so nothing is missed across a
+-- restart of either side, and re-sending a card replaces it: nothing is shown twice.
+CREATE TABLE IF NOT EXISTS events (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    handoff_id TEXT NOT NULL REFERENCES arrivals(handoff_id),
+    at         TEXT NOT NULL
+);
+
+-- The ER's answer on its way to the edge (and so to the crew). outcome: NULL while
+-- undelivered, 'delivered', or 'rejected' (the edge refused it: the crew had withdrawn).
+CREATE TABLE IF NOT EXISTS decision_outbox (
+    handoff_id      TEXT PRIMARY KEY NOT NULL REFERENCES arrivals(handoff_id),
+    body_json       TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    outcome         TEXT
+);
+
+-- Staff sessions: only the SHA-256 of the cookie's token is stored.
+CREATE TABLE IF NOT EXISTS sessions (
+    token_sha256 TEXT PRIMARY KEY NOT NULL,
+    staff_id     TEXT NOT NULL,
+    expires_at   TEXT NOT NULL
+);
 ";
 
-/// A stored arrival notice and when this hospital received it.
+/// Columns added to `arrivals` after it first shipped: the ER's answer.
+/// `answer` is `pending`, `accepted`, `declined` or `withdrawn` (by the crew).
+const ADDED_COLUMNS: [(&str, &str); 4] = [
+    ("answer", "TEXT NOT NULL DEFAULT 'pending'"),
+    ("decline_reason", "TEXT"),
+    ("answered_at", "TEXT"),
+    ("answered_by", "TEXT"),
+];
+
+/// A stored arrival notice, when this hospital received it, and what the ER answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredArrival {
     /// The notice as the edge sent it.
     pub notice: ArrivalNotice,
     /// When it was first stored here.
     pub received_at: DateTime<Utc>,
+    /// The ER's answer, or the crew's withdrawal.
+    pub answer: Answer,
+    /// Whether the crew has heard the answer (`None` before any answer).
+    pub crew_notice: Option<CrewNotice>,
+}
+
+impl StoredArrival {
+    /// A notice just received: not answered yet.
+    pub fn new(notice: ArrivalNotice, received_at: DateTime<Utc>) -> Self {
+        StoredArrival {
+            notice,
+            received_at,
+            answer: Answer::Pending,
+            crew_notice: None,
+        }
+    }
 }
 
 /// A list of arrivals, plus the handoff ids of rows that could not be decoded (so a
@@ -45,6 +109,15 @@ pub struct Listing {
     pub unreadable: Vec<String>,
 }
 
+/// One change to an arrival, for the live dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArrivalEvent {
+    /// Event id, increasing; the dashboard resumes after the last one it saw.
+    pub seq: i64,
+    /// The arrival that changed.
+    pub handoff_id: uuid::Uuid,
+}
+
 /// The arrivals database of one hospital.
 pub struct Store {
     conn: Mutex<Connection>,
@@ -55,12 +128,46 @@ fn time_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| Error::Corrupt("time".into()))
+}
+
+/// The columns [`decode`] reads, in its order.
+const ARRIVAL_COLUMNS: &str = "a.handoff_id, a.received_at, a.notice_json, a.answer,
+    a.decline_reason, a.answered_at, a.answered_by, o.outcome, o.attempts";
+/// `arrivals a` with its answer's outbox row, if any.
+const ARRIVALS_WITH_OUTBOX: &str =
+    "arrivals a LEFT JOIN decision_outbox o ON o.handoff_id = a.handoff_id";
+
+/// Adds an event for `handoff_id` in `tx`; returns its id.
+fn add_event(tx: &Transaction<'_>, handoff_id: uuid::Uuid, at: DateTime<Utc>) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO events (handoff_id, at) VALUES (?1, ?2)",
+        params![handoff_id.to_string(), time_text(at)],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies the schema.
     pub fn open(path: &Path) -> Result<Self> {
         // Durable: a stored notice is on disk before the edge hears "stored".
         let conn = myna_service::open_durable(path)?;
         conn.execute_batch(SCHEMA)?;
+        for (column, declaration) in ADDED_COLUMNS {
+            let present: bool = conn.query_row(
+                "SELECT COUNT(*) > 0 FROM pragma_table_info('arrivals') WHERE name = ?1",
+                [column],
+                |r| r.get(0),
+            )?;
+            if !present {
+                conn.execute_batch(&format!(
+                    "ALTER TABLE arrivals ADD COLUMN {column} {declaration}"
+                ))?;
+            }
+        }
         Ok(Store {
             conn: Mutex::new(conn),
             path: path.to_path_buf(),
@@ -88,11 +195,18 @@ impl Store {
         self.conn.lock().map_err(|_| Error::Poisoned)
     }
 
-    /// Stores `notice` unless its handoff id is already stored. Returns `true` when a new
-    /// row was written, `false` for a duplicate (the first copy is kept unchanged).
-    pub fn insert(&self, notice: &ArrivalNotice, received_at: DateTime<Utc>) -> Result<bool> {
+    /// Stores `notice` unless its handoff id is already stored, with its event. Returns
+    /// the event id when a new row was written, `None` for a duplicate (the first copy is
+    /// kept unchanged and nothing is announced again).
+    pub fn insert(
+        &self,
+        notice: &ArrivalNotice,
+        received_at: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
         let json = serde_json::to_string(notice)?;
-        let changed = self.conn()?.execute(
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
             "INSERT INTO arrivals (handoff_id, incident_id, eta, received_at, notice_json)
              VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (handoff_id) DO NOTHING",
@@ -104,28 +218,34 @@ impl Store {
                 json,
             ],
         )?;
-        Ok(changed == 1)
+        let event = if changed == 1 {
+            Some(add_event(&tx, notice.handoff_id, received_at)?)
+        } else {
+            None
+        };
+        tx.commit()?;
+        Ok(event)
     }
 
     /// The arrival with this handoff id, if stored.
     pub fn get(&self, handoff_id: uuid::Uuid) -> Result<Option<StoredArrival>> {
-        let row = self
-            .conn()?
-            .query_row(
-                "SELECT handoff_id, received_at, notice_json FROM arrivals WHERE handoff_id = ?1",
-                [handoff_id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
+        let conn = self.conn()?;
+        let row = conn
+            .prepare_cached(&format!(
+                "SELECT {ARRIVAL_COLUMNS} FROM {ARRIVALS_WITH_OUTBOX} WHERE a.handoff_id = ?1"
+            ))?
+            .query_row([handoff_id.to_string()], RawArrival::read)
             .optional()?;
-        row.map(|(id, at, json)| decode(id, at, json).map_err(|(_, e)| e))
-            .transpose()
+        row.map(|raw| decode(raw).map_err(|(_, e)| e)).transpose()
     }
 
     /// Arrivals expected at or after `since`, soonest first (the dashboard's incoming list).
     pub fn incoming(&self, since: DateTime<Utc>, limit: u32) -> Result<Listing> {
         self.list(
-            "SELECT handoff_id, received_at, notice_json FROM arrivals
-             WHERE eta >= ?1 ORDER BY eta ASC, received_at ASC LIMIT ?2",
+            &format!(
+                "SELECT {ARRIVAL_COLUMNS} FROM {ARRIVALS_WITH_OUTBOX}
+                 WHERE a.eta >= ?1 ORDER BY a.eta ASC, a.received_at ASC LIMIT ?2"
+            ),
             params![time_text(since), limit],
         )
     }
@@ -133,8 +253,10 @@ impl Store {
     /// Arrivals expected before `before`, latest first (the dashboard's earlier list).
     pub fn earlier(&self, before: DateTime<Utc>, limit: u32) -> Result<Listing> {
         self.list(
-            "SELECT handoff_id, received_at, notice_json FROM arrivals
-             WHERE eta < ?1 ORDER BY eta DESC, received_at DESC LIMIT ?2",
+            &format!(
+                "SELECT {ARRIVAL_COLUMNS} FROM {ARRIVALS_WITH_OUTBOX}
+                 WHERE a.eta < ?1 ORDER BY a.eta DESC, a.received_at DESC LIMIT ?2"
+            ),
             params![time_text(before), limit],
         )
     }
@@ -142,8 +264,10 @@ impl Store {
     /// The most recently received arrivals, newest first.
     pub fn newest(&self, limit: u32) -> Result<Listing> {
         self.list(
-            "SELECT handoff_id, received_at, notice_json FROM arrivals
-             ORDER BY received_at DESC, rowid DESC LIMIT ?1",
+            &format!(
+                "SELECT {ARRIVAL_COLUMNS} FROM {ARRIVALS_WITH_OUTBOX}
+                 ORDER BY a.received_at DESC, a.rowid DESC LIMIT ?1"
+            ),
             params![limit],
         )
     }
@@ -151,17 +275,10 @@ impl Store {
     fn list(&self, sql: &str, params: impl rusqlite::Params) -> Result<Listing> {
         let conn = self.conn()?;
         let mut statement = conn.prepare_cached(sql)?;
-        let rows = statement.query_map(params, |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-            ))
-        })?;
+        let rows = statement.query_map(params, RawArrival::read)?;
         let mut listing = Listing::default();
         for row in rows {
-            let (id, at, json) = row?;
-            match decode(id, at, json) {
+            match decode(row?) {
                 Ok(arrival) => listing.arrivals.push(arrival),
                 Err((id, error)) => {
                     tracing::error!(handoff_id = %id, %error, "stored arrival unreadable");
@@ -172,6 +289,32 @@ impl Store {
         Ok(listing)
     }
 
+    /// Events after `after`, oldest first, at most `limit`.
+    pub fn events_after(&self, after: i64, limit: u32) -> Result<Vec<ArrivalEvent>> {
+        let conn = self.conn()?;
+        let mut statement = conn.prepare_cached(
+            "SELECT seq, handoff_id FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = statement.query_map(params![after, limit], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut events = Vec::new();
+        for row in rows {
+            let (seq, id) = row?;
+            let handoff_id = uuid::Uuid::parse_str(&id)
+                .map_err(|_| Error::Corrupt("event handoff id".into()))?;
+            events.push(ArrivalEvent { seq, handoff_id });
+        }
+        Ok(events)
+    }
+
+    /// The newest event id (0 when there is none).
+    pub fn last_event(&self) -> Result<i64> {
+        Ok(self
+            .conn()?
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
+    }
+
     /// Moves the WAL into the main file; called on shutdown so the file is self-contained.
     pub fn checkpoint(&self) -> Result<()> {
         self.conn()?
@@ -180,25 +323,64 @@ impl Store {
     }
 }
 
+/// One `arrivals` row with its outbox columns, as read.
+struct RawArrival {
+    handoff_id: String,
+    received_at: String,
+    notice_json: String,
+    answer: String,
+    decline_reason: Option<String>,
+    answered_at: Option<String>,
+    answered_by: Option<String>,
+    outcome: Option<String>,
+    attempts: Option<u32>,
+}
+
+impl RawArrival {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(RawArrival {
+            handoff_id: r.get(0)?,
+            received_at: r.get(1)?,
+            notice_json: r.get(2)?,
+            answer: r.get(3)?,
+            decline_reason: r.get(4)?,
+            answered_at: r.get(5)?,
+            answered_by: r.get(6)?,
+            outcome: r.get(7)?,
+            attempts: r.get(8)?,
+        })
+    }
+}
+
 /// Decodes one row; on failure returns the handoff id with the error (no content).
-fn decode(id: String, received_at: String, json: String) -> Result<StoredArrival, (String, Error)> {
-    let received_at = DateTime::parse_from_rfc3339(&received_at)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| Error::Corrupt("received_at".into()));
-    let notice = serde_json::from_str::<ArrivalNotice>(&json).map_err(|e| {
+fn decode(raw: RawArrival) -> Result<StoredArrival, (String, Error)> {
+    let id = raw.handoff_id.clone();
+    decode_fields(raw).map_err(|e| (id, e))
+}
+
+fn decode_fields(raw: RawArrival) -> Result<StoredArrival> {
+    let received_at = parse_time(&raw.received_at)?;
+    let notice = serde_json::from_str::<ArrivalNotice>(&raw.notice_json).map_err(|e| {
         Error::Corrupt(format!(
             "notice_json (line {}, column {})",
             e.line(),
             e.column()
         ))
-    });
-    match (notice, received_at) {
-        (Ok(notice), Ok(received_at)) => Ok(StoredArrival {
-            notice,
-            received_at,
-        }),
-        (Err(e), _) | (_, Err(e)) => Err((id, e)),
-    }
+    })?;
+    let answered_at = raw.answered_at.as_deref().map(parse_time).transpose()?;
+    let answer = Answer::decode(
+        &raw.answer,
+        raw.decline_reason.as_deref().and_then(DeclineReason::parse),
+        answered_at,
+        raw.answered_by,
+    )?;
+    let crew_notice = CrewNotice::decode(raw.outcome.as_deref(), raw.attempts)?;
+    Ok(StoredArrival {
+        notice,
+        received_at,
+        answer,
+        crew_notice,
+    })
 }
 
 #[cfg(test)]
@@ -239,10 +421,11 @@ mod tests {
     fn stores_each_handoff_once_and_keeps_the_first_copy() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("h.sqlite3")).unwrap();
-        assert!(store.insert(&notice(1, 30), at(1)).unwrap());
+        assert_eq!(store.insert(&notice(1, 30), at(1)).unwrap(), Some(1));
         let mut changed = notice(1, 45);
         changed.unit = "other".into();
-        assert!(!store.insert(&changed, at(2)).unwrap());
+        assert_eq!(store.insert(&changed, at(2)).unwrap(), None);
+        assert_eq!(store.last_event().unwrap(), 1, "a duplicate adds no event");
         let stored = store.get(uuid::Uuid::from_u128(1)).unwrap().unwrap();
         assert_eq!(stored.notice, notice(1, 30));
         assert_eq!(stored.received_at, at(1));
@@ -271,7 +454,8 @@ mod tests {
             .conn()
             .unwrap()
             .execute(
-                "INSERT INTO arrivals VALUES ('bad', 'i', ?1, ?1, '{not json')",
+                "INSERT INTO arrivals (handoff_id, incident_id, eta, received_at, notice_json)
+                 VALUES ('bad', 'i', ?1, ?1, '{not json')",
                 [time_text(at(30))],
             )
             .unwrap();

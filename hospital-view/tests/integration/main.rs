@@ -3,6 +3,7 @@
 
 mod arrivals;
 mod dashboard;
+mod live;
 mod server;
 
 use axum::body::Body;
@@ -36,6 +37,8 @@ pub fn config(dir: &TempDir) -> Config {
         hospital_name: "テスト救命救急センター Test Critical Care Center".into(),
         data_dir: dir.path().to_path_buf(),
         edge_token: TOKEN.into(),
+        edge_url: None,
+        staff: hospital_view::dev_staff(),
     }
 }
 
@@ -76,9 +79,39 @@ impl Fixture {
         }
     }
 
-    /// GET with the edge token (the JSON listing needs it; pages ignore it).
+    /// A staff session cookie (`name=value`), signed in as `er-nurse` through the form.
+    pub async fn staff_cookie(&self) -> String {
+        let form = format!(
+            "staff_id=er-nurse&password={}&next=%2F",
+            hospital_view::DEV_STAFF_PASSWORD
+        );
+        let response = hospital_view::app(self.state.clone())
+            .oneshot(
+                Request::post("/sign-in")
+                    .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                    .body(Body::from(form))
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "signed in");
+        let set_cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("session cookie");
+        set_cookie
+            .split(';')
+            .next()
+            .expect("name=value")
+            .to_string()
+    }
+
+    /// GET with the edge token (the JSON API needs it) and a staff session (pages do).
     pub async fn get(&self, uri: &str) -> Answer {
-        let request = Request::get(uri).header(header::AUTHORIZATION, format!("Bearer {TOKEN}"));
+        let request = Request::get(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::COOKIE, self.staff_cookie().await);
         self.send(request.body(Body::empty()).expect("request"))
             .await
     }

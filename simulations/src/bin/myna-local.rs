@@ -54,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
         hospital_addrs: [at(args.hospital_port), at(args.hospital_port + 1)],
         patients: args.patients,
         revoked_patients: Vec::new(),
+        hospital_fronts: [None, None],
     })
     .await?;
     let (seed, today) = (stack.cards.seed(), stack.cards.today());
@@ -86,7 +87,10 @@ async fn main() -> anyhow::Result<()> {
             stack.edge_url, report.patient_id
         ));
     }
-    println!("\nER dashboards:");
+    println!(
+        "\nER dashboards (sign in as er-nurse or er-doctor, password {}):",
+        hospital_view::DEV_STAFF_PASSWORD
+    );
     for h in &stack.hospitals {
         println!("  {:<55} {}/", h.name, h.url);
     }

@@ -6,6 +6,8 @@
 //! - `audit`: durable access-record appends per second through the edge's group-commit
 //!   store vs raw batched SQLite inserts of the same rows.
 //! - `proofs`: inclusion proofs from the SQLite-stored tree vs the in-memory tree.
+//! - `handoff`: tablet handoff call to the `arrival` event at many connected dashboards,
+//!   vs a loopback HTTP round trip.
 //! - `crash`: the crash harness ([`simulations::crash`]) against the `myna-edge` binary
 //!   built next to this one; prints its report.
 //!
@@ -15,6 +17,7 @@
 mod audit;
 mod card;
 mod crash;
+mod handoff;
 mod proofs;
 
 use std::path::PathBuf;
@@ -64,6 +67,16 @@ enum Bench {
         #[arg(long, default_value = "target/myna-bench-proofs")]
         dir: PathBuf,
     },
+    /// Handoff call to the event arriving at each connected dashboard, vs a loopback
+    /// HTTP round trip.
+    Handoff {
+        /// Handoffs, one at a time.
+        #[arg(long, default_value_t = 1_000)]
+        handoffs: usize,
+        /// Dashboards connected to the hospital's event stream.
+        #[arg(long, default_value_t = 50)]
+        dashboards: usize,
+    },
     /// Kill the real edge process with SIGKILL under load and restart it, checking the
     /// access log after each restart.
     Crash {
@@ -98,6 +111,10 @@ fn main() -> anyhow::Result<()> {
             dir,
         } => audit::run(&concurrency, appends.max(1_000), dir),
         Bench::Proofs { sizes, proofs, dir } => proofs::run(&sizes, proofs.max(100), &dir),
+        Bench::Handoff {
+            handoffs,
+            dashboards,
+        } => handoff::run(handoffs.max(10), dashboards.max(1)),
         Bench::Crash {
             cycles,
             tablets,
