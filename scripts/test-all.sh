@@ -5,11 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests need. Each later stage adds its own here.
-# - gcc and libc6-dev build the bundled SQLite and ring;
+# - gcc and libc6-dev build the bundled SQLite, ring and aws-lc (rustls' other crypto
+#   provider, which fantoccini pulls in; built with cc, no cmake needed);
 # - pkg-config and libpcsclite-dev let the `pcsc` crate link against pcsc-lite;
 # - pcscd and vsmartcard-vpcd are the real PC/SC daemon and its virtual reader driver,
-#   which the software My Number card plugs into for the `pcsc_` tests.
-APT_PACKAGES=(ca-certificates gcc libc6-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd)
+#   which the software My Number card plugs into for the `pcsc_` tests;
+# - chromium and chromium-driver (chromedriver) run the `browser_` tests of the ER
+#   dashboard headless, and fonts-noto-cjk renders their Japanese text in screenshots.
+APT_PACKAGES=(ca-certificates gcc libc6-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd
+    chromium chromium-driver fonts-noto-cjk)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

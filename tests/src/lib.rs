@@ -7,7 +7,7 @@ use myna_domain::consent::ConsentState;
 use myna_domain::identity::AssuranceLevel;
 use myna_domain::wire::{ArrivalNotice, PortalHistory, Vitals};
 use simulations::scenario::{Dispatcher, IncidentPlan, carded_patients};
-use simulations::stack::{LOCAL_EDGE_TOKEN, LocalStack, StackConfig};
+use simulations::stack::{LocalStack, StackConfig};
 
 /// A running stack on a temp dir, a tablet dispatcher, and an HTTP client.
 pub struct Fixture {
@@ -43,12 +43,18 @@ impl Fixture {
             let carded = carded_patients(expected_seed, Utc::now().date_naive(), last + 1);
             config.revoked_patients = revoked.iter().map(|n| carded[*n]).collect();
         }
-        let stack = LocalStack::start(config).await.unwrap();
-        let (seed, today) = (stack.cards.seed(), stack.cards.today());
+        let f = Fixture::start_with(dir, config).await;
         assert_eq!(
-            seed, expected_seed,
+            f.seed, expected_seed,
             "revoked the cards of another population"
         );
+        f
+    }
+
+    /// A stack on `dir` with `config` (fault-injecting fronts, say).
+    pub async fn start_with(dir: tempfile::TempDir, config: StackConfig) -> Fixture {
+        let stack = LocalStack::start(config).await.unwrap();
+        let (seed, today) = (stack.cards.seed(), stack.cards.today());
         let dispatcher = stack.dispatcher(1);
         Fixture {
             _dir: dir,
@@ -122,9 +128,41 @@ impl Fixture {
     }
 
     /// The first hospital's dashboard page.
+    /// A staff session cookie (`name=value`) on hospital `hospital`'s dashboard, signed in
+    /// through its form as the development nurse.
+    pub async fn staff_cookie(&self, hospital: usize) -> String {
+        let no_redirects = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = no_redirects
+            .post(format!("{}/sign-in", self.stack.hospitals[hospital].url))
+            .form(&[
+                ("staff_id", "er-nurse"),
+                ("password", hospital_view::DEV_STAFF_PASSWORD),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            reqwest::StatusCode::SEE_OTHER,
+            "signed in"
+        );
+        let set_cookie = response
+            .headers()
+            .get(reqwest::header::SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        set_cookie.split(';').next().unwrap().to_string()
+    }
+
     pub async fn dashboard_html(&self) -> String {
         self.http
             .get(format!("{}/", self.stack.hospitals[0].url))
+            .header(reqwest::header::COOKIE, self.staff_cookie(0).await)
             .send()
             .await
             .unwrap()
@@ -133,12 +171,11 @@ impl Fixture {
             .unwrap()
     }
 
-    /// What hospital number `hospital` has stored, newest first.
     pub async fn arrivals(&self, hospital: usize) -> Vec<ArrivalNotice> {
         let url = format!("{}/v1/arrivals", self.stack.hospitals[hospital].url);
         self.http
             .get(url)
-            .bearer_auth(LOCAL_EDGE_TOKEN)
+            .bearer_auth(&self.stack.hospitals[hospital].token)
             .send()
             .await
             .unwrap()

@@ -1,6 +1,9 @@
 //! End-to-end: one ambulance incident from card tap to portal entry, across every crate,
 //! over real loopback sockets and real SQLite files.
 
+mod browser;
+mod browser_live;
+mod handoff;
 mod log_witness;
 
 use std::sync::Arc;
