@@ -33,6 +33,17 @@ impl ConsentState {
     pub fn is_without_consent(&self) -> bool {
         matches!(self, ConsentState::Difficult { .. })
     }
+
+    /// Stable codes for exports: the state (`given`, `refused`, `difficult`) and, for
+    /// `difficult`, [`DifficultyReason::code`]. No free text: the crew's note of
+    /// [`DifficultyReason::Other`] may name people.
+    pub fn codes(&self) -> (&'static str, Option<&'static str>) {
+        match self {
+            ConsentState::Given => ("given", None),
+            ConsentState::Refused => ("refused", None),
+            ConsentState::Difficult { reason } => ("difficult", Some(reason.code())),
+        }
+    }
 }
 
 /// Why consent could not be obtained.
@@ -61,6 +72,17 @@ impl DifficultyReason {
             }
         }
         Ok(())
+    }
+
+    /// Stable snake_case code (`other` for any free-text reason, whose note is not part
+    /// of the code).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DifficultyReason::Unconscious => "unconscious",
+            DifficultyReason::SeverePain => "severe_pain",
+            DifficultyReason::CannotCommunicate => "cannot_communicate",
+            DifficultyReason::Other(_) => "other",
+        }
     }
 
     /// Short English label.

@@ -48,7 +48,7 @@ use fhir_model::{BuilderError, Instant};
 use myna_domain::access::{
     AccessAction, AccessOutcome, AccessRecord, Institution, Purpose, Viewer, ViewerRole,
 };
-use myna_domain::consent::{ConsentState, DifficultyReason};
+use myna_domain::consent::ConsentState;
 use myna_domain::labels;
 use myna_domain::records::RecordKind;
 
@@ -293,7 +293,7 @@ fn entities(record: &AccessRecord, leaf_index: Option<u64>) -> Result<Vec<AuditE
     // A receiving FHIR server may give the AuditEvent its own id: the entry keeps the link.
     let mut details = Vec::new();
     if let Some(consent) = &record.consent {
-        let (state, reason) = consent_codes(consent);
+        let (state, reason) = consent.codes();
         details.push(detail("consent-state", state.into())?);
         if let Some(reason) = reason {
             details.push(detail("consent-difficulty-reason", reason.into())?);
@@ -326,24 +326,6 @@ fn record_kind(kind: RecordKind) -> Result<Coding> {
         kind.as_str(),
         labels::record_kind(kind).1,
     )
-}
-
-/// Consent state code and, for `difficult`, the reason code. The free-text note of
-/// [`DifficultyReason::Other`] is crew-written and may name people: only `other` is kept.
-fn consent_codes(consent: &ConsentState) -> (&'static str, Option<&'static str>) {
-    match consent {
-        ConsentState::Given => ("given", None),
-        ConsentState::Refused => ("refused", None),
-        ConsentState::Difficult { reason } => (
-            "difficult",
-            Some(match reason {
-                DifficultyReason::Unconscious => "unconscious",
-                DifficultyReason::SeverePain => "severe_pain",
-                DifficultyReason::CannotCommunicate => "cannot_communicate",
-                DifficultyReason::Other(_) => "other",
-            }),
-        ),
-    }
 }
 
 fn instant(at: DateTime<Utc>) -> Result<Instant> {

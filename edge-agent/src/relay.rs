@@ -129,18 +129,26 @@ pub async fn attempt(state: &AppState, message: OutboxMessage) -> Result<bool> {
             Ok(true)
         }
         Err(error) => {
-            let wait = backoff(message.attempts);
-            tracing::warn!(%error, handoff = %message.handoff_id, kind = ?message.kind, attempts = message.attempts + 1, retry_in_s = wait.as_secs(), "delivery to hospital failed; will retry");
-            let next = now + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
-            let id = message.id;
-            state
-                .store
-                .write(move |tx| tx.message_failed(id, next))
-                .await?;
-            state.relay.wake();
+            tracing::warn!(%error, handoff = %message.handoff_id, kind = ?message.kind, attempts = message.attempts + 1, "delivery to hospital failed; will retry");
+            retry_later(state, &message).await?;
             Ok(false)
         }
     }
+}
+
+/// Records a failed (or abandoned) attempt at `message`: it is due again after
+/// [`backoff`], and the deliverer is woken to plan for it.
+pub async fn retry_later(state: &AppState, message: &OutboxMessage) -> Result<()> {
+    let wait = backoff(message.attempts);
+    let next =
+        state.clock.now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+    let id = message.id;
+    state
+        .store
+        .write(move |tx| tx.message_failed(id, next))
+        .await?;
+    state.relay.wake();
+    Ok(())
 }
 
 /// One deliverer pass: attempts every due message, concurrently. Returns when the next message is due.

@@ -17,6 +17,15 @@ use crate::config::{DeviceRegistration, HospitalEndpoint};
 /// Cookie holding the portal session token.
 pub const PORTAL_COOKIE: &str = "portal_session";
 
+/// The request's bearer token; 401 without one.
+async fn bearer(parts: &mut Parts, state: &AppState) -> Result<Bearer, AppError> {
+    let TypedHeader(Authorization(bearer)) =
+        TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::Unauthorized)?;
+    Ok(bearer)
+}
+
 /// The registered tablet making the request.
 pub struct Device(pub DeviceRegistration);
 
@@ -24,10 +33,7 @@ impl FromRequestParts<AppState> for Device {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let TypedHeader(Authorization(bearer)) =
-            TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
-                .await
-                .map_err(|_| AppError::Unauthorized)?;
+        let bearer = bearer(parts, state).await?;
         state
             .config
             .device_by_token(bearer.token())
@@ -44,10 +50,7 @@ impl FromRequestParts<AppState> for Hospital {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let TypedHeader(Authorization(bearer)) =
-            TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
-                .await
-                .map_err(|_| AppError::Unauthorized)?;
+        let bearer = bearer(parts, state).await?;
         state
             .config
             .hospital_by_token(bearer.token())
@@ -65,10 +68,7 @@ impl FromRequestParts<AppState> for PrivacyOfficer {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let TypedHeader(Authorization(bearer)) =
-            TypedHeader::<Authorization<Bearer>>::from_request_parts(parts, state)
-                .await
-                .map_err(|_| AppError::Unauthorized)?;
+        let bearer = bearer(parts, state).await?;
         if state.config.is_privacy_officer(bearer.token()) {
             Ok(PrivacyOfficer)
         } else {

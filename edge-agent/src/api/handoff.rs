@@ -37,17 +37,11 @@ pub const FIRST_ATTEMPT: Duration = Duration::from_secs(3);
 /// left to the outbox deliverer (the hospital applies a message at most once, so an
 /// abandoned attempt that did land is harmless).
 async fn first_attempt(state: &AppState, message: OutboxMessage) -> Result<bool, AppError> {
-    let id = message.id;
-    match tokio::time::timeout(FIRST_ATTEMPT, relay::attempt(state, message)).await {
+    match tokio::time::timeout(FIRST_ATTEMPT, relay::attempt(state, message.clone())).await {
         Ok(delivered) => Ok(delivered?),
         Err(_) => {
             tracing::warn!("hospital slow to answer; delivery left to the outbox");
-            let next = state.clock.now() + relay::backoff(0);
-            state
-                .store
-                .write(move |tx| tx.message_failed(id, next))
-                .await?;
-            state.relay.wake();
+            relay::retry_later(state, &message).await?;
             Ok(false)
         }
     }

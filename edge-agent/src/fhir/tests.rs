@@ -1,5 +1,6 @@
 use chrono::TimeZone;
 use myna_domain::access::{AccessRecordId, DenialReason, IncidentId, Institution, InstitutionKind};
+use myna_domain::consent::DifficultyReason;
 use myna_domain::identity::PatientId;
 use serde_json::json;
 use uuid::Uuid;

@@ -279,3 +279,91 @@ async fn handoff_long_poll_answers_when_the_hospital_does() {
         "answered at the change, not at the timeout: {waited:?}"
     );
 }
+
+/// A stand-in hospital-view on `listener`: answers every arrival with 201 and counts them.
+fn stub_hospital(
+    listener: tokio::net::TcpListener,
+) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let received = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&received);
+    let app = axum::Router::new().route(
+        "/v1/arrivals",
+        axum::routing::post(move |body: String| {
+            let counter = std::sync::Arc::clone(&counter);
+            async move {
+                assert!(body.contains("handoff_id"), "the queued notice itself");
+                counter.fetch_add(1, Ordering::SeqCst);
+                StatusCode::CREATED
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    received
+}
+
+#[tokio::test]
+async fn handoff_outbox_survives_an_edge_restart() {
+    use std::sync::atomic::Ordering;
+    // A port with nobody listening yet: the hospital is down when the crew hands off.
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{port}");
+    let edge = TestEdge::with(|config| {
+        config.with_hospital("hosp-a", "Hospital A", 3, &url, TOKEN_A, None)
+    });
+    let incident = incident(&edge).await;
+    let (status, sent) = hand_off(&edge, &incident, "hosp-a").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+
+    // The edge stops; the hospital comes back; the edge starts again on the same file.
+    let TestEdge { state, clock, dir } = edge;
+    let config = (*state.config).clone();
+    state.store.close();
+    drop(state);
+    let received = stub_hospital(
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .unwrap(),
+    );
+    let state = edge_agent::AppState::open(config, clock.clone()).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let deliverer = tokio::spawn(edge_agent::relay::run(state.clone(), async {
+        let _ = stopped.await;
+    }));
+    let edge = TestEdge { state, clock, dir };
+    // The first retry is due after the request's grace period: move the clock past it.
+    edge.clock.advance(chrono::Duration::seconds(20));
+    edge.state.relay.wake();
+    for _ in 0..100 {
+        if received.load(Ordering::SeqCst) > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        received.load(Ordering::SeqCst),
+        1,
+        "delivered after the restart, once"
+    );
+    let handoff = sent["handoff_id"].as_str().unwrap();
+    for _ in 0..100 {
+        let (_, state) = edge.get(&format!("/v1/handoffs/{handoff}"), DEVICE).await;
+        if state["delivered"] == true {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, state) = edge.get(&format!("/v1/handoffs/{handoff}"), DEVICE).await;
+    assert_eq!(state["delivered"], true, "{state}");
+    assert!(outbox(&edge).is_empty(), "nothing left to deliver");
+    let kept: Option<String> = edge
+        .raw_connection()
+        .query_row("SELECT body_json FROM hospital_outbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, None, "the relayed summary is not kept after delivery");
+    let _ = stop.send(());
+    deliverer.await.unwrap();
+}

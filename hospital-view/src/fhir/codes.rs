@@ -2,7 +2,7 @@
 //! codes the bundle gives domain values. This system's own code systems are
 //! [`myna_domain::fhir_systems`], shared with edge-agent's `AuditEvent` export.
 
-use myna_domain::consent::{ConsentState, DifficultyReason};
+use myna_domain::consent::ConsentState;
 use myna_domain::labels::{self, Label};
 
 pub(super) const LOINC: &str = "http://loinc.org";
@@ -70,25 +70,5 @@ pub(super) fn consent_label(consent: Option<&ConsentState>) -> Label {
     match consent {
         Some(state) => labels::consent(state),
         None => ("同意未確認", "No consent decision recorded"),
-    }
-}
-
-/// Consent state code and, for `difficult`, the reason code and display. The crew's
-/// free-text note of [`DifficultyReason::Other`] may name people: only `other` is kept.
-pub(super) fn consent_codes(
-    consent: &ConsentState,
-) -> (&'static str, Option<(&'static str, &'static str)>) {
-    match consent {
-        ConsentState::Given => ("given", None),
-        ConsentState::Refused => ("refused", None),
-        ConsentState::Difficult { reason } => (
-            "difficult",
-            Some(match reason {
-                DifficultyReason::Unconscious => ("unconscious", "unconscious"),
-                DifficultyReason::SeverePain => ("severe_pain", "severe pain"),
-                DifficultyReason::CannotCommunicate => ("cannot_communicate", "cannot communicate"),
-                DifficultyReason::Other(_) => ("other", "other"),
-            }),
-        ),
     }
 }

@@ -90,7 +90,7 @@ use myna_domain::records::MedicalRecord;
 use myna_domain::wire::ArrivalNotice;
 use uuid::Uuid;
 
-use codes::{LIST_EMPTY_REASON, LOINC, RFC3986, consent_codes, consent_label};
+use codes::{LIST_EMPTY_REASON, LOINC, RFC3986, consent_label};
 use elements::{bilingual, coded_extension, coding, concept, instant, narrative, reference};
 use vitals::add_vitals;
 // Names the tests (`use super::*`) use and the code here does not.
@@ -415,15 +415,16 @@ fn composition(
 
     let mut extension = Vec::new();
     if let Some(consent) = &notice.consent {
-        let (state, reason) = consent_codes(consent);
+        let (state, reason) = consent.codes();
         extension.push(coded_extension(
             CONSENT_STATE_EXTENSION,
             coding(CONSENT_STATE_SYSTEM, state, labels::consent(consent).1)?,
         )?);
-        if let Some((code, display)) = reason {
+        if let Some(code) = reason {
+            // The display is the code in words ("severe pain"); never the crew's note.
             extension.push(coded_extension(
                 CONSENT_REASON_EXTENSION,
-                coding(CONSENT_REASON_SYSTEM, code, display)?,
+                coding(CONSENT_REASON_SYSTEM, code, &code.replace('_', " "))?,
             )?);
         }
     }
