@@ -210,3 +210,32 @@ impl Config {
         self.hospitals.iter().find(|h| h.institution.id == id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hospital_token_identifies_one_hospital_or_none() {
+        let config = Config::local("/nonexistent".into())
+            .with_hospital("a", "A", 3, "http://a", "token-a", None)
+            .with_hospital("b", "B", 2, "http://b", "token-b", None)
+            .with_hospital("c", "C", 2, "http://c", "token-b", None)
+            .with_hospital("d", "D", 1, "http://d", "", None);
+        assert_eq!(
+            config
+                .hospital_by_token("token-a")
+                .map(|h| h.institution.id.as_str()),
+            Some("a")
+        );
+        assert!(
+            config.hospital_by_token("token-b").is_none(),
+            "shared by b and c"
+        );
+        assert!(
+            config.hospital_by_token("").is_none(),
+            "an empty token is no token"
+        );
+        assert!(config.hospital_by_token("token-x").is_none());
+    }
+}

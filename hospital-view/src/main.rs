@@ -24,14 +24,11 @@ struct Args {
     /// Base URL of the edge-agent, where the ER's answers go.
     #[arg(long, env = "HOSPITAL_EDGE_URL")]
     edge_url: Option<String>,
-    /// Bearer token the edge-agent must present (and this service presents to it).
-    #[arg(
-        long,
-        env = "HOSPITAL_EDGE_TOKEN",
-        default_value = "dev-edge-token",
-        hide_env_values = true
-    )]
-    edge_token: String,
+    /// Bearer token the edge-agent must present (and this service presents to it). Default:
+    /// the development token `dev-edge-token-<hospital id>`, which `edge-agent --hospital
+    /// ID=URL` uses with its default `--hospital-token` prefix.
+    #[arg(long, env = "HOSPITAL_EDGE_TOKEN", hide_env_values = true)]
+    edge_token: Option<String>,
 }
 
 #[tokio::main]
@@ -40,11 +37,14 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // The dashboard shows whole summaries and has no staff sign-in yet: loopback only.
     myna_service::require_loopback(args.listen, "the dashboard has no staff sign-in yet")?;
+    let edge_token = args
+        .edge_token
+        .unwrap_or_else(|| format!("dev-edge-token-{}", args.hospital_id));
     let state = hospital_view::AppState::open(hospital_view::Config {
         hospital_id: args.hospital_id,
         hospital_name: args.hospital_name,
         data_dir: args.data_dir,
-        edge_token: args.edge_token,
+        edge_token,
         edge_url: args.edge_url.map(|u| u.trim_end_matches('/').to_string()),
         // Development accounts until staff sign-in with Argon2id and TOTP lands.
         staff: hospital_view::dev_staff(),
