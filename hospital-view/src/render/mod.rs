@@ -106,7 +106,9 @@ form.answer { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; align-items: cen
 form.answer button, button.print, header.top button { font: inherit; font-weight: 800; padding: 0.3rem 1rem; border: 3px solid #111; border-radius: 6px; background: #fff; cursor: pointer; min-height: 2.6rem; }
 form.answer button.accept { background: #e6f4ea; }
 form.answer button.decline { background: #fdecea; }
-form.answer select { font: inherit; font-size: 0.8em; }
+form.answer select { font: inherit; font-size: 0.8em; max-width: 100%; }
+article.arrival { min-width: 0; overflow-wrap: anywhere; }
+@media (max-width: 600px) { body { font-size: 18px; padding: 0.4rem; } }
 p.answered { margin: 0.2rem 0; font-size: 1.2rem; padding: 0.2rem 0.5rem; border-left: 8px solid #111; }
 p.answered.accepted { border-color: #1e7e34; }
 p.answered.declined, p.answered.withdrawn { border-color: #777; }

@@ -288,10 +288,18 @@ impl CardTransport for PcscTransport {
         // and card handle, consistent even after a panic.
         let mut guard = self.link.lock().unwrap_or_else(PoisonError::into_inner);
         let Link { card, buffer } = guard.as_mut().ok_or(CardLinkError::Lost)?;
-        match card.transmit(&command, buffer) {
+        // An answer with no bytes at all is no card's answer (every response ends in a
+        // status word): the reader lost the card mid-exchange. vpcd reports a card pulled
+        // away during a command this way, and some readers do too. Treated as the loss it
+        // is, so the crew is told to hold the card still, not that it is unreadable.
+        let outcome = match card.transmit(&command, buffer) {
+            Ok([]) => Err(CardLinkError::Lost),
             Ok(response) => Ok(response.to_vec()),
+            Err(error) => Err(link_error(error)),
+        };
+        match outcome {
+            Ok(response) => Ok(response),
             Err(error) => {
-                let error = link_error(error);
                 if error == CardLinkError::Lost {
                     // pcscd keeps the exclusive handle of a removed card: until it is
                     // released, even the same card put back cannot be connected to again
