@@ -125,6 +125,9 @@ pub enum DenialReason {
     SignatureInvalid,
     /// This identity method is not accepted yet / for this viewer.
     IdentityMethodNotAccepted,
+    /// An ambulance crew identified by the four basic facts outside a declared disaster
+    /// (area and period).
+    OutsideDeclaredDisaster,
     /// The face photo was not confirmed.
     PhotoNotConfirmed,
     /// The patient refused consent.

@@ -190,6 +190,10 @@ pub fn denial_reason(reason: DenialReason) -> Label {
         DenialReason::IdentityMethodNotAccepted => {
             ("本人確認方法が不可", "identification method not accepted")
         }
+        DenialReason::OutsideDeclaredDisaster => (
+            "災害宣言の対象外（基本4情報）",
+            "basic facts outside a declared disaster",
+        ),
         DenialReason::PhotoNotConfirmed => ("顔写真が一致せず", "face photo not confirmed"),
         DenialReason::ConsentRefused => ("同意拒否", "consent refused"),
         DenialReason::ConsentNotRecorded => ("同意未確認", "consent not recorded"),
@@ -216,6 +220,7 @@ mod tests {
             ChallengeInvalid,
             SignatureInvalid,
             IdentityMethodNotAccepted,
+            OutsideDeclaredDisaster,
             PhotoNotConfirmed,
             ConsentRefused,
             ConsentNotRecorded,

@@ -14,6 +14,8 @@
 //! - [`summary`]: the emergency summary assembled from records.
 //! - [`access`]: the access record written for every access attempt.
 //! - [`fhir_systems`]: this system's own FHIR code, identifier and extension URLs.
+//! - [`disaster`]: declared disasters (area and period) that allow identification by the
+//!   four basic facts.
 //! - [`handoff`]: the handoff to a receiving hospital: locations, the hospital's answer,
 //!   the handoff's state.
 //! - [`labels`]: Japanese and English labels for every coded value.
@@ -26,6 +28,7 @@
 pub mod access;
 pub mod certificate;
 pub mod consent;
+pub mod disaster;
 pub mod fhir_systems;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;

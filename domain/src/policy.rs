@@ -14,17 +14,23 @@ pub enum Disclosure {
     WithoutConsent(DifficultyReason),
 }
 
-/// Whether a viewer of `viewer` kind may identify a patient with evidence of `assurance`.
+/// Whether a viewer of `viewer` kind may identify a patient with evidence of `assurance`;
+/// `in_declared_disaster` says whether the viewer's area is under a declared disaster now
+/// ([`crate::disaster`]).
 ///
 /// Ambulance crews identify by card (マイナ救急 is a card workflow); the four basic facts
-/// alone are for hospitals' emergency viewing (救急時医療情報閲覧) and, later, disaster mode.
+/// alone are for hospitals' emergency viewing (救急時医療情報閲覧) and, for crews, only
+/// within a declared disaster's area and period.
 pub fn identification_allowed(
     assurance: AssuranceLevel,
     viewer: InstitutionKind,
+    in_declared_disaster: bool,
 ) -> Result<(), DenialReason> {
     match (viewer, assurance) {
-        (InstitutionKind::FireDepartment, AssuranceLevel::BasicFactsOnly) => {
-            Err(DenialReason::IdentityMethodNotAccepted)
+        (InstitutionKind::FireDepartment, AssuranceLevel::BasicFactsOnly)
+            if !in_declared_disaster =>
+        {
+            Err(DenialReason::OutsideDeclaredDisaster)
         }
         _ => Ok(()),
     }
@@ -166,8 +172,12 @@ mod tests {
     fn crews_identify_by_card() {
         let fd = InstitutionKind::FireDepartment;
         let er = InstitutionKind::EmergencyHospital { tier: 3 };
-        assert!(identification_allowed(AssuranceLevel::CardAndPhoto, fd).is_ok());
-        assert!(identification_allowed(AssuranceLevel::BasicFactsOnly, fd).is_err());
-        assert!(identification_allowed(AssuranceLevel::BasicFactsOnly, er).is_ok());
+        assert!(identification_allowed(AssuranceLevel::CardAndPhoto, fd, false).is_ok());
+        assert_eq!(
+            identification_allowed(AssuranceLevel::BasicFactsOnly, fd, false),
+            Err(DenialReason::OutsideDeclaredDisaster)
+        );
+        assert!(identification_allowed(AssuranceLevel::BasicFactsOnly, fd, true).is_ok());
+        assert!(identification_allowed(AssuranceLevel::BasicFactsOnly, er, false).is_ok());
     }
 }

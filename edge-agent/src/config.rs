@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use myna_domain::access::{Institution, InstitutionKind};
+use myna_domain::disaster::AreaCode;
 use myna_domain::handoff::GeoPoint;
 
 use crate::Result;
@@ -34,6 +35,8 @@ pub struct DeviceRegistration {
     pub unit: String,
     /// Fire department.
     pub fire_department: Institution,
+    /// The area the unit serves (local-government code), for disaster declarations.
+    pub area: AreaCode,
 }
 
 /// A receiving hospital and where its hospital-view listens.
@@ -90,6 +93,9 @@ pub struct Config {
     /// (`GET /v1/review-queue`). The development default is one token,
     /// `dev-privacy-officer-token`; real staff roles replace this later.
     pub privacy_officer_tokens: Vec<String>,
+    /// Bearer tokens of operators, who declare disasters (`POST /v1/disasters`). The
+    /// development default is `dev-operator-token`; real accounts replace this later.
+    pub operator_tokens: Vec<String>,
 }
 
 fn fire_department(id: &str, name: &str) -> Institution {
@@ -108,12 +114,14 @@ impl Config {
     pub fn local(data_dir: PathBuf) -> Self {
         let tokyo = fire_department("fd-tokyo", "東京消防庁 Tokyo Fire Department");
         let osaka = fire_department("fd-osaka", "大阪市消防局 Osaka Municipal Fire Department");
-        let device = |n: u32, id: &str, unit: &str, fd: &Institution| DeviceRegistration {
-            token: format!("dev-device-token-{n}"),
-            device_id: id.into(),
-            unit: unit.into(),
-            fire_department: fd.clone(),
-        };
+        let device =
+            |n: u32, id: &str, unit: &str, fd: &Institution, area: &str| DeviceRegistration {
+                token: format!("dev-device-token-{n}"),
+                device_id: id.into(),
+                unit: unit.into(),
+                fire_department: fd.clone(),
+                area: AreaCode::parse(area).unwrap_or_else(|| unreachable!("a valid code")),
+            };
         Config {
             data_dir,
             dataset: DatasetConfig {
@@ -121,14 +129,28 @@ impl Config {
                 patients: 2_000,
             },
             devices: vec![
+                // Setagaya (13112), Meguro (13110), Osaka Kita ward (27127).
                 device(
                     1,
                     "tablet-tfd-0001",
                     "世田谷救急1 Setagaya Ambulance 1",
                     &tokyo,
+                    "13112",
                 ),
-                device(2, "tablet-tfd-0002", "目黒救急2 Meguro Ambulance 2", &tokyo),
-                device(3, "tablet-ofd-0001", "北救急1 Kita Ambulance 1", &osaka),
+                device(
+                    2,
+                    "tablet-tfd-0002",
+                    "目黒救急2 Meguro Ambulance 2",
+                    &tokyo,
+                    "13110",
+                ),
+                device(
+                    3,
+                    "tablet-ofd-0001",
+                    "北救急1 Kita Ambulance 1",
+                    &osaka,
+                    "27127",
+                ),
             ],
             hospitals: Vec::new(),
             dev_portal_sign_in: true,
@@ -139,6 +161,7 @@ impl Config {
             checkpoint_interval: std::time::Duration::from_secs(10),
             retention_interval: std::time::Duration::from_secs(24 * 3600),
             privacy_officer_tokens: vec!["dev-privacy-officer-token".into()],
+            operator_tokens: vec!["dev-operator-token".into()],
         }
     }
 
@@ -187,6 +210,13 @@ impl Config {
     /// Whether `token` is a privacy officer's.
     pub fn is_privacy_officer(&self, token: &str) -> bool {
         self.privacy_officer_tokens.iter().any(|t| {
+            !t.is_empty() && myna_service::constant_time_eq(t.as_bytes(), token.as_bytes())
+        })
+    }
+
+    /// Whether `token` is an operator's.
+    pub fn is_operator(&self, token: &str) -> bool {
+        self.operator_tokens.iter().any(|t| {
             !t.is_empty() && myna_service::constant_time_eq(t.as_bytes(), token.as_bytes())
         })
     }

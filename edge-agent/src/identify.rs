@@ -134,7 +134,12 @@ pub fn resolve(
         Err(_) => return Resolution::denied(None, DenialReason::CertificateInvalid),
     };
     let assurance = evidence.assurance();
-    if let Err(reason) = policy::identification_allowed(assurance, device.fire_department.kind) {
+    // Only a crew's basic-facts identification depends on a declared disaster.
+    let in_declared_disaster = assurance == AssuranceLevel::BasicFactsOnly
+        && !tx.disasters_covering(&device.area, now)?.is_empty();
+    if let Err(reason) =
+        policy::identification_allowed(assurance, device.fire_department.kind, in_declared_disaster)
+    {
         return Resolution::denied(None, reason);
     }
     match evidence {

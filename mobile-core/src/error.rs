@@ -212,6 +212,9 @@ fn rejection_message(code: &str) -> String {
             "This card has expired or is not yet valid: records cannot be opened with it"
         }
         "identity_method_not_accepted" => "This way of confirming identity is not accepted here",
+        "outside_declared_disaster" => {
+            "No disaster declared for this area now: identify the patient by card"
+        }
         "photo_not_confirmed" => "Confirm the face photo on the card before opening records",
         "unauthorized" => {
             "This tablet is not registered with the records service: contact your supervisor"

@@ -59,6 +59,23 @@ impl FromRequestParts<AppState> for Hospital {
     }
 }
 
+/// An operator (運用担当), who declares disasters, by a bearer token from
+/// [`crate::config::Config::operator_tokens`].
+pub struct Operator;
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let bearer = bearer(parts, state).await?;
+        if state.config.is_operator(bearer.token()) {
+            Ok(Operator)
+        } else {
+            Err(AppError::Unauthorized)
+        }
+    }
+}
+
 /// A privacy officer (個人情報保護担当), by a bearer token from
 /// [`crate::config::Config::privacy_officer_tokens`]. Device and patient tokens are not
 /// officer tokens: they get 401 like no token at all.

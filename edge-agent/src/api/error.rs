@@ -151,6 +151,11 @@ fn denial_status(reason: DenialReason) -> (StatusCode, &'static str, &'static st
             "identity_method_not_accepted",
             "this identification method is not accepted here",
         ),
+        OutsideDeclaredDisaster => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "outside_declared_disaster",
+            "identification by the four basic facts is allowed only within a declared disaster's area and period: identify by card",
+        ),
         PhotoNotConfirmed => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "photo_not_confirmed",

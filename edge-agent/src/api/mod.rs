@@ -14,11 +14,14 @@
 //! `POST /portal/history/{access_id}/flag` (form), `GET /portal/dev-sign-in?patient=&lang=`
 //! (development only).
 //! Privacy officer (bearer officer token): `GET /v1/review-queue?after=&limit=`.
+//! Operator (bearer operator token): `POST /v1/disasters`, `GET /v1/disasters`; tablets:
+//! `GET /v1/disasters/active`.
 //! Access log (public, hashes only): `GET /v1/log/key`, `GET /v1/log/checkpoint`,
 //! `GET /v1/log/proof/inclusion?index=&tree_size=`, `GET /v1/log/proof/consistency?from=&to=`.
 //! Operations: `GET /healthz`.
 
 mod auth;
+mod disasters;
 mod error;
 mod handoff;
 mod log;
@@ -38,7 +41,7 @@ use axum::routing::{get, post, put};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-pub use auth::{Device, Hospital, PortalPatient, PrivacyOfficer};
+pub use auth::{Device, Hospital, Operator, PortalPatient, PrivacyOfficer};
 pub use error::{ApiJson, ApiQuery, AppError};
 
 use crate::AppState;
@@ -69,6 +72,11 @@ pub fn app(state: AppState) -> Router {
         .route("/portal", get(portal::history_page))
         .route("/portal/history/{id}/flag", post(portal::flag_form))
         .route("/v1/review-queue", get(review::queue))
+        .route(
+            "/v1/disasters",
+            get(disasters::list).post(disasters::declare),
+        )
+        .route("/v1/disasters/active", get(disasters::active))
         .route("/portal/dev-sign-in", get(portal::dev_sign_in_page))
         .route("/v1/log/key", get(log::key))
         .route("/v1/log/checkpoint", get(log::checkpoint))

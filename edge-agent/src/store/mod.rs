@@ -14,10 +14,12 @@
 //! - [`seed`]: loading the synthetic population at first start.
 //! - [`tx`]: the typed operations inside a transaction.
 //! - [`log`]: the access log's Merkle tree, checkpoints and proofs.
+//! - `disasters`: declared disasters (area, period).
 //! - [`handoffs`]: handoffs, their state, and the outbox of messages to hospitals.
 //! - [`portal`]: a patient's history a page at a time, their flags, the review queue.
 //! - `writer`: the group-commit thread.
 
+mod disasters;
 mod handoffs;
 mod log;
 pub mod portal;

@@ -152,6 +152,18 @@ CREATE TABLE IF NOT EXISTS identity_challenges (
 );
 CREATE INDEX IF NOT EXISTS identity_challenges_by_expiry ON identity_challenges(expires_at);
 
+-- Disasters declared by an operator: within area (a local-government code prefix) and
+-- [starts_at, ends_at), ambulance crews may identify patients by the four basic facts.
+-- Times are sortable RFC 3339 UTC.
+CREATE TABLE IF NOT EXISTS disaster_declarations (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    area TEXT NOT NULL,
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    declared_at TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS portal_sessions (
     token_sha256 TEXT PRIMARY KEY,
     patient_id TEXT NOT NULL REFERENCES patients(id),

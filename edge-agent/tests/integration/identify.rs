@@ -130,7 +130,7 @@ async fn bad_evidence_gets_clear_4xx() {
         (
             made_up,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "identity_method_not_accepted",
+            "outside_declared_disaster",
         ),
         (
             garbage,
@@ -150,7 +150,7 @@ async fn bad_evidence_gets_clear_4xx() {
         (
             basic_facts,
             StatusCode::UNPROCESSABLE_ENTITY,
-            "identity_method_not_accepted",
+            "outside_declared_disaster",
         ),
     ];
     let count = cases.len();

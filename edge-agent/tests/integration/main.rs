@@ -2,6 +2,7 @@
 
 mod card_trust;
 mod consent;
+mod disaster;
 mod disclosure;
 mod handoff;
 mod identify;

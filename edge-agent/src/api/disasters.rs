@@ -1,0 +1,59 @@
+//! Disaster declarations (disaster mode).
+//!
+//! | Route | Caller | Answer |
+//! |---|---|---|
+//! | `POST /v1/disasters` | operator | 201 the declaration; 422 on a bad area or period |
+//! | `GET /v1/disasters` | operator | every declaration, newest first |
+//! | `GET /v1/disasters/active` | tablet | the declarations covering the tablet's area now: while one is listed, the crew may identify by the four basic facts |
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use myna_domain::disaster::{DeclareDisasterRequest, DisasterDeclaration, DisasterList};
+
+use super::auth::Operator;
+use super::{ApiJson, AppError, Device};
+use crate::AppState;
+
+pub(super) async fn declare(
+    State(state): State<AppState>,
+    _operator: Operator,
+    ApiJson(request): ApiJson<DeclareDisasterRequest>,
+) -> Result<(StatusCode, ApiJson<DisasterDeclaration>), AppError> {
+    request
+        .validate()
+        .map_err(|message| AppError::Invalid("declaration_invalid", message))?;
+    let declared = DisasterDeclaration {
+        id: uuid::Uuid::now_v7(),
+        name: request.name.trim().to_string(),
+        area: request.area,
+        starts_at: request.starts_at,
+        ends_at: request.ends_at,
+    };
+    let (stored, now) = (declared.clone(), state.clock.now());
+    state
+        .store
+        .write(move |tx| tx.insert_disaster(&stored, now))
+        .await?;
+    tracing::warn!(disaster = %declared.id, area = declared.area.as_str(), "disaster declared: basic-facts identification allowed in its area");
+    Ok((StatusCode::CREATED, ApiJson(declared)))
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    _operator: Operator,
+) -> Result<ApiJson<DisasterList>, AppError> {
+    let disasters = state.store.read(|tx| tx.disasters()).await?;
+    Ok(ApiJson(DisasterList { disasters }))
+}
+
+pub(super) async fn active(
+    State(state): State<AppState>,
+    Device(device): Device,
+) -> Result<ApiJson<DisasterList>, AppError> {
+    let now = state.clock.now();
+    let disasters = state
+        .store
+        .read(move |tx| tx.disasters_covering(&device.area, now))
+        .await?;
+    Ok(ApiJson(DisasterList { disasters }))
+}
