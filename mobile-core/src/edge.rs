@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use myna_domain::access::IncidentId;
+use myna_domain::disaster::DisasterList;
 use myna_domain::handoff::{GeoPoint, HandoffState};
 use myna_domain::wire::{
     ConsentRecorded, ConsentRequest, ConsistencyProofDto, ErrorBody, HandoffRequest,
@@ -156,6 +157,12 @@ impl EdgeClient {
     /// `GET /v1/hospitals`: receiving hospitals the crew can choose.
     pub async fn hospitals(&self) -> Result<HospitalList> {
         self.call::<(), _>(Method::GET, "v1/hospitals", None).await
+    }
+
+    /// `GET /v1/disasters/active`: declared disasters covering this tablet's area now.
+    pub async fn active_disasters(&self) -> Result<DisasterList> {
+        self.call::<(), _>(Method::GET, "v1/disasters/active", None)
+            .await
     }
 
     /// `GET /v1/hospitals?lat=&lon=`: receiving hospitals, nearest to `here` first, each

@@ -36,8 +36,10 @@ use chrono::{SecondsFormat, Utc};
 use myna_domain::access::IncidentId;
 use myna_domain::certificate::{CardCertificate, Validity};
 use myna_domain::consent::{ConsentState, MAX_REASON_NOTE_CHARS};
+use myna_domain::disaster::DisasterDeclaration;
 use myna_domain::handoff::{GeoPoint, HandoffState};
 use myna_domain::identity::AssuranceLevel;
+use myna_domain::identity::BasicFacts;
 use myna_domain::summary::EmergencySummary;
 use myna_domain::wire::{
     ConsentRequest, HandoffRequest, HandoffResponse, HospitalDto, IdentityEvidenceDto,
@@ -229,6 +231,25 @@ impl EmergencyIncident {
             &signature,
         ))
         .await
+    }
+
+    /// Identifies the patient by the four basic facts (氏名・生年月日・性別・住所 or insurer),
+    /// without a card. The edge accepts this from an ambulance crew only while a declared
+    /// disaster covers the tablet's area ([`Self::active_disasters`]); otherwise it answers
+    /// [`MobileError::Rejected`] with code `outside_declared_disaster` ("identify the patient
+    /// by card"). Allowed before any card was read.
+    pub async fn identify_by_basic_facts(
+        &self,
+        facts: BasicFacts,
+    ) -> Result<IdentityConfirmed, MobileError> {
+        self.check(&IncidentStep::Identified)?;
+        self.open(IdentityEvidenceDto::BasicFacts { facts }).await
+    }
+
+    /// The disaster declarations covering this tablet's area now: while there is one, the
+    /// app may offer identification by the four basic facts.
+    pub async fn active_disasters(&self) -> Result<Vec<DisasterDeclaration>, MobileError> {
+        Ok(self.edge.active_disasters().await?.disasters)
     }
 
     /// Records the patient's consent decision on the edge and returns the state the edge

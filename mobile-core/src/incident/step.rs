@@ -2,8 +2,9 @@
 //!
 //! ```text
 //! Started ─▶ CardRead ─▶ Identified ─▶ ConsentRecorded(Given | Difficult) ─▶ SummaryFetched ─▶ HandedOff
-//!              ▲   │                   ConsentRecorded(Refused) ──────────────────────────────▶ HandedOff
-//!              └───┘ (re-read)
+//!    │         ▲   │         ▲         ConsentRecorded(Refused) ──────────────────────────────▶ HandedOff
+//!    │         └───┘         │ (re-read)
+//!    └───────────────────────┘ (four basic facts, in a declared disaster: no card)
 //! any step except Closed ─▶ Closed
 //! ```
 //!
@@ -14,6 +15,8 @@
 //!   `SummaryFetched` (refresh) and `CardRead` (wrong card, re-read before identifying).
 //! - `HandedOff` may follow `Given`/`Difficult` directly, in case the summary could not be
 //!   fetched: the edge decides what the hospital receives.
+//! - `Identified` may follow `Started` directly: identification by the four basic facts,
+//!   which the edge accepts from crews only within a declared disaster.
 //! - `Closed` is final.
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -65,7 +68,7 @@ impl IncidentStep {
             (Closed, _) => false,
             (_, Closed) => true,
             (Started | CardRead, CardRead) => true,
-            (CardRead, Identified) => true,
+            (Started | CardRead, Identified) => true,
             (Identified, ConsentRecorded(_)) => true,
             (ConsentRecorded(c), SummaryFetched) => records_allowed(c),
             (SummaryFetched, SummaryFetched) => true,
@@ -172,6 +175,7 @@ mod tests {
         // Every allowed (from, to) pair by name; everything else must be rejected.
         let allowed: &[(&str, &str)] = &[
             ("started", "card read"),
+            ("started", "identified"),
             ("card read", "card read"),
             ("card read", "identified"),
             ("identified", "consent given"),

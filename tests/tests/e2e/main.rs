@@ -3,6 +3,7 @@
 
 mod browser;
 mod browser_live;
+mod disaster;
 mod handoff;
 mod log_witness;
 
