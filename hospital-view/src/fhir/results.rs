@@ -56,20 +56,12 @@ pub(super) fn lab(
     patient: &Reference,
 ) -> Result<()> {
     let label = labels::analyte(lab.analyte);
-    let mut codings = Vec::new();
-    if let Some(loinc) = analyte_loinc(lab.analyte) {
-        codings.push(Some(
-            Coding::builder()
-                .system(LOINC.into())
-                .code(loinc.into())
-                .build()?,
-        ));
-    }
-    codings.push(Some(coding(
+    let codings = loinc_and_local(
+        analyte_loinc(lab.analyte),
         ANALYTE_SYSTEM,
         &wire_code(&lab.analyte),
         label.1,
-    )?));
+    )?;
     let code = CodeableConcept::builder()
         .coding(codings)
         .text(bilingual(label))
@@ -154,20 +146,12 @@ pub(super) fn infection(
         InfectionMarker::Hiv => Some("56888-1"),
         InfectionMarker::SyphilisSts | InfectionMarker::SyphilisTp => None,
     };
-    let mut codings = Vec::new();
-    if let Some(loinc) = loinc {
-        codings.push(Some(
-            Coding::builder()
-                .system(LOINC.into())
-                .code(loinc.into())
-                .build()?,
-        ));
-    }
-    codings.push(Some(coding(
+    let codings = loinc_and_local(
+        loinc,
         INFECTION_MARKER_SYSTEM,
         &wire_code(&result.marker),
         label.1,
-    )?));
+    )?;
     let ((snomed, snomed_display), (interpretation, interpretation_display)) = match result.result {
         QualitativeResult::Positive => (("10828004", "Positive"), ("POS", "Positive")),
         QualitativeResult::Negative => (("260385009", "Negative"), ("NEG", "Negative")),
@@ -292,4 +276,25 @@ pub(super) fn checkup(
             .build()?)
     })?;
     Ok(())
+}
+
+/// The codings of a test: its LOINC code when one is certain, then always our local code
+/// (so a receiver without LOINC mapping still knows what was measured).
+fn loinc_and_local(
+    loinc: Option<&str>,
+    system: &str,
+    code: &str,
+    display: &str,
+) -> Result<Vec<Option<Coding>>> {
+    let mut codings = Vec::new();
+    if let Some(loinc) = loinc {
+        codings.push(Some(
+            Coding::builder()
+                .system(LOINC.into())
+                .code(loinc.into())
+                .build()?,
+        ));
+    }
+    codings.push(Some(coding(system, code, display)?));
+    Ok(codings)
 }
