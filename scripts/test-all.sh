@@ -11,9 +11,11 @@ cd "$(dirname "$0")/.."
 # - pcscd and vsmartcard-vpcd are the real PC/SC daemon and its virtual reader driver,
 #   which the software My Number card plugs into for the `pcsc_` tests;
 # - chromium and chromium-driver (chromedriver) run the `browser_` tests of the ER
-#   dashboard headless, and fonts-noto-cjk renders their Japanese text in screenshots.
+#   dashboard headless, and fonts-noto-cjk renders their Japanese text in screenshots;
+# - python3 runs mobile-ffi's `python_bindings` test: the generated Python bindings of the
+#   tablet core driving a scene, as the Kotlin/Swift apps would (standard library only).
 APT_PACKAGES=(ca-certificates gcc libc6-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd
-    chromium chromium-driver fonts-noto-cjk)
+    chromium chromium-driver fonts-noto-cjk python3)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

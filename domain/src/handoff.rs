@@ -143,6 +143,18 @@ impl HandoffStatus {
         matches!(self, HandoffStatus::Sent { .. } | HandoffStatus::Accepted)
     }
 
+    /// The state's tag as `GET /v1/handoffs/{id}?known=` takes it: `sent`, `delivered`
+    /// (sent and acknowledged by the hospital), `accepted`, `declined`, `withdrawn`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            HandoffStatus::Sent { delivered: false } => "sent",
+            HandoffStatus::Sent { delivered: true } => "delivered",
+            HandoffStatus::Accepted => "accepted",
+            HandoffStatus::Declined { .. } => "declined",
+            HandoffStatus::Withdrawn => "withdrawn",
+        }
+    }
+
     /// Whether the hospital has answered or the crew withdrew: nothing will change it.
     pub fn is_final(self) -> bool {
         !matches!(self, HandoffStatus::Sent { .. })

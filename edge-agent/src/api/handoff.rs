@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use myna_domain::handoff::{GeoPoint, HandoffDecision, HandoffState, HandoffStatus};
+use myna_domain::handoff::{GeoPoint, HandoffDecision, HandoffState};
 use myna_domain::wire::{
     HandoffRequest, HandoffResponse, HospitalDto, HospitalList, HospitalsQuery,
 };
@@ -160,17 +160,6 @@ pub(super) struct WaitQuery {
     known: Option<String>,
 }
 
-/// The state's tag as `known` takes it (`sent` splits into undelivered and delivered).
-fn tag(status: HandoffStatus) -> &'static str {
-    match status {
-        HandoffStatus::Sent { delivered: false } => "sent",
-        HandoffStatus::Sent { delivered: true } => "delivered",
-        HandoffStatus::Accepted => "accepted",
-        HandoffStatus::Declined { .. } => "declined",
-        HandoffStatus::Withdrawn => "withdrawn",
-    }
-}
-
 #[tracing::instrument(skip_all, fields(handoff = %id, device = %device.device_id))]
 pub(super) async fn status(
     State(state): State<AppState>,
@@ -189,7 +178,7 @@ pub(super) async fn status(
             .store
             .read(move |tx| handoff::view(tx, &device, id))
             .await??;
-        let unchanged = query.known.as_deref() == Some(tag(row.status));
+        let unchanged = query.known.as_deref() == Some(row.status.tag());
         if !unchanged || tokio::time::Instant::now() >= deadline {
             return Ok(ApiJson(handoff::state(&state.config, &row)));
         }
@@ -237,6 +226,6 @@ pub(super) async fn decide(
         .write(move |tx| handoff::decide(tx, &hospital, id, decision, now))
         .await??;
     state.relay.handoff_changed();
-    tracing::info!(status = tag(row.status), "hospital answered a handoff");
+    tracing::info!(status = row.status.tag(), "hospital answered a handoff");
     Ok(ApiJson(handoff::state(&state.config, &row)))
 }

@@ -68,11 +68,10 @@ async fn next_state(
 ) -> HandoffStatus {
     for _ in 0..3 {
         let state = incident.handoff_state(handoff, Some(known)).await.unwrap();
-        let tag = match state.status {
-            HandoffStatus::Sent { delivered: false } => "sent",
-            HandoffStatus::Sent { delivered: true } => "delivered",
-            _ => return state.status,
-        };
+        let tag = state.status.tag();
+        if state.status.is_final() {
+            return state.status;
+        }
         if tag != known {
             return state.status;
         }

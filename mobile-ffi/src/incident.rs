@@ -1,0 +1,343 @@
+//! [`Incident`]: one patient, one crew, the scene workflow of
+//! [`mobile_core::EmergencyIncident`] as an exported object.
+//!
+//! ```text
+//! readCard ─▶ confirmIdentity(photo) | identifyWithPin(pin) ─▶ recordConsent(Given | Difficult) ─▶ fetchSummary ─▶ handOff ─▶ close
+//!                                                              recordConsent(Refused) ──────────────────────────▶ handOff ─▶ close
+//! ```
+//! Illegal steps (fetching after `Refused`, identifying before a card read) fail with
+//! [`MobileFfiError::IllegalStep`] before anything is sent. Every rule is mobile-core's;
+//! each method here converts its arguments, calls the core and converts the answer.
+
+use std::future::Future;
+use std::pin::Pin as StdPin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use mobile_core::{EdgeClient, EmergencyIncident, MobileError, Pin};
+use myna_domain::consent::ConsentState;
+use myna_domain::identity::AssuranceLevel;
+use tokio::task::JoinHandle;
+
+use crate::handoff::handoff_id as parse_handoff_id;
+use crate::transport::ForeignCard;
+use crate::{
+    CardTransport, Consent, Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital,
+    Location, MobileFfiError, Summary,
+};
+
+/// What the tablet learned from the card: the user-authentication certificate, which
+/// holds no name or address.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CardReading {
+    /// Certificate serial number, lowercase hex.
+    pub serial_hex: String,
+    /// End of validity, RFC 3339 UTC.
+    pub not_after: String,
+    /// The certificate has expired. The crew may continue; the edge decides.
+    pub expired: bool,
+    /// The certificate is not valid yet (a reissued card, or a wrong tablet clock).
+    pub not_yet_valid: bool,
+}
+
+/// How strongly the patient is identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Assurance {
+    /// The card signed with the patient's PIN.
+    PinVerified,
+    /// Card read without PIN, face photo checked by eye (顔写真の目視確認).
+    CardAndPhoto,
+    /// The four basic facts only.
+    BasicFactsOnly,
+}
+
+/// The edge accepted the identity and opened the incident.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct IdentityConfirmed {
+    /// Incident id (UUID).
+    pub incident_id: String,
+    /// How strongly the patient is identified.
+    pub assurance: Assurance,
+}
+
+/// A step of the incident.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum IncidentStep {
+    /// Created; nothing read yet.
+    Started,
+    /// The card's certificate was read.
+    CardRead,
+    /// Identity confirmed and the incident opened on the edge (本人確認).
+    Identified,
+    /// The consent decision was recorded by the edge.
+    ConsentRecorded {
+        /// The decision.
+        consent: Consent,
+    },
+    /// The emergency summary was received.
+    SummaryFetched,
+    /// Handed off to a receiving hospital.
+    HandedOff,
+    /// Over; the tablet keeps nothing about the patient.
+    Closed,
+}
+
+/// One step taken, and when.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct StepRecord {
+    /// The step.
+    pub step: IncidentStep,
+    /// When, RFC 3339 UTC.
+    pub at: String,
+}
+
+/// One emergency incident: one patient, one crew, against the edge server.
+#[derive(Debug, uniffi::Object)]
+pub struct Incident {
+    core: Arc<EmergencyIncident>,
+}
+
+#[uniffi::export(async_runtime = "tokio")]
+impl Incident {
+    /// A new incident (fresh id) on the edge at `edge_base_url` (`https://…`), as the
+    /// tablet with `device_token`, for crew member `crew_member_id`. Sends nothing yet.
+    /// A malformed URL or token is [`MobileFfiError::Configuration`].
+    #[uniffi::constructor]
+    pub fn new(
+        edge_base_url: String,
+        device_token: String,
+        crew_member_id: String,
+    ) -> Result<Arc<Self>, MobileFfiError> {
+        let edge = EdgeClient::new(edge_base_url, device_token).map_err(MobileError::from)?;
+        Ok(Arc::new(Incident {
+            core: Arc::new(EmergencyIncident::new(edge, crew_member_id)),
+        }))
+    }
+
+    /// The incident id (UUID), as sent to the edge.
+    pub fn incident_id(&self) -> String {
+        self.core.incident_id()
+    }
+
+    /// The current step.
+    pub fn step(&self) -> IncidentStep {
+        self.core.step().into()
+    }
+
+    /// Steps taken so far, oldest first, with times.
+    pub fn history(&self) -> Vec<StepRecord> {
+        self.core
+            .history()
+            .into_iter()
+            .map(|r| StepRecord {
+                step: r.step.into(),
+                at: r.at,
+            })
+            .collect()
+    }
+
+    /// Reads the card's user-authentication certificate (no PIN) over `transport`. Allowed
+    /// until identity is confirmed, so a wrong card can be read again. The card exchange
+    /// runs on a core worker thread.
+    pub async fn read_card(
+        &self,
+        transport: Arc<dyn CardTransport>,
+    ) -> Result<CardReading, MobileFfiError> {
+        let core = Arc::clone(&self.core);
+        let card = ForeignCard(transport);
+        let reading = on_core(tokio::task::spawn_blocking(move || core.read_card(&card))).await?;
+        Ok(CardReading {
+            serial_hex: reading.serial_hex,
+            not_after: reading.not_after,
+            expired: reading.expired,
+            not_yet_valid: reading.not_yet_valid,
+        })
+    }
+
+    /// The crew compared the card's face photo with the patient. A match opens the
+    /// incident on the edge (`CardAndPhoto`); a mismatch is
+    /// [`MobileFfiError::PhotoMismatch`], with nothing sent.
+    pub async fn confirm_identity(
+        &self,
+        photo_matches: bool,
+    ) -> Result<IdentityConfirmed, MobileFfiError> {
+        Ok(self.core.confirm_identity(photo_matches).await?.into())
+    }
+
+    /// The patient entered the card's 4-digit PIN: the card (still on the reader) signs a
+    /// one-time challenge from the edge (`PinVerified`). With one try left the PIN is not
+    /// sent ([`MobileFfiError::PinGuard`]); on any error the incident stays at
+    /// `CardRead`, so the crew can use the face photo instead.
+    pub async fn identify_with_pin(
+        &self,
+        transport: Arc<dyn CardTransport>,
+        pin: String,
+    ) -> Result<IdentityConfirmed, MobileFfiError> {
+        let mut digits = pin.into_bytes();
+        let pin = std::str::from_utf8(&digits)
+            .ok()
+            .map(Pin::new)
+            .unwrap_or(Err(mobile_core::CardError::PinFormat));
+        digits.fill(0);
+        let pin = pin.map_err(MobileError::from)?;
+        let core = Arc::clone(&self.core);
+        let card = ForeignCard(transport);
+        // A task on a core worker, where the core moves its card exchange out of the way
+        // of other tasks (`block_in_place`) instead of blocking the app's thread.
+        let confirmed = on_core(tokio::spawn(async move {
+            core.identify_with_pin(&card, pin).await
+        }))
+        .await?;
+        Ok(confirmed.into())
+    }
+
+    /// Records the patient's consent decision on the edge; returns what the edge recorded.
+    /// A `Difficult { Other }` note must be 1 to 200 characters
+    /// ([`MobileFfiError::ConsentReasonInvalid`]).
+    pub async fn record_consent(&self, consent: Consent) -> Result<Consent, MobileFfiError> {
+        let state = ConsentState::from(consent);
+        Ok(self.core.record_consent(state).await?.into())
+    }
+
+    /// Fetches the emergency summary. After `Refused` (or before consent) it fails with
+    /// [`MobileFfiError::IllegalStep`] and nothing is sent to the edge.
+    pub async fn fetch_summary(&self) -> Result<Summary, MobileFfiError> {
+        Ok(Summary::from(&self.core.fetch_summary().await?))
+    }
+
+    /// Receiving hospitals; with `location`, nearest first with distances. Allowed at any
+    /// step (no patient data).
+    pub async fn hospitals(
+        &self,
+        location: Option<Location>,
+    ) -> Result<Vec<Hospital>, MobileFfiError> {
+        let hospitals = match location {
+            Some(location) => self.core.hospitals_near(location.try_into()?).await?,
+            None => self.core.hospitals().await?,
+        };
+        Ok(hospitals.into_iter().map(Hospital::from).collect())
+    }
+
+    /// Hands the patient off to a hospital. Allowed once consent is recorded (after a
+    /// refusal the hospital gets the crew's observations only), and again after a decline
+    /// or withdrawal.
+    pub async fn hand_off(&self, request: HandoffRequest) -> Result<Handoff, MobileFfiError> {
+        Ok(self.core.hand_off(request.into()).await?.into())
+    }
+
+    /// Where handoff `handoff_id` stands. With `known` (the status the app shows), waits up
+    /// to 8 s for it to change first: call it in a loop to follow the hospital's answer.
+    pub async fn handoff_state(
+        &self,
+        handoff_id: String,
+        known: Option<HandoffStatus>,
+    ) -> Result<HandoffState, MobileFfiError> {
+        let id = parse_handoff_id(&handoff_id)?;
+        let known = known.as_ref().map(HandoffStatus::wire_tag);
+        Ok(self.core.handoff_state(id, known).await?.into())
+    }
+
+    /// Withdraws handoff `handoff_id` (the patient goes elsewhere); the hospital is told.
+    pub async fn withdraw_handoff(
+        &self,
+        handoff_id: String,
+    ) -> Result<HandoffState, MobileFfiError> {
+        let id = parse_handoff_id(&handoff_id)?;
+        Ok(self.core.withdraw_handoff(id).await?.into())
+    }
+
+    /// Ends the incident and forgets the card certificate. Closing twice does nothing.
+    pub fn close(&self) {
+        self.core.close();
+    }
+}
+
+/// Waits for `task`, running on the core's runtime. If the app drops the awaiting future
+/// (a cancelled coroutine), the task is aborted at its next `.await`; a card exchange in
+/// progress finishes first. A panic in the task is re-raised here (uniffi reports it to the
+/// app as an internal error).
+async fn on_core<T: Send + 'static>(
+    task: JoinHandle<Result<T, MobileError>>,
+) -> Result<T, MobileFfiError> {
+    match (AbortOnDrop(task)).await {
+        Ok(result) => Ok(result?),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        // Only an abort cancels the task, and only this guard aborts it, on drop.
+        Err(error) => unreachable!("core task cancelled while awaited: {error}"),
+    }
+}
+
+/// A task handle that aborts its task when dropped.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+
+    fn poll(mut self: StdPin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        StdPin::new(&mut self.0).poll(cx)
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl From<mobile_core::IdentityConfirmed> for IdentityConfirmed {
+    fn from(confirmed: mobile_core::IdentityConfirmed) -> Self {
+        IdentityConfirmed {
+            incident_id: confirmed.incident_id,
+            assurance: match confirmed.assurance {
+                AssuranceLevel::PinVerified => Assurance::PinVerified,
+                AssuranceLevel::CardAndPhoto => Assurance::CardAndPhoto,
+                AssuranceLevel::BasicFactsOnly => Assurance::BasicFactsOnly,
+            },
+        }
+    }
+}
+
+impl From<mobile_core::IncidentStep> for IncidentStep {
+    fn from(step: mobile_core::IncidentStep) -> Self {
+        use mobile_core::IncidentStep as Core;
+        match step {
+            Core::Started => IncidentStep::Started,
+            Core::CardRead => IncidentStep::CardRead,
+            Core::Identified => IncidentStep::Identified,
+            Core::ConsentRecorded(consent) => IncidentStep::ConsentRecorded {
+                consent: consent.into(),
+            },
+            Core::SummaryFetched => IncidentStep::SummaryFetched,
+            Core::HandedOff => IncidentStep::HandedOff,
+            Core::Closed => IncidentStep::Closed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_edge_address_is_a_configuration_error() {
+        let error = Incident::new("not a url".into(), "token".into(), "crew-1".into())
+            .err()
+            .unwrap();
+        assert!(
+            matches!(error, MobileFfiError::Configuration(_)),
+            "{error:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn fetching_before_consent_fails_without_a_network_call() {
+        // Port 9 on loopback: nothing listens, so any request would fail as unreachable.
+        let incident = Incident::new("http://127.0.0.1:9".into(), "t".into(), "c".into()).unwrap();
+        assert_eq!(incident.step(), IncidentStep::Started);
+        let error = incident.fetch_summary().await.unwrap_err();
+        assert!(matches!(error, MobileFfiError::IllegalStep(_)), "{error:?}");
+        incident.close();
+        assert_eq!(incident.step(), IncidentStep::Closed);
+        assert_eq!(incident.history().len(), 2);
+    }
+}

@@ -1,0 +1,71 @@
+//! The uniffi export of [`mobile_core`]: what the paramedics' tablet app (Kotlin on
+//! Android, Swift on iPad) calls. Proc-macro style (`uniffi::setup_scaffolding!`), no UDL.
+//!
+//! This crate is a thin shell: it converts types at the boundary and calls mobile-core.
+//! It holds no policy. Which step may follow which, the PIN guard, what counts as an alert,
+//! the wording of every error: all of it is decided in `mobile-core` and `myna-domain`;
+//! here it is only translated into records, enums and objects a foreign language can hold.
+//!
+//! # Layout
+//! - [`transport`]: [`CardTransport`], the **foreign trait** the app implements over its NFC
+//!   stack (Android `IsoDep.transceive`, iOS `NFCISO7816Tag.sendCommand`), adapted to
+//!   mobile-core's trait of the same name.
+//! - [`incident`]: [`Incident`], one patient at one scene: `read_card`,
+//!   `confirm_identity` or `identify_with_pin`, `record_consent`, `fetch_summary`,
+//!   `hospitals`, `hand_off`, `handoff_state`, `close`.
+//! - [`consent`]: [`Consent`] (`Given` / `Refused` / `Difficult { reason }`).
+//! - [`summary`]: [`Summary`], the emergency summary flattened for a screen: patient
+//!   header, alert lines, one line per record.
+//! - [`handoff`]: hospitals, the handoff request and where a handoff stands.
+//! - [`error`]: [`MobileFfiError`], the one exported error (each message tells the crew
+//!   what to do), and [`TransportError`], what the app's transport throws.
+//! - `test_card` (feature `test-card`, tests only): `TestCard`, a software My Number
+//!   card the foreign-language tests put behind their transport.
+//!
+//! # Threads and runtime
+//! Every async method runs on the core's own tokio runtime (`async_runtime = "tokio"`;
+//! uniffi drives it), so the app needs no Rust runtime: it awaits from a coroutine
+//! (Kotlin), a `Task` (Swift) or `asyncio` (Python). Card exchanges never run on the
+//! caller's thread: [`CardTransport::transmit`] is called on a core worker thread and may
+//! block there until the card answers. An app that cancels an awaited call (Kotlin does)
+//! leaves the incident at the step it was at before the call.
+//!
+//! # Example (Kotlin)
+//! ```text
+//! class NfcCard(private val tag: IsoDep) : CardTransport {
+//!     override fun transmit(command: ByteArray): ByteArray = try {
+//!         tag.transceive(command)
+//!     } catch (e: TagLostException) { throw TransportException.Lost() }
+//! }
+//! val incident = Incident(edgeUrl, deviceToken, crewMemberId)
+//! incident.readCard(NfcCard(isoDep))
+//! incident.confirmIdentity(photoMatches = true)
+//! incident.recordConsent(Consent.Given)
+//! val summary = incident.fetchSummary()
+//! ```
+#![warn(missing_docs)]
+
+uniffi::setup_scaffolding!();
+
+pub mod consent;
+pub mod error;
+pub mod handoff;
+pub mod incident;
+pub mod summary;
+#[cfg(feature = "test-card")]
+pub mod test_card;
+pub mod transport;
+
+pub use consent::{Consent, DifficultyReason};
+pub use error::{MobileFfiError, TransportError};
+pub use handoff::{
+    Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location, Vitals,
+};
+pub use incident::{Assurance, CardReading, IdentityConfirmed, Incident, IncidentStep, StepRecord};
+pub use summary::{PatientHeader, Summary, SummaryRecord};
+#[cfg(feature = "test-card")]
+pub use test_card::TestCard;
+pub use transport::CardTransport;
+
+/// Result type of the exported API.
+pub type Result<T, E = MobileFfiError> = std::result::Result<T, E>;
