@@ -1,6 +1,7 @@
 //! The edge-agent command line: serve the API on embedded local defaults, trusting the card
 //! CAs given with `--card-ca` (and their CRLs, `--card-crl`). Without a card CA every card
-//! is refused.
+//! is refused. Plain HTTP by default; `--tls` serves HTTPS with development certificates
+//! kept in `<data-dir>/tls/`.
 //!
 //! [`main`] is the whole `edge-agent` binary. It lives in the library so that other
 //! packages can build the same binary under their own name (the simulations package's
@@ -50,6 +51,10 @@ struct Args {
         value_delimiter = ','
     )]
     card_crls: Vec<PathBuf>,
+    /// Serve HTTPS with development certificates from `<data-dir>/tls/` (created at first
+    /// start, then kept: give tablets its `ca.pem`).
+    #[arg(long)]
+    tls: bool,
 }
 
 /// The DER objects in `path`: every PEM block if it is PEM, else the whole file.
@@ -91,6 +96,18 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     // Development credentials (fixed device tokens, portal sign-in by patient id) are always
     // on in this binary until device certificates and card sign-in land: loopback only.
     myna_service::require_loopback(args.listen, "this build uses development credentials")?;
+    let tls = if args.tls {
+        let dir = args.data_dir.join("tls");
+        let tls = myna_service::dev_tls::DevTls::load_or_create(&dir).with_context(|| {
+            format!(
+                "loading the development TLS certificates in {}",
+                dir.display()
+            )
+        })?;
+        Some(tls)
+    } else {
+        None
+    };
     let mut config = crate::config::Config::local(args.data_dir)
         .with_card_trust(read_all(&args.card_cas)?, read_all(&args.card_crls)?)
         .context("loading the card CAs and CRLs")?;
@@ -109,11 +126,24 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     }
     let state = crate::AppState::open(config, crate::clock::system())?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, "edge-agent listening");
-    crate::run(listener, state, async {
+    let addr = listener.local_addr()?;
+    let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    };
+    match tls {
+        Some(tls) => {
+            tracing::info!(%addr, "edge-agent listening (TLS)");
+            println!(
+                "edge-agent serving https://{addr}\n  development CA (for clients to trust): {}",
+                tls.ca_path().display()
+            );
+            crate::run_tls(listener, state, tls.server_config(), shutdown).await?;
+        }
+        None => {
+            tracing::info!(%addr, "edge-agent listening");
+            crate::run(listener, state, shutdown).await?;
+        }
+    }
     Ok(())
 }
 
@@ -126,6 +156,13 @@ mod tests {
         params
             .self_signed(&rcgen::KeyPair::generate().unwrap())
             .unwrap()
+    }
+
+    #[test]
+    fn tls_is_off_unless_asked_for() {
+        let parse = |args: &[&str]| Args::try_parse_from(args).unwrap();
+        assert!(!parse(&["edge-agent"]).tls);
+        assert!(parse(&["edge-agent", "--tls"]).tls);
     }
 
     #[test]

@@ -34,6 +34,9 @@
 //! edge_agent::run(listener, state, std::future::pending()).await
 //! # }
 //! ```
+//!
+//! Over TLS, [`run_tls`] takes a rustls server configuration as well, e.g. the development
+//! certificates of `myna_service::dev_tls::DevTls` (the `edge-agent --tls` flag).
 #![warn(missing_docs)]
 
 pub mod api;
@@ -132,12 +135,37 @@ impl AppState {
     }
 }
 
-/// Serves the API on `listener` until `shutdown` completes, publishing log checkpoints as
-/// it goes; then drains in-flight requests (at most 10 s), signs a last checkpoint, and
-/// checkpoints the database.
+/// How long in-flight requests may take to finish after the shutdown signal.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Serves the API over plain HTTP on `listener` until `shutdown` completes, publishing log
+/// checkpoints as it goes; then drains in-flight requests (at most 10 s), signs a last
+/// checkpoint, and checkpoints the database.
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    serve(listener, state, None, shutdown).await
+}
+
+/// [`run`], over TLS with `tls` (see `myna_service::dev_tls` for development certificates).
+/// A failed or abandoned TLS handshake drops that connection only.
+pub async fn run_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    serve(listener, state, Some(tls), shutdown).await
+}
+
+/// The service's whole life, whatever the transport: background tasks up, serve, drain,
+/// background tasks down, last checkpoint, database closed.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let (stop_housekeeping, housekeeping_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -148,13 +176,13 @@ pub async fn run(
     let deliverer = tokio::spawn(relay::run(state.clone(), async {
         let _ = relay_stopped.await;
     }));
-    let served = myna_service::serve_with_drain(
-        listener,
-        app(state.clone()),
-        shutdown,
-        Duration::from_secs(10),
-    )
-    .await;
+    let router = app(state.clone());
+    let served = match tls {
+        None => myna_service::serve_with_drain(listener, router, shutdown, DRAIN).await,
+        Some(tls) => {
+            myna_service::serve_tls_with_drain(listener, tls, router, shutdown, DRAIN).await
+        }
+    };
     let _ = stop_housekeeping.send(());
     let _ = housekeeping.await;
     let _ = stop_relay.send(());

@@ -1,13 +1,44 @@
 //! What every server process of the system shares, written once: serving a router with a
-//! bounded graceful drain, opening SQLite with the durability the access log relies on, and
-//! tracing setup. No domain logic lives here.
+//! bounded graceful drain (plain HTTP or TLS), development TLS certificates, opening SQLite
+//! with the durability the access log relies on, and tracing setup. No domain logic lives
+//! here.
+//!
+//! # Layout
+//! - this file: [`serve_with_drain`] (plain HTTP through `axum::serve`), SQLite, tracing,
+//!   small shared helpers.
+//! - [`tls`]: [`serve_tls_with_drain`], the TLS accept loop (tokio-rustls + hyper-util),
+//!   and the rustls server configuration.
+//! - [`dev_tls`]: the development CA and loopback server certificate, created once and kept.
 #![warn(missing_docs)]
+
+pub mod dev_tls;
+pub mod tls;
 
 use std::future::{Future, IntoFuture};
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::Connection;
+
+pub use tls::serve_tls_with_drain;
+
+/// Errors of this crate's TLS setup (the serving and SQLite helpers return the error types
+/// of what they wrap).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a certificate file failed.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+    /// A certificate or key could not be generated or parsed.
+    #[error("certificate: {0}")]
+    Certificate(String),
+    /// rustls refused the configuration (the key does not match the certificate, ...).
+    #[error("tls: {0}")]
+    Tls(#[from] rustls::Error),
+}
+
+/// Result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests
 /// finish for at most `drain`. Returns when the server has stopped or the drain timed out.

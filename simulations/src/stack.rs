@@ -1,6 +1,8 @@
 //! The whole system in one process: edge-agent and two hospital-view instances on
 //! loopback, each on its own SQLite file in one data directory, and the software My Number
 //! cards of the synthetic population, issued by a development CA the edge trusts.
+//! [`LocalStack::start`] serves the edge over plain HTTP; [`LocalStack::start_with_edge_tls`]
+//! over HTTPS with the development TLS certificates of `myna_service::dev_tls`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -82,6 +84,8 @@ pub struct LocalStack {
     pub cards: Arc<PopulationCards>,
     /// The access log's verifier key (public), for `myna-log verify` and tablets.
     pub log_key: String,
+    /// The development CA of the edge's TLS certificate (DER), when served over TLS.
+    edge_ca_der: Option<Vec<u8>>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
@@ -111,8 +115,27 @@ fn stop_signal(stops: &mut Vec<oneshot::Sender<()>>) -> impl Future<Output = ()>
 }
 
 impl LocalStack {
-    /// Binds every listener, opens every database and starts serving.
+    /// Binds every listener, opens every database and starts serving; the edge over plain
+    /// HTTP.
     pub async fn start(config: StackConfig) -> anyhow::Result<Self> {
+        Self::launch(config, false).await
+    }
+
+    /// [`LocalStack::start`], with the edge served over TLS: development certificates from
+    /// `data_dir/tls` (created at first start, then kept), `edge_url` is `https://ADDR`
+    /// (`https://127.0.0.1:PORT` with [`StackConfig::ephemeral`]), and
+    /// [`LocalStack::edge_ca_der`] is the CA to trust.
+    ///
+    /// Only clients given that CA reach the edge: [`LocalStack::dispatcher`]'s tablets and
+    /// the hospital-views' answers to the edge (their clients trust the public roots only)
+    /// do not yet.
+    // A separate entry point rather than a `StackConfig` field: adding a field would break
+    // the struct literals that build the configuration outside this file (myna-local).
+    pub async fn start_with_edge_tls(config: StackConfig) -> anyhow::Result<Self> {
+        Self::launch(config, true).await
+    }
+
+    async fn launch(config: StackConfig, edge_tls: bool) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir).context("creating the data directory")?;
         let mut stops = Vec::new();
         let mut tasks = Vec::new();
@@ -127,7 +150,16 @@ impl LocalStack {
         let edge_listener = TcpListener::bind(config.edge_addr)
             .await
             .with_context(|| format!("binding {}", config.edge_addr))?;
-        let edge_url = format!("http://{}", edge_listener.local_addr()?);
+        let edge_tls = if edge_tls {
+            let dir = config.data_dir.join("tls");
+            let tls = myna_service::dev_tls::DevTls::load_or_create(&dir)
+                .with_context(|| format!("development TLS certificates in {}", dir.display()))?;
+            Some(tls)
+        } else {
+            None
+        };
+        let scheme = if edge_tls.is_some() { "https" } else { "http" };
+        let edge_url = format!("{scheme}://{}", edge_listener.local_addr()?);
         for (((id, name, tier, (lat, lon)), addr), front) in HOSPITALS
             .into_iter()
             .zip(config.hospital_addrs)
@@ -169,8 +201,15 @@ impl LocalStack {
         let state = edge_agent::AppState::open(edge_config.clone(), edge_agent::clock::system())?;
         let log_key = state.log_signer.verifier_key().to_string();
         let stop = stop_signal(&mut stops);
+        let edge_ca_der = edge_tls.as_ref().map(|tls| tls.ca_der().to_vec());
         tasks.push(tokio::spawn(async move {
-            Ok(edge_agent::run(listener, state, stop).await?)
+            match edge_tls {
+                Some(tls) => {
+                    edge_agent::run_tls(listener, state, tls.server_config(), stop).await?;
+                }
+                None => edge_agent::run(listener, state, stop).await?,
+            }
+            Ok(())
         }));
         Ok(LocalStack {
             edge_url,
@@ -178,9 +217,16 @@ impl LocalStack {
             edge_config,
             cards,
             log_key,
+            edge_ca_der,
             stops,
             tasks,
         })
+    }
+
+    /// The CA certificate (DER) the edge's TLS certificate chains to, for clients to pin;
+    /// `None` when the edge is served over plain HTTP.
+    pub fn edge_ca_der(&self) -> Option<Vec<u8>> {
+        self.edge_ca_der.clone()
     }
 
     /// The edge-agent's database file.
@@ -238,4 +284,48 @@ async fn issue_cards(
         Ok((Arc::new(cards), crl))
     })
     .await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn edge_over_tls_is_reached_with_its_ca_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let stack =
+            LocalStack::start_with_edge_tls(StackConfig::ephemeral(dir.path().to_path_buf(), 5))
+                .await
+                .unwrap();
+        assert!(stack.edge_url.starts_with("https://127.0.0.1:"));
+        let ca = stack.edge_ca_der().expect("a TLS edge has a CA");
+        let pinned = mobile_core::EdgeClient::with_root_certificate(
+            stack.edge_url.clone(),
+            stack.device_token(1),
+            ca.clone(),
+        )
+        .unwrap();
+        assert_eq!(pinned.hospitals().await.unwrap().hospitals.len(), 2);
+        let unpinned =
+            mobile_core::EdgeClient::new(stack.edge_url.clone(), stack.device_token(1)).unwrap();
+        assert!(matches!(
+            unpinned.hospitals().await,
+            Err(mobile_core::EdgeError::Unreachable { .. })
+        ));
+        stack.stop().await.unwrap();
+        // The same data directory keeps its CA.
+        let again =
+            LocalStack::start_with_edge_tls(StackConfig::ephemeral(dir.path().to_path_buf(), 5))
+                .await
+                .unwrap();
+        assert_eq!(again.edge_ca_der(), Some(ca));
+        again.stop().await.unwrap();
+
+        let plain = LocalStack::start(StackConfig::ephemeral(dir.path().to_path_buf(), 5))
+            .await
+            .unwrap();
+        assert!(plain.edge_url.starts_with("http://"));
+        assert_eq!(plain.edge_ca_der(), None);
+        plain.stop().await.unwrap();
+    }
 }

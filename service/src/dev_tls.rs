@@ -1,0 +1,339 @@
+//! Development TLS certificates: a local CA and a loopback server certificate, made once and
+//! kept.
+//!
+//! On first start [`DevTls::load_or_create`] generates a self-signed development CA
+//! ("My Number emergency dev CA 1a2b3c4d", the tag from its key) and a server certificate
+//! it signs for `localhost`, `127.0.0.1` and `::1`, and writes them into a directory:
+//!
+//! - `ca.pem`: the CA certificate, to give to clients (tablets pin it);
+//! - `server.pem`: the server certificate;
+//! - `server-key.pem`: the server's private key (mode 0600 on unix).
+//!
+//! Later starts load these files and never regenerate them: a new CA would break every
+//! tablet that pinned the old one. The CA's private key is never written anywhere: nothing
+//! else can be issued under a pinned development CA, and there is no CA key file to
+//! protect. Both certificates keep rcgen's default validity (until the year 4096), so the
+//! server certificate never needs reissuing. Development only: production certificates come
+//! from the deployment's own CA.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rcgen::{
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose, SanType,
+};
+use rustls::ServerConfig;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::{Error, Result};
+
+/// File name of the CA certificate (PEM) in the certificate directory.
+pub const CA_FILE: &str = "ca.pem";
+/// File name of the server certificate (PEM).
+pub const SERVER_CERT_FILE: &str = "server.pem";
+/// File name of the server's private key (PEM, PKCS#8).
+pub const SERVER_KEY_FILE: &str = "server-key.pem";
+
+/// Common name of the development CA, followed by a tag of its key.
+pub const DEV_CA_NAME: &str = "My Number emergency dev CA";
+
+/// The development certificates of one server, ready to serve with.
+#[derive(Clone)]
+pub struct DevTls {
+    server_config: Arc<ServerConfig>,
+    ca_der: CertificateDer<'static>,
+    ca_pem: String,
+    ca_path: PathBuf,
+}
+
+impl std::fmt::Debug for DevTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevTls")
+            .field("ca_path", &self.ca_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DevTls {
+    /// Loads the certificates in `dir`, or, when it holds no CA certificate yet, creates the
+    /// directory and a new CA and server certificate in it. A CA without its server
+    /// certificate or key is an error (the CA key is gone, so the pair cannot be remade
+    /// without a new CA that clients would have to trust again).
+    pub fn load_or_create(dir: &Path) -> Result<Self> {
+        let ca_path = dir.join(CA_FILE);
+        if !ca_path.exists() {
+            std::fs::create_dir_all(dir)?;
+            create(dir)?;
+            tracing::info!(ca = %ca_path.display(), "created development TLS certificates");
+        }
+        Self::load(dir)
+    }
+
+    /// Loads `ca.pem`, `server.pem` and `server-key.pem` from `dir`.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let ca_path = dir.join(CA_FILE);
+        let ca_pem = std::fs::read_to_string(&ca_path)?;
+        let ca_der = CertificateDer::from_pem_slice(ca_pem.as_bytes())
+            .map_err(|error| pem_error(&ca_path, error))?;
+        let cert_path = dir.join(SERVER_CERT_FILE);
+        let chain = CertificateDer::pem_file_iter(&cert_path)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|error| pem_error(&cert_path, error))?;
+        let key_path = dir.join(SERVER_KEY_FILE);
+        let key =
+            PrivateKeyDer::from_pem_file(&key_path).map_err(|error| pem_error(&key_path, error))?;
+        Ok(DevTls {
+            server_config: crate::tls::server_config(chain, key)?,
+            ca_der,
+            ca_pem,
+            ca_path,
+        })
+    }
+
+    /// The server configuration: the server certificate, ALPN `h2` and `http/1.1`.
+    pub fn server_config(&self) -> Arc<ServerConfig> {
+        Arc::clone(&self.server_config)
+    }
+
+    /// The CA certificate (DER), for clients to trust.
+    pub fn ca_der(&self) -> &[u8] {
+        &self.ca_der
+    }
+
+    /// The CA certificate (PEM), as in `ca.pem`.
+    pub fn ca_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
+    /// Where the CA certificate is.
+    pub fn ca_path(&self) -> &Path {
+        &self.ca_path
+    }
+}
+
+fn pem_error(path: &Path, error: rustls::pki_types::pem::Error) -> Error {
+    Error::Certificate(format!("{}: {error}", path.display()))
+}
+
+/// Generates the CA and the server certificate and writes them, the CA last: a start that
+/// died half way finds no `ca.pem` and starts over, and nothing can have pinned that CA.
+fn create(dir: &Path) -> Result<()> {
+    let ca_key = KeyPair::generate()?;
+    let mut ca = CertificateParams::new(Vec::<String>::new())?;
+    // Each CA's name is its own (the start of its public key after the name): two
+    // deployments' CAs are not mistaken for each other by name.
+    let tag: String = ca_key.public_key_raw()[1..5]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    ca.distinguished_name = name(&format!("{DEV_CA_NAME} {tag}"));
+    ca.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    ca.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca = ca.self_signed(&ca_key)?;
+
+    let server_key = KeyPair::generate()?;
+    let mut server = CertificateParams::new(Vec::<String>::new())?;
+    server.distinguished_name = name("My Number emergency dev server (localhost)");
+    server.subject_alt_names = vec![
+        SanType::DnsName("localhost".try_into()?),
+        SanType::IpAddress(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        SanType::IpAddress(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+    ];
+    server.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    let server = server.signed_by(&server_key, &ca, &ca_key)?;
+
+    write_file(
+        &dir.join(SERVER_KEY_FILE),
+        &server_key.serialize_pem(),
+        true,
+    )?;
+    write_file(&dir.join(SERVER_CERT_FILE), &server.pem(), false)?;
+    write_file(&dir.join(CA_FILE), &ca.pem(), false)?;
+    sync_dir(dir)
+}
+
+fn name(common_name: &str) -> DistinguishedName {
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, common_name);
+    name
+}
+
+/// Writes `contents` to a temporary file beside `path`, flushes it to disk and renames it
+/// into place; `secret` files are readable by their owner only (unix).
+fn write_file(path: &Path, contents: &str, secret: bool) -> Result<()> {
+    let temporary = path.with_extension("pem.tmp");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    if secret {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    let mut file = options.open(&temporary)?;
+    #[cfg(unix)]
+    if secret {
+        // A stale temporary file keeps its old mode through `create`: set it again.
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()?;
+    std::fs::rename(&temporary, path)?;
+    Ok(())
+}
+
+/// Makes the renames durable (unix; elsewhere a no-op).
+fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+impl From<rcgen::Error> for Error {
+    fn from(error: rcgen::Error) -> Self {
+        Error::Certificate(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use x509_parser::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn first_start_creates_later_starts_reuse() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls_dir = dir.path().join("tls");
+        let first = DevTls::load_or_create(&tls_dir).unwrap();
+        for file in [CA_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE] {
+            assert!(tls_dir.join(file).is_file(), "{file}");
+        }
+        assert_eq!(first.ca_path(), tls_dir.join(CA_FILE));
+        assert_eq!(
+            std::fs::read_to_string(first.ca_path()).unwrap(),
+            first.ca_pem()
+        );
+        let server_pem = std::fs::read(tls_dir.join(SERVER_CERT_FILE)).unwrap();
+        let second = DevTls::load_or_create(&tls_dir).unwrap();
+        assert_eq!(second.ca_der(), first.ca_der());
+        assert_eq!(
+            std::fs::read(tls_dir.join(SERVER_CERT_FILE)).unwrap(),
+            server_pem
+        );
+        let other = DevTls::load_or_create(&dir.path().join("other")).unwrap();
+        assert_ne!(other.ca_der(), first.ca_der());
+        let subject = |der: &[u8]| {
+            X509Certificate::from_der(der)
+                .unwrap()
+                .1
+                .subject()
+                .to_string()
+        };
+        assert_ne!(
+            subject(other.ca_der()),
+            subject(first.ca_der()),
+            "CA names are distinct"
+        );
+        assert_eq!(
+            first.server_config().alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_the_owner_may_read_the_key() {
+        use std::os::unix::fs::PermissionsExt;
+
+        let dir = tempfile::tempdir().unwrap();
+        DevTls::load_or_create(dir.path()).unwrap();
+        let mode = |file: &str| {
+            std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode(SERVER_KEY_FILE), 0o600);
+        assert_eq!(mode(CA_FILE) & 0o044, 0o044, "the CA is public");
+    }
+
+    #[test]
+    fn ca_signs_a_loopback_server_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = DevTls::load_or_create(dir.path()).unwrap();
+        let (_, ca) = X509Certificate::from_der(tls.ca_der()).unwrap();
+        assert!(ca.is_ca());
+        assert_eq!(ca.subject(), ca.issuer());
+        assert!(ca.subject().to_string().contains(DEV_CA_NAME));
+        let server_pem = std::fs::read(dir.path().join(SERVER_CERT_FILE)).unwrap();
+        let server_der = CertificateDer::from_pem_slice(&server_pem).unwrap();
+        let (_, server) = X509Certificate::from_der(&server_der).unwrap();
+        assert!(!server.is_ca());
+        assert_eq!(server.issuer(), ca.subject());
+        server.verify_signature(Some(ca.public_key())).unwrap();
+        let names = server.subject_alternative_name().unwrap().unwrap();
+        let names: Vec<String> = names
+            .value
+            .general_names
+            .iter()
+            .map(|name| match name {
+                GeneralName::DNSName(dns) => dns.to_string(),
+                GeneralName::IPAddress(ip) => format!("{ip:?}"),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                "localhost".to_string(),
+                format!("{:?}", [127u8, 0, 0, 1]),
+                format!("{:?}", Ipv6Addr::LOCALHOST.octets()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_ca_without_its_server_key_is_an_error_not_a_new_ca() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = DevTls::load_or_create(dir.path()).unwrap();
+        std::fs::remove_file(dir.path().join(SERVER_KEY_FILE)).unwrap();
+        assert!(DevTls::load_or_create(dir.path()).is_err());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(CA_FILE)).unwrap(),
+            first.ca_pem()
+        );
+        std::fs::write(dir.path().join(SERVER_KEY_FILE), "not a key").unwrap();
+        assert!(matches!(
+            DevTls::load_or_create(dir.path()),
+            Err(Error::Certificate(_))
+        ));
+    }
+
+    #[test]
+    fn a_half_written_directory_without_ca_starts_over() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(SERVER_KEY_FILE), "partial").unwrap();
+        let tls = DevTls::load_or_create(dir.path()).unwrap();
+        assert!(
+            std::fs::read_to_string(dir.path().join(SERVER_KEY_FILE))
+                .unwrap()
+                .contains("PRIVATE KEY")
+        );
+        assert_eq!(DevTls::load(dir.path()).unwrap().ca_der(), tls.ca_der());
+    }
+}
