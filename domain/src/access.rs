@@ -101,6 +101,13 @@ pub enum AccessAction {
         /// Hospital institution id.
         hospital_id: String,
     },
+    /// Show the summary again from the tablet's encrypted copy (端末での再表示), possibly
+    /// offline; the tablet reports it later. The record's `at` is when the server received
+    /// the report; `viewed_at` is the tablet's clock at the display.
+    ViewOnDevice {
+        /// When the tablet displayed the summary, by the tablet's clock.
+        viewed_at: DateTime<Utc>,
+    },
 }
 
 /// Why an access was denied.
@@ -188,4 +195,24 @@ pub struct AccessRecord {
     pub consent: Option<ConsentState>,
     /// What happened.
     pub outcome: AccessOutcome,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_view_on_device_is_logged_with_its_device_time() {
+        let viewed_at = "2026-11-25T03:10:00.250Z".parse::<DateTime<Utc>>().unwrap();
+        let action = AccessAction::ViewOnDevice { viewed_at };
+        let json = serde_json::to_value(&action).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "view_on_device", "viewed_at": "2026-11-25T03:10:00.250Z"})
+        );
+        assert_eq!(
+            serde_json::from_value::<AccessAction>(json).unwrap(),
+            action
+        );
+    }
 }

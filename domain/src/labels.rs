@@ -168,6 +168,10 @@ pub fn access_action(action: &AccessAction) -> Label {
         AccessAction::RecordConsent => ("同意確認", "Consent"),
         AccessAction::ViewSummary => ("救急サマリー閲覧", "Viewed emergency summary"),
         AccessAction::RelayToHospital { .. } => ("搬送先へ共有", "Shared with receiving hospital"),
+        AccessAction::ViewOnDevice { .. } => (
+            "救急隊の端末で要約を再表示",
+            "Summary shown again on the ambulance tablet",
+        ),
     }
 }
 

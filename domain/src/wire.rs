@@ -307,6 +307,11 @@ pub struct HandoffRequest {
     /// Vital signs.
     #[serde(default)]
     pub vitals: Vitals,
+    /// The tablet's own id for this handoff (UUIDv7), so a retried request is recognised:
+    /// the edge answers a repeat with the handoff it already made and logs and queues
+    /// nothing new. Without one, the edge makes up an id and a retry is a new handoff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handoff_id: Option<uuid::Uuid>,
 }
 
 /// Response to [`HandoffRequest`].
@@ -320,6 +325,58 @@ pub struct HandoffResponse {
     pub delivered: bool,
     /// Medical records were included (false after a refusal).
     pub records_shared: bool,
+}
+
+/// How far a tablet's clock may be off before its reported times are refused.
+pub const MAX_DEVICE_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// `POST /v1/incidents/{id}/device-views`: the crew showed the summary again from the
+/// tablet's encrypted copy (possibly offline, reported later). Sent from the tablet's
+/// outbox, possibly several times: `view_id` makes a repeat recognisable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceViewReport {
+    /// The tablet's id for this display (UUIDv7); it becomes the access record's id.
+    pub view_id: uuid::Uuid,
+    /// When the summary was displayed, by the tablet's clock.
+    pub viewed_at: DateTime<Utc>,
+}
+
+/// Why a [`DeviceViewReport`]'s time cannot be right: the tablet's clock is badly off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewedAtImplausible {
+    /// More than [`MAX_DEVICE_CLOCK_SKEW`] after the server's clock.
+    InFuture,
+    /// More than [`MAX_DEVICE_CLOCK_SKEW`] before the incident was opened.
+    BeforeIncident,
+}
+
+impl DeviceViewReport {
+    /// Checks `viewed_at` against the server's clock `now` and the incident's opening time,
+    /// allowing [`MAX_DEVICE_CLOCK_SKEW`] either way.
+    pub fn check_viewed_at(
+        &self,
+        incident_opened_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> std::result::Result<(), ViewedAtImplausible> {
+        if self.viewed_at > now + MAX_DEVICE_CLOCK_SKEW {
+            Err(ViewedAtImplausible::InFuture)
+        } else if self.viewed_at < incident_opened_at - MAX_DEVICE_CLOCK_SKEW {
+            Err(ViewedAtImplausible::BeforeIncident)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Response to [`DeviceViewReport`]: 201 when recorded now, 200 for a repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceViewRecorded {
+    /// The report's id, also the access record's id.
+    pub view_id: uuid::Uuid,
+    /// `true` when this request appended the access record; `false` when the same report
+    /// had been recorded before (a retry): nothing was appended.
+    pub recorded: bool,
 }
 
 /// Edge → hospital-view: an incoming patient.
@@ -657,6 +714,82 @@ mod tests {
         );
         let old_shape = r#"{"method":"pin_verified_card","certificate_der_b64":"AQI=","challenge_b64":"AQI=","signature_b64":"AwQ="}"#;
         assert!(serde_json::from_str::<IdentityEvidenceDto>(old_shape).is_err());
+    }
+
+    #[test]
+    fn handoff_request_id_is_optional_and_left_out_when_absent() {
+        let json = r#"{"hospital_id":"h","chief_complaint":"c","eta_minutes":5}"#;
+        let request: HandoffRequest = serde_json::from_str(json).unwrap();
+        assert_eq!(request.handoff_id, None);
+        assert!(
+            !serde_json::to_string(&request)
+                .unwrap()
+                .contains("handoff_id")
+        );
+        let id = uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001);
+        let with_id = HandoffRequest {
+            handoff_id: Some(id),
+            ..request
+        };
+        let json = serde_json::to_string(&with_id).unwrap();
+        assert_eq!(
+            serde_json::from_str::<HandoffRequest>(&json).unwrap(),
+            with_id
+        );
+    }
+
+    #[test]
+    fn device_view_report_round_trips_and_rejects_unknown_fields() {
+        let id = uuid::Uuid::from_u128(42);
+        let json = format!(r#"{{"view_id":"{id}","viewed_at":"2026-11-25T03:10:00Z"}}"#);
+        let report: DeviceViewReport = serde_json::from_str(&json).unwrap();
+        assert_eq!(report.view_id, id);
+        assert_eq!(
+            report.viewed_at,
+            "2026-11-25T03:10:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        let back = serde_json::to_string(&report).unwrap();
+        assert_eq!(
+            serde_json::from_str::<DeviceViewReport>(&back).unwrap(),
+            report
+        );
+        let extra =
+            format!(r#"{{"view_id":"{id}","viewed_at":"2026-11-25T03:10:00Z","kinds":[]}}"#);
+        assert!(serde_json::from_str::<DeviceViewReport>(&extra).is_err());
+        assert!(
+            serde_json::from_str::<DeviceViewReport>(r#"{"viewed_at":"2026-11-25T03:10:00Z"}"#)
+                .is_err()
+        );
+        let recorded = DeviceViewRecorded {
+            view_id: id,
+            recorded: false,
+        };
+        let json = serde_json::to_value(recorded).unwrap();
+        assert_eq!(json["recorded"], false);
+        assert_eq!(json["view_id"], id.to_string());
+    }
+
+    #[test]
+    fn device_view_time_allows_five_minutes_of_clock_skew() {
+        let opened = DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap();
+        let now = opened + chrono::TimeDelta::hours(1);
+        let check = |viewed_at: DateTime<Utc>, expected| {
+            let report = DeviceViewReport {
+                view_id: uuid::Uuid::nil(),
+                viewed_at,
+            };
+            assert_eq!(report.check_viewed_at(opened, now), expected, "{viewed_at}");
+        };
+        let minutes = chrono::TimeDelta::minutes;
+        check(now, Ok(()));
+        check(opened, Ok(()));
+        check(now + minutes(5), Ok(()));
+        check(opened - minutes(5), Ok(()));
+        check(now + minutes(6), Err(ViewedAtImplausible::InFuture));
+        check(
+            opened - minutes(6),
+            Err(ViewedAtImplausible::BeforeIncident),
+        );
     }
 
     #[test]

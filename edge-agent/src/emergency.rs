@@ -4,6 +4,14 @@
 //! allowed, and appends the access record in that same transaction. A denial is returned
 //! as `Ok(Err(Denial))` so the transaction still commits the record of the attempt.
 //! Nothing here knows about HTTP.
+//!
+//! # Retries
+//! The tablet queues its writes while it has no signal and sends them later, possibly more
+//! than once (an answer can be lost after the commit). Every flow here is idempotent by an
+//! id the tablet chose, checked in the same transaction as the effect: the incident id
+//! ([`open_incident`]), the decision itself ([`record_consent`]), the handoff id
+//! ([`prepare_handoff`]), the view id ([`record_device_view`]). A repeat appends no access
+//! record and queues no message; the same id used for something else is a conflict.
 
 use chrono::{DateTime, Utc};
 use myna_domain::access::{
@@ -18,8 +26,12 @@ use myna_domain::wire::{ArrivalNotice, ConsentRequest, HandoffRequest, OpenIncid
 
 use crate::card_trust::CardTrust;
 use crate::config::{DeviceRegistration, HospitalEndpoint};
-use crate::store::{IncidentRow, OutboxKind, OutboxMessage, Tx};
+use crate::store::{HandoffRow, IncidentRow, OutboxKind, OutboxMessage, Tx};
 use crate::{Result, identify};
+
+mod device_view;
+
+pub use device_view::record_device_view;
 
 /// Why a request did not go through. Policy denials are in the access log already.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +48,13 @@ pub enum Denial {
     HandoffNotFound,
     /// The handoff was already answered or withdrawn differently.
     HandoffDecided,
+    /// The tablet's handoff id is already used by another incident, tablet or hospital.
+    HandoffIdConflict,
+    /// The tablet's view id is already the id of another access record.
+    ViewIdConflict,
+    /// A view on the tablet was reported for an incident that was never disclosed a
+    /// summary: the tablet cannot hold a copy. Nothing is logged.
+    NoSummaryDisclosed,
 }
 
 impl From<DenialReason> for Denial {
@@ -100,11 +119,16 @@ impl<'a> Attempt<'a> {
     }
 
     fn log(self, outcome: AccessOutcome) -> Result<()> {
+        // Time-ordered (UUIDv7): the log's unique-id index grows at its right edge, so a
+        // group-commit batch dirties a few index pages, not one per record.
+        self.log_as(AccessRecordId(uuid::Uuid::now_v7()), outcome)
+    }
+
+    /// Appends the record under `id` (a tablet-chosen id, for reports it may repeat).
+    fn log_as(self, id: AccessRecordId, outcome: AccessOutcome) -> Result<()> {
         self.tx
             .append_access(&AccessRecord {
-                // Time-ordered (UUIDv7): the log's unique-id index grows at its right edge,
-                // so a group-commit batch dirties a few index pages, not one per record.
-                id: AccessRecordId(uuid::Uuid::now_v7()),
+                id,
                 at: self.now,
                 incident: self.incident,
                 patient: self.patient,
@@ -268,8 +292,24 @@ pub struct PreparedHandoff {
     pub message: crate::store::OutboxMessage,
 }
 
+/// What [`prepare_handoff`] did.
+#[derive(Debug, Clone)]
+pub enum HandoffPrepared {
+    /// A new handoff: logged, stored and queued; try to deliver its message.
+    New(Box<PreparedHandoff>),
+    /// A retry of a handoff already made (same id, incident, tablet and hospital): nothing
+    /// was logged or queued; this is the handoff as it stands.
+    Repeat(HandoffRow),
+}
+
 /// Prepares a handoff to `hospital`. Records go with it only if the policy allows
 /// disclosure; after a refusal the hospital gets the crew's observations only.
+///
+/// With the tablet's `handoff_id`, a request repeated after the first one committed gets
+/// the existing handoff back ([`HandoffPrepared::Repeat`]) whatever it became since
+/// (delivered, accepted, withdrawn): this is checked before "one hospital at a time", so a
+/// retry of the open handoff is not refused as [`Denial::HandoffOpen`]. The same id for
+/// another incident, tablet or hospital is a [`Denial::HandoffIdConflict`].
 pub fn prepare_handoff(
     tx: &Tx<'_>,
     device: &DeviceRegistration,
@@ -277,10 +317,22 @@ pub fn prepare_handoff(
     id: IncidentId,
     request: HandoffRequest,
     now: DateTime<Utc>,
-) -> Flow<PreparedHandoff> {
+) -> Flow<HandoffPrepared> {
     let Some(incident) = own_incident(tx, device, id)? else {
         return Ok(Err(Denial::IncidentNotFound));
     };
+    if let Some(handoff_id) = request.handoff_id
+        && let Some(existing) = tx.handoff(handoff_id)?
+    {
+        let same = existing.incident_id == id
+            && existing.device_id == device.device_id
+            && existing.hospital_id == hospital.institution.id;
+        return Ok(if same {
+            Ok(HandoffPrepared::Repeat(existing))
+        } else {
+            Err(Denial::HandoffIdConflict)
+        });
+    }
     // One hospital at a time: checked before anything is disclosed or logged.
     if tx.open_handoff(id)?.is_some() {
         return Ok(Err(Denial::HandoffOpen));
@@ -308,7 +360,7 @@ pub fn prepare_handoff(
                 None
             }
         };
-    let handoff_id = uuid::Uuid::now_v7();
+    let handoff_id = request.handoff_id.unwrap_or_else(uuid::Uuid::now_v7);
     let records_shared = summary.is_some();
     let notice = ArrivalNotice {
         handoff_id,
@@ -333,7 +385,7 @@ pub fn prepare_handoff(
         &body_json,
         now,
     )?;
-    Ok(Ok(PreparedHandoff {
+    Ok(Ok(HandoffPrepared::New(Box::new(PreparedHandoff {
         id: handoff_id,
         notice,
         message: OutboxMessage {
@@ -344,5 +396,5 @@ pub fn prepare_handoff(
             body_json,
             attempts: 0,
         },
-    }))
+    }))))
 }

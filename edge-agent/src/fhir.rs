@@ -10,14 +10,21 @@
 //! | `type`                  | DICOM `110110` Patient Record                                 |
 //! | `subtype`               | the [`AccessAction`] (local code system `access-action`)       |
 //! | `action`                | `E` for a relay to a hospital, `R` for every other attempt     |
-//! | `recorded`              | `at`                                                          |
+//! | `recorded`              | `at` (for a view on the tablet: when the edge received the report) |
+//! | `period`                | for a view on the tablet only: `start` = `end` = the tablet's time of the display (its own clock) |
 //! | `outcome`/`outcomeDesc` | `0` disclosed or relayed; `4` refused or denied, with the stable snake_case reason code |
 //! | `purposeOfEvent`        | `ETREAT` (v3-ActReason)                                       |
 //! | `agent[0]`              | the requesting viewer: staff id, else device id, else institution; role coded locally; `purposeOfUse` `ETREAT`, plus `BTG` when consent was difficult |
 //! | `agent[1]`              | the tablet, when a staff member acted on a device              |
 //! | `agent[..]`             | the receiving hospital, for a relay                           |
 //! | `source`                | observer `edge-agent`                                         |
-//! | `entity`                | the patient; one per record kind disclosed; the access-log entry (consent, incident, log leaf index) |
+//! | `entity`                | the patient; one per record kind disclosed; the access-log entry (consent, incident, log leaf index; `device-viewed-at` for a view on the tablet) |
+//!
+//! A view of the summary on the tablet ([`AccessAction::ViewOnDevice`], the crew showing
+//! its encrypted copy again) is coded like a fetch of the summary — action `R`, purpose
+//! `ETREAT` (and `BTG` without consent), the kinds of the copy as entities — with its own
+//! subtype `view_on_device`, and the tablet's time of the display in `period` and in the
+//! entry's detail `device-viewed-at`.
 //!
 //! # Break the glass
 //! When consent was difficult to obtain ([`ConsentState::Difficult`], 同意取得困難), records
@@ -42,9 +49,9 @@ use fhir_model::r4b::resources::{
     AuditEvent, AuditEventAgent, AuditEventEntity, AuditEventEntityDetail,
     AuditEventEntityDetailValue, AuditEventSource,
 };
-use fhir_model::r4b::types::{CodeableConcept, Coding, Identifier, Reference};
+use fhir_model::r4b::types::{CodeableConcept, Coding, Identifier, Period, Reference};
 use fhir_model::time::OffsetDateTime;
-use fhir_model::{BuilderError, Instant};
+use fhir_model::{BuilderError, DateTime as FhirDateTime, Instant};
 use myna_domain::access::{
     AccessAction, AccessOutcome, AccessRecord, Institution, Purpose, Viewer, ViewerRole,
 };
@@ -61,6 +68,10 @@ pub use myna_domain::fhir_systems::{
 /// Entity detail type holding the entry's leaf index in the tamper-evident access log:
 /// ask the log for the inclusion proof of this leaf.
 pub const LEAF_INDEX_DETAIL: &str = "access-log-leaf-index";
+
+/// Entity detail type holding, for a view of the summary on the tablet, when the tablet
+/// displayed it by its own clock (RFC 3339, UTC).
+pub const DEVICE_VIEWED_AT_DETAIL: &str = "device-viewed-at";
 
 const DCM: &str = "http://dicom.nema.org/resources/ontology/DCM";
 const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
@@ -121,6 +132,16 @@ pub fn audit_event(record: &AccessRecord, leaf_index: Option<u64>) -> Result<Aud
         );
     if let Some(desc) = outcome_desc {
         event = event.outcome_desc(desc);
+    }
+    if let AccessAction::ViewOnDevice { viewed_at } = record.action {
+        // When the activity happened, by the tablet's clock; `recorded` is the edge's.
+        let viewed_at = FhirDateTime::DateTime(instant(viewed_at)?);
+        event = event.period(
+            Period::builder()
+                .start(viewed_at.clone())
+                .end(viewed_at)
+                .build()?,
+        );
     }
     Ok(event.build()?)
 }
@@ -197,6 +218,7 @@ fn action_coding(action: &AccessAction) -> Result<Coding> {
         AccessAction::RecordConsent => "record_consent",
         AccessAction::ViewSummary => "view_summary",
         AccessAction::RelayToHospital { .. } => "relay_to_hospital",
+        AccessAction::ViewOnDevice { .. } => "view_on_device",
     };
     coding(ACCESS_ACTION_SYSTEM, code, labels::access_action(action).1)
 }
@@ -301,6 +323,12 @@ fn entities(record: &AccessRecord, leaf_index: Option<u64>) -> Result<Vec<AuditE
     }
     if let Some(incident) = record.incident {
         details.push(detail("incident-id", incident.to_string())?);
+    }
+    if let AccessAction::ViewOnDevice { viewed_at } = record.action {
+        details.push(detail(
+            DEVICE_VIEWED_AT_DETAIL,
+            viewed_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        )?);
     }
     if let Some(leaf) = leaf_index {
         details.push(detail(LEAF_INDEX_DETAIL, leaf.to_string())?);

@@ -101,6 +101,18 @@ impl From<Denial> for AppError {
                 "handoff_decided",
                 "this handoff was already answered or withdrawn",
             ),
+            Denial::HandoffIdConflict => AppError::Conflict(
+                "handoff_id_conflict",
+                "this handoff id is already used for another incident, tablet or hospital",
+            ),
+            Denial::ViewIdConflict => AppError::Conflict(
+                "view_id_conflict",
+                "this view id is already used by another access record",
+            ),
+            Denial::NoSummaryDisclosed => AppError::Conflict(
+                "no_summary_disclosed",
+                "no summary was disclosed for this incident, so the tablet holds no copy to show",
+            ),
         }
     }
 }

@@ -4,7 +4,7 @@
 //! | Route | Caller | Answer |
 //! |---|---|---|
 //! | `GET /v1/hospitals?lat=&lon=` | tablet | receiving hospitals, nearest first when a point is given |
-//! | `POST /v1/incidents/{id}/handoff` | tablet | 200 delivered / 202 queued; 409 `handoff_open` while another hospital holds the patient |
+//! | `POST /v1/incidents/{id}/handoff` | tablet | 200 delivered / 202 queued; 409 `handoff_open` while another hospital holds the patient; a retry with the same `handoff_id` gets that handoff again (200 if the hospital acknowledged it, else 202; nothing new logged or sent), 409 `handoff_id_conflict` when the id is another incident's, tablet's or hospital's |
 //! | `GET /v1/handoffs/{id}?wait=&known=` | tablet | the handoff's state; with `wait` (≤ 30 s) it answers as soon as the state differs from `known` |
 //! | `POST /v1/handoffs/{id}/withdraw` | tablet | the handoff, withdrawn; the hospital is told |
 //! | `POST /v1/hospital/handoffs/{id}/decision` | hospital | the handoff, accepted or declined |
@@ -21,6 +21,7 @@ use serde::Deserialize;
 
 use super::auth::Hospital;
 use super::{ApiJson, ApiQuery, AppError, Device};
+use crate::emergency::HandoffPrepared;
 use crate::store::{HandoffRow, OutboxMessage};
 use crate::{AppState, emergency, handoff, relay};
 
@@ -131,8 +132,18 @@ pub(super) async fn hand_off(
         .store
         .write(move |tx| emergency::prepare_handoff(tx, &device, &target, id, request, now))
         .await??;
-    let records_shared = prepared.notice.summary.is_some();
-    let delivered = first_attempt(&state, prepared.message).await?;
+    let (handoff_id, records_shared, delivered) = match prepared {
+        HandoffPrepared::New(prepared) => {
+            let records_shared = prepared.notice.summary.is_some();
+            let delivered = first_attempt(&state, prepared.message).await?;
+            (prepared.id, records_shared, delivered)
+        }
+        // A retry: the outbox deliverer already has the message if it is undelivered.
+        HandoffPrepared::Repeat(row) => {
+            tracing::info!(handoff = %row.id, "handoff request repeated; answered as it stands");
+            (row.id, row.records_shared, row.hospital_has_notice())
+        }
+    };
     let status = if delivered {
         StatusCode::OK
     } else {
@@ -141,7 +152,7 @@ pub(super) async fn hand_off(
     Ok((
         status,
         ApiJson(HandoffResponse {
-            handoff_id: prepared.id,
+            handoff_id,
             hospital_id: hospital.institution.id,
             delivered,
             records_shared,

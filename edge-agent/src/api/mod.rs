@@ -3,7 +3,8 @@
 //! # Routes
 //! Tablet (bearer device token): `POST /v1/identity-challenges`, `POST /v1/incidents`,
 //! `PUT /v1/incidents/{id}/consent`,
-//! `GET /v1/incidents/{id}/summary`, `GET /v1/hospitals?lat=&lon=`,
+//! `GET /v1/incidents/{id}/summary`, `POST /v1/incidents/{id}/device-views`,
+//! `GET /v1/hospitals?lat=&lon=`,
 //! `POST /v1/incidents/{id}/handoff`, `GET /v1/handoffs/{id}?wait=&known=`,
 //! `POST /v1/handoffs/{id}/withdraw`.
 //! Receiving hospital (bearer hospital token): `POST /v1/hospital/handoffs/{id}/decision`.
@@ -56,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/incidents", post(tablet::open_incident))
         .route("/v1/incidents/{id}/consent", put(tablet::record_consent))
         .route("/v1/incidents/{id}/summary", get(tablet::summary))
+        .route("/v1/incidents/{id}/device-views", post(tablet::device_view))
         .route("/v1/incidents/{id}/handoff", post(handoff::hand_off))
         .route("/v1/hospitals", get(handoff::hospitals))
         .route("/v1/handoffs/{id}", get(handoff::status))

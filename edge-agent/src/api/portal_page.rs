@@ -5,7 +5,7 @@
 //! never by colour alone. Links keep the language and the filters.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
-use myna_domain::access::{AccessOutcome, InstitutionKind};
+use myna_domain::access::{AccessAction, AccessOutcome, InstitutionKind};
 use myna_domain::consent::ConsentState;
 use myna_domain::identity::PatientId;
 use myna_domain::labels;
@@ -51,7 +51,11 @@ fn page(lang: Lang, title: &str, body: Markup) -> Markup {
 }
 
 fn when(lang: Lang, entry: &PortalEntry) -> String {
-    let local = entry.at.with_timezone(&jst());
+    japan_time(lang, entry.at)
+}
+
+fn japan_time(lang: Lang, at: chrono::DateTime<chrono::Utc>) -> String {
+    let local = at.with_timezone(&jst());
     let format = match lang {
         Lang::Ja => "%Y年%-m月%-d日 %H:%M",
         Lang::En => "%Y-%m-%d %H:%M",
@@ -99,7 +103,14 @@ fn outcome(lang: Lang, entry: &PortalEntry) -> Markup {
             lang.pick(labels::denial_reason(*reason))
         ),
     };
-    html! { (lang.pick(labels::access_action(&entry.action))) br; (result) }
+    html! {
+        (lang.pick(labels::access_action(&entry.action))) br;
+        // A view on the tablet is reported later: the card's time is when it arrived.
+        @if let AccessAction::ViewOnDevice { viewed_at } = &entry.action {
+            (lang.t(Text::TabletTime)) ": " (japan_time(lang, *viewed_at)) br;
+        }
+        (result)
+    }
 }
 
 fn proof(lang: Lang, status: ProofStatus) -> Markup {

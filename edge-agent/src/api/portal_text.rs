@@ -106,6 +106,7 @@ pub enum Text {
     ConsentNotAsked,
     WithoutConsent,
     RecordsShown,
+    TabletTime,
     Outcome,
     Shown,
     NotShared,
@@ -176,6 +177,7 @@ impl Text {
                 "⚠ Viewed without your consent (consent was difficult to obtain)",
             ),
             RecordsShown => ("表示された情報", "Records shown"),
+            TabletTime => ("端末の時刻", "Time on the tablet"),
             Outcome => ("結果", "Result"),
             Shown => ("✓ 表示された", "✓ Shown"),
             NotShared => (
@@ -273,6 +275,7 @@ mod tests {
             Failed,
             Flag,
             Reported,
+            TabletTime,
         ] {
             let (ja, en) = text.label();
             assert!(!ja.is_empty() && !en.is_empty() && ja != en, "{text:?}");

@@ -1,12 +1,16 @@
 //! Tablet routes: get an identification challenge, open an incident, record consent, fetch
-//! the summary. (Handoff routes are in `handoff`.)
+//! the summary, report that the summary was shown again from the tablet's copy
+//! (`POST /v1/incidents/{id}/device-views`: 201 `recorded: true`, 200 `recorded: false` for
+//! a repeat; 404 `incident_not_found`, 409 `view_id_conflict` or `no_summary_disclosed`; a
+//! tablet clock badly off is recorded with a warning, not refused; see
+//! [`crate::emergency::record_device_view`]). (Handoff routes are in `handoff`.)
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use myna_domain::access::IncidentId;
 use myna_domain::wire::{
-    ConsentRecorded, ConsentRequest, IdentityChallenge, IncidentOpened, OpenIncidentRequest,
-    SummaryResponse,
+    ConsentRecorded, ConsentRequest, DeviceViewRecorded, DeviceViewReport, IdentityChallenge,
+    IncidentOpened, OpenIncidentRequest, SummaryResponse,
 };
 
 use super::{ApiJson, AppError, Device};
@@ -114,4 +118,33 @@ pub(super) async fn summary(
         consent,
         summary,
     }))
+}
+
+#[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id, view = %report.view_id))]
+pub(super) async fn device_view(
+    State(state): State<AppState>,
+    Device(device): Device,
+    Path(id): Path<String>,
+    ApiJson(report): ApiJson<DeviceViewReport>,
+) -> Result<(StatusCode, ApiJson<DeviceViewRecorded>), AppError> {
+    let id = incident_id(&id)?;
+    let now = state.clock.now();
+    // Appended (or found already there) in this transaction, committed before the answer.
+    let recorded = state
+        .store
+        .write(move |tx| emergency::record_device_view(tx, &device, id, report, now))
+        .await??;
+    tracing::info!(recorded, "view on the tablet reported");
+    let status = if recorded {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        ApiJson(DeviceViewRecorded {
+            view_id: report.view_id,
+            recorded,
+        }),
+    ))
 }

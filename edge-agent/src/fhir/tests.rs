@@ -374,3 +374,36 @@ fn ndjson_writes_one_event_per_line() {
         json!({"type": LEAF_INDEX_DETAIL, "valueString": "11"})
     );
 }
+
+#[test]
+fn a_view_on_the_tablet_is_a_read_with_the_tablet_time_as_its_period() {
+    let mut view = record(Some(ConsentState::Given), disclosed());
+    view.action = AccessAction::ViewOnDevice {
+        viewed_at: Utc.with_ymd_and_hms(2026, 11, 25, 9, 12, 0).unwrap(),
+    };
+    let event = audit_event(&view, Some(7)).unwrap();
+    let json = serde_json::to_value(&event).unwrap();
+    check(
+        json["subtype"].clone(),
+        json!([{"system": ACCESS_ACTION_SYSTEM, "code": "view_on_device",
+                "display": "Summary shown again on the ambulance tablet"}]),
+    );
+    check(json["action"].clone(), json!("R"));
+    check(json["purposeOfEvent"].clone(), etreat());
+    check(json["recorded"].clone(), json!("2026-11-25T09:30:05.25Z"));
+    check(
+        json["period"].clone(),
+        json!({"start": "2026-11-25T09:12:00Z", "end": "2026-11-25T09:12:00Z"}),
+    );
+    check(
+        json["entity"][3].clone(),
+        log_entry_entity(json!([
+            {"type": "consent-state", "valueString": "given"},
+            {"type": "incident-id", "valueString": INCIDENT_ID},
+            {"type": "device-viewed-at", "valueString": "2026-11-25T09:12:00Z"},
+            {"type": "access-log-leaf-index", "valueString": "7"}
+        ])),
+    );
+    let back: AuditEvent = serde_json::from_value(json).unwrap();
+    assert_eq!(back, event);
+}

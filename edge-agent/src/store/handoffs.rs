@@ -73,10 +73,26 @@ pub struct HandoffRow {
     pub status: HandoffStatus,
     /// When the hospital answered or the crew withdrew.
     pub decided_at: Option<DateTime<Utc>>,
+    /// Medical records went with the arrival notice.
+    pub records_shared: bool,
+    /// The hospital acknowledged the arrival notice.
+    pub delivered: bool,
+}
+
+impl HandoffRow {
+    /// The hospital has the arrival notice: it acknowledged the delivery, or it answered
+    /// (an answer can arrive before the outbox hears the acknowledgement it lost).
+    pub fn hospital_has_notice(&self) -> bool {
+        self.delivered
+            || matches!(
+                self.status,
+                HandoffStatus::Accepted | HandoffStatus::Declined { .. }
+            )
+    }
 }
 
 const HANDOFF_COLUMNS: &str = "h.id, h.incident_id, i.device_id, h.hospital_id, h.status,
-    h.decline_reason, h.decided_at, h.delivered_at IS NOT NULL";
+    h.decline_reason, h.decided_at, h.delivered_at IS NOT NULL, h.records_shared";
 
 type RawHandoff = (
     String,
@@ -86,6 +102,7 @@ type RawHandoff = (
     String,
     Option<String>,
     Option<String>,
+    bool,
     bool,
 );
 
@@ -99,11 +116,12 @@ fn raw_handoff(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawHandoff> {
         row.get(5)?,
         row.get(6)?,
         row.get(7)?,
+        row.get(8)?,
     ))
 }
 
 fn handoff_row(raw: RawHandoff) -> Result<HandoffRow> {
-    let (id, incident, device_id, hospital_id, status, reason, decided_at, delivered) = raw;
+    let (id, incident, device_id, hospital_id, status, reason, decided_at, delivered, shared) = raw;
     let corrupt = |what: &str| Error::Corrupt(format!("handoff {what}"));
     let status = match (status.as_str(), reason.as_deref()) {
         ("sent", _) => HandoffStatus::Sent { delivered },
@@ -121,6 +139,8 @@ fn handoff_row(raw: RawHandoff) -> Result<HandoffRow> {
         hospital_id,
         status,
         decided_at: decided_at.as_deref().map(parse_time).transpose()?,
+        records_shared: shared,
+        delivered,
     })
 }
 

@@ -1,7 +1,7 @@
 //! Typed operations inside one transaction. SQL lives here and nowhere else.
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use myna_domain::access::{AccessRecord, IncidentId};
+use myna_domain::access::{AccessRecord, AccessRecordId, IncidentId};
 use myna_domain::consent::ConsentState;
 use myna_domain::identity::{
     AddressOrInsurer, AssuranceLevel, BasicFacts, ChallengeId, EstablishedIdentity, PatientId, Sex,
@@ -266,6 +266,25 @@ impl<'a> Tx<'a> {
             ],
         )?;
         self.add_leaf(self.tx.last_insert_rowid(), entry.as_bytes())
+    }
+
+    /// The access record with this id, if there is one.
+    pub fn access_record(&self, id: AccessRecordId) -> Result<Option<AccessRecord>> {
+        self.tx
+            .prepare_cached("SELECT record_json FROM access_log WHERE id = ?1")?
+            .query_row([id.0.to_string()], |r| r.get::<_, String>(0))
+            .optional()?
+            .map(|json| from_json(&json))
+            .transpose()
+    }
+
+    /// The access records of an incident, oldest first.
+    pub fn incident_access(&self, incident: IncidentId) -> Result<Vec<AccessRecord>> {
+        let mut statement = self.tx.prepare_cached(
+            "SELECT record_json FROM access_log WHERE incident_id = ?1 ORDER BY seq",
+        )?;
+        let rows = statement.query_map([incident.to_string()], |r| r.get::<_, String>(0))?;
+        rows.map(|json| from_json(&json?)).collect()
     }
 
     /// Stores a new identification challenge.

@@ -693,3 +693,36 @@ fn a_missing_file_cannot_be_verified() {
         Err(VerifyError::Open { .. })
     ));
 }
+
+#[test]
+fn views_on_the_tablet_replay_and_their_device_time_is_covered_by_the_signature() {
+    let signer = signer();
+    let mut tree = MemoryTree::new();
+    let mut lines = Vec::new();
+    for n in 1..=4 {
+        let mut record = record(n);
+        if n % 2 == 0 {
+            record.action = AccessAction::ViewOnDevice {
+                viewed_at: record.at - chrono::Duration::minutes(30),
+            };
+        }
+        let json = serde_json::to_string(&record).unwrap();
+        tree.push(json.as_bytes());
+        lines.push(ExportLine::Entry {
+            seq: n as i64,
+            id: record.id.0.to_string(),
+            record_json: json,
+        });
+    }
+    lines.push(checkpoint_line(&signer, 1, 4, tree.root(4).unwrap()));
+    let report = verify_lines(&lines);
+    assert_eq!((report.entries, report.finding), (4, None));
+
+    // Moving the tablet's display time is a rewrite like any other.
+    let json = record_json(&mut lines, 2);
+    assert!(json.contains(r#""type":"view_on_device""#), "{json}");
+    assert!(json.contains("T08:32:00Z"), "{json}");
+    *json = json.replace("T08:32:00Z", "T08:35:00Z");
+    let finding = verify_lines(&lines).finding.expect("rewrite not detected");
+    assert_eq!(finding.position, Position::Range { from: 0, to: 4 });
+}
