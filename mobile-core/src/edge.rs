@@ -33,8 +33,9 @@ pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 /// one line per signature.
 pub const MAX_CHECKPOINT_BYTES: usize = 16 * 1024;
 
-/// Why a call to the edge server failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a call to the edge server failed. (Serialisable: the outbox keeps the last one.)
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EdgeError {
     /// The server could not be reached or the connection broke (no signal, timeout).
     #[error("edge server unreachable: {message}")]
@@ -107,12 +108,7 @@ impl EdgeClient {
         if !token_ok {
             return Err(config("device token must be non-empty visible ASCII"));
         }
-        let http = reqwest::Client::builder()
-            .use_rustls_tls()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("mobile-core/", env!("CARGO_PKG_VERSION")))
+        let http = http_builder()
             .build()
             .map_err(|e| EdgeError::Configuration {
                 message: e.to_string(),
@@ -122,6 +118,28 @@ impl EdgeClient {
             base_url,
             device_token,
         })
+    }
+
+    /// [`EdgeClient::new`] for an edge whose certificate is issued by the deployment's own CA
+    /// (`ca_der`, a DER X.509 certificate), pinned: that CA is the only one trusted, the
+    /// system's and the built-in roots are not. A server certificate from any other issuer
+    /// fails as [`EdgeError::Unreachable`], saying it is not trusted.
+    pub fn with_root_certificate(
+        base_url: String,
+        device_token: String,
+        ca_der: Vec<u8>,
+    ) -> Result<Self> {
+        let invalid_ca = || EdgeError::Configuration {
+            message: "deployment CA certificate is not a valid DER certificate".into(),
+        };
+        let ca = reqwest::Certificate::from_der(&ca_der).map_err(|_| invalid_ca())?;
+        let mut client = Self::new(base_url, device_token)?;
+        client.http = http_builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca)
+            .build()
+            .map_err(|_| invalid_ca())?;
+        Ok(client)
     }
 
     /// `POST /v1/identity-challenges` (no body): a one-time challenge for the card to sign
@@ -205,6 +223,17 @@ impl EdgeClient {
     ) -> Result<HandoffResponse> {
         let path = format!("v1/incidents/{incident}/handoff");
         self.call(Method::POST, &path, Some(request)).await
+    }
+
+    /// `POST /v1/incidents/{id}/device-views`: reports that the crew opened the tablet's
+    /// summary copy again (an access the edge logs). Idempotent by the report's view id.
+    pub async fn report_device_view(
+        &self,
+        incident: IncidentId,
+        report: &myna_domain::wire::DeviceViewReport,
+    ) -> Result<myna_domain::wire::DeviceViewRecorded> {
+        let path = format!("v1/incidents/{incident}/device-views");
+        self.call(Method::POST, &path, Some(report)).await
     }
 
     /// `GET /v1/log/checkpoint`: the access log's latest signed checkpoint, as the
@@ -311,7 +340,42 @@ struct Reply {
     bytes: Vec<u8>,
 }
 
+/// The client settings every [`EdgeClient`] shares: rustls, connect timeout 3 s, request
+/// timeout 10 s, no redirects, our user agent.
+fn http_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("mobile-core/", env!("CARGO_PKG_VERSION")))
+}
+
+/// rustls' reason when it refused the server's certificate (unknown issuer, wrong name,
+/// expired), found in the error's source chain. rustls is not a dependency of this crate, so
+/// this reads the message rustls gives `Error::InvalidCertificate` ("invalid peer
+/// certificate: ...").
+fn untrusted_certificate(error: &reqwest::Error) -> Option<String> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        let message = current.to_string();
+        if let Some(reason) = message.strip_prefix("invalid peer certificate: ") {
+            return Some(reason.to_string());
+        }
+        source = current.source();
+    }
+    None
+}
+
 fn unreachable(error: reqwest::Error) -> EdgeError {
+    if let Some(reason) = untrusted_certificate(&error) {
+        return EdgeError::Unreachable {
+            message: format!(
+                "the server certificate is not trusted ({reason}): \
+                 this is not the deployment's edge server, or the tablet has the wrong CA"
+            ),
+        };
+    }
     // reqwest errors describe the transport (and the URL, which holds only ids).
     let kind = if error.is_timeout() {
         "timed out"
@@ -495,6 +559,28 @@ mod tests {
             Err(EdgeError::Rejected { status: 400, ref code, .. }) if code == "proof_range_invalid"
         ));
         assert_eq!(fake.received().len(), 5);
+    }
+
+    #[test]
+    fn a_pinned_ca_must_be_a_certificate() {
+        let ca = rcgen::CertificateParams::new(vec![])
+            .unwrap()
+            .self_signed(&rcgen::KeyPair::generate().unwrap())
+            .unwrap();
+        let pinned = |der: Vec<u8>| {
+            EdgeClient::with_root_certificate("https://127.0.0.1:9".into(), "t".into(), der)
+        };
+        assert!(pinned(ca.der().to_vec()).is_ok());
+        for der in [vec![], b"not DER".to_vec(), ca.pem().into_bytes()] {
+            assert!(
+                matches!(pinned(der), Err(EdgeError::Configuration { .. })),
+                "accepted a broken CA"
+            );
+        }
+        assert!(matches!(
+            EdgeClient::with_root_certificate("ftp://x".into(), "t".into(), ca.der().to_vec()),
+            Err(EdgeError::Configuration { .. })
+        ));
     }
 
     #[tokio::test]

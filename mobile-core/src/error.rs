@@ -166,6 +166,21 @@ pub enum MobileError {
         /// File-system or format description, for logs.
         detail: String,
     },
+    /// The tablet's own storage failed (full, damaged, or opened with another key).
+    #[error(
+        "The tablet could not save its work: free up space or restart the app; patient care continues"
+    )]
+    LocalStorage {
+        /// Storage description, for logs (no personal data).
+        detail: String,
+    },
+    /// The summary copy on the tablet is gone: wiped after its time limit, or never
+    /// fetched on this tablet.
+    #[error("The summary is no longer on this tablet: fetch it again while there is signal")]
+    SummaryCopyGone,
+    /// The incident asked for is not on this tablet, or is closed.
+    #[error("This incident is not open on this tablet: start a new incident")]
+    IncidentNotOnTablet,
     /// The tablet is set up wrongly (server address, device token).
     #[error("Tablet is not set up for the records service: contact your supervisor")]
     Configuration {

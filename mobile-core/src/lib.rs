@@ -42,7 +42,7 @@
 //! incident.record_consent(ConsentState::Given).await?;
 //! let summary = incident.fetch_summary().await?;
 //! # let _ = summary;
-//! incident.close();
+//! incident.close()?;
 //! # Ok(()) }
 //! ```
 #![warn(missing_docs)]
@@ -51,7 +51,9 @@ pub mod card;
 pub mod edge;
 pub mod error;
 pub mod incident;
+pub mod local;
 pub mod log_witness;
+mod tablet;
 #[cfg(test)]
 mod test_support;
 
@@ -61,8 +63,12 @@ pub use card::{
 };
 pub use edge::{EdgeClient, EdgeError};
 pub use error::MobileError;
-pub use incident::{CardReading, EmergencyIncident, IdentityConfirmed, IncidentStep, StepRecord};
+pub use incident::{
+    CardReading, EmergencyIncident, HandoffSent, IdentityConfirmed, IncidentStep, StepRecord,
+};
+pub use local::{LocalStore, StorageKey};
 pub use log_witness::{LogCheck, LogWitness};
+pub use tablet::Tablet;
 
 /// Result type of this crate.
 pub type Result<T, E = MobileError> = std::result::Result<T, E>;

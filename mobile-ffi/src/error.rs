@@ -102,6 +102,12 @@ exported_errors! {
     LogInconsistent,
     /// The tablet's saved tamper-check record is unusable.
     LogWitnessStateUnusable,
+    /// The tablet's own storage failed (full, damaged, opened with another key).
+    LocalStorage,
+    /// The summary copy on the tablet is gone (time limit): fetch it again.
+    SummaryCopyGone,
+    /// The incident is not open on this tablet (unknown or closed).
+    IncidentNotOnTablet,
     /// The tablet is set up wrongly (edge address, device token).
     Configuration,
 }

@@ -94,6 +94,8 @@ impl From<HandoffRequest> for wire::HandoffRequest {
     fn from(r: HandoffRequest) -> Self {
         let v = r.vitals;
         wire::HandoffRequest {
+            // The core gives each handoff its own id.
+            handoff_id: None,
             hospital_id: r.hospital_id,
             chief_complaint: r.chief_complaint,
             eta_minutes: r.eta_minutes,
@@ -119,17 +121,22 @@ pub struct Handoff {
     pub hospital_id: String,
     /// The hospital has already acknowledged receipt.
     pub delivered: bool,
-    /// Medical records went with it (false after a refusal: crew observations only).
-    pub records_shared: bool,
+    /// Medical records went with it (false after a refusal: crew observations only);
+    /// unknown while queued.
+    pub records_shared: Option<bool>,
+    /// No signal: the handoff waits in the tablet's outbox and reaches the hospital when
+    /// the edge does.
+    pub queued: bool,
 }
 
-impl From<wire::HandoffResponse> for Handoff {
-    fn from(r: wire::HandoffResponse) -> Self {
+impl From<mobile_core::HandoffSent> for Handoff {
+    fn from(r: mobile_core::HandoffSent) -> Self {
         Handoff {
             handoff_id: r.handoff_id.to_string(),
             hospital_id: r.hospital_id,
             delivered: r.delivered,
             records_shared: r.records_shared,
+            queued: r.queued,
         }
     }
 }

@@ -14,7 +14,7 @@ use std::pin::Pin as StdPin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use mobile_core::{EdgeClient, EmergencyIncident, MobileError, Pin};
+use mobile_core::{EmergencyIncident, MobileError, Pin};
 use myna_domain::consent::ConsentState;
 use myna_domain::identity::AssuranceLevel;
 use tokio::task::JoinHandle;
@@ -51,13 +51,17 @@ pub enum Assurance {
     BasicFactsOnly,
 }
 
-/// The edge accepted the identity and opened the incident.
+/// The identity was confirmed: the edge opened the incident, or will when the queued
+/// open reaches it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct IdentityConfirmed {
     /// Incident id (UUID).
     pub incident_id: String,
-    /// How strongly the patient is identified.
+    /// How strongly the patient is identified (while queued: what this evidence gives).
     pub assurance: Assurance,
+    /// No signal: the open waits in the tablet's outbox; records can be fetched once the
+    /// edge has it.
+    pub queued: bool,
 }
 
 /// A step of the incident.
@@ -97,23 +101,16 @@ pub struct Incident {
     core: Arc<EmergencyIncident>,
 }
 
+impl Incident {
+    pub(crate) fn wrap(core: EmergencyIncident) -> Arc<Self> {
+        Arc::new(Incident {
+            core: Arc::new(core),
+        })
+    }
+}
+
 #[uniffi::export(async_runtime = "tokio")]
 impl Incident {
-    /// A new incident (fresh id) on the edge at `edge_base_url` (`https://…`), as the
-    /// tablet with `device_token`, for crew member `crew_member_id`. Sends nothing yet.
-    /// A malformed URL or token is [`MobileFfiError::Configuration`].
-    #[uniffi::constructor]
-    pub fn new(
-        edge_base_url: String,
-        device_token: String,
-        crew_member_id: String,
-    ) -> Result<Arc<Self>, MobileFfiError> {
-        let edge = EdgeClient::new(edge_base_url, device_token).map_err(MobileError::from)?;
-        Ok(Arc::new(Incident {
-            core: Arc::new(EmergencyIncident::new(edge, crew_member_id)),
-        }))
-    }
-
     /// The incident id (UUID), as sent to the edge.
     pub fn incident_id(&self) -> String {
         self.core.incident_id()
@@ -191,7 +188,31 @@ impl Incident {
         Ok(confirmed.into())
     }
 
-    /// Records the patient's consent decision on the edge; returns what the edge recorded.
+    /// Identifies the patient by the four basic facts, without a card: the edge accepts it
+    /// only within a declared disaster covering the tablet ([`Self::active_disasters`]);
+    /// otherwise [`MobileFfiError::Rejected`] ("identify the patient by card"). Allowed
+    /// before any card read. Without signal it waits in the outbox.
+    pub async fn identify_by_basic_facts(
+        &self,
+        facts: crate::BasicFacts,
+    ) -> Result<IdentityConfirmed, MobileFfiError> {
+        let facts = facts.try_into()?;
+        Ok(self.core.identify_by_basic_facts(facts).await?.into())
+    }
+
+    /// Declared disasters covering this tablet's area now.
+    pub async fn active_disasters(&self) -> Result<Vec<crate::Disaster>, MobileFfiError> {
+        Ok(self
+            .core
+            .active_disasters()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Records the patient's consent decision; returns what the edge recorded (without
+    /// signal: the decision, queued in the outbox).
     /// A `Difficult { Other }` note must be 1 to 200 characters
     /// ([`MobileFfiError::ConsentReasonInvalid`]).
     pub async fn record_consent(&self, consent: Consent) -> Result<Consent, MobileFfiError> {
@@ -199,10 +220,28 @@ impl Incident {
         Ok(self.core.record_consent(state).await?.into())
     }
 
-    /// Fetches the emergency summary. After `Refused` (or before consent) it fails with
-    /// [`MobileFfiError::IllegalStep`] and nothing is sent to the edge.
+    /// Fetches the emergency summary (and keeps a sealed copy on the tablet). After
+    /// `Refused` (or before consent) it fails with [`MobileFfiError::IllegalStep`] and
+    /// nothing is sent to the edge; queued writes of this incident go first.
     pub async fn fetch_summary(&self) -> Result<Summary, MobileFfiError> {
         Ok(Summary::from(&self.core.fetch_summary().await?))
+    }
+
+    /// The summary again from the tablet's sealed copy, without signal. The view is logged
+    /// on the tablet and queued for the edge's access log before it is returned. Gone
+    /// after its time limit ([`MobileFfiError::SummaryCopyGone`]) or once closed.
+    pub fn summary_again(&self) -> Result<Summary, MobileFfiError> {
+        Ok(Summary::from(&self.core.summary_again()?))
+    }
+
+    /// This incident's writes in the outbox, oldest first.
+    pub fn queued_writes(&self) -> Result<Vec<crate::QueuedWrite>, MobileFfiError> {
+        Ok(self
+            .core
+            .queued_writes()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Receiving hospitals; with `location`, nearest first with distances. Allowed at any
@@ -238,17 +277,19 @@ impl Incident {
     }
 
     /// Withdraws handoff `handoff_id` (the patient goes elsewhere); the hospital is told.
+    /// `None` while the withdrawal waits in the outbox for signal.
     pub async fn withdraw_handoff(
         &self,
         handoff_id: String,
-    ) -> Result<HandoffState, MobileFfiError> {
+    ) -> Result<Option<HandoffState>, MobileFfiError> {
         let id = parse_handoff_id(&handoff_id)?;
-        Ok(self.core.withdraw_handoff(id).await?.into())
+        Ok(self.core.withdraw_handoff(id).await?.map(Into::into))
     }
 
-    /// Ends the incident and forgets the card certificate. Closing twice does nothing.
-    pub fn close(&self) {
-        self.core.close();
+    /// Ends the incident: forgets the card certificate and wipes the summary copy (queued
+    /// writes are still delivered). Closing twice does nothing.
+    pub fn close(&self) -> Result<(), MobileFfiError> {
+        Ok(self.core.close()?)
     }
 }
 
@@ -293,6 +334,7 @@ impl From<mobile_core::IdentityConfirmed> for IdentityConfirmed {
                 AssuranceLevel::CardAndPhoto => Assurance::CardAndPhoto,
                 AssuranceLevel::BasicFactsOnly => Assurance::BasicFactsOnly,
             },
+            queued: confirmed.queued,
         }
     }
 }
@@ -311,33 +353,5 @@ impl From<mobile_core::IncidentStep> for IncidentStep {
             Core::HandedOff => IncidentStep::HandedOff,
             Core::Closed => IncidentStep::Closed,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_bad_edge_address_is_a_configuration_error() {
-        let error = Incident::new("not a url".into(), "token".into(), "crew-1".into())
-            .err()
-            .unwrap();
-        assert!(
-            matches!(error, MobileFfiError::Configuration(_)),
-            "{error:?}"
-        );
-    }
-
-    #[tokio::test]
-    async fn fetching_before_consent_fails_without_a_network_call() {
-        // Port 9 on loopback: nothing listens, so any request would fail as unreachable.
-        let incident = Incident::new("http://127.0.0.1:9".into(), "t".into(), "c".into()).unwrap();
-        assert_eq!(incident.step(), IncidentStep::Started);
-        let error = incident.fetch_summary().await.unwrap_err();
-        assert!(matches!(error, MobileFfiError::IllegalStep(_)), "{error:?}");
-        incident.close();
-        assert_eq!(incident.step(), IncidentStep::Closed);
-        assert_eq!(incident.history().len(), 2);
     }
 }

@@ -52,6 +52,7 @@ pub mod error;
 pub mod handoff;
 pub mod incident;
 pub mod summary;
+pub mod tablet;
 #[cfg(feature = "test-card")]
 pub mod test_card;
 pub mod transport;
@@ -63,6 +64,10 @@ pub use handoff::{
 };
 pub use incident::{Assurance, CardReading, IdentityConfirmed, Incident, IncidentStep, StepRecord};
 pub use summary::{PatientHeader, Summary, SummaryRecord};
+pub use tablet::{
+    BasicFacts, DeliveryReport, Disaster, QueuedWrite, Sex, Tablet, TabletAccess, TabletAccessKind,
+    TabletConfig, UnfinishedIncident, WriteKind, WriteState,
+};
 #[cfg(feature = "test-card")]
 pub use test_card::TestCard;
 pub use transport::CardTransport;

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use myna_domain::access::{AccessAction, AccessOutcome, AccessRecord, ViewerRole};
+use myna_domain::access::{AccessAction, AccessOutcome, AccessRecord, DenialReason, ViewerRole};
 use myna_domain::consent::{ConsentState, DifficultyReason};
 use myna_domain::identity::AssuranceLevel;
 use rsa::pkcs8::EncodePrivateKey;
@@ -46,6 +46,7 @@ async fn python_bindings_drive_the_scene_workflow_against_a_live_edge() {
         .env("MYNA_HOSPITAL_ID", &stack.hospitals[0].id)
         .env("MYNA_CARDS", &cards)
         .env("MYNA_RESULTS", &results_path)
+        .env("MYNA_STORE_DIR", dir.path())
         .kill_on_drop(true)
         .output();
     let output = tokio::time::timeout(SCENARIO_TIMEOUT, run)
@@ -59,7 +60,7 @@ async fn python_bindings_drive_the_scene_workflow_against_a_live_edge() {
         "scenario.py failed ({}):\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
         output.status
     );
-    assert!(stdout.contains("4 workflows passed"), "{stdout}");
+    assert!(stdout.contains("6 workflows passed"), "{stdout}");
 
     let results: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&results_path).unwrap()).unwrap();
@@ -102,6 +103,44 @@ async fn python_bindings_drive_the_scene_workflow_against_a_live_edge() {
             |r| r.viewer.role == ViewerRole::ReceivingHospital && r.outcome.disclosed_records()
         ),
         "the hospital got the summary: {given:#?}"
+    );
+
+    // The summary shown again from the tablet's copy reached the log once, under the id the
+    // tablet gave it.
+    let view_id = results["given"]["view_id"].as_str().unwrap();
+    let shown_again: Vec<_> = given
+        .iter()
+        .filter(|r| r.id.0.to_string() == view_id)
+        .collect();
+    assert_eq!(shown_again.len(), 1, "{given:#?}");
+    assert!(
+        matches!(shown_again[0].action, AccessAction::ViewOnDevice { .. }),
+        "{:#?}",
+        shown_again[0]
+    );
+
+    // Offline, killed, back: the queued open and consent arrived (once: the log has one
+    // crew view, with consent), and the summary was fetched after them.
+    let offline = log_for(&incident("offline"));
+    let offline_views: Vec<_> = offline
+        .iter()
+        .filter(|r| r.action == AccessAction::ViewSummary)
+        .collect();
+    assert_eq!(offline_views.len(), 1, "{offline:#?}");
+    assert_eq!(offline_views[0].consent, Some(ConsentState::Given));
+    assert_eq!(
+        incident_assurance(&stack.edge_database(), &incident("offline")),
+        Some(AssuranceLevel::CardAndPhoto)
+    );
+
+    // Disaster mode outside a declaration: refused, and the refusal logged.
+    let disaster = log_for(&incident("disaster"));
+    assert_eq!(disaster.len(), 1, "{disaster:#?}");
+    assert_eq!(
+        disaster[0].outcome,
+        AccessOutcome::Denied {
+            reason: DenialReason::OutsideDeclaredDisaster
+        }
     );
 
     // Refused: the refusal is logged, the summary was never even asked for, the hospital

@@ -9,7 +9,7 @@ use mobile_core::{EdgeClient, EmergencyIncident};
 use myna_domain::consent::{ConsentState, DifficultyReason};
 use myna_domain::identity::PatientId;
 use myna_domain::summary::EmergencySummary;
-use myna_domain::wire::{HandoffRequest, HandoffResponse, Vitals};
+use myna_domain::wire::{HandoffRequest, Vitals};
 
 use crate::soft_card::{DevCardIssuer, PopulationCards, SoftwareCard};
 
@@ -40,7 +40,7 @@ pub struct IncidentReport {
     /// The summary the crew saw (none after a refusal).
     pub summary: Option<EmergencySummary>,
     /// The handoff.
-    pub handoff: HandoffResponse,
+    pub handoff: mobile_core::HandoffSent,
 }
 
 /// Drives incidents for one tablet against one edge.
@@ -113,9 +113,10 @@ impl Dispatcher {
                 chief_complaint: plan.chief_complaint,
                 eta_minutes: plan.eta_minutes,
                 vitals: plan.vitals,
+                handoff_id: None,
             })
             .await?;
-        incident.close();
+        incident.close()?;
         Ok(IncidentReport {
             incident_id: incident.incident_id(),
             patient_id,

@@ -1,6 +1,10 @@
 //! Shared fixture of the end-to-end tests in `tests/`: the whole system on loopback, a
 //! tablet that drives incidents, and readers for what each service ended up holding.
 
+mod front;
+
+pub use front::{Front, FrontMode};
+
 use chrono::{NaiveDate, Utc};
 use myna_domain::access::AccessRecord;
 use myna_domain::consent::ConsentState;

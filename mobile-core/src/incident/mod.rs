@@ -30,7 +30,7 @@
 
 pub mod step;
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{SecondsFormat, Utc};
 use myna_domain::access::IncidentId;
@@ -42,12 +42,15 @@ use myna_domain::identity::AssuranceLevel;
 use myna_domain::identity::BasicFacts;
 use myna_domain::summary::EmergencySummary;
 use myna_domain::wire::{
-    ConsentRequest, HandoffRequest, HandoffResponse, HospitalDto, IdentityEvidenceDto,
-    OpenIncidentRequest,
+    ConsentRecorded, ConsentRequest, HandoffRequest, HandoffResponse, HospitalDto,
+    IdentityEvidenceDto, IncidentOpened, OpenIncidentRequest,
 };
+use serde::de::DeserializeOwned;
 
 use crate::card::jpki::{self, CardKind};
 use crate::card::{CardTransport, Pin};
+use crate::local::LocalStore;
+use crate::local::delivery::{Outcome, Write};
 use crate::{EdgeClient, MobileError};
 pub use step::{IncidentProgress, IncidentStep, StepRecord};
 
@@ -70,13 +73,33 @@ pub struct CardReading {
     pub not_yet_valid: bool,
 }
 
-/// The edge accepted the identity and opened the incident.
+/// The identity was confirmed: the edge opened the incident, or will when the queued
+/// open reaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityConfirmed {
     /// Incident id (UUID).
     pub incident_id: String,
-    /// How strongly the patient is identified.
+    /// How strongly the patient is identified (while queued: the level this evidence
+    /// gives; the edge decides when it arrives).
     pub assurance: AssuranceLevel,
+    /// No signal: the open waits in the tablet's outbox and the edge has not checked the
+    /// card yet. Records can be fetched once it is delivered.
+    pub queued: bool,
+}
+
+/// A handoff the crew made: sent to the edge, or waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoffSent {
+    /// Handoff id (the tablet's UUIDv7; follow it with [`EmergencyIncident::handoff_state`]).
+    pub handoff_id: uuid::Uuid,
+    /// Hospital.
+    pub hospital_id: String,
+    /// The hospital acknowledged receipt.
+    pub delivered: bool,
+    /// Whether medical records went with the patient; unknown (`None`) while queued.
+    pub records_shared: Option<bool>,
+    /// No signal: the handoff waits in the tablet's outbox.
+    pub queued: bool,
 }
 
 struct IncidentState {
@@ -90,6 +113,7 @@ pub struct EmergencyIncident {
     id: IncidentId,
     edge: EdgeClient,
     crew_member_id: String,
+    store: Arc<LocalStore>,
     state: Mutex<IncidentState>,
 }
 
@@ -103,13 +127,60 @@ impl std::fmt::Debug for EmergencyIncident {
 }
 
 impl EmergencyIncident {
-    /// Starts a new incident with a fresh random id.
+    /// Starts a new incident with a fresh id on a store in memory: nothing survives the
+    /// process (tests, tools). The tablet app uses [`Self::start`].
     pub fn new(edge: EdgeClient, crew_member_id: String) -> Self {
+        Self::fresh(edge, Arc::new(LocalStore::in_memory()), crew_member_id)
+    }
+
+    /// Starts a new incident with a fresh id, saved in `store` from the first step, so
+    /// the app can [`Self::resume`] it after being killed.
+    pub fn start(
+        edge: EdgeClient,
+        store: Arc<LocalStore>,
+        crew_member_id: String,
+    ) -> Result<Self, MobileError> {
+        let incident = Self::fresh(edge, store, crew_member_id);
+        incident.save(&incident.state())?;
+        Ok(incident)
+    }
+
+    /// The incident `incident_id` as saved in `store`, at the step it had reached, with
+    /// the card certificate if it was read. A closed or unknown incident is
+    /// [`MobileError::IncidentNotOnTablet`].
+    pub fn resume(
+        edge: EdgeClient,
+        store: Arc<LocalStore>,
+        incident_id: &str,
+    ) -> Result<Self, MobileError> {
+        let id = incident_id
+            .parse()
+            .map(IncidentId)
+            .map_err(|_| MobileError::IncidentNotOnTablet)?;
+        let (saved, certificate_der) = store
+            .load_session(id)?
+            .filter(|(saved, _)| !saved.closed)
+            .ok_or(MobileError::IncidentNotOnTablet)?;
+        tracing::info!(incident = %id, step = saved.progress.step().name(), "incident resumed");
+        Ok(EmergencyIncident {
+            id,
+            edge,
+            crew_member_id: saved.crew_member_id,
+            store,
+            state: Mutex::new(IncidentState {
+                progress: saved.progress,
+                certificate_der,
+            }),
+        })
+    }
+
+    fn fresh(edge: EdgeClient, store: Arc<LocalStore>, crew_member_id: String) -> Self {
         EmergencyIncident {
             // Time-ordered (UUIDv7), so the edge's incident indexes grow at their right edge.
             id: IncidentId(uuid::Uuid::now_v7()),
             edge,
             crew_member_id,
+            store,
             state: Mutex::new(IncidentState {
                 progress: IncidentProgress::start(Utc::now()),
                 certificate_der: None,
@@ -154,10 +225,9 @@ impl EmergencyIncident {
         if not_yet_valid {
             tracing::warn!(incident = %self.id, "card certificate not yet valid; the edge decides");
         }
-        let mut state = self.state();
-        state.progress.advance(IncidentStep::CardRead, now)?;
-        state.certificate_der = Some(der.clone());
-        drop(state);
+        self.advance_with(IncidentStep::CardRead, |state| {
+            state.certificate_der = Some(der.clone());
+        })?;
         tracing::info!(incident = %self.id, "card read");
         Ok(CardReading {
             certificate_der: der,
@@ -184,8 +254,11 @@ impl EmergencyIncident {
             tracing::info!(incident = %self.id, "face photo not confirmed");
             return Err(MobileError::PhotoMismatch);
         }
-        self.open(IdentityEvidenceDto::card_with_photo(&certificate_der, true))
-            .await
+        self.open_queued(
+            IdentityEvidenceDto::card_with_photo(&certificate_der, true),
+            AssuranceLevel::CardAndPhoto,
+        )
+        .await
     }
 
     /// The patient entered the card's 4-digit user-authentication PIN (利用者証明用暗証番号):
@@ -243,7 +316,11 @@ impl EmergencyIncident {
         facts: BasicFacts,
     ) -> Result<IdentityConfirmed, MobileError> {
         self.check(&IncidentStep::Identified)?;
-        self.open(IdentityEvidenceDto::BasicFacts { facts }).await
+        self.open_queued(
+            IdentityEvidenceDto::BasicFacts { facts },
+            AssuranceLevel::BasicFactsOnly,
+        )
+        .await
     }
 
     /// The disaster declarations covering this tablet's area now: while there is one, the
@@ -263,23 +340,66 @@ impl EmergencyIncident {
                     max: MAX_REASON_NOTE_CHARS,
                 })?;
         }
-        let recorded = self
-            .edge
-            .record_consent(self.id, &ConsentRequest::from_domain(&consent))
-            .await?;
-        self.expect_same_incident(recorded.incident_id)?;
-        self.advance(IncidentStep::ConsentRecorded(recorded.consent.clone()))?;
-        Ok(recorded.consent)
+        let recorded = match self
+            .write(Write::Consent(ConsentRequest::from_domain(&consent)))
+            .await?
+        {
+            Some(answer) => {
+                let recorded: ConsentRecorded = parse(&answer)?;
+                self.expect_same_incident(recorded.incident_id)?;
+                recorded.consent
+            }
+            None => consent,
+        };
+        self.advance(IncidentStep::ConsentRecorded(recorded.clone()))?;
+        Ok(recorded)
     }
 
-    /// Fetches the emergency summary. Rejected locally, with no network call, unless
-    /// consent was given or is difficult to obtain.
+    /// Fetches the emergency summary and keeps a sealed copy on the tablet (see
+    /// [`Self::summary_again`]). Rejected locally, with no network call, unless consent
+    /// was given or is difficult to obtain. Writes still queued for this incident (the
+    /// open, the consent) are sent first; while they cannot be, this is
+    /// [`MobileError::EdgeUnreachable`].
     pub async fn fetch_summary(&self) -> Result<EmergencySummary, MobileError> {
         self.check(&IncidentStep::SummaryFetched)?;
+        self.send_queued().await?;
         let response = self.edge.fetch_summary(self.id).await?;
         self.expect_same_incident(response.incident_id)?;
+        self.store
+            .keep_summary(self.id, &self.crew_member_id, &response.summary, Utc::now())?;
         self.advance(IncidentStep::SummaryFetched)?;
         Ok(response.summary)
+    }
+
+    /// The summary again, from the tablet's sealed copy, without signal. The view is an
+    /// access to the patient's records: it is written to the tablet's access records and
+    /// queued for the edge's access log before the copy is returned. Allowed once the
+    /// summary was fetched, until close; after [`crate::local::SUMMARY_TTL`] the copy is
+    /// wiped ([`MobileError::SummaryCopyGone`]: fetch it again).
+    pub fn summary_again(&self) -> Result<EmergencySummary, MobileError> {
+        {
+            let state = self.state();
+            let fetched = state
+                .progress
+                .history()
+                .iter()
+                .any(|r| r.step == IncidentStep::SummaryFetched);
+            if state.progress.is_closed() || !fetched {
+                return Err(MobileError::IllegalStep {
+                    from: state.progress.step().name().into(),
+                    to: IncidentStep::SummaryFetched.name().into(),
+                });
+            }
+        }
+        let now = Utc::now();
+        let summary = self
+            .store
+            .kept_summary(self.id, now)?
+            .ok_or(MobileError::SummaryCopyGone)?;
+        self.store
+            .record_shown_again(self.id, &self.crew_member_id, now)?;
+        tracing::info!(incident = %self.id, "summary shown again from the tablet's copy");
+        Ok(summary)
     }
 
     /// Receiving hospitals the crew can choose from. Holds no patient data, so it is
@@ -291,11 +411,35 @@ impl EmergencyIncident {
     /// Hands the patient off to a hospital. Allowed once consent is recorded, including
     /// after a refusal (the hospital then gets the crew's observations only), and again
     /// when a hospital declines and the crew asks the next one.
-    pub async fn hand_off(&self, request: HandoffRequest) -> Result<HandoffResponse, MobileError> {
+    ///
+    /// The handoff gets the tablet's id (unless the request carries one) and goes through
+    /// the outbox: without signal it is [`HandoffSent::queued`] and reaches the hospital
+    /// when the edge does.
+    pub async fn hand_off(&self, mut request: HandoffRequest) -> Result<HandoffSent, MobileError> {
         self.check(&IncidentStep::HandedOff)?;
-        let response = self.edge.hand_off(self.id, &request).await?;
+        let handoff_id = *request.handoff_id.get_or_insert_with(uuid::Uuid::now_v7);
+        let hospital_id = request.hospital_id.clone();
+        let sent = match self.write(Write::Handoff(request)).await? {
+            Some(answer) => {
+                let response: HandoffResponse = parse(&answer)?;
+                HandoffSent {
+                    handoff_id: response.handoff_id,
+                    hospital_id: response.hospital_id,
+                    delivered: response.delivered,
+                    records_shared: Some(response.records_shared),
+                    queued: false,
+                }
+            }
+            None => HandoffSent {
+                handoff_id,
+                hospital_id,
+                delivered: false,
+                records_shared: None,
+                queued: true,
+            },
+        };
         self.advance(IncidentStep::HandedOff)?;
-        Ok(response)
+        Ok(sent)
     }
 
     /// Receiving hospitals nearest to `here` first, each with its distance.
@@ -311,25 +455,39 @@ impl EmergencyIncident {
         handoff: uuid::Uuid,
         known: Option<&str>,
     ) -> Result<HandoffState, MobileError> {
+        self.send_queued().await?;
         Ok(self.edge.handoff_state(handoff, known).await?)
     }
 
-    /// Withdraws a handoff (the patient goes elsewhere); the hospital is told.
-    pub async fn withdraw_handoff(&self, handoff: uuid::Uuid) -> Result<HandoffState, MobileError> {
-        Ok(self.edge.withdraw_handoff(handoff).await?)
+    /// Withdraws a handoff (the patient goes elsewhere); the hospital is told. Through the
+    /// outbox: `None` while it waits there for signal.
+    pub async fn withdraw_handoff(
+        &self,
+        handoff: uuid::Uuid,
+    ) -> Result<Option<HandoffState>, MobileError> {
+        let answer = self
+            .write(Write::Withdraw {
+                handoff_id: handoff,
+            })
+            .await?;
+        answer.as_deref().map(parse).transpose()
     }
 
-    /// Ends the incident and forgets the card certificate. Closing twice does nothing.
-    pub fn close(&self) {
-        let mut state = self.state();
-        if state
-            .progress
-            .advance(IncidentStep::Closed, Utc::now())
-            .is_ok()
-        {
-            state.certificate_der = None;
-            tracing::info!(incident = %self.id, "incident closed");
+    /// Ends the incident: forgets the card certificate and wipes the summary copy. Writes
+    /// still queued are kept until delivered. Closing twice does nothing.
+    pub fn close(&self) -> Result<(), MobileError> {
+        if self.state().progress.is_closed() {
+            return Ok(());
         }
+        self.advance_with(IncidentStep::Closed, |state| state.certificate_der = None)?;
+        tracing::info!(incident = %self.id, "incident closed");
+        Ok(())
+    }
+
+    /// Writes of this incident still waiting in the outbox (or delivered and rejected
+    /// ones, for a while): what the app shows as "waiting to send".
+    pub fn queued_writes(&self) -> Result<Vec<crate::local::QueuedWrite>, MobileError> {
+        self.store.queued_writes(Some(self.id))
     }
 
     /// The certificate read from the card, if identity may be confirmed now.
@@ -345,7 +503,60 @@ impl EmergencyIncident {
             })
     }
 
-    /// Opens the incident on the edge with `identity` and moves to `Identified`.
+    /// Opens the incident through the outbox with `identity` (evidence that stays valid
+    /// while queued: the face photo, the basic facts) and moves to `Identified`; without
+    /// signal the open waits in the outbox with `expected` as the assurance shown.
+    async fn open_queued(
+        &self,
+        identity: IdentityEvidenceDto,
+        expected: AssuranceLevel,
+    ) -> Result<IdentityConfirmed, MobileError> {
+        let request = OpenIncidentRequest {
+            incident_id: self.id,
+            crew_member_id: self.crew_member_id.clone(),
+            identity,
+        };
+        let (assurance, queued) = match self.write(Write::OpenIncident(request)).await? {
+            Some(answer) => {
+                let opened: IncidentOpened = parse(&answer)?;
+                self.expect_same_incident(opened.incident_id)?;
+                (opened.assurance, false)
+            }
+            None => (expected, true),
+        };
+        self.advance(IncidentStep::Identified)?;
+        Ok(IdentityConfirmed {
+            incident_id: self.incident_id(),
+            assurance,
+            queued,
+        })
+    }
+
+    /// Queues `write` and sends this incident's queue now: `Some(answer)` when the edge
+    /// took it, `None` when it waits for signal, the edge's refusal as the error.
+    async fn write(&self, write: Write) -> Result<Option<String>, MobileError> {
+        let item = self.store.enqueue(self.id, &write)?;
+        self.store.send_incident_now(&self.edge, self.id).await?;
+        match self.store.outcome_of(item)? {
+            Outcome::Delivered(answer) => Ok(Some(answer)),
+            Outcome::Queued(error) => {
+                tracing::info!(incident = %self.id, %error, "write queued until the edge is reachable");
+                Ok(None)
+            }
+            Outcome::Rejected(error) => Err(error),
+        }
+    }
+
+    /// Sends this incident's queued writes; the reason when some must still wait.
+    async fn send_queued(&self) -> Result<(), MobileError> {
+        match self.store.send_incident_now(&self.edge, self.id).await? {
+            None => Ok(()),
+            Some(stuck) => Err(stuck),
+        }
+    }
+
+    /// Opens the incident on the edge directly (a PIN signature over a short-lived
+    /// challenge: not worth queueing) and moves to `Identified`.
     async fn open(&self, identity: IdentityEvidenceDto) -> Result<IdentityConfirmed, MobileError> {
         let request = OpenIncidentRequest {
             incident_id: self.id,
@@ -358,6 +569,7 @@ impl EmergencyIncident {
         Ok(IdentityConfirmed {
             incident_id: self.incident_id(),
             assurance: opened.assurance,
+            queued: false,
         })
     }
 
@@ -372,10 +584,37 @@ impl EmergencyIncident {
     }
 
     fn advance(&self, next: IncidentStep) -> Result<(), MobileError> {
+        self.advance_with(next, |_| {})
+    }
+
+    /// Moves to `next` and applies `change`, saving both before the new state is kept:
+    /// a step the API reported is on the tablet's disk.
+    fn advance_with(
+        &self,
+        next: IncidentStep,
+        change: impl FnOnce(&mut IncidentState),
+    ) -> Result<(), MobileError> {
         let name = next.name();
-        self.state().progress.advance(next, Utc::now())?;
+        let mut state = self.state();
+        let mut updated = IncidentState {
+            progress: state.progress.clone(),
+            certificate_der: state.certificate_der.clone(),
+        };
+        updated.progress.advance(next, Utc::now())?;
+        change(&mut updated);
+        self.save(&updated)?;
+        *state = updated;
         tracing::info!(incident = %self.id, step = name, "incident step");
         Ok(())
+    }
+
+    fn save(&self, state: &IncidentState) -> Result<(), MobileError> {
+        self.store.save_session(
+            self.id,
+            &self.crew_member_id,
+            &state.progress,
+            state.certificate_der.as_deref(),
+        )
     }
 
     fn expect_same_incident(&self, answered: IncidentId) -> Result<(), MobileError> {
@@ -387,6 +626,13 @@ impl EmergencyIncident {
             })
         }
     }
+}
+
+/// Reads an edge answer kept by the outbox.
+fn parse<T: DeserializeOwned>(answer: &str) -> Result<T, MobileError> {
+    serde_json::from_str(answer).map_err(|_| MobileError::EdgeResponseInvalid {
+        detail: "stored answer is not the expected JSON".into(),
+    })
 }
 
 /// Checks the card on the reader holds `certificate_der` (the card read at the start),

@@ -21,11 +21,13 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use myna_domain::consent::ConsentState;
+use serde::{Deserialize, Serialize};
 
 use crate::MobileError;
 
 /// A step of one incident.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", content = "consent", rename_all = "snake_case")]
 pub enum IncidentStep {
     /// Incident created on the tablet; nothing read yet.
     Started,
@@ -91,7 +93,7 @@ impl IncidentStep {
 }
 
 /// One step taken, with when.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StepRecord {
     /// The step.
     pub step: IncidentStep,
@@ -99,8 +101,8 @@ pub struct StepRecord {
     pub at: String,
 }
 
-/// The current step and every step taken so far.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The current step and every step taken so far (saved as JSON in the tablet's store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentProgress {
     step: IncidentStep,
     history: Vec<StepRecord>,
@@ -118,6 +120,11 @@ impl IncidentProgress {
     /// The current step.
     pub fn step(&self) -> &IncidentStep {
         &self.step
+    }
+
+    /// Whether the incident is closed.
+    pub fn is_closed(&self) -> bool {
+        self.step == IncidentStep::Closed
     }
 
     /// Steps taken, oldest first.

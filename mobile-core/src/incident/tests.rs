@@ -15,6 +15,7 @@ use crate::card::apdu;
 use crate::card::jpki::tests::{SCRIPT_PIN, ScriptedCard, Step, certificate_script};
 use crate::test_support::{Exchange, FakeEdge};
 
+mod consent;
 mod pin;
 
 type Script = Vec<Step>;
@@ -69,6 +70,7 @@ fn handoff_request() -> HandoffRequest {
         chief_complaint: "chest pain".into(),
         eta_minutes: 12,
         vitals: Vitals::default(),
+        handoff_id: None,
     }
 }
 
@@ -131,7 +133,7 @@ fn card_problems_leave_the_incident_where_it_was() {
 }
 
 #[tokio::test]
-async fn photo_mismatch_and_offline_edge_do_not_advance() {
+async fn photo_mismatch_does_not_advance_and_offline_photo_check_is_queued() {
     let incident = offline_incident();
     assert!(is_illegal(incident.confirm_identity(true).await));
     incident.read_card(&card(&certificate(2099))).unwrap();
@@ -139,17 +141,23 @@ async fn photo_mismatch_and_offline_edge_do_not_advance() {
         incident.confirm_identity(false).await,
         Err(MobileError::PhotoMismatch)
     );
-    assert!(matches!(
-        incident.confirm_identity(true).await,
-        Err(MobileError::EdgeUnreachable { .. })
-    ));
-    // Without a challenge the card is not touched: the script is empty.
+    // The PIN needs a fresh challenge from the edge: without signal it cannot start, and
+    // without a challenge the card is not touched (the script is empty).
     let untouched = ScriptedCard::new(vec![]);
     assert!(matches!(
         incident.identify_with_pin(&untouched, pin()).await,
         Err(MobileError::EdgeUnreachable { .. })
     ));
     assert_eq!(incident.step(), IncidentStep::CardRead);
+    assert!(incident.queued_writes().unwrap().is_empty());
+    // The face-photo check stays valid while queued: the open waits for signal.
+    let confirmed = incident.confirm_identity(true).await.unwrap();
+    assert!(confirmed.queued);
+    assert_eq!(confirmed.assurance, AssuranceLevel::CardAndPhoto);
+    assert_eq!(incident.step(), IncidentStep::Identified);
+    let queued = incident.queued_writes().unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].kind, crate::local::WriteKind::OpenIncident);
 }
 
 #[tokio::test]
@@ -171,11 +179,9 @@ async fn refused_consent_blocks_the_summary_without_a_network_call() {
             to: "summary fetched".into()
         })
     );
-    // Hand-off is allowed after a refusal: it reaches the (offline) network.
-    assert!(matches!(
-        incident.hand_off(handoff_request()).await,
-        Err(MobileError::EdgeUnreachable { .. })
-    ));
+    // Hand-off is allowed after a refusal: offline, it waits in the outbox.
+    let sent = incident.hand_off(handoff_request()).await.unwrap();
+    assert!(sent.queued && !sent.delivered && sent.records_shared.is_none());
 }
 
 #[tokio::test]
@@ -205,8 +211,8 @@ async fn out_of_order_calls_are_rejected_locally() {
         Err(MobileError::ConsentReasonInvalid { .. })
     ));
 
-    incident.close();
-    incident.close();
+    incident.close().unwrap();
+    incident.close().unwrap();
     assert_eq!(incident.step(), IncidentStep::Closed);
     assert!(incident.state().certificate_der.is_none());
     // No card exchange at all after close: the script is empty.
@@ -298,8 +304,17 @@ async fn full_scene_against_a_canned_edge() {
         refused.to_string(),
         "This hospital is not on the list: refresh the list and choose again"
     );
-    assert_eq!(incident.hand_off(handoff_request()).await, Ok(handoff));
-    incident.close();
+    let sent = incident.hand_off(handoff_request()).await.unwrap();
+    assert_eq!(
+        (
+            sent.handoff_id,
+            sent.delivered,
+            sent.records_shared,
+            sent.queued
+        ),
+        (handoff.handoff_id, true, Some(true), false)
+    );
+    incident.close().unwrap();
 
     let received = fake.received();
     assert_eq!(received.len(), 6);
@@ -314,6 +329,17 @@ async fn full_scene_against_a_canned_edge() {
     assert_eq!(open["identity"]["photo_matches"], true);
     assert_eq!(open["crew_member_id"], "crew-042");
     assert_eq!(received[1].body, r#"{"decision":"given"}"#);
+    // Each handoff carries the tablet's own id, so a resend is recognised.
+    let handoff: serde_json::Value = serde_json::from_str(&received[5].body).unwrap();
+    assert!(
+        handoff["handoff_id"]
+            .as_str()
+            .unwrap()
+            .parse::<uuid::Uuid>()
+            .is_ok()
+    );
+    // The refused handoff stays listed as rejected; nothing is left pending.
+    assert_eq!(incident.store.pending_count().unwrap(), 0);
     let steps: Vec<_> = incident.history().iter().map(|r| r.step.name()).collect();
     assert_eq!(
         steps,

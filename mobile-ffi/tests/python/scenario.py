@@ -7,6 +7,7 @@ each exchange crosses the FFI twice, core -> Python -> card.
 
 Environment:
   MYNA_EDGE_URL, MYNA_DEVICE_TOKEN, MYNA_HOSPITAL_ID: the edge, this tablet, a hospital.
+  MYNA_STORE_DIR: a directory for the tablet's local stores.
   MYNA_CARDS: JSON file, a list of cards {"certificate", "key" (hex DER), "pin"}.
   MYNA_RESULTS: JSON file this script writes, for the Rust side's access-log checks.
 
@@ -20,6 +21,7 @@ import os
 import mobile_ffi as ffi
 from mobile_ffi import (
     Assurance,
+    BasicFacts,
     Consent,
     DifficultyReason,
     HandoffRequest,
@@ -28,14 +30,22 @@ from mobile_ffi import (
     IncidentStep,
     Location,
     MobileFfiError,
+    Sex,
+    Tablet,
+    TabletAccessKind,
+    TabletConfig,
     TestCard,
     TransportError,
     Vitals,
+    WriteKind,
 )
 
 EDGE_URL = os.environ["MYNA_EDGE_URL"]
 DEVICE_TOKEN = os.environ["MYNA_DEVICE_TOKEN"]
 HOSPITAL_ID = os.environ["MYNA_HOSPITAL_ID"]
+STORE_DIR = os.environ["MYNA_STORE_DIR"]
+# An address nothing listens on: the tablet without signal.
+NO_SIGNAL_URL = "http://127.0.0.1:9"
 # The local stack's first hospital (Setagaya), to list hospitals nearest first.
 SETAGAYA = Location(lat=35.6466, lon=139.6533)
 
@@ -76,8 +86,24 @@ def load_cards():
     ]
 
 
+def open_tablet(store: str, key: bytes, edge_url: str = EDGE_URL) -> Tablet:
+    """The app's start: its store (sealed with a key from the platform key store), its edge."""
+    return Tablet.open(
+        TabletConfig(
+            store_path=os.path.join(STORE_DIR, store),
+            storage_key=key,
+            edge_base_url=edge_url,
+            device_token=DEVICE_TOKEN,
+            edge_ca_der=None,
+        )
+    )
+
+
+TABLET = open_tablet("tablet.sqlite3", os.urandom(32))
+
+
 def new_incident(crew: str) -> Incident:
-    return Incident(EDGE_URL, DEVICE_TOKEN, crew)
+    return TABLET.start_incident(crew)
 
 
 async def expect_error(kind, awaitable, message_start: str) -> MobileFfiError:
@@ -111,7 +137,7 @@ async def consent_given(card: TestCard) -> dict:
 
     confirmed = await incident.confirm_identity(True)
     assert confirmed.incident_id == incident.incident_id()
-    assert confirmed.assurance == Assurance.CARD_AND_PHOTO
+    assert confirmed.assurance == Assurance.CARD_AND_PHOTO and not confirmed.queued
 
     assert await incident.record_consent(Consent.GIVEN()) == Consent.GIVEN()
     summary = await incident.fetch_summary()
@@ -121,6 +147,20 @@ async def consent_given(card: TestCard) -> dict:
         assert record.kind and record.kind_label and record.source and record.text, record
         assert len(record.date) == 10, record
     assert all(isinstance(line, str) and line for line in summary.alerts)
+
+    # Shown again from the tablet's sealed copy: logged on the tablet at once, and on the
+    # edge once delivered.
+    again = incident.summary_again()
+    assert again.patient == summary.patient and again.records == summary.records
+    mine = [a for a in TABLET.access_records(10) if a.incident_id == incident.incident_id()]
+    assert [a.kind for a in mine] == [
+        TabletAccessKind.SUMMARY_SHOWN_AGAIN,
+        TabletAccessKind.SUMMARY_FETCHED,
+    ], mine
+    assert not mine[0].on_edge and mine[1].on_edge, mine
+    report = await TABLET.deliver_now()
+    assert report.delivered == 1 and report.pending == 0, report
+    assert all(a.on_edge for a in TABLET.access_records(10)), TABLET.access_records(10)
 
     nearest = await incident.hospitals(SETAGAYA)
     assert nearest and all(h.distance_m is not None for h in nearest), nearest
@@ -143,6 +183,7 @@ async def consent_given(card: TestCard) -> dict:
         "incident_id": incident.incident_id(),
         "patient_id": summary.patient.patient_id,
         "kinds": sorted({record.kind for record in summary.records}),
+        "view_id": mine[0].id,
     }
 
 
@@ -164,7 +205,7 @@ async def consent_refused(card: TestCard) -> dict:
     handoff = await incident.hand_off(chest_pain())
     assert not handoff.records_shared, handoff
     withdrawn = await incident.withdraw_handoff(handoff.handoff_id)
-    assert withdrawn.status == HandoffStatus.WITHDRAWN(), withdrawn
+    assert withdrawn is not None and withdrawn.status == HandoffStatus.WITHDRAWN(), withdrawn
     incident.close()
     return {"incident_id": incident.incident_id()}
 
@@ -236,6 +277,61 @@ async def pin_and_difficult_consent(card: TestCard, pin: str) -> dict:
     return {"incident_id": incident.incident_id()}
 
 
+async def offline_then_killed_then_back(card: TestCard) -> dict:
+    """No signal at the scene: identity and consent wait in the outbox; the app is killed;
+    restarted with signal, it resumes the incident and delivers each write once."""
+    key = os.urandom(32)
+    offline = open_tablet("scene.sqlite3", key, NO_SIGNAL_URL)
+    incident = offline.start_incident("crew-py-0005")
+    await incident.read_card(SoftCardTransport(card))
+    confirmed = await incident.confirm_identity(True)
+    assert confirmed.queued and confirmed.assurance == Assurance.CARD_AND_PHOTO, confirmed
+    assert await incident.record_consent(Consent.GIVEN()) == Consent.GIVEN()
+    await expect_error(MobileFfiError.EdgeUnreachable, incident.fetch_summary(), "No connection")
+    assert [w.kind for w in offline.queued_writes()] == [WriteKind.OPEN_INCIDENT, WriteKind.CONSENT]
+    incident_id = incident.incident_id()
+    del incident, offline  # killed: nothing closed, nothing flushed
+
+    back = open_tablet("scene.sqlite3", key)
+    assert [u.incident_id for u in back.unfinished_incidents()] == [incident_id]
+    resumed = back.resume_incident(incident_id)
+    assert resumed.step() == IncidentStep.CONSENT_RECORDED(Consent.GIVEN()), resumed.step()
+    report = await back.deliver_now()
+    assert (report.delivered, report.rejected, report.pending) == (2, 0, 0), report
+    summary = await resumed.fetch_summary()
+    assert summary.records
+    resumed.close()
+    assert back.unfinished_incidents() == []
+    # Closed: the copy is wiped and cannot be shown again.
+    await expect_error(MobileFfiError.IllegalStep, _call(resumed.summary_again), "Not possible now")
+    return {"incident_id": incident_id}
+
+
+async def _call(function):
+    return function()
+
+
+async def disaster_mode_refused() -> dict:
+    """No disaster declared: the four basic facts do not identify anyone (logged)."""
+    incident = new_incident("crew-py-0006")
+    assert await incident.active_disasters() == []
+    facts = BasicFacts(
+        name="山田 太郎",
+        birth_date="1950-04-01",
+        sex=Sex.MALE,
+        address_or_insurer="東京都世田谷区三軒茶屋1-1",
+        is_insurer=False,
+    )
+    await expect_error(
+        MobileFfiError.Rejected,
+        incident.identify_by_basic_facts(facts),
+        "No disaster declared for this area now: identify the patient by card",
+    )
+    assert incident.step() == IncidentStep.STARTED()
+    incident.close()
+    return {"incident_id": incident.incident_id()}
+
+
 async def main() -> None:
     (given_card, _), (refused_card, _), (pin_card, pin) = load_cards()
     results = {
@@ -243,10 +339,12 @@ async def main() -> None:
         "refused": await consent_refused(refused_card),
         "link_failures": await card_link_failures(refused_card),
         "pin": await pin_and_difficult_consent(pin_card, pin),
+        "offline": await offline_then_killed_then_back(given_card),
+        "disaster": await disaster_mode_refused(),
     }
     with open(os.environ["MYNA_RESULTS"], "w", encoding="utf-8") as f:
         json.dump(results, f)
-    print("python scenario: 4 workflows passed")
+    print("python scenario: 6 workflows passed")
 
 
 if __name__ == "__main__":

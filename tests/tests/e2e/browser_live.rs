@@ -77,6 +77,7 @@ async fn browser_handoff_from_the_tablet_appears_live_within_a_second() -> anyho
                 spo2_percent: Some(89),
                 ..Vitals::default()
             },
+            handoff_id: None,
         })
         .await?;
     let card = format!("#arrival-{}", sent.handoff_id);

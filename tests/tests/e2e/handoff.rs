@@ -3,9 +3,8 @@
 //! acknowledgement is retried into exactly one arrival.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use e2e::Fixture;
+use e2e::{Fixture, Front, FrontMode};
 use mobile_core::{EmergencyIncident, MobileError};
 use myna_domain::access::{AccessAction, AccessOutcome};
 use myna_domain::consent::ConsentState;
@@ -13,8 +12,7 @@ use myna_domain::handoff::{DeclineReason, GeoPoint, HandoffStatus};
 use myna_domain::wire::{HandoffRequest, Vitals};
 use simulations::scenario::tap;
 use simulations::stack::StackConfig;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// An incident with the card read, identity confirmed, consent given and the summary seen.
 async fn incident_at_summary(f: &Fixture, patient: u64) -> Arc<EmergencyIncident> {
@@ -38,6 +36,7 @@ fn request(f: &Fixture, hospital: usize) -> HandoffRequest {
             systolic_mmhg: Some(92),
             ..Vitals::default()
         },
+        handoff_id: None,
     }
 }
 
@@ -92,7 +91,7 @@ async fn handoff_accept_reaches_the_tablet_and_no_other_hospital() {
     assert_eq!((near[0].tier, near[1].tier), (2, 3));
 
     let sent = incident.hand_off(request(&f, 0)).await.unwrap();
-    assert!(sent.delivered && sent.records_shared);
+    assert!(sent.delivered && sent.records_shared == Some(true));
     let state = incident.handoff_state(sent.handoff_id, None).await.unwrap();
     assert_eq!(state.status, HandoffStatus::Sent { delivered: true });
     assert_eq!(state.hospital_name, f.stack.hospitals[0].name);
@@ -211,6 +210,7 @@ async fn handoff_withdrawal_reaches_the_dashboard() {
     let incident = incident_at_summary(&f, f.patient(2)).await;
     let sent = incident.hand_off(request(&f, 0)).await.unwrap();
     let withdrawn = incident.withdraw_handoff(sent.handoff_id).await.unwrap();
+    let withdrawn = withdrawn.expect("delivered at once: the edge is up");
     assert_eq!(withdrawn.status, HandoffStatus::Withdrawn);
     // The hospital cannot accept it any more.
     let late = f
@@ -230,55 +230,6 @@ async fn handoff_withdrawal_reaches_the_dashboard() {
     assert!(!page.contains("Crew notified"), "{page}");
 }
 
-/// A proxy in front of a hospital-view that, for the first `drops` connections, passes
-/// the request on and cuts the connection the moment the hospital starts answering: the
-/// hospital has stored the arrival, the edge never hears so. Later connections pass.
-fn lossy_front(listener: TcpListener, upstream: &str, drops: usize) -> Arc<AtomicUsize> {
-    let upstream = upstream.trim_start_matches("http://").to_string();
-    let cut = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&cut);
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut client, _)) = listener.accept().await else {
-                return;
-            };
-            let upstream = upstream.clone();
-            let counter = Arc::clone(&counter);
-            tokio::spawn(async move {
-                let Ok(mut server) = TcpStream::connect(&upstream).await else {
-                    return;
-                };
-                if counter.load(Ordering::SeqCst) >= drops {
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-                    return;
-                }
-                let (mut from_client, mut to_server) = (client, server);
-                let mut buf = vec![0; 64 * 1024];
-                let mut first_byte = [0u8; 1];
-                let (mut server_read, mut server_write) = to_server.split();
-                let forward = async {
-                    loop {
-                        let n = from_client.read(&mut buf).await.unwrap_or(0);
-                        if n == 0 || server_write.write_all(&buf[..n]).await.is_err() {
-                            return;
-                        }
-                    }
-                };
-                tokio::select! {
-                    () = forward => {}
-                    read = server_read.read(&mut first_byte) => {
-                        if read.is_ok_and(|n| n > 0) {
-                            counter.fetch_add(1, Ordering::SeqCst);
-                        }
-                    }
-                }
-                // Dropping both ends cuts the connection without an answer.
-            });
-        }
-    });
-    cut
-}
-
 #[tokio::test]
 async fn handoff_retry_after_a_dropped_connection_delivers_exactly_once() {
     // The edge is configured with the proxy's address; the proxy learns the
@@ -291,12 +242,16 @@ async fn handoff_retry_after_a_dropped_connection_delivers_exactly_once() {
         None,
     ];
     let f = Fixture::start_with(dir, config).await;
-    let cut = lossy_front(listener, &f.stack.hospitals[0].url, 1);
+    // The hospital stores the arrival; the edge never hears so.
+    let front = Front::start(listener, &f.stack.hospitals[0].url);
+    front.set(FrontMode::LoseAnswers);
 
     let incident = incident_at_summary(&f, f.patient(3)).await;
     let sent = incident.hand_off(request(&f, 0)).await.unwrap();
     assert!(!sent.delivered, "the acknowledgement was lost");
-    assert_eq!(cut.load(Ordering::SeqCst), 1);
+    assert_eq!(front.answers_lost(), 1);
+    // Back to normal well before the edge's outbox retries (one second later).
+    front.set(FrontMode::Up);
     // The outbox retries after a second; the hospital answers the repeat "already stored".
     assert_eq!(
         next_state(&incident, sent.handoff_id, "sent").await,

@@ -6,6 +6,7 @@ mod browser_live;
 mod disaster;
 mod handoff;
 mod log_witness;
+mod offline;
 
 use std::sync::Arc;
 
@@ -69,7 +70,7 @@ async fn e2e_consent_given_returns_summary_and_exactly_one_access_record() {
     assert_eq!(views[0].consent, Some(ConsentState::Given));
     assert_eq!(views[0].patient.as_ref(), Some(&report.patient_id));
     // The hospital received it, and that relay is its own access record.
-    assert!(report.handoff.delivered && report.handoff.records_shared);
+    assert!(report.handoff.delivered && report.handoff.records_shared == Some(true));
     let relays: Vec<_> = log
         .iter()
         .filter(|r| r.viewer.role == ViewerRole::ReceivingHospital)
@@ -140,10 +141,11 @@ async fn e2e_refused_discloses_nothing_anywhere_and_is_logged() {
             chief_complaint: "転倒 Fall".into(),
             eta_minutes: 12,
             vitals: Vitals::default(),
+            handoff_id: None,
         })
         .await
         .unwrap();
-    assert!(handoff.delivered && !handoff.records_shared);
+    assert!(handoff.delivered && handoff.records_shared == Some(false));
     let arrivals = f.arrivals(0).await;
     assert_eq!(arrivals.len(), 1);
     assert!(arrivals[0].summary.is_none());

@@ -93,7 +93,8 @@ async fn pin_path_signs_the_edge_challenge_and_opens_pin_verified() {
         confirmed,
         IdentityConfirmed {
             incident_id: incident.incident_id(),
-            assurance: AssuranceLevel::PinVerified
+            assurance: AssuranceLevel::PinVerified,
+            queued: false,
         }
     );
     assert_eq!(incident.step(), IncidentStep::Identified);

@@ -130,13 +130,14 @@ async fn bench(handoffs: usize, dashboards: usize) -> anyhow::Result<()> {
             chief_complaint: "胸痛 Chest pain".into(),
             eta_minutes: 10,
             vitals: Vitals::default(),
+            handoff_id: None,
         };
         let start = Instant::now();
         let response = incident.hand_off(request).await?;
         calls.push(start.elapsed());
         anyhow::ensure!(response.delivered, "handoff {n} was not delivered at once");
         sent.push((response.handoff_id, start));
-        incident.close();
+        incident.close()?;
         if (n + 1) % 100 == 0 {
             eprintln!("  {} / {handoffs} handoffs", n + 1);
         }
