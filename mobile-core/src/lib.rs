@@ -16,7 +16,14 @@
 //!   counter (which spends no try) and refuse to send a PIN with one try left, so the
 //!   crew can never lock a patient's card. With the `pcsc` feature, `card::pcsc`
 //!   provides a PC/SC reader transport for desktops and simulations.
-//! - [`edge`]: [`EdgeClient`], the HTTP client of the edge server's tablet API.
+//! - [`edge`]: [`EdgeClient`], the HTTP client of the edge server's tablet API (over TLS,
+//!   optionally pinned to the deployment's CA).
+//! - [`local`]: the tablet's own SQLite store, sealed with the app's [`StorageKey`]: each
+//!   incident's steps (resume after the app is killed), the outbox every write to the edge
+//!   goes through (in order, client ids, backoff; the edge deduplicates), the summary copy
+//!   (wiped at close or after [`local::SUMMARY_TTL`]) and the tablet's own access records.
+//! - [`Tablet`]: the store and the edge together: start or resume incidents, deliver the
+//!   outbox.
 //! - [`log_witness`]: [`LogWitness`] keeps the edge access log's last signed checkpoint
 //!   the tablet verified and checks, at each contact, that the log still extends it
 //!   (the tamper check; it never blocks an incident).
@@ -32,16 +39,19 @@
 //! use mobile_core::{EdgeClient, EmergencyIncident};
 //! use myna_domain::consent::ConsentState;
 //!
+//! # let key = mobile_core::StorageKey::random();
 //! let edge = EdgeClient::new("https://edge.local".into(), "device-token".into())?;
-//! let incident = EmergencyIncident::new(edge, "crew-042".into());
+//! let tablet = mobile_core::Tablet::open("tablet.sqlite3".as_ref(), &key, edge)?;
+//! let incident = tablet.start_incident("crew-042".into())?;
 //! let reading = incident.read_card(nfc)?; // blocking; off the UI thread
 //! if reading.expired || reading.not_yet_valid { /* tell the crew; the edge decides */ }
 //! incident.confirm_identity(true).await?; // the face photo matches the patient
 //! // Or, with the card still on the reader, the patient's PIN (PinVerified):
 //! // incident.identify_with_pin(nfc, mobile_core::Pin::new("1234")?).await?;
 //! incident.record_consent(ConsentState::Given).await?;
-//! let summary = incident.fetch_summary().await?;
-//! # let _ = summary;
+//! let summary = incident.fetch_summary().await?; // needs signal; earlier steps may queue
+//! let again = incident.summary_again()?; // the sealed copy, offline; logged
+//! # let _ = (summary, again);
 //! incident.close()?;
 //! # Ok(()) }
 //! ```

@@ -10,6 +10,9 @@
 //! - [`transport`]: [`CardTransport`], the **foreign trait** the app implements over its NFC
 //!   stack (Android `IsoDep.transceive`, iOS `NFCISO7816Tag.sendCommand`), adapted to
 //!   mobile-core's trait of the same name.
+//! - [`tablet`]: [`Tablet`], the app's handle: the sealed local store and the edge; starts
+//!   and resumes incidents, lists queued writes and this tablet's accesses, delivers the
+//!   outbox (`deliver_now`, `run_delivery`); disaster-mode types.
 //! - [`incident`]: [`Incident`], one patient at one scene: `read_card`,
 //!   `confirm_identity` or `identify_with_pin`, `record_consent`, `fetch_summary`,
 //!   `hospitals`, `hand_off`, `handoff_state`, `close`.
@@ -37,7 +40,10 @@
 //!         tag.transceive(command)
 //!     } catch (e: TagLostException) { throw TransportException.Lost() }
 //! }
-//! val incident = Incident(edgeUrl, deviceToken, crewMemberId)
+//! val tablet = Tablet.open(TabletConfig(storePath, keyFromKeystore, edgeUrl, deviceToken, caDer))
+//! lifecycleScope.launch { tablet.runDelivery() }   // queued writes go out as signal allows
+//! val incident = tablet.unfinishedIncidents().firstOrNull()
+//!     ?.let { tablet.resumeIncident(it.incidentId) } ?: tablet.startIncident(crewMemberId)
 //! incident.readCard(NfcCard(isoDep))
 //! incident.confirmIdentity(photoMatches = true)
 //! incident.recordConsent(Consent.Given)

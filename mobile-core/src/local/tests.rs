@@ -242,3 +242,48 @@ async fn writes_leave_in_order_once_and_rejections_are_kept_with_the_reason() {
     let sent: serde_json::Value = serde_json::from_str(&fake.received()[2].body).unwrap();
     assert_eq!(sent["view_id"], view_id.to_string());
 }
+
+#[tokio::test]
+async fn the_background_deliverer_sends_what_is_queued_without_being_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(store(&dir, &StorageKey::random()));
+    let id = incident();
+    let fake = FakeEdge::start(vec![Exchange {
+        expect: format!("POST /v1/incidents/{id}/device-views"),
+        status: 201,
+        body: serde_json::to_string(&DeviceViewRecorded {
+            view_id: uuid::Uuid::now_v7(),
+            recorded: true,
+        })
+        .unwrap(),
+    }])
+    .await;
+    let edge = EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = {
+        let store = std::sync::Arc::clone(&store);
+        tokio::spawn(async move {
+            store
+                .run_delivery(&edge, async {
+                    let _ = stopped.await;
+                })
+                .await;
+        })
+    };
+    // Queued after the deliverer went idle: the queueing itself wakes it.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    store
+        .record_shown_again(id, "crew-042", Utc::now())
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while store.pending_count().unwrap() > 0 {
+        assert!(std::time::Instant::now() < deadline, "not delivered");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(fake.received().len(), 1);
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), running)
+        .await
+        .expect("the deliverer stops when told")
+        .unwrap();
+}
