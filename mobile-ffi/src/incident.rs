@@ -158,7 +158,10 @@ impl Incident {
         &self,
         photo_matches: bool,
     ) -> Result<IdentityConfirmed, MobileFfiError> {
-        Ok(self.core.confirm_identity(photo_matches).await?.into())
+        let core = Arc::clone(&self.core);
+        let confirmed =
+            to_completion(async move { core.confirm_identity(photo_matches).await }).await?;
+        Ok(confirmed.into())
     }
 
     /// The patient entered the card's 4-digit PIN: the card (still on the reader) signs a
@@ -197,7 +200,10 @@ impl Incident {
         facts: crate::BasicFacts,
     ) -> Result<IdentityConfirmed, MobileFfiError> {
         let facts = facts.try_into()?;
-        Ok(self.core.identify_by_basic_facts(facts).await?.into())
+        let core = Arc::clone(&self.core);
+        let confirmed =
+            to_completion(async move { core.identify_by_basic_facts(facts).await }).await?;
+        Ok(confirmed.into())
     }
 
     /// Declared disasters covering this tablet's area now.
@@ -217,14 +223,21 @@ impl Incident {
     /// ([`MobileFfiError::ConsentReasonInvalid`]).
     pub async fn record_consent(&self, consent: Consent) -> Result<Consent, MobileFfiError> {
         let state = ConsentState::from(consent);
-        Ok(self.core.record_consent(state).await?.into())
+        let core = Arc::clone(&self.core);
+        Ok(
+            to_completion(async move { core.record_consent(state).await })
+                .await?
+                .into(),
+        )
     }
 
     /// Fetches the emergency summary (and keeps a sealed copy on the tablet). After
     /// `Refused` (or before consent) it fails with [`MobileFfiError::IllegalStep`] and
     /// nothing is sent to the edge; queued writes of this incident go first.
     pub async fn fetch_summary(&self) -> Result<Summary, MobileFfiError> {
-        Ok(Summary::from(&self.core.fetch_summary().await?))
+        let core = Arc::clone(&self.core);
+        let summary = to_completion(async move { core.fetch_summary().await }).await?;
+        Ok(Summary::from(&summary))
     }
 
     /// The summary again from the tablet's sealed copy, without signal. The view is logged
@@ -261,7 +274,11 @@ impl Incident {
     /// refusal the hospital gets the crew's observations only), and again after a decline
     /// or withdrawal.
     pub async fn hand_off(&self, request: HandoffRequest) -> Result<Handoff, MobileFfiError> {
-        Ok(self.core.hand_off(request.into()).await?.into())
+        let core = Arc::clone(&self.core);
+        let request = request.into();
+        Ok(to_completion(async move { core.hand_off(request).await })
+            .await?
+            .into())
     }
 
     /// Where handoff `handoff_id` stands. With `known` (the status the app shows), waits up
@@ -283,7 +300,9 @@ impl Incident {
         handoff_id: String,
     ) -> Result<Option<HandoffState>, MobileFfiError> {
         let id = parse_handoff_id(&handoff_id)?;
-        Ok(self.core.withdraw_handoff(id).await?.map(Into::into))
+        let core = Arc::clone(&self.core);
+        let state = to_completion(async move { core.withdraw_handoff(id).await }).await?;
+        Ok(state.map(Into::into))
     }
 
     /// Ends the incident: forgets the card certificate and wipes the summary copy (queued
@@ -305,6 +324,21 @@ async fn on_core<T: Send + 'static>(
         Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
         // Only an abort cancels the task, and only this guard aborts it, on drop.
         Err(error) => unreachable!("core task cancelled while awaited: {error}"),
+    }
+}
+
+/// Runs a step that writes on a core worker, to its end even if the app stops waiting (a
+/// cancelled coroutine, a closed screen): the write it queued and the step it saves then
+/// stay together, instead of a write sent whose step was never recorded. It also keeps
+/// the step's SQLite work off the app's thread.
+async fn to_completion<T: Send + 'static>(
+    step: impl Future<Output = Result<T, MobileError>> + Send + 'static,
+) -> Result<T, MobileFfiError> {
+    match tokio::spawn(step).await {
+        Ok(result) => Ok(result?),
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        // Nothing aborts these tasks, and the core's runtime lives as long as the process.
+        Err(error) => unreachable!("core task cancelled: {error}"),
     }
 }
 

@@ -30,8 +30,10 @@
 //! uniffi drives it), so the app needs no Rust runtime: it awaits from a coroutine
 //! (Kotlin), a `Task` (Swift) or `asyncio` (Python). Card exchanges never run on the
 //! caller's thread: [`CardTransport::transmit`] is called on a core worker thread and may
-//! block there until the card answers. An app that cancels an awaited call (Kotlin does)
-//! leaves the incident at the step it was at before the call.
+//! block there until the card answers. An app that cancels an awaited card call (Kotlin
+//! does) leaves the incident at the step it was at; a cancelled step that writes (identity,
+//! consent, summary, handoff, withdrawal) still runs to its end on a core worker, so the
+//! write it queued and the step it saves stay together.
 //!
 //! # Example (Kotlin)
 //! ```text

@@ -35,6 +35,10 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
+/// How long a client has, after the handshake, to send a request's headers (also between
+/// requests on a kept-alive connection).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Time a client has, from the TCP accept, to complete the TLS handshake. A client that
 /// connects and stays silent is dropped after it.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -197,7 +201,14 @@ async fn connection(
         request.extensions_mut().insert(peer.clone());
         request
     });
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // A client that finished the handshake must still send its request headers in time:
+    // without a timer hyper applies no header-read timeout at all, and silent connections
+    // would pile up until the process runs out of file descriptors.
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
     let conn = builder
         .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
     let mut conn = std::pin::pin!(conn);

@@ -50,6 +50,7 @@ use serde::de::DeserializeOwned;
 use crate::card::jpki::{self, CardKind};
 use crate::card::{CardTransport, Pin};
 use crate::local::LocalStore;
+use crate::local::WriteKind;
 use crate::local::delivery::{Outcome, Write};
 use crate::{EdgeClient, MobileError};
 pub use step::{IncidentProgress, IncidentStep, StepRecord};
@@ -207,6 +208,18 @@ impl EmergencyIncident {
     /// thread). Allowed until identity is confirmed, so a wrong card can be re-read.
     pub fn read_card(&self, transport: &dyn CardTransport) -> Result<CardReading, MobileError> {
         self.check(&IncidentStep::CardRead)?;
+        // Once identity was sent with this card (the crew's call was interrupted before the
+        // step was saved), another card must not follow it under the same incident.
+        if self
+            .store
+            .live_write(self.id, WriteKind::OpenIncident)?
+            .is_some()
+        {
+            return Err(MobileError::IllegalStep {
+                from: "identity sent".into(),
+                to: IncidentStep::CardRead.name().into(),
+            });
+        }
         if jpki::read_token_info(transport)? != CardKind::MyNumberCard {
             return Err(MobileError::NotAMyNumberCard);
         }
@@ -516,7 +529,13 @@ impl EmergencyIncident {
             crew_member_id: self.crew_member_id.clone(),
             identity,
         };
-        let (assurance, queued) = match self.write(Write::OpenIncident(request)).await? {
+        // An open already queued or delivered (the call that queued it was interrupted
+        // before the step was saved): finish that one, never send a second.
+        let answer = match self.store.live_write(self.id, WriteKind::OpenIncident)? {
+            Some(sent) => self.settle(sent).await?,
+            None => self.write(Write::OpenIncident(request)).await?,
+        };
+        let (assurance, queued) = match answer {
             Some(answer) => {
                 let opened: IncidentOpened = parse(&answer)?;
                 self.expect_same_incident(opened.incident_id)?;
@@ -536,6 +555,11 @@ impl EmergencyIncident {
     /// took it, `None` when it waits for signal, the edge's refusal as the error.
     async fn write(&self, write: Write) -> Result<Option<String>, MobileError> {
         let item = self.store.enqueue(self.id, &write)?;
+        self.settle(item).await
+    }
+
+    /// Sends this incident's queue now and reports where write `item` stands.
+    async fn settle(&self, item: uuid::Uuid) -> Result<Option<String>, MobileError> {
         self.store.send_incident_now(&self.edge, self.id).await?;
         match self.store.outcome_of(item)? {
             Outcome::Delivered(answer) => Ok(Some(answer)),

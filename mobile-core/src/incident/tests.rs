@@ -354,3 +354,47 @@ async fn full_scene_against_a_canned_edge() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_interrupted_identity_is_finished_not_sent_twice_and_no_other_card_follows() {
+    // An edge that accepts connections and never answers: the crew's call is cancelled
+    // (the app stopped waiting) after the open was queued, before the step was saved.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let edge = EdgeClient::new(url, "tablet-token".into()).unwrap();
+    let incident = EmergencyIncident::new(edge, "crew-042".into());
+    incident.read_card(&card(&certificate(2099))).unwrap();
+    let cancelled = tokio::time::timeout(
+        std::time::Duration::from_millis(200),
+        incident.confirm_identity(true),
+    )
+    .await;
+    assert!(
+        cancelled.is_err(),
+        "the call was still waiting for the edge"
+    );
+    assert_eq!(incident.step(), IncidentStep::CardRead);
+    assert_eq!(incident.queued_writes().unwrap().len(), 1);
+
+    // Another card cannot be read into this incident now (its identity is on its way)…
+    assert!(is_illegal(incident.read_card(&ScriptedCard::new(vec![]))));
+    // …and confirming again finishes the open already queued instead of sending another.
+    let edge = EdgeClient::new("http://127.0.0.1:9".into(), "tablet-token".into()).unwrap();
+    let incident = EmergencyIncident { edge, ..incident };
+    let confirmed = incident.confirm_identity(true).await.unwrap();
+    assert!(confirmed.queued);
+    assert_eq!(incident.step(), IncidentStep::Identified);
+    let kinds: Vec<_> = incident
+        .queued_writes()
+        .unwrap()
+        .into_iter()
+        .map(|w| w.kind)
+        .collect();
+    assert_eq!(kinds, [crate::local::WriteKind::OpenIncident]);
+}

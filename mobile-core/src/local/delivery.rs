@@ -191,14 +191,23 @@ struct Item {
     attempts: u32,
 }
 
-/// Whether a failure may pass with time: no connection, a timeout, a server error, a
-/// 2xx that is not the edge's JSON (a captive portal), or being told to slow down.
+/// Whether a failure may pass with time. Only the edge itself refusing the write for good
+/// is final: a 4xx carrying the edge's own error body (a revoked card's 403, an unknown
+/// incident's 404, a conflict), other than "not signed in" (401: a device token or
+/// certificate being renewed must not cost the queue). Everything else is
+/// retried: no connection, a timeout, a server error, being told to slow down, and any
+/// answer that is not the edge's (a captive portal's redirect or page, a proxy's 407, a
+/// gateway's bare 404), since the edge never saw the write.
 fn retryable(error: &EdgeError) -> bool {
     match error {
         EdgeError::Unreachable { .. }
         | EdgeError::InvalidResponse { .. }
         | EdgeError::Configuration { .. } => true,
-        EdgeError::Rejected { status, .. } => *status >= 500 || matches!(status, 408 | 429),
+        EdgeError::Rejected { status, code, .. } => {
+            let from_the_edge = !code.starts_with("http_");
+            let final_refusal = (400..500).contains(status) && !matches!(status, 401 | 408 | 429);
+            !(from_the_edge && final_refusal)
+        }
     }
 }
 
@@ -274,6 +283,26 @@ impl LocalStore {
         Ok(None)
     }
 
+    /// The newest write of `kind` for `incident` that the edge has or may still take
+    /// (pending or delivered; not rejected).
+    pub(crate) fn live_write(
+        &self,
+        incident: IncidentId,
+        kind: WriteKind,
+    ) -> Result<Option<uuid::Uuid>, MobileError> {
+        let id: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT id FROM outbox WHERE incident_id = ?1 AND kind = ?2
+                   AND state <> 'rejected' ORDER BY seq DESC LIMIT 1",
+                params![incident.to_string(), kind.tag()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(storage)?;
+        id.map(|id| id.parse().map_err(storage)).transpose()
+    }
+
     /// Where write `id` stands: its answer once delivered, the last failure while
     /// pending, the edge's refusal once rejected.
     pub(crate) fn outcome_of(&self, id: uuid::Uuid) -> Result<Outcome, MobileError> {
@@ -330,7 +359,7 @@ impl LocalStore {
         let now = Utc::now();
         self.wipe_expired(now)?;
         let mut report = DeliveryReport::default();
-        for incident in self.incidents_with_pending()? {
+        'incidents: for incident in self.incidents_with_pending()? {
             let mut due = due_only.then_some(now);
             while let Some(head) = self.head(incident, due)? {
                 // Once the head went through, the rest of the incident follows at once.
@@ -338,6 +367,9 @@ impl LocalStore {
                 match self.attempt(edge, &head).await? {
                     Outcome::Delivered(_) => report.delivered += 1,
                     Outcome::Rejected(_) => report.rejected += 1,
+                    // No connection: every other incident would wait out the same timeout
+                    // while holding up the crew's next action; end the pass.
+                    Outcome::Queued(MobileError::EdgeUnreachable { .. }) => break 'incidents,
                     Outcome::Queued(_) => break,
                 }
             }
@@ -355,10 +387,14 @@ impl LocalStore {
     ) {
         let mut stop = std::pin::pin!(stop);
         loop {
-            if let Err(error) = self.deliver_due(edge).await {
-                tracing::error!(%error, "outbox delivery pass failed");
-            }
-            let wait = self.next_due_in().unwrap_or(MAX_BACKOFF);
+            let wait = match self.deliver_due(edge).await {
+                Ok(_) => self.next_due_in().unwrap_or(MAX_BACKOFF),
+                Err(error) => {
+                    // The store itself failed (disk full): try again later, not in a loop.
+                    tracing::error!(%error, "outbox delivery pass failed");
+                    MAX_BACKOFF / 4
+                }
+            };
             tokio::select! {
                 () = &mut stop => return,
                 () = self.queued.notified() => {}
@@ -458,6 +494,11 @@ impl LocalStore {
                     ],
                 )
                 .map_err(storage)?;
+                conn.execute(
+                    "UPDATE access_records SET on_edge = 1 WHERE outbox_id = ?1",
+                    [item.id.to_string()],
+                )
+                .map_err(storage)?;
                 tracing::info!(write = %item.id, kind = item.write.kind().tag(), "queued write delivered");
                 Ok(Outcome::Delivered(response))
             }
@@ -525,13 +566,41 @@ impl LocalStore {
             return Ok(None);
         }
         let id: uuid::Uuid = id.parse().map_err(storage)?;
-        let json = self.sealer.open(&body, &context("write", id))?;
-        Ok(Some(Item {
-            id,
-            incident,
-            write: serde_json::from_slice(&json).map_err(storage)?,
-            attempts,
-        }))
+        let write = self
+            .sealer
+            .open(&body, &context("write", id))
+            .and_then(|json| serde_json::from_slice(&json).map_err(storage));
+        match write {
+            Ok(write) => Ok(Some(Item {
+                id,
+                incident,
+                write,
+                attempts,
+            })),
+            Err(error) => {
+                // Damaged or from an incompatible version: it can never be sent. Set it
+                // aside, listed as rejected with the reason, so it neither blocks the
+                // incident's later writes nor spins the deliverer.
+                tracing::error!(write = %id, %error, "queued write unreadable; set aside");
+                let unreadable = EdgeError::InvalidResponse {
+                    message: "unreadable on this tablet".into(),
+                };
+                let now = Utc::now();
+                self.conn()
+                    .execute(
+                        "UPDATE outbox SET state = 'rejected', last_error = ?2, done_at = ?3,
+                           done_ms = ?4 WHERE id = ?1",
+                        params![
+                            id.to_string(),
+                            store_error(&unreadable),
+                            rfc3339(now),
+                            now.timestamp_millis()
+                        ],
+                    )
+                    .map_err(storage)?;
+                self.head(incident, due)
+            }
+        }
     }
 
     fn incidents_with_pending(&self) -> Result<Vec<IncidentId>, MobileError> {
@@ -552,11 +621,15 @@ impl LocalStore {
     }
 
     /// Time until the earliest pending write is due, if any is pending.
-    fn next_due_in(&self) -> Option<Duration> {
+    pub(crate) fn next_due_in(&self) -> Option<Duration> {
         let next: Option<i64> = self
             .conn()
             .query_row(
-                "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'",
+                // Only each incident's oldest pending write counts: the ones behind it wait
+                // for it, whatever their own time.
+                "SELECT min(next_attempt_ms) FROM outbox o WHERE state = 'pending' AND seq =
+                   (SELECT min(seq) FROM outbox WHERE state = 'pending'
+                    AND incident_id = o.incident_id)",
                 [],
                 |r| r.get(0),
             )
@@ -596,20 +669,33 @@ mod tests {
     }
 
     #[test]
-    fn only_passing_failures_are_retried() {
-        let rejected = |status| EdgeError::Rejected {
+    fn only_the_edge_refusing_for_good_is_final() {
+        let answer = |status, code: &str| EdgeError::Rejected {
             status,
-            code: "x".into(),
+            code: code.into(),
             message: "x".into(),
         };
         assert!(retryable(&EdgeError::Unreachable {
             message: "no signal".into()
         }));
-        assert!(retryable(&rejected(503)));
-        assert!(retryable(&rejected(429)));
-        assert!(retryable(&rejected(408)));
-        assert!(!retryable(&rejected(404)));
-        assert!(!retryable(&rejected(409)));
-        assert!(!retryable(&rejected(422)));
+        // The edge's own refusals are final…
+        for status in [403, 404, 409, 422] {
+            assert!(
+                !retryable(&answer(status, "incident_not_found")),
+                "{status}"
+            );
+        }
+        // …except slow down and not signed in; and anything not from the edge is retried.
+        for (status, code) in [
+            (503, "storage_unavailable"),
+            (429, "rate_limited"),
+            (408, "http_408"),
+            (401, "unauthorized"),
+            (302, "http_302"),
+            (404, "http_404"),
+            (407, "http_407"),
+        ] {
+            assert!(retryable(&answer(status, code)), "{status} {code}");
+        }
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! | Table | Holds | Until |
 //! |---|---|---|
-//! | `sessions` | each incident's steps with their times (to resume after the app is killed) and the card certificate, sealed | the certificate: close; the steps: kept (no personal data) |
-//! | `outbox` | every write for the edge, in order, each with a client-generated id, sealed | delivered or rejected + [`KEEP_FINISHED`] |
+//! | `sessions` | each incident's steps with their times (to resume after the app is killed; sealed: a consent note is free text) and the card certificate, sealed | the certificate: close; the steps: kept |
+//! | `outbox` | every write for the edge, in order, each with a client-generated id, sealed | delivered + [`KEEP_FINISHED`]; rejected: kept |
 //! | `summary_cache` | the emergency summary once fetched, sealed | close, or [`SUMMARY_TTL`] after the fetch |
 //! | `access_records` | this tablet's own accesses to patient data (fetched, shown again) | kept (no personal data) |
 //!
@@ -40,14 +40,15 @@ use crate::incident::IncidentProgress;
 /// not closed first: well past a transport (Japan's average call-to-hospital time is about
 /// 45 minutes), short enough that a tablet left in the ambulance overnight holds nothing.
 pub const SUMMARY_TTL: Duration = Duration::from_secs(2 * 60 * 60);
-/// How long delivered and rejected writes stay listed for the crew to check.
+/// How long delivered writes stay listed for the crew to check (rejected ones stay until
+/// dealt with).
 pub const KEEP_FINISHED: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS sessions (
     incident_id     TEXT PRIMARY KEY,
     crew_member_id  TEXT NOT NULL,
-    progress        TEXT NOT NULL,
+    progress        BLOB NOT NULL,
     certificate     BLOB,
     closed          INTEGER NOT NULL DEFAULT 0,
     updated_at      TEXT NOT NULL
@@ -81,7 +82,8 @@ CREATE TABLE IF NOT EXISTS access_records (
     kind            TEXT NOT NULL CHECK (kind IN ('summary_fetched', 'summary_shown_again')),
     crew_member_id  TEXT NOT NULL,
     at              TEXT NOT NULL,
-    outbox_id       TEXT
+    outbox_id       TEXT,
+    on_edge         INTEGER NOT NULL
 ) STRICT;
 ";
 
@@ -198,7 +200,9 @@ impl LocalStore {
     // ---- sessions -------------------------------------------------------------------
 
     /// Saves an incident's steps (and, while held, its card certificate), creating the row
-    /// on first save.
+    /// on first save. Saving the close also wipes the summary copy and the certificate, in
+    /// the same transaction. A closed incident stays closed: saving over it (a second
+    /// handle on the same incident) is [`MobileError::IncidentNotOnTablet`].
     pub(crate) fn save_session(
         &self,
         incident: IncidentId,
@@ -206,32 +210,52 @@ impl LocalStore {
         progress: &IncidentProgress,
         certificate_der: Option<&[u8]>,
     ) -> Result<(), MobileError> {
-        let progress_json = serde_json::to_string(progress).map_err(storage)?;
+        let progress_json = zeroize::Zeroizing::new(serde_json::to_vec(progress).map_err(storage)?);
+        let progress_sealed = self
+            .sealer
+            .seal(&progress_json, &context("progress", incident))?;
+        let closed = progress.is_closed();
         let certificate = certificate_der
+            .filter(|_| !closed)
             .map(|der| self.sealer.seal(der, &context("certificate", incident)))
             .transpose()?;
-        let closed = progress.is_closed();
-        self.conn()
-            .execute(
-                "INSERT INTO sessions (incident_id, crew_member_id, progress, certificate, closed, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (incident_id) DO UPDATE SET
-                   progress = excluded.progress, certificate = excluded.certificate,
-                   closed = excluded.closed, updated_at = excluded.updated_at",
-                params![
-                    incident.to_string(),
-                    crew_member_id,
-                    progress_json,
-                    certificate,
-                    closed,
-                    rfc3339(Utc::now())
-                ],
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(storage)?;
+        let was_closed: Option<bool> = tx
+            .query_row(
+                "SELECT closed FROM sessions WHERE incident_id = ?1",
+                [incident.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(storage)?;
+        if was_closed == Some(true) {
+            return Err(MobileError::IncidentNotOnTablet);
+        }
+        tx.execute(
+            "INSERT INTO sessions (incident_id, crew_member_id, progress, certificate, closed, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (incident_id) DO UPDATE SET
+               progress = excluded.progress, certificate = excluded.certificate,
+               closed = excluded.closed, updated_at = excluded.updated_at",
+            params![
+                incident.to_string(),
+                crew_member_id,
+                progress_sealed,
+                certificate,
+                closed,
+                rfc3339(Utc::now())
+            ],
+        )
+        .map_err(storage)?;
+        if closed {
+            tx.execute(
+                "DELETE FROM summary_cache WHERE incident_id = ?1",
+                [incident.to_string()],
             )
             .map_err(storage)?;
-        if closed {
-            self.wipe_incident(incident)?;
         }
-        Ok(())
+        tx.commit().map_err(storage)
     }
 
     /// The saved incident, with its certificate opened, if the tablet has it.
@@ -248,7 +272,7 @@ impl LocalStore {
                 |r| {
                     Ok((
                         r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
+                        r.get::<_, Vec<u8>>(1)?,
                         r.get::<_, Option<Vec<u8>>>(2)?,
                         r.get::<_, bool>(3)?,
                     ))
@@ -266,10 +290,13 @@ impl LocalStore {
                     .map(|der| der.to_vec())
             })
             .transpose()?;
+        let progress = self
+            .sealer
+            .open(&progress, &context("progress", incident))?;
         let saved = SavedIncident {
             incident_id: incident.to_string(),
             crew_member_id,
-            progress: serde_json::from_str(&progress).map_err(storage)?,
+            progress: serde_json::from_slice(&progress).map_err(storage)?,
             closed,
         };
         Ok(Some((saved, certificate)))
@@ -313,6 +340,18 @@ impl LocalStore {
         let expires = now + chrono::Duration::from_std(self.summary_ttl).unwrap_or_default();
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(storage)?;
+        // Closed meanwhile (the crew closed while the fetch was in flight): keep nothing.
+        let closed: Option<bool> = tx
+            .query_row(
+                "SELECT closed FROM sessions WHERE incident_id = ?1",
+                [incident.to_string()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(storage)?;
+        if closed == Some(true) {
+            return Err(MobileError::IncidentNotOnTablet);
+        }
         tx.execute(
             "INSERT INTO summary_cache (incident_id, sealed, fetched_at, expires_ms)
              VALUES (?1, ?2, ?3, ?4)
@@ -398,10 +437,8 @@ impl LocalStore {
         let conn = self.conn();
         let mut statement = conn
             .prepare(
-                "SELECT a.id, a.incident_id, a.kind, a.crew_member_id, a.at,
-                        a.outbox_id IS NULL OR o.state = 'delivered'
-                 FROM access_records a LEFT JOIN outbox o ON o.id = a.outbox_id
-                 ORDER BY a.at DESC, a.id DESC LIMIT ?1",
+                "SELECT id, incident_id, kind, crew_member_id, at, on_edge
+                 FROM access_records ORDER BY at DESC, id DESC LIMIT ?1",
             )
             .map_err(storage)?;
         statement
@@ -435,32 +472,25 @@ impl LocalStore {
                 [now.timestamp_millis()],
             )
             .map_err(storage)?;
+        // A copy of a closed incident (a crash between close and wipe in older files, or a
+        // fetch that finished after the close) goes too.
+        let wiped = wiped
+            + conn
+                .execute(
+                    "DELETE FROM summary_cache WHERE incident_id IN
+                       (SELECT incident_id FROM sessions WHERE closed = 1)",
+                    [],
+                )
+                .map_err(storage)?;
+        // Rejected writes stay listed until someone has dealt with them.
         conn.execute(
-            "DELETE FROM outbox WHERE state <> 'pending' AND done_ms <= ?1",
+            "DELETE FROM outbox WHERE state = 'delivered' AND done_ms <= ?1",
             [(now - keep).timestamp_millis()],
         )
         .map_err(storage)?;
         if wiped > 0 {
             tracing::info!(wiped, "summary copies past their time limit wiped");
         }
-        Ok(())
-    }
-
-    /// Forgets what the tablet held about a closed incident's patient: the summary copy
-    /// and the certificate. Queued writes stay until delivered (the edge must still get
-    /// them), sealed.
-    fn wipe_incident(&self, incident: IncidentId) -> Result<(), MobileError> {
-        let conn = self.conn();
-        conn.execute(
-            "DELETE FROM summary_cache WHERE incident_id = ?1",
-            [incident.to_string()],
-        )
-        .map_err(storage)?;
-        conn.execute(
-            "UPDATE sessions SET certificate = NULL WHERE incident_id = ?1",
-            [incident.to_string()],
-        )
-        .map_err(storage)?;
         Ok(())
     }
 
@@ -491,16 +521,19 @@ fn insert_access_record(
         LocalAccessKind::SummaryFetched => "summary_fetched",
         LocalAccessKind::SummaryShownAgain => "summary_shown_again",
     };
+    // A fetch is on the edge already (it logged it before answering); a view once its
+    // report is delivered.
     tx.execute(
-        "INSERT INTO access_records (id, incident_id, kind, crew_member_id, at, outbox_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO access_records (id, incident_id, kind, crew_member_id, at, outbox_id, on_edge)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             id.to_string(),
             incident.to_string(),
             kind,
             crew_member_id,
             rfc3339(at),
-            outbox_id.map(|id| id.to_string())
+            outbox_id.map(|id| id.to_string()),
+            outbox_id.is_none()
         ],
     )
     .map_err(storage)?;

@@ -67,6 +67,16 @@ fn sessions_survive_reopening_and_another_key_cannot_read_them() {
     progress
         .advance(IncidentStep::Identified, Utc::now())
         .unwrap();
+    // A consent note is free text that may name people: the steps are sealed too.
+    let note = "daughter Tanaka Yumi speaks for her";
+    progress
+        .advance(
+            IncidentStep::ConsentRecorded(ConsentState::Difficult {
+                reason: myna_domain::consent::DifficultyReason::Other(note.into()),
+            }),
+            Utc::now(),
+        )
+        .unwrap();
     store(&dir, &key)
         .save_session(id, "crew-042", &progress, Some(b"certificate DER"))
         .unwrap();
@@ -82,6 +92,7 @@ fn sessions_survive_reopening_and_another_key_cannot_read_them() {
             .windows(15)
             .any(|w| w == b"certificate DER")
     );
+    assert!(!file_bytes(&dir).windows(11).any(|w| w == b"Tanaka Yumi"));
 
     let wrong_key = store(&dir, &StorageKey::random());
     assert!(matches!(
@@ -97,6 +108,15 @@ fn sessions_survive_reopening_and_another_key_cannot_read_them() {
     let (saved, certificate) = reopened.load_session(id).unwrap().unwrap();
     assert!(saved.closed && certificate.is_none());
     assert!(reopened.unfinished_incidents().unwrap().is_empty());
+    // A second handle still holding the incident open cannot reopen it.
+    let mut stale = IncidentProgress::start(Utc::now());
+    stale.advance(IncidentStep::CardRead, Utc::now()).unwrap();
+    assert_eq!(
+        reopened.save_session(id, "crew-042", &stale, Some(b"certificate DER")),
+        Err(MobileError::IncidentNotOnTablet)
+    );
+    let (saved, certificate) = reopened.load_session(id).unwrap().unwrap();
+    assert!(saved.closed && certificate.is_none());
 }
 
 #[test]
@@ -138,6 +158,99 @@ fn summary_copy_is_sealed_logged_and_wiped_at_its_time_limit_or_close() {
         .save_session(other, "crew-042", &progress, None)
         .unwrap();
     assert!(!store.has_summary_row(other));
+    // A fetch that finishes after the close keeps nothing.
+    assert_eq!(
+        store.keep_summary(other, "crew-042", &summary, now),
+        Err(MobileError::IncidentNotOnTablet)
+    );
+    assert!(!store.has_summary_row(other));
+}
+
+#[tokio::test]
+async fn a_waiting_queue_does_not_spin_and_records_outlive_their_delivered_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, &StorageKey::random());
+    let id = incident();
+    store.enqueue(id, &open_write(id)).unwrap();
+    store
+        .record_shown_again(id, "crew-042", Utc::now())
+        .unwrap();
+    assert!(
+        store
+            .send_incident_now(&offline(), id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // The view queued behind the failed open is "due", but waits for it: the deliverer
+    // sleeps until the open's backoff ends instead of looping.
+    let wait = store.next_due_in().unwrap();
+    assert!(wait >= std::time::Duration::from_millis(400), "{wait:?}");
+
+    let fake = FakeEdge::start(vec![
+        Exchange {
+            expect: "POST /v1/incidents".into(),
+            status: 201,
+            body: serde_json::to_string(&IncidentOpened {
+                incident_id: id,
+                assurance: AssuranceLevel::CardAndPhoto,
+            })
+            .unwrap(),
+        },
+        Exchange {
+            expect: format!("POST /v1/incidents/{id}/device-views"),
+            status: 201,
+            body: serde_json::to_string(&DeviceViewRecorded {
+                view_id: uuid::Uuid::now_v7(),
+                recorded: true,
+            })
+            .unwrap(),
+        },
+    ])
+    .await;
+    let edge = EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap();
+    assert_eq!(store.deliver_now(&edge).await.unwrap().delivered, 2);
+    // A week later the delivered writes are forgotten; the access record is not.
+    store
+        .wipe_expired(Utc::now() + chrono::Duration::days(8))
+        .unwrap();
+    assert!(store.queued_writes(None).unwrap().is_empty());
+    let records = store.access_records(10).unwrap();
+    assert_eq!(records.len(), 1);
+    assert!(records[0].on_edge);
+}
+
+#[tokio::test]
+async fn answers_that_are_not_the_edge_keep_the_write_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, &StorageKey::random());
+    let id = incident();
+    store
+        .record_shown_again(id, "crew-042", Utc::now())
+        .unwrap();
+    // A captive portal's redirect, then a proxy asking for its own sign-in.
+    let fake = FakeEdge::start(vec![
+        Exchange {
+            expect: format!("POST /v1/incidents/{id}/device-views"),
+            status: 302,
+            body: "<html>sign in to the Wi-Fi</html>".into(),
+        },
+        Exchange {
+            expect: format!("POST /v1/incidents/{id}/device-views"),
+            status: 407,
+            body: "proxy authentication required".into(),
+        },
+    ])
+    .await;
+    let edge = EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap();
+    for _ in 0..2 {
+        let report = store.deliver_now(&edge).await.unwrap();
+        assert_eq!(
+            (report.delivered, report.rejected, report.pending),
+            (0, 0, 1)
+        );
+    }
+    assert_eq!(fake.received().len(), 2);
 }
 
 #[tokio::test]
