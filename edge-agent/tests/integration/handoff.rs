@@ -4,36 +4,12 @@
 //! in the file.
 
 use axum::http::StatusCode;
-use myna_domain::handoff::GeoPoint;
 use serde_json::{Value, json};
 
 use crate::support::*;
 
-const TOKEN_A: &str = "hospital-a-token";
-const TOKEN_B: &str = "hospital-b-token";
-
-/// An edge with two hospitals on closed loopback ports (every delivery fails at once).
-fn edge() -> TestEdge {
-    TestEdge::with(|config| {
-        config
-            .with_hospital(
-                "hosp-a",
-                "Hospital A",
-                3,
-                "http://127.0.0.1:9",
-                TOKEN_A,
-                GeoPoint::new(35.65, 139.65),
-            )
-            .with_hospital(
-                "hosp-b",
-                "Hospital B",
-                2,
-                "http://127.0.0.1:9",
-                TOKEN_B,
-                None,
-            )
-    })
-}
+const TOKEN_A: &str = HOSPITAL_A_TOKEN;
+const TOKEN_B: &str = HOSPITAL_B_TOKEN;
 
 /// An incident with consent given, ready to hand off.
 async fn incident(edge: &TestEdge) -> String {
@@ -89,7 +65,7 @@ fn outbox(edge: &TestEdge) -> Vec<(String, String, i64, bool)> {
 
 #[tokio::test]
 async fn handoff_hospitals_are_listed_nearest_first_and_locations_are_checked() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let (status, body) = edge.get("/v1/hospitals?lat=35.66&lon=139.66", DEVICE).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let hospitals = body["hospitals"].as_array().unwrap();
@@ -111,7 +87,7 @@ async fn handoff_hospitals_are_listed_nearest_first_and_locations_are_checked() 
 
 #[tokio::test]
 async fn handoff_only_the_chosen_hospital_answers_and_the_first_answer_stands() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let incident = incident(&edge).await;
     let (status, sent) = hand_off(&edge, &incident, "hosp-a").await;
     assert_eq!(status, StatusCode::ACCEPTED, "queued: {sent}");
@@ -176,7 +152,7 @@ async fn handoff_only_the_chosen_hospital_answers_and_the_first_answer_stands() 
 
 #[tokio::test]
 async fn handoff_one_hospital_at_a_time_and_withdrawal_is_relayed() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let incident = incident(&edge).await;
     let (_, first) = hand_off(&edge, &incident, "hosp-a").await;
     let records = edge.access_log().len();
@@ -241,7 +217,7 @@ async fn handoff_one_hospital_at_a_time_and_withdrawal_is_relayed() {
 
 #[tokio::test]
 async fn handoff_long_poll_answers_when_the_hospital_does() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let incident = incident(&edge).await;
     let (_, sent) = hand_off(&edge, &incident, "hosp-a").await;
     let handoff = sent["handoff_id"].as_str().unwrap().to_string();

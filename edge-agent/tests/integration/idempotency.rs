@@ -6,61 +6,15 @@ use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use edge_agent::clock::Clock;
 use myna_domain::access::{AccessAction, AccessOutcome, AccessRecord};
-use myna_domain::handoff::GeoPoint;
 use myna_domain::wire::DeviceViewReport;
 use serde_json::{Value, json};
 
 use crate::support::*;
 
-const HOSPITAL_TOKEN: &str = "hospital-a-token";
-
-/// An edge with two hospitals on closed loopback ports (every delivery fails at once).
-fn edge() -> TestEdge {
-    TestEdge::with(|config| {
-        config
-            .with_hospital(
-                "hosp-a",
-                "Hospital A",
-                3,
-                "http://127.0.0.1:9",
-                HOSPITAL_TOKEN,
-                GeoPoint::new(35.65, 139.65),
-            )
-            .with_hospital(
-                "hosp-b",
-                "Hospital B",
-                2,
-                "http://127.0.0.1:9",
-                "hospital-b-token",
-                None,
-            )
-    })
-}
-
-/// An incident of seeded patient `index` opened by `device` with `consent`.
-async fn incident_by(edge: &TestEdge, device: &str, index: u64, consent: &str) -> String {
-    let incident = myna_domain::access::IncidentId(uuid::Uuid::new_v4());
-    let (status, body) = edge
-        .post(
-            "/v1/incidents",
-            device,
-            &open_request(incident, &card_for(index)),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = edge
-        .put_json(
-            &format!("/v1/incidents/{incident}/consent"),
-            device,
-            &format!(r#"{{"decision":"{consent}"}}"#),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    incident.to_string()
-}
+const HOSPITAL_TOKEN: &str = HOSPITAL_A_TOKEN;
 
 async fn incident(edge: &TestEdge) -> String {
-    incident_by(edge, DEVICE, carded_patient(0), "given").await
+    open_with_consent(edge, DEVICE, carded_patient(0), r#"{"decision":"given"}"#).await
 }
 
 async fn fetch_summary(edge: &TestEdge, incident: &str) {
@@ -107,7 +61,7 @@ fn relays(log: &[AccessRecord]) -> usize {
 
 #[tokio::test]
 async fn idempotency_a_retried_handoff_is_the_same_handoff_logged_and_queued_once() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let incident = incident(&edge).await;
     let id = uuid::Uuid::now_v7();
     let (status, first) = hand_off(&edge, DEVICE, &incident, "hosp-a", id).await;
@@ -160,13 +114,20 @@ async fn idempotency_a_retried_handoff_is_the_same_handoff_logged_and_queued_onc
 
 #[tokio::test]
 async fn idempotency_a_handoff_id_of_another_incident_tablet_or_hospital_is_a_conflict() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let incident = incident(&edge).await;
     let id = uuid::Uuid::now_v7();
     let (status, body) = hand_off(&edge, DEVICE, &incident, "hosp-a", id).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    let second = incident_by(&edge, DEVICE, carded_patient(1), "given").await;
-    let other_tablet = incident_by(&edge, OTHER_DEVICE, carded_patient(2), "given").await;
+    let second =
+        open_with_consent(&edge, DEVICE, carded_patient(1), r#"{"decision":"given"}"#).await;
+    let other_tablet = open_with_consent(
+        &edge,
+        OTHER_DEVICE,
+        carded_patient(2),
+        r#"{"decision":"given"}"#,
+    )
+    .await;
     let log = edge.access_log();
     for (device, incident, hospital) in [
         (DEVICE, second.as_str(), "hosp-a"),
@@ -198,7 +159,7 @@ async fn idempotency_a_handoff_id_of_another_incident_tablet_or_hospital_is_a_co
 
 #[tokio::test]
 async fn idempotency_a_repeated_withdrawal_is_answered_with_the_handoff_as_it_stands() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let incident = incident(&edge).await;
     let id = uuid::Uuid::now_v7();
     let (status, body) = hand_off(&edge, DEVICE, &incident, "hosp-a", id).await;
@@ -261,7 +222,7 @@ fn view_at(viewed_at: DateTime<Utc>) -> DeviceViewReport {
 
 #[tokio::test]
 async fn idempotency_a_view_on_the_tablet_is_logged_once_at_the_server_time() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let incident = incident(&edge).await;
     fetch_summary(&edge, &incident).await;
     let fetched = edge.access_log();
@@ -323,7 +284,7 @@ async fn idempotency_a_view_on_the_tablet_is_logged_once_at_the_server_time() {
 
 #[tokio::test]
 async fn idempotency_a_view_report_is_refused_for_another_tablet_and_kept_with_a_bad_clock() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let incident = incident(&edge).await;
     let opened = edge.clock.now();
     fetch_summary(&edge, &incident).await;
@@ -389,9 +350,15 @@ async fn idempotency_a_view_report_is_refused_for_another_tablet_and_kept_with_a
 
 #[tokio::test]
 async fn idempotency_no_view_report_without_a_disclosed_summary() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let given = incident(&edge).await;
-    let refused = incident_by(&edge, DEVICE, carded_patient(1), "refused").await;
+    let refused = open_with_consent(
+        &edge,
+        DEVICE,
+        carded_patient(1),
+        r#"{"decision":"refused"}"#,
+    )
+    .await;
     let (status, body) = edge
         .get(&format!("/v1/incidents/{refused}/summary"), DEVICE)
         .await;
@@ -434,7 +401,7 @@ async fn sign_in(edge: &TestEdge, patient: &str) -> String {
 
 #[tokio::test]
 async fn idempotency_the_patient_sees_the_view_on_the_tablet_and_the_log_verifies() {
-    let edge = edge();
+    let edge = two_hospital_edge();
     let me = carded_patient(0);
     let incident = incident(&edge).await;
     fetch_summary(&edge, &incident).await;

@@ -7,7 +7,6 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use edge_agent::app;
 use http_body_util::BodyExt;
-use myna_domain::access::IncidentId;
 use myna_domain::transparency::{LogVerifier, hash_from_base64, leaf_hash, verify_inclusion};
 use myna_domain::wire::proof_hashes;
 use serde_json::Value;
@@ -35,23 +34,7 @@ async fn sign_in(edge: &TestEdge, patient: &str) -> String {
 
 /// One viewed summary (one access record) of seeded patient `index` by the tablet `device`.
 async fn view_by(edge: &TestEdge, device: &str, index: u64, consent: &str) {
-    let incident = IncidentId(uuid::Uuid::new_v4());
-    let (status, body) = edge
-        .post(
-            "/v1/incidents",
-            device,
-            &open_request(incident, &card_for(index)),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (status, body) = edge
-        .put_json(
-            &format!("/v1/incidents/{incident}/consent"),
-            device,
-            consent,
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let incident = open_with_consent(edge, device, index, consent).await;
     let (status, body) = edge
         .get(&format!("/v1/incidents/{incident}/summary"), device)
         .await;

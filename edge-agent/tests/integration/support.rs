@@ -377,3 +377,55 @@ impl CardKey {
             .unwrap()
     }
 }
+
+/// Token of hospital A in [`two_hospital_edge`].
+pub const HOSPITAL_A_TOKEN: &str = "hospital-a-token";
+/// Token of hospital B in [`two_hospital_edge`].
+pub const HOSPITAL_B_TOKEN: &str = "hospital-b-token";
+
+/// An edge with two hospitals on closed loopback ports (every delivery fails at once):
+/// `hosp-a` (tier 3, located) and `hosp-b` (tier 2, no location).
+pub fn two_hospital_edge() -> TestEdge {
+    TestEdge::with(|config| {
+        config
+            .with_hospital(
+                "hosp-a",
+                "Hospital A",
+                3,
+                "http://127.0.0.1:9",
+                HOSPITAL_A_TOKEN,
+                myna_domain::handoff::GeoPoint::new(35.65, 139.65),
+            )
+            .with_hospital(
+                "hosp-b",
+                "Hospital B",
+                2,
+                "http://127.0.0.1:9",
+                HOSPITAL_B_TOKEN,
+                None,
+            )
+    })
+}
+
+/// Opens an incident of seeded patient `index` from `device` and records `consent` (the
+/// request body, e.g. `{"decision":"given"}`); returns the incident id.
+pub async fn open_with_consent(edge: &TestEdge, device: &str, index: u64, consent: &str) -> String {
+    let incident = IncidentId(uuid::Uuid::new_v4());
+    let (status, body) = edge
+        .post(
+            "/v1/incidents",
+            device,
+            &open_request(incident, &card_for(index)),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, body) = edge
+        .put_json(
+            &format!("/v1/incidents/{incident}/consent"),
+            device,
+            consent,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    incident.to_string()
+}

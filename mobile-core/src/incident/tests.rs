@@ -82,6 +82,16 @@ fn is_illegal(result: Result<impl std::fmt::Debug, MobileError>) -> bool {
     matches!(result, Err(MobileError::IllegalStep { .. }))
 }
 
+/// The kinds of the incident's writes in the outbox, oldest first.
+fn queued_kinds(incident: &EmergencyIncident) -> Vec<crate::local::WriteKind> {
+    incident
+        .queued_writes()
+        .unwrap()
+        .into_iter()
+        .map(|w| w.kind)
+        .collect()
+}
+
 fn pin() -> Pin {
     Pin::new(SCRIPT_PIN).unwrap()
 }
@@ -390,11 +400,8 @@ async fn an_interrupted_identity_is_finished_not_sent_twice_and_no_other_card_fo
     let confirmed = incident.confirm_identity(true).await.unwrap();
     assert!(confirmed.queued);
     assert_eq!(incident.step(), IncidentStep::Identified);
-    let kinds: Vec<_> = incident
-        .queued_writes()
-        .unwrap()
-        .into_iter()
-        .map(|w| w.kind)
-        .collect();
-    assert_eq!(kinds, [crate::local::WriteKind::OpenIncident]);
+    assert_eq!(
+        queued_kinds(&incident),
+        [crate::local::WriteKind::OpenIncident]
+    );
 }

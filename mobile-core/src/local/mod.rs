@@ -221,17 +221,7 @@ impl LocalStore {
             .transpose()?;
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(storage)?;
-        let was_closed: Option<bool> = tx
-            .query_row(
-                "SELECT closed FROM sessions WHERE incident_id = ?1",
-                [incident.to_string()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(storage)?;
-        if was_closed == Some(true) {
-            return Err(MobileError::IncidentNotOnTablet);
-        }
+        refuse_if_closed(&tx, incident)?;
         tx.execute(
             "INSERT INTO sessions (incident_id, crew_member_id, progress, certificate, closed, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -341,17 +331,7 @@ impl LocalStore {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(storage)?;
         // Closed meanwhile (the crew closed while the fetch was in flight): keep nothing.
-        let closed: Option<bool> = tx
-            .query_row(
-                "SELECT closed FROM sessions WHERE incident_id = ?1",
-                [incident.to_string()],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(storage)?;
-        if closed == Some(true) {
-            return Err(MobileError::IncidentNotOnTablet);
-        }
+        refuse_if_closed(&tx, incident)?;
         tx.execute(
             "INSERT INTO summary_cache (incident_id, sealed, fetched_at, expires_ms)
              VALUES (?1, ?2, ?3, ?4)
@@ -505,6 +485,27 @@ impl LocalStore {
             )
             .unwrap()
             > 0
+    }
+}
+
+/// [`MobileError::IncidentNotOnTablet`] when `incident` is closed: nothing more is saved
+/// for it.
+fn refuse_if_closed(
+    tx: &rusqlite::Transaction<'_>,
+    incident: IncidentId,
+) -> Result<(), MobileError> {
+    let closed: Option<bool> = tx
+        .query_row(
+            "SELECT closed FROM sessions WHERE incident_id = ?1",
+            [incident.to_string()],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(storage)?;
+    if closed == Some(true) {
+        Err(MobileError::IncidentNotOnTablet)
+    } else {
+        Ok(())
     }
 }
 

@@ -46,6 +46,32 @@ fn open_write(id: IncidentId) -> Write {
     })
 }
 
+/// The edge's answer to an open.
+fn opened(id: IncidentId) -> Exchange {
+    Exchange {
+        expect: "POST /v1/incidents".into(),
+        status: 201,
+        body: serde_json::to_string(&IncidentOpened {
+            incident_id: id,
+            assurance: AssuranceLevel::CardAndPhoto,
+        })
+        .unwrap(),
+    }
+}
+
+/// The edge's answer to a report of the summary shown again on `id`.
+fn view_recorded(id: IncidentId, status: u16, view_id: uuid::Uuid) -> Exchange {
+    Exchange {
+        expect: format!("POST /v1/incidents/{id}/device-views"),
+        status,
+        body: serde_json::to_string(&DeviceViewRecorded {
+            view_id,
+            recorded: true,
+        })
+        .unwrap(),
+    }
+}
+
 fn file_bytes(dir: &tempfile::TempDir) -> Vec<u8> {
     // The main file and the WAL: either may hold the newest pages.
     let mut bytes = std::fs::read(dir.path().join("tablet.sqlite3")).unwrap();
@@ -188,24 +214,8 @@ async fn a_waiting_queue_does_not_spin_and_records_outlive_their_delivered_write
     assert!(wait >= std::time::Duration::from_millis(400), "{wait:?}");
 
     let fake = FakeEdge::start(vec![
-        Exchange {
-            expect: "POST /v1/incidents".into(),
-            status: 201,
-            body: serde_json::to_string(&IncidentOpened {
-                incident_id: id,
-                assurance: AssuranceLevel::CardAndPhoto,
-            })
-            .unwrap(),
-        },
-        Exchange {
-            expect: format!("POST /v1/incidents/{id}/device-views"),
-            status: 201,
-            body: serde_json::to_string(&DeviceViewRecorded {
-                view_id: uuid::Uuid::now_v7(),
-                recorded: true,
-            })
-            .unwrap(),
-        },
+        opened(id),
+        view_recorded(id, 201, uuid::Uuid::now_v7()),
     ])
     .await;
     let edge = EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap();
@@ -289,29 +299,13 @@ async fn writes_leave_in_order_once_and_rejections_are_kept_with_the_reason() {
         .parse()
         .unwrap();
     let fake = FakeEdge::start(vec![
-        Exchange {
-            expect: "POST /v1/incidents".into(),
-            status: 201,
-            body: serde_json::to_string(&IncidentOpened {
-                incident_id: a,
-                assurance: AssuranceLevel::CardAndPhoto,
-            })
-            .unwrap(),
-        },
+        opened(a),
         Exchange {
             expect: format!("PUT /v1/incidents/{a}/consent"),
             status: 409,
             body: r#"{"code":"consent_conflict","message":"another decision is recorded"}"#.into(),
         },
-        Exchange {
-            expect: format!("POST /v1/incidents/{b}/device-views"),
-            status: 200,
-            body: serde_json::to_string(&DeviceViewRecorded {
-                view_id,
-                recorded: true,
-            })
-            .unwrap(),
-        },
+        view_recorded(b, 200, view_id),
     ])
     .await;
     let edge = EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap();

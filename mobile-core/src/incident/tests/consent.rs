@@ -250,13 +250,7 @@ async fn after_a_refusal_the_records_are_never_asked_for() {
         "nothing was sent after the refusal"
     );
     // Queued: only the refusal, no summary request of any kind.
-    let kinds: Vec<_> = incident
-        .queued_writes()
-        .unwrap()
-        .into_iter()
-        .map(|w| w.kind)
-        .collect();
-    assert_eq!(kinds, [crate::local::WriteKind::Consent]);
+    assert_eq!(queued_kinds(&incident), [crate::local::WriteKind::Consent]);
 }
 
 fn is_illegal_ref(result: &Result<(), MobileError>) -> bool {
