@@ -93,6 +93,9 @@ pub struct QueuedWrite {
     pub queued_at: String,
     /// Where it stands.
     pub state: WriteState,
+    /// For a handoff or a withdrawal: the handoff's id (follow it with
+    /// `Incident.handoffState` after a restart).
+    pub handoff_id: Option<String>,
 }
 
 /// What one delivery pass did.
@@ -358,6 +361,7 @@ impl From<local::QueuedWrite> for QueuedWrite {
                 local::WriteState::Delivered { at } => WriteState::Delivered { at },
                 local::WriteState::Rejected { message } => WriteState::Rejected { message },
             },
+            handoff_id: w.handoff_id,
         }
     }
 }

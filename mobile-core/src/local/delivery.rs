@@ -159,6 +159,9 @@ pub struct QueuedWrite {
     pub queued_at: String,
     /// Where it stands.
     pub state: WriteState,
+    /// For a handoff or a withdrawal: the handoff's id, so an app restarted mid-scene can
+    /// follow the hospital's answer or withdraw it.
+    pub handoff_id: Option<String>,
 }
 
 /// What one delivery pass did.
@@ -412,7 +415,7 @@ impl LocalStore {
         let mut statement = conn
             .prepare(
                 "SELECT id, incident_id, kind, created_at, attempts, next_attempt_ms, state,
-                        last_error, done_at
+                        last_error, done_at, body
                  FROM outbox WHERE ?1 IS NULL OR incident_id = ?1 ORDER BY seq",
             )
             .map_err(storage)?;
@@ -443,22 +446,39 @@ impl LocalStore {
                     r.get::<_, String>(2)?,
                     r.get(3)?,
                     state,
+                    r.get::<_, Vec<u8>>(9)?,
                 ))
             })
             .and_then(Iterator::collect::<Result<Vec<_>, _>>)
             .map_err(storage)?;
         rows.into_iter()
-            .map(|(id, incident_id, kind, queued_at, state)| {
+            .map(|(id, incident_id, kind, queued_at, state, body)| {
+                let kind =
+                    WriteKind::from_tag(&kind).ok_or_else(|| storage("unknown write kind"))?;
+                let handoff_id = match kind {
+                    WriteKind::Handoff | WriteKind::Withdrawal => self.handoff_id_in(&id, &body),
+                    _ => None,
+                };
                 Ok(QueuedWrite {
                     id,
                     incident_id,
-                    kind: WriteKind::from_tag(&kind)
-                        .ok_or_else(|| storage("unknown write kind"))?,
+                    kind,
                     queued_at,
                     state,
+                    handoff_id,
                 })
             })
             .collect()
+    }
+
+    /// The handoff id inside a sealed handoff or withdrawal body (`None` if unreadable).
+    fn handoff_id_in(&self, id: &str, body: &[u8]) -> Option<String> {
+        let json = self.sealer.open(body, &context("write", id)).ok()?;
+        match serde_json::from_slice(&json).ok()? {
+            Write::Handoff(request) => request.handoff_id.map(|h| h.to_string()),
+            Write::Withdraw { handoff_id } => Some(handoff_id.to_string()),
+            _ => None,
+        }
     }
 
     /// Writes not delivered yet, all incidents.

@@ -187,6 +187,15 @@ async fn offline_app_killed_mid_queue_still_delivers_once() {
     let incident = tablet.resume_incident(&unfinished[0].incident_id).unwrap();
     assert_eq!(incident.incident_id(), id);
     assert_eq!(incident.step(), IncidentStep::HandedOff);
+    // The restarted app finds the handoff to follow in the outbox.
+    let handoffs: Vec<_> = tablet
+        .queued_writes()
+        .unwrap()
+        .into_iter()
+        .filter(|w| w.kind == WriteKind::Handoff)
+        .map(|w| w.handoff_id)
+        .collect();
+    assert_eq!(handoffs, [Some(handoff_id.to_string())]);
     let report = tablet.deliver_now().await.unwrap();
     assert_eq!(
         (report.delivered, report.rejected, report.pending),
