@@ -92,6 +92,21 @@ impl EdgeClient {
     /// `device_token` as a bearer token. Connect timeout 3 s, request timeout 10 s,
     /// no redirects (a redirect would be a misconfiguration, not something to follow).
     pub fn new(base_url: String, device_token: String) -> Result<Self> {
+        Self::build(base_url, device_token, http_builder(), |e| {
+            EdgeError::Configuration {
+                message: e.to_string(),
+            }
+        })
+    }
+
+    /// Checks `base_url` and `device_token`, then builds the HTTP client once from `http`
+    /// (a failure there becomes `build_error`).
+    fn build(
+        base_url: String,
+        device_token: String,
+        http: reqwest::ClientBuilder,
+        build_error: impl FnOnce(reqwest::Error) -> EdgeError,
+    ) -> Result<Self> {
         let config = |message: &str| EdgeError::Configuration {
             message: message.to_string(),
         };
@@ -108,11 +123,7 @@ impl EdgeClient {
         if !token_ok {
             return Err(config("device token must be non-empty visible ASCII"));
         }
-        let http = http_builder()
-            .build()
-            .map_err(|e| EdgeError::Configuration {
-                message: e.to_string(),
-            })?;
+        let http = http.build().map_err(build_error)?;
         Ok(EdgeClient {
             http,
             base_url,
@@ -133,13 +144,10 @@ impl EdgeClient {
             message: "deployment CA certificate is not a valid DER certificate".into(),
         };
         let ca = reqwest::Certificate::from_der(&ca_der).map_err(|_| invalid_ca())?;
-        let mut client = Self::new(base_url, device_token)?;
-        client.http = http_builder()
+        let pinned = http_builder()
             .tls_built_in_root_certs(false)
-            .add_root_certificate(ca)
-            .build()
-            .map_err(|_| invalid_ca())?;
-        Ok(client)
+            .add_root_certificate(ca);
+        Self::build(base_url, device_token, pinned, |_| invalid_ca())
     }
 
     /// `POST /v1/identity-challenges` (no body): a one-time challenge for the card to sign
