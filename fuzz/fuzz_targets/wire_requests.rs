@@ -27,7 +27,9 @@ fuzz_target!(|data: &[u8]| {
     round_trip::<DeviceViewReport>(data);
     round_trip::<DevSignInRequest>(data);
     round_trip::<FlagRequest>(data);
-    round_trip::<HospitalsQuery>(data);
+    // Query parameters, not a JSON body: decoded only (serde_json without its
+    // `float_roundtrip` feature may move a huge coordinate by one ulp on the way back).
+    let _ = serde_json::from_slice::<HospitalsQuery>(data);
     round_trip::<DeclareDisasterRequest>(data);
     round_trip::<HandoffDecision>(data);
 });
