@@ -12,12 +12,36 @@ use crate::support::{DEVICE, TestEdge, open_with_consent};
 
 /// Field names and values of the tablet's request types, so generated bodies come close.
 const WORDS: &[&str] = &[
-    "incident_id", "crew_member_id", "identity", "method", "certificate_der_b64",
-    "photo_matches", "challenge_id", "signature_b64", "facts", "decision", "reason", "kind",
-    "note", "hospital_id", "chief_complaint", "eta_minutes", "vitals", "handoff_id",
-    "view_id", "viewed_at", "card_with_photo_check", "pin_verified_card", "basic_facts",
-    "given", "refused", "difficult", "other", "0192f0c0-0000-7000-8000-000000000001",
-    "2026-11-25T03:00:00Z", "MIIB",
+    "incident_id",
+    "crew_member_id",
+    "identity",
+    "method",
+    "certificate_der_b64",
+    "photo_matches",
+    "challenge_id",
+    "signature_b64",
+    "facts",
+    "decision",
+    "reason",
+    "kind",
+    "note",
+    "hospital_id",
+    "chief_complaint",
+    "eta_minutes",
+    "vitals",
+    "handoff_id",
+    "view_id",
+    "viewed_at",
+    "card_with_photo_check",
+    "pin_verified_card",
+    "basic_facts",
+    "given",
+    "refused",
+    "difficult",
+    "other",
+    "0192f0c0-0000-7000-8000-000000000001",
+    "2026-11-25T03:00:00Z",
+    "MIIB",
 ];
 
 fn json_ish() -> impl Strategy<Value = Value> {
@@ -31,11 +55,9 @@ fn json_ish() -> impl Strategy<Value = Value> {
     leaf.prop_recursive(3, 24, 5, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(WORDS), inner), 0..5).prop_map(
-                |fields| Value::Object(
-                    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
-                )
-            ),
+            prop::collection::vec((prop::sample::select(WORDS), inner), 0..5).prop_map(|fields| {
+                Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
         ]
     })
 }
@@ -63,8 +85,12 @@ fn decodes<T: serde::de::DeserializeOwned>(body: &str) -> bool {
 fn arbitrary_bodies_are_client_errors_and_leave_no_record() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let edge = runtime.block_on(async { TestEdge::new() });
-    let incident =
-        runtime.block_on(open_with_consent(&edge, DEVICE, 1, r#"{"decision":"given"}"#));
+    let incident = runtime.block_on(open_with_consent(
+        &edge,
+        DEVICE,
+        1,
+        r#"{"decision":"given"}"#,
+    ));
     let routes = [
         Route {
             method: Method::POST,
