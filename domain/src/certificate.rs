@@ -291,4 +291,40 @@ mod tests {
             ]
         );
     }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        static GOOD: LazyLock<Vec<u8>> = LazyLock::new(|| cert(&[0x01, 0x02, 0x03]));
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn arbitrary_bytes_never_panic(der in proptest::collection::vec(any::<u8>(), 0..400)) {
+                let _ = CardCertificate::from_der(&der);
+                let _ = CardCertificate::verify_signature(&der, b"challenge", &[0; 256]);
+            }
+
+            #[test]
+            fn mangled_certificate_never_panics(
+                patches in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+                cut in any::<prop::sample::Index>(),
+            ) {
+                let mut der = GOOD.clone();
+                for (at, xor) in patches {
+                    let at = at.index(der.len());
+                    der[at] ^= xor;
+                }
+                der.truncate(cut.index(der.len() + 1));
+                if let Ok(facts) = CardCertificate::from_der(&der) {
+                    // Whatever parses has an ordered-or-not but representable validity.
+                    let _ = facts.validity_at(Utc::now());
+                }
+                let _ = CardCertificate::verify_signature(&der, b"challenge", &[0; 256]);
+            }
+        }
+    }
 }

@@ -648,6 +648,9 @@ pub fn proof_strings(hashes: &[crate::transparency::Hash]) -> Vec<String> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -10,6 +10,7 @@ mod identify;
 mod log_proofs;
 mod pin;
 mod portal;
+mod request_bodies;
 mod support;
 mod tamper;
 mod tls;

@@ -408,3 +408,39 @@ mod tests {
         check([0x6A, 0x83], Err(Unexpected(0x6A83)));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_response_splits_or_is_too_short(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            match ResponseApdu::parse(bytes.clone()) {
+                Ok(response) => {
+                    prop_assert_eq!(&response.data[..], &bytes[..bytes.len() - 2]);
+                    prop_assert_eq!(response.sw().to_be_bytes(), [bytes[bytes.len() - 2], bytes[bytes.len() - 1]]);
+                    let decoded = check_status(response.sw());
+                    prop_assert_eq!(decoded.is_ok(), response.sw() == 0x9000);
+                    prop_assert_eq!(response.into_data().is_ok(), decoded.is_ok());
+                }
+                Err(_) => prop_assert!(bytes.len() < 2),
+            }
+        }
+
+        #[test]
+        fn every_status_word_decodes(sw in any::<u16>()) {
+            // Never panics; only 9000 is success.
+            prop_assert_eq!(check_status(sw).is_ok(), sw == 0x9000);
+        }
+
+        #[test]
+        fn le_position_stays_inside_the_command(command in proptest::collection::vec(any::<u8>(), 0..270)) {
+            if let Some(at) = le_position(&command) {
+                prop_assert!(at < command.len());
+            }
+        }
+    }
+}

@@ -311,3 +311,60 @@ fn card_without_the_application_is_not_a_my_number_card() {
     let card = ScriptedCard::new(guard_steps(0x63C2));
     assert_eq!(basic_facts_pin_tries(&card), Ok(PinTries::Left(2)));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn any_file_parses_or_is_malformed(file in proptest::collection::vec(any::<u8>(), 0..200)) {
+            // Never a panic: facts or an error.
+            let _ = parse_basic_facts(&file);
+        }
+
+        #[test]
+        fn mangled_good_file_never_panics(
+            patches in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut file = file_with(&good_children());
+            for (at, xor) in patches {
+                let at = at.index(file.len());
+                file[at] ^= xor;
+            }
+            file.truncate(cut.index(file.len() + 1));
+            let _ = parse_basic_facts(&file);
+        }
+
+        #[test]
+        fn facts_round_trip(
+            name in "[A-Za-z山田花子太郎]{1,12}( [A-Za-z山田花子太郎]{1,12})?",
+            address in "[0-9A-Za-z東京都千代田区-]{1,40}",
+            days in 0i64..50_000,
+            sex in prop_oneof![Just(Sex::Male), Just(Sex::Female), Just(Sex::NotApplicable)],
+        ) {
+            let birth_date = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::TimeDelta::days(days);
+            let code: &[u8] = match sex {
+                Sex::Male => b"1",
+                Sex::Female => b"2",
+                Sex::NotApplicable => b"9",
+            };
+            let file = file_with(&[
+                field(TAG_HEADER, &[0x01; 0x1F]),
+                field(TAG_NAME, name.as_bytes()),
+                field(TAG_ADDRESS, address.as_bytes()),
+                field(TAG_BIRTH_DATE, birth_date.format("%Y%m%d").to_string().as_bytes()),
+                field(TAG_SEX, code),
+            ]);
+            let facts = parse_basic_facts(&file).unwrap();
+            prop_assert_eq!(facts, BasicFacts {
+                name,
+                birth_date,
+                sex,
+                address_or_insurer: AddressOrInsurer::Address(address),
+            });
+        }
+    }
+}

@@ -467,3 +467,22 @@ fn pin_tries_are_read_without_spending_one() {
     check(0x63C0, Ok(PinTries::Blocked));
     check(0x6A82, Err(CardError::Status(StatusError::FileNotFound)));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn token_info_classification_never_panics(token in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let _ = CardKind::from_token_info(&token);
+        }
+
+        #[test]
+        fn padding_does_not_change_the_kind(pad in proptest::collection::vec(prop_oneof![Just(b' '), Just(0u8)], 0..20)) {
+            let token = [MY_NUMBER_CARD_TOKEN, &pad[..]].concat();
+            prop_assert_eq!(CardKind::from_token_info(&token), CardKind::MyNumberCard);
+        }
+    }
+}
