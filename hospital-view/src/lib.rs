@@ -9,6 +9,8 @@
 //!
 //! # Layout
 //! - [`Config`], [`AppState`], [`app`], [`run`]: this file.
+//! - [`staff`]: staff accounts and the sign-in rules (Argon2id, TOTP, lockout, expiry);
+//!   [`clock`]: the time source, injectable for tests.
 //! - [`error`]: the crate [`Error`], and the HTTP mappings ([`error::AppError`] for JSON,
 //!   [`error::PageError`] for HTML).
 //! - [`store`]: the SQLite file (WAL, `synchronous=FULL`), used through `spawn_blocking`.
@@ -20,7 +22,7 @@
 //! # Routes
 //! See [`routes`] for the table. In short: the edge delivers notices and withdrawals
 //! (`POST /v1/arrivals`, `POST /v1/arrivals/{id}/withdrawal`, bearer token, idempotent);
-//! staff sign in (`/sign-in`, development accounts for now) and see the dashboard (`GET /`),
+//! staff sign in (`/sign-in`: staff id, password and a TOTP code; see [`staff`]) and see the dashboard (`GET /`),
 //! which `GET /events` keeps live (server-sent events with ids: a reconnecting browser
 //! resumes where it stopped); they accept or decline (`POST /arrivals/{id}/answer`), and
 //! [`answers`] carries the answer to the edge (`POST /v1/hospital/handoffs/{id}/decision`),
@@ -28,8 +30,9 @@
 //! `GET /arrivals/{id}/fhir` the summary as a FHIR IPS bundle.
 //!
 //! # Known gaps
-//! - **Development staff accounts** (plain passwords in the configuration, no second
-//!   factor): the binary refuses any non-loopback address until the security issue lands.
+//! - **No TLS yet** (and no account administration): the binary still refuses any
+//!   non-loopback address; the seeded development accounts have a published password and
+//!   TOTP secret.
 //!
 //! # Privacy
 //! The wall dashboard shows sex and age but never the patient's name (a wall screen is
@@ -45,7 +48,8 @@
 //!     data_dir: "./.myna-local".into(),
 //!     edge_token: "dev-edge-token".into(),
 //!     edge_url: Some("http://127.0.0.1:8080".into()),
-//!     staff: vec![],
+//!     staff: hospital_view::dev_staff(),
+//!     sign_in: hospital_view::SignInPolicy::default(),
 //! })?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! hospital_view::run(listener, state, std::future::pending()).await
@@ -54,10 +58,13 @@
 #![warn(missing_docs)]
 
 pub mod answers;
+pub mod clock;
 pub mod error;
 pub mod fhir;
 pub mod render;
 pub mod routes;
+mod sign_in;
+pub mod staff;
 pub mod store;
 pub mod stream;
 
@@ -68,8 +75,12 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use routes::app;
+pub use staff::{
+    DEV_STAFF_PASSWORD, DEV_TOTP_SECRET, SignInPolicy, StaffAccount, dev_staff, dev_totp_code,
+};
 
 /// Configuration of one hospital-view instance.
 #[derive(Clone)]
@@ -86,48 +97,11 @@ pub struct Config {
     pub edge_token: String,
     /// Base URL of the edge-agent, for the ER's answers (`None`: answers stay queued).
     pub edge_url: Option<String>,
-    /// Staff who may sign in.
+    /// Staff accounts to create at start when their id is not stored yet (the
+    /// development accounts, [`dev_staff`]); stored accounts are never changed by this.
     pub staff: Vec<StaffAccount>,
-}
-
-/// A development staff account (password in the configuration; Argon2id, a second factor
-/// and lockout come with the security issue).
-#[derive(Clone)]
-pub struct StaffAccount {
-    /// Staff id, written next to every answer.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-    /// Password.
-    pub password: String,
-}
-
-/// Password of the development staff accounts.
-pub const DEV_STAFF_PASSWORD: &str = "dev-password";
-
-/// The development staff accounts: `er-doctor` and `er-nurse`, password
-/// [`DEV_STAFF_PASSWORD`]. Loopback only (the binary refuses other addresses).
-pub fn dev_staff() -> Vec<StaffAccount> {
-    [
-        ("er-doctor", "救急医 ER doctor"),
-        ("er-nurse", "救急看護師 ER nurse"),
-    ]
-    .into_iter()
-    .map(|(id, name)| StaffAccount {
-        id: id.into(),
-        name: name.into(),
-        password: DEV_STAFF_PASSWORD.into(),
-    })
-    .collect()
-}
-
-impl std::fmt::Debug for StaffAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StaffAccount")
-            .field("id", &self.id)
-            .field("password", &"<redacted>")
-            .finish()
-    }
+    /// Lockout, session and stale-account limits.
+    pub sign_in: SignInPolicy,
 }
 
 impl std::fmt::Debug for Config {
@@ -139,6 +113,7 @@ impl std::fmt::Debug for Config {
             .field("edge_token", &"<redacted>")
             .field("edge_url", &self.edge_url)
             .field("staff", &self.staff)
+            .field("sign_in", &self.sign_in)
             .finish()
     }
 }
@@ -178,14 +153,38 @@ pub struct AppState {
     answers: Arc<Notify>,
     closing: Arc<watch::Sender<bool>>,
     edge: reqwest::Client,
+    clock: Arc<dyn Clock>,
 }
 
 impl AppState {
-    /// Opens (creating if needed) `data_dir/hospital-<id>.sqlite3`.
+    /// Opens (creating if needed) `data_dir/hospital-<id>.sqlite3`, and stores the
+    /// configured staff accounts that are not stored yet.
     pub fn open(config: Config) -> Result<Self> {
+        Self::open_with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// The same, reading the time for sign-in and sessions from `clock`.
+    pub fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
         config.validate()?;
         std::fs::create_dir_all(&config.data_dir)?;
         let store = store::Store::open(&config.database_path())?;
+        for account in &config.staff {
+            if store.has_staff(&account.id)? {
+                continue;
+            }
+            let phc = staff::password::hash(&account.password)
+                .map_err(|e| Error::Config(format!("staff account {}: {e}", account.id)))?;
+            store.add_staff(
+                &store::NewStaff {
+                    id: &account.id,
+                    display_name: &account.name,
+                    password_phc: &phc,
+                    totp_secret: &account.totp_secret,
+                },
+                clock.now(),
+            )?;
+            tracing::info!(staff = %account.id, "staff account created");
+        }
         let (events, _) = watch::channel(store.last_event()?);
         let edge = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
@@ -199,7 +198,27 @@ impl AppState {
             answers: Arc::new(Notify::new()),
             closing: Arc::new(watch::channel(false).0),
             edge,
+            clock,
         })
+    }
+
+    /// The current time, from the state's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Disables the accounts not signed in for [`SignInPolicy::stale_after`] and ends their
+    /// sessions; returns how many. [`run`] calls it every [`STALE_SWEEP_EVERY`].
+    pub async fn sweep_stale_staff(&self) -> Result<usize> {
+        let cutoff = self.config.sign_in.stale_cutoff(self.now());
+        let ids = self
+            .store
+            .run(move |s| s.disable_stale_staff(cutoff))
+            .await?;
+        for id in &ids {
+            tracing::warn!(staff = %id, "staff account disabled: not signed in for too long");
+        }
+        Ok(ids.len())
     }
 
     /// The database.
@@ -241,6 +260,9 @@ impl AppState {
     }
 }
 
+/// How often a running server disables stale staff accounts.
+pub const STALE_SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
+
 /// How long in-flight requests may finish after `shutdown` completes.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -256,6 +278,19 @@ pub async fn run(
     let deliverer = tokio::spawn(answers::run(state.clone(), async {
         let _ = answers_stopped.await;
     }));
+    // Dropping it midway is harmless: each sweep is one transaction.
+    let sweeper = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(STALE_SWEEP_EVERY);
+            loop {
+                every.tick().await;
+                if let Err(error) = state.sweep_stale_staff().await {
+                    tracing::error!(%error, "stale staff sweep failed");
+                }
+            }
+        })
+    };
     let closing = Arc::clone(&state.closing);
     let shutdown = async move {
         shutdown.await;
@@ -265,6 +300,7 @@ pub async fn run(
         myna_service::serve_with_drain(listener, app(state), shutdown, DRAIN_TIMEOUT).await;
     let _ = stop_answers.send(());
     let _ = deliverer.await;
+    sweeper.abort();
     served?;
     store.run(|s| s.checkpoint()).await
 }
@@ -284,7 +320,9 @@ mod tests {
                 id: "nurse".into(),
                 name: "N".into(),
                 password: "pw-s3cret".into(),
+                totp_secret: DEV_TOTP_SECRET.into(),
             }],
+            sign_in: SignInPolicy::default(),
         }
     }
 

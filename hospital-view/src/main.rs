@@ -9,7 +9,7 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
-    /// Address to listen on (loopback by default: the dashboard has no staff sign-in yet).
+    /// Address to listen on (loopback only until hospital-view speaks TLS).
     #[arg(long, default_value = "127.0.0.1:8081")]
     listen: SocketAddr,
     /// Institution id of this hospital, as the edge-agent knows it.
@@ -29,14 +29,18 @@ struct Args {
     /// ID=URL` uses with its default `--hospital-token` prefix.
     #[arg(long, env = "HOSPITAL_EDGE_TOKEN", hide_env_values = true)]
     edge_token: Option<String>,
+    /// Staff accounts not signed in for this many days are disabled.
+    #[arg(long, env = "HOSPITAL_STAFF_STALE_DAYS", default_value_t = 90)]
+    staff_stale_days: u32,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     myna_service::init_tracing("info");
     let args = Args::parse();
-    // The dashboard shows whole summaries and has no staff sign-in yet: loopback only.
-    myna_service::require_loopback(args.listen, "the dashboard has no staff sign-in yet")?;
+    // The dashboard shows whole summaries and serves no TLS yet (and its seeded development
+    // accounts have a published password and TOTP secret): loopback only.
+    myna_service::require_loopback(args.listen, "the dashboard serves no TLS yet")?;
     let edge_token = args
         .edge_token
         .unwrap_or_else(|| format!("dev-edge-token-{}", args.hospital_id));
@@ -46,8 +50,12 @@ async fn main() -> anyhow::Result<()> {
         data_dir: args.data_dir,
         edge_token,
         edge_url: args.edge_url.map(|u| u.trim_end_matches('/').to_string()),
-        // Development accounts until staff sign-in with Argon2id and TOTP lands.
+        // Created on first start (Argon2id hash, TOTP secret) when not stored yet.
         staff: hospital_view::dev_staff(),
+        sign_in: hospital_view::SignInPolicy {
+            stale_after: chrono::Duration::days(i64::from(args.staff_stale_days)),
+            ..Default::default()
+        },
     })?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, hospital_id = %state.config().hospital_id, "hospital-view listening");

@@ -5,7 +5,7 @@
 //! | `POST /v1/arrivals` | edge bearer token | 201 stored / 200 duplicate, `{handoff_id, stored}` |
 //! | `POST /v1/arrivals/{id}/withdrawal` | edge bearer token | 200; 404 until the arrival is here (the edge retries) |
 //! | `GET /v1/arrivals` | edge bearer token | stored notices, newest first |
-//! | `GET /sign-in`, `POST /sign-in`, `POST /sign-out` | none | staff sign-in (cookie session, 12 h) |
+//! | `GET /sign-in`, `POST /sign-in`, `POST /sign-out` | none | staff sign-in: id, password, TOTP code (cookie session, 12 h, 2 h idle; see [`crate::staff`]) |
 //! | `GET /` | staff session | the dashboard, kept live by `GET /events` |
 //! | `GET /events` | staff session (401 without) | server-sent events, see [`crate::stream`] |
 //! | `GET /arrivals/{id}` | staff session | one arrival with provenance, printable; 404 page if unknown |
@@ -16,17 +16,15 @@
 //! Pages without a session redirect to `/sign-in?next=…`.
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::{DateTime, Duration, Utc};
 use myna_domain::handoff::{DeclineReason, HandoffDecision, WithdrawalNotice};
 use myna_domain::wire::ArrivalNotice;
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tower_http::trace::TraceLayer;
@@ -43,8 +41,6 @@ const MAX_FORM_BYTES: usize = 4 * 1024;
 /// Arrivals whose ETA passed less than this long ago stay in the dashboard's main list.
 pub const STILL_INCOMING: Duration = Duration::hours(2);
 
-/// How long a staff session lasts: one shift.
-pub const SESSION_LIFETIME: Duration = Duration::hours(12);
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "hv_session";
 
@@ -77,11 +73,11 @@ pub fn app(state: AppState) -> Router {
         .route("/arrivals/{handoff_id}/fhir", get(arrival_fhir))
         .route(
             "/sign-in",
-            get(sign_in_page)
-                .post(sign_in)
+            get(crate::sign_in::sign_in_page)
+                .post(crate::sign_in::sign_in)
                 .layer(DefaultBodyLimit::max(MAX_FORM_BYTES)),
         )
-        .route("/sign-out", post(sign_out))
+        .route("/sign-out", post(crate::sign_in::sign_out))
         .route("/healthz", get(|| async { "ok" }))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -100,7 +96,7 @@ pub fn encode_query(text: &str) -> String {
 }
 
 /// A return path after sign-in: local paths only (no `//host`, no scheme).
-fn local_path(next: Option<&str>) -> String {
+pub(crate) fn local_path(next: Option<&str>) -> String {
     match next {
         Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
             path.to_string()
@@ -109,7 +105,7 @@ fn local_path(next: Option<&str>) -> String {
     }
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -118,8 +114,31 @@ fn token_hash(token: &str) -> String {
 pub struct Staff {
     /// Staff id.
     pub id: String,
-    /// When the session ends.
+    /// When the session ends at the latest (its idle timeout may end it sooner).
     pub expires_at: DateTime<Utc>,
+    /// SHA-256 of the session token, hex (the event stream re-checks the session).
+    pub(crate) token_sha256: String,
+}
+
+impl Staff {
+    /// The staff member of the session `token_sha256` at `state`'s now, marking it used.
+    pub(crate) async fn of_session(
+        state: &AppState,
+        token_sha256: String,
+    ) -> crate::Result<Option<Staff>> {
+        let now = state.now();
+        let idle_cutoff = now - state.config().sign_in.session_idle;
+        let hash = token_sha256.clone();
+        let found = state
+            .store()
+            .run(move |s| s.session_staff(&hash, now, idle_cutoff))
+            .await?;
+        Ok(found.map(|(id, expires_at)| Staff {
+            id,
+            expires_at,
+            token_sha256,
+        }))
+    }
 }
 
 impl FromRequestParts<AppState> for Staff {
@@ -145,16 +164,9 @@ impl FromRequestParts<AppState> for Staff {
         else {
             return Err(rejection());
         };
-        let hash = token_hash(&token);
-        let now = Utc::now();
-        let found = state
-            .store()
-            .run(move |s| s.session_staff(&hash, now))
-            .await?;
-        match found {
-            Some((id, expires_at)) => Ok(Staff { id, expires_at }),
-            None => Err(rejection()),
-        }
+        Staff::of_session(state, token_hash(&token))
+            .await?
+            .ok_or_else(rejection)
     }
 }
 
@@ -397,71 +409,6 @@ async fn answer(
         _ => format!("/#arrival-{handoff_id}"),
     };
     Ok(Redirect::to(&back).into_response())
-}
-
-/// `GET /sign-in?next=`.
-#[derive(Debug, Deserialize)]
-struct SignInQuery {
-    next: Option<String>,
-}
-
-async fn sign_in_page(Query(query): Query<SignInQuery>) -> Response {
-    html(crate::render::sign_in_page(
-        &local_path(query.next.as_deref()),
-        false,
-    ))
-}
-
-#[derive(Deserialize)]
-struct SignInForm {
-    staff_id: String,
-    password: String,
-    next: Option<String>,
-}
-
-async fn sign_in(
-    State(state): State<AppState>,
-    jar: CookieJar,
-    Form(form): Form<SignInForm>,
-) -> Result<Response, PageError> {
-    let next = local_path(form.next.as_deref());
-    let account = state.config().staff.iter().find(|a| {
-        a.id == form.staff_id.trim()
-            && !a.password.is_empty()
-            && myna_service::constant_time_eq(a.password.as_bytes(), form.password.as_bytes())
-    });
-    let Some(account) = account else {
-        tracing::info!("staff sign-in refused");
-        return Ok((
-            StatusCode::UNAUTHORIZED,
-            html(crate::render::sign_in_page(&next, true)),
-        )
-            .into_response());
-    };
-    let mut raw = [0u8; 32];
-    rand::rng().fill_bytes(&mut raw);
-    let token = hex::encode(raw);
-    let (hash, staff_id, now) = (token_hash(&token), account.id.clone(), Utc::now());
-    state
-        .store()
-        .run(move |s| s.create_session(&hash, &staff_id, now, now + SESSION_LIFETIME))
-        .await?;
-    tracing::info!(staff = %account.id, "staff signed in");
-    let cookie = Cookie::build((SESSION_COOKIE, token))
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .path("/")
-        .build();
-    Ok((jar.add(cookie), Redirect::to(&next)).into_response())
-}
-
-async fn sign_out(State(state): State<AppState>, jar: CookieJar) -> Result<Response, PageError> {
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
-        let hash = token_hash(cookie.value());
-        state.store().run(move |s| s.delete_session(&hash)).await?;
-    }
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
-    Ok((jar, Redirect::to("/sign-in")).into_response())
 }
 
 #[cfg(test)]

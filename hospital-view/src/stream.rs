@@ -10,7 +10,8 @@
 //! seen twice shows nothing twice.
 //!
 //! A resume point beyond the newest event (the database was replaced) gets one
-//! `event: reload`. The stream ends when the staff session expires (the browser's
+//! `event: reload`. The stream re-checks its session every few minutes, which keeps it from
+//! idling out, and ends when the staff session expires or ends (the browser's
 //! reconnect then gets 401 and the page asks to sign in again) and when the server shuts
 //! down (so the drain does not wait on it; the browser reconnects to the next instance).
 
@@ -35,6 +36,8 @@ const BATCH: u32 = 100;
 /// Comment line sent when idle, so proxies keep the connection and the browser notices a
 /// dead one.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How often an open stream re-checks its session (and so marks it used).
+const SESSION_RECHECK: Duration = Duration::from_secs(5 * 60);
 /// How long a browser waits before reconnecting (the `retry:` field).
 const RECONNECT: Duration = Duration::from_secs(1);
 
@@ -65,6 +68,8 @@ struct Cursor {
     closing: tokio::sync::watch::Receiver<bool>,
     ready: VecDeque<Event>,
     session_ends: tokio::time::Instant,
+    staff: Staff,
+    next_session_check: tokio::time::Instant,
 }
 
 /// The resume point: `Last-Event-ID`, else `?after=`, else "from now on".
@@ -102,7 +107,7 @@ pub async fn events(
     } else {
         after
     };
-    let session_left = (staff.expires_at - Utc::now())
+    let session_left = (staff.expires_at - state.now())
         .to_std()
         .unwrap_or(Duration::ZERO);
     let cursor = Cursor {
@@ -112,6 +117,8 @@ pub async fn events(
         closing,
         ready,
         session_ends: tokio::time::Instant::now() + session_left,
+        staff,
+        next_session_check: tokio::time::Instant::now() + SESSION_RECHECK,
     };
     let stream = futures_util::stream::unfold(cursor, |mut cursor| async move {
         let event = next_event(&mut cursor).await?;
@@ -143,10 +150,25 @@ async fn next_event(cursor: &mut Cursor) -> Option<Event> {
         if events.is_empty() {
             // Marks the newest value seen, so only a later commit wakes us.
             cursor.changes.borrow_and_update();
-            tokio::select! {
-                changed = cursor.changes.changed() => changed.ok()?,
+            let recheck = tokio::select! {
+                changed = cursor.changes.changed() => { changed.ok()?; false }
                 () = tokio::time::sleep_until(cursor.session_ends) => return None,
+                // An open stream keeps its session from idling out, and ends with it
+                // (sign-out, a disabled account).
+                () = tokio::time::sleep_until(cursor.next_session_check) => true,
                 _ = cursor.closing.wait_for(|closing| *closing) => return None,
+            };
+            if recheck {
+                cursor.next_session_check = tokio::time::Instant::now() + SESSION_RECHECK;
+                let hash = cursor.staff.token_sha256.clone();
+                match Staff::of_session(&cursor.state, hash).await {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return None,
+                    Err(error) => {
+                        tracing::error!(%error, "event stream could not check its session; closing it");
+                        return None;
+                    }
+                }
             }
             continue;
         }

@@ -177,6 +177,7 @@ impl LocalStack {
                 edge_token: token.clone(),
                 edge_url: Some(edge_url.clone()),
                 staff: hospital_view::dev_staff(),
+                sign_in: hospital_view::SignInPolicy::default(),
             })?;
             let stop = stop_signal(&mut stops);
             tasks.push(tokio::spawn(async move {

@@ -26,6 +26,8 @@ pub struct Fixture {
     pub today: NaiveDate,
     /// Plain HTTP client for direct API calls.
     pub http: reqwest::Client,
+    /// Staff session cookies by hospital index.
+    staff_cookies: tokio::sync::Mutex<std::collections::HashMap<usize, String>>,
 }
 
 impl Fixture {
@@ -67,6 +69,7 @@ impl Fixture {
             seed,
             today,
             http: reqwest::Client::new(),
+            staff_cookies: Default::default(),
         }
     }
 
@@ -131,10 +134,20 @@ impl Fixture {
             .unwrap()
     }
 
-    /// The first hospital's dashboard page.
     /// A staff session cookie (`name=value`) on hospital `hospital`'s dashboard, signed in
-    /// through its form as the development nurse.
+    /// through its form as the development nurse (password and TOTP code) the first time,
+    /// then kept: a second sign-in within one 30-second step would replay the code.
     pub async fn staff_cookie(&self, hospital: usize) -> String {
+        let mut cookies = self.staff_cookies.lock().await;
+        if let Some(cookie) = cookies.get(&hospital) {
+            return cookie.clone();
+        }
+        let cookie = self.sign_in_nurse(hospital).await;
+        cookies.insert(hospital, cookie.clone());
+        cookie
+    }
+
+    async fn sign_in_nurse(&self, hospital: usize) -> String {
         let no_redirects = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -144,6 +157,7 @@ impl Fixture {
             .form(&[
                 ("staff_id", "er-nurse"),
                 ("password", hospital_view::DEV_STAFF_PASSWORD),
+                ("code", &hospital_view::dev_totp_code(Utc::now())),
                 ("next", "/"),
             ])
             .send()
@@ -163,6 +177,7 @@ impl Fixture {
         set_cookie.split(';').next().unwrap().to_string()
     }
 
+    /// The first hospital's dashboard page.
     pub async fn dashboard_html(&self) -> String {
         self.http
             .get(format!("{}/", self.stack.hospitals[0].url))

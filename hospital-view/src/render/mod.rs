@@ -298,7 +298,7 @@ pub fn dashboard_page(
     )
 }
 
-/// The staff sign-in page; `failed` after a wrong id or password.
+/// The staff sign-in page; `failed` after any refusal (one message whatever the reason).
 pub fn sign_in_page(next: &str, failed: bool) -> Markup {
     page(
         "サインイン Sign in",
@@ -307,8 +307,8 @@ pub fn sign_in_page(next: &str, failed: bool) -> Markup {
             h1 { span.ja lang="ja" { "救急受入画面 サインイン" } " " span.en { "ER dashboard — sign in" } }
             @if failed {
                 p.warning role="alert" {
-                    "⚠ " span.ja lang="ja" { "職員IDまたはパスワードが違います" } " "
-                    span.en { "Wrong staff id or password" }
+                    "⚠ " span.ja lang="ja" { "サインインできません。職員ID・パスワード・確認コードを確かめてください（失敗が続くとしばらくロックされます）" } " "
+                    span.en { "Sign-in refused: check staff id, password and code (repeated failures lock the account for a while)" }
                 }
             }
             form.sign-in method="post" action="/sign-in" {
@@ -316,7 +316,9 @@ pub fn sign_in_page(next: &str, failed: bool) -> Markup {
                 label { span.ja lang="ja" { "職員ID" } " " span.en { "Staff id" }
                     input type="text" name="staff_id" autocomplete="username" required autofocus; }
                 label { span.ja lang="ja" { "パスワード" } " " span.en { "Password" }
-                    input type="password" name="password" autocomplete="current-password" required; }
+                    input type="password" name="password" autocomplete="current-password" minlength="8" required; }
+                label { span.ja lang="ja" { "確認コード（6桁）" } " " span.en { "Code from the authenticator app (6 digits)" }
+                    input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required; }
                 button type="submit" { "サインイン " span.en { "Sign in" } }
             }
         },

@@ -1,5 +1,5 @@
 //! SQLite storage: arrival notices, the ER's answers, the change events the live dashboard
-//! resumes from, the answers' outbox to the edge, and staff sessions. One file, WAL,
+//! resumes from, the answers' outbox to the edge, staff accounts and their sessions. One file, WAL,
 //! `synchronous=FULL`, one connection.
 //!
 //! Every method is blocking; async code calls them through [`Store::run`], which moves the
@@ -10,15 +10,19 @@
 //! # Layout
 //! - this file: arrivals, their listing, and events.
 //! - [`answers`]: the ER's answer, the crew's withdrawal, the answers' outbox.
-//! - [`sessions`]: staff sessions.
+//! - [`sessions`]: staff sessions (absolute and idle expiry).
+//! - [`staff`]: staff accounts (password hash, TOTP, failures, lock, disabled).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 mod answers;
 mod sessions;
+mod staff;
 
 pub use answers::{Answer, AnswerOutcome, CrewNotice, PendingAnswer};
+pub use sessions::NewSession;
+pub use staff::{NewStaff, StoredStaff};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use myna_domain::handoff::DeclineReason;
@@ -57,11 +61,29 @@ CREATE TABLE IF NOT EXISTS decision_outbox (
     outcome         TEXT
 );
 
--- Staff sessions: only the SHA-256 of the cookie's token is stored.
+-- Staff sessions: only the SHA-256 of the cookie's token is stored. last_seen_at: the
+-- last request (idle timeout).
 CREATE TABLE IF NOT EXISTS sessions (
     token_sha256 TEXT PRIMARY KEY NOT NULL,
     staff_id     TEXT NOT NULL,
-    expires_at   TEXT NOT NULL
+    expires_at   TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL DEFAULT ''
+);
+
+-- Staff accounts: Argon2id PHC hash, TOTP secret (base32) and the last TOTP step used
+-- (replay), consecutive failures and the lock they set, the last sign-in (stale
+-- accounts are disabled), disabled 0/1.
+CREATE TABLE IF NOT EXISTS staff_accounts (
+    id              TEXT PRIMARY KEY NOT NULL,
+    display_name    TEXT NOT NULL,
+    password_phc    TEXT NOT NULL,
+    totp_secret     TEXT NOT NULL,
+    last_totp_step  INTEGER,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    locked_until    TEXT,
+    last_sign_in_at TEXT,
+    created_at      TEXT NOT NULL,
+    disabled        INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
 );
 ";
 
@@ -167,6 +189,18 @@ impl Store {
                     "ALTER TABLE arrivals ADD COLUMN {column} {declaration}"
                 ))?;
             }
+        }
+        let idle_column: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('sessions') WHERE name = 'last_seen_at'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !idle_column {
+            // Sessions from before sign-in had a second factor end here.
+            conn.execute_batch(
+                "DELETE FROM sessions;
+                 ALTER TABLE sessions ADD COLUMN last_seen_at TEXT NOT NULL DEFAULT ''",
+            )?;
         }
         Ok(Store {
             conn: Mutex::new(conn),

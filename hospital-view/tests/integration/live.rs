@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use eventsource_stream::{Event, Eventsource};
 use futures_util::StreamExt;
-use hospital_view::AppState;
 use hospital_view::stream::CardEvent;
+use hospital_view::{AppState, Clock};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::{Fixture, TOKEN, config, fixture, notice};
+use crate::{Fixture, TOKEN, fixture, notice};
 
 /// A hospital-view serving on a real loopback socket.
 struct Running {
@@ -172,9 +172,9 @@ async fn live_reconnect_resumes_after_the_last_event_even_across_a_restart() {
     // The server restarts; an arrival comes in while the dashboard is disconnected.
     server.stop().await;
     drop(events);
-    let Fixture { dir, state } = f;
+    let Fixture { dir, state, clock } = f;
     drop(state);
-    let state = AppState::open(config(&dir)).expect("reopen");
+    let state = crate::open(&dir, &clock);
     let server = serve(state.clone()).await;
     post(&server.url, 3).await;
     let mut events = connect(&server.url, &cookie, Some("2")).await;
@@ -245,7 +245,11 @@ async fn live_stream_and_pages_need_a_staff_session() {
     }
     let wrong = client
         .post(format!("{}/sign-in", server.url))
-        .form(&[("staff_id", "er-nurse"), ("password", "not-the-password")])
+        .form(&[
+            ("staff_id", "er-nurse"),
+            ("password", "not-the-password"),
+            ("code", &hospital_view::dev_totp_code(f.clock.now())),
+        ])
         .send()
         .await
         .unwrap();

@@ -5,11 +5,14 @@ mod arrivals;
 mod dashboard;
 mod live;
 mod server;
+mod signin;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use hospital_view::{AppState, Config};
+use chrono::{DateTime, Duration, NaiveDate, SubsecRound, Utc};
+use std::sync::Arc;
+
+use hospital_view::{AppState, Clock, Config, ManualClock, SignInPolicy};
 use http_body_util::BodyExt;
 use myna_domain::access::IncidentId;
 use myna_domain::consent::ConsentState;
@@ -25,10 +28,12 @@ use tower::ServiceExt;
 
 pub const TOKEN: &str = "test-edge-token";
 
-/// A hospital-view on a fresh data directory.
+/// A hospital-view on a fresh data directory, with its own clock: each sign-in moves it
+/// one TOTP step on, so no two sign-ins use the same code (a replay is refused).
 pub struct Fixture {
     pub dir: TempDir,
     pub state: AppState,
+    pub clock: Arc<ManualClock>,
 }
 
 pub fn config(dir: &TempDir) -> Config {
@@ -39,13 +44,25 @@ pub fn config(dir: &TempDir) -> Config {
         edge_token: TOKEN.into(),
         edge_url: None,
         staff: hospital_view::dev_staff(),
+        sign_in: SignInPolicy::default(),
     }
 }
 
 pub fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
-    let state = AppState::open(config(&dir)).expect("open state");
-    Fixture { dir, state }
+    let clock = Arc::new(ManualClock::new(Utc::now().trunc_subsecs(0)));
+    let state = open(&dir, &clock);
+    Fixture { dir, state, clock }
+}
+
+/// Opens (or reopens) the state on `dir` with `clock`.
+pub fn open(dir: &TempDir, clock: &Arc<ManualClock>) -> AppState {
+    AppState::open_with_clock(config(dir), clock.clone()).expect("open state")
+}
+
+/// The form body of a sign-in as `staff_id` with the development password and `code`.
+pub fn sign_in_form(staff_id: &str, password: &str, code: &str) -> String {
+    format!("staff_id={staff_id}&password={password}&code={code}&next=%2F")
 }
 
 /// A response, read whole.
@@ -79,12 +96,13 @@ impl Fixture {
         }
     }
 
-    /// A staff session cookie (`name=value`), signed in as `er-nurse` through the form.
+    /// A staff session cookie (`name=value`), signed in as `er-nurse` through the form
+    /// with the development password and the current code (after moving the clock one step
+    /// on).
     pub async fn staff_cookie(&self) -> String {
-        let form = format!(
-            "staff_id=er-nurse&password={}&next=%2F",
-            hospital_view::DEV_STAFF_PASSWORD
-        );
+        self.clock.advance(Duration::seconds(30));
+        let code = hospital_view::dev_totp_code(self.clock.now());
+        let form = sign_in_form("er-nurse", hospital_view::DEV_STAFF_PASSWORD, &code);
         let response = hospital_view::app(self.state.clone())
             .oneshot(
                 Request::post("/sign-in")

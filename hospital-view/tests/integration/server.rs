@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use hospital_view::AppState;
 use myna_domain::wire::ArrivalNotice;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::{config, fixture, notice};
+use crate::{fixture, notice};
 
 #[tokio::test]
 async fn serves_healthz_on_a_real_socket_and_shuts_down_on_signal() {
@@ -43,13 +42,14 @@ async fn arrivals_survive_a_restart() {
     let f = fixture();
     let sent = notice(1, 15);
     assert!(f.post(&sent).await.status.is_success());
-    let dir = f.dir;
+    let (dir, clock) = (f.dir, f.clock);
     drop(f.state);
 
-    let reopened = AppState::open(config(&dir)).expect("reopen");
+    let reopened = crate::open(&dir, &clock);
     let again = crate::Fixture {
         dir,
         state: reopened,
+        clock,
     };
     let listed: Vec<ArrivalNotice> =
         serde_json::from_str(&again.get("/v1/arrivals").await.body).expect("json");

@@ -88,8 +88,11 @@ async fn main() -> anyhow::Result<()> {
         ));
     }
     println!(
-        "\nER dashboards (sign in as er-nurse or er-doctor, password {}):",
-        hospital_view::DEV_STAFF_PASSWORD
+        "\nER dashboards (sign in as er-nurse or er-doctor, password {}, and the 6-digit code of \
+         TOTP secret {} in any authenticator app; `oathtool --totp -b {}` prints it):",
+        hospital_view::DEV_STAFF_PASSWORD,
+        hospital_view::DEV_TOTP_SECRET,
+        hospital_view::DEV_TOTP_SECRET
     );
     for h in &stack.hospitals {
         println!("  {:<55} {}/", h.name, h.url);

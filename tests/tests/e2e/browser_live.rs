@@ -49,6 +49,7 @@ async fn browser_handoff_from_the_tablet_appears_live_within_a_second() -> anyho
             &[
                 ("staff_id", "er-nurse"),
                 ("password", hospital_view::DEV_STAFF_PASSWORD),
+                ("code", &hospital_view::dev_totp_code(chrono::Utc::now())),
             ],
         )
         .await?;

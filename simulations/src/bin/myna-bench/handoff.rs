@@ -42,6 +42,7 @@ async fn staff_cookie(url: &str) -> anyhow::Result<String> {
         .form(&[
             ("staff_id", "er-nurse"),
             ("password", hospital_view::DEV_STAFF_PASSWORD),
+            ("code", &hospital_view::dev_totp_code(chrono::Utc::now())),
         ])
         .send()
         .await?;

@@ -24,7 +24,7 @@ impl Hospital {
     pub const EDGE_TOKEN: &str = "browser-test-edge-token";
     /// The one staff account.
     pub const STAFF_ID: &str = "er-nurse-01";
-    /// Its password.
+    /// Its password (its TOTP secret is [`hospital_view::DEV_TOTP_SECRET`]).
     pub const STAFF_PASSWORD: &str = "browser-test-password";
 
     /// Opens the store and starts serving.
@@ -40,7 +40,9 @@ impl Hospital {
                 id: Hospital::STAFF_ID.into(),
                 name: "救急 看護師 ER Nurse".into(),
                 password: Hospital::STAFF_PASSWORD.into(),
+                totp_secret: hospital_view::DEV_TOTP_SECRET.into(),
             }],
+            sign_in: hospital_view::SignInPolicy::default(),
         })?;
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let url = format!("http://{}", listener.local_addr()?);
@@ -87,6 +89,7 @@ impl Hospital {
                 &[
                     ("staff_id", Hospital::STAFF_ID),
                     ("password", Hospital::STAFF_PASSWORD),
+                    ("code", &hospital_view::dev_totp_code(chrono::Utc::now())),
                 ],
             )
             .await?;
@@ -106,6 +109,7 @@ impl Hospital {
             .form(&[
                 ("staff_id", Hospital::STAFF_ID),
                 ("password", Hospital::STAFF_PASSWORD),
+                ("code", &hospital_view::dev_totp_code(chrono::Utc::now())),
             ])
             .send()
             .await?;

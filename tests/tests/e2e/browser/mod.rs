@@ -19,7 +19,7 @@
 //! ```ignore
 //! let browser = Browser::start().await?;
 //! browser.goto(&format!("{}/sign-in", hospital.url)).await?;
-//! browser.submit_form("form.sign-in", &[("staff_id", "er-001"), ("password", "...")]).await?;
+//! browser.submit_form("form.sign-in", &[("staff_id", "er-001"), ("password", "..."), ("code", "...")]).await?;
 //! browser.wait_for(r#"form[action="/sign-out"]"#, WAIT).await?; // the next page is there
 //! let page = browser.mark_document().await?;
 //! hospital.deliver(&notice).await?;

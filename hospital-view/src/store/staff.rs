@@ -1,0 +1,209 @@
+//! Staff accounts: the password hash, the TOTP secret and the sign-in state. The rules
+//! (when to lock, when an account is stale) are in [`crate::staff`]; this file stores
+//! their outcome, each in one transaction.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, parse_time, time_text};
+use crate::Result;
+use crate::staff::{AccountStatus, SignInPolicy};
+
+/// A stored account, as the sign-in reads it.
+#[derive(Debug, Clone)]
+pub struct StoredStaff {
+    /// Staff id.
+    pub id: String,
+    /// Argon2id PHC string.
+    pub password_phc: String,
+    /// TOTP secret, base32.
+    pub totp_secret: String,
+    /// The last TOTP step that signed in (a code of it or earlier is refused).
+    pub last_totp_step: Option<u64>,
+    /// Failures, lock, last activity, disabled.
+    pub status: AccountStatus,
+}
+
+/// A new account, already hashed.
+pub struct NewStaff<'a> {
+    /// Staff id.
+    pub id: &'a str,
+    /// Display name.
+    pub display_name: &'a str,
+    /// Argon2id PHC string.
+    pub password_phc: &'a str,
+    /// TOTP secret, base32.
+    pub totp_secret: &'a str,
+}
+
+impl Store {
+    /// Whether an account with this id is stored (enabled or not).
+    pub fn has_staff(&self, id: &str) -> Result<bool> {
+        Ok(self.conn()?.query_row(
+            "SELECT COUNT(*) > 0 FROM staff_accounts WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Stores `account` unless its id exists; returns whether it was stored.
+    pub fn add_staff(&self, account: &NewStaff<'_>, now: DateTime<Utc>) -> Result<bool> {
+        let changed = self.conn()?.execute(
+            "INSERT INTO staff_accounts (id, display_name, password_phc, totp_secret, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+            params![
+                account.id,
+                account.display_name,
+                account.password_phc,
+                account.totp_secret,
+                time_text(now)
+            ],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// The account with this id.
+    pub fn staff_account(&self, id: &str) -> Result<Option<StoredStaff>> {
+        type Row = (
+            String,
+            String,
+            String,
+            Option<i64>,
+            u32,
+            Option<String>,
+            String,
+            bool,
+        );
+        let row: Option<Row> = self
+            .conn()?
+            .prepare_cached(
+                "SELECT id, password_phc, totp_secret, last_totp_step, failed_attempts,
+                        locked_until, COALESCE(last_sign_in_at, created_at), disabled
+                 FROM staff_accounts WHERE id = ?1",
+            )?
+            .query_row([id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            })
+            .optional()?;
+        let Some((id, password_phc, totp_secret, step, failed, locked, active, disabled)) = row
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StoredStaff {
+            id,
+            password_phc,
+            totp_secret,
+            last_totp_step: step.and_then(|s| u64::try_from(s).ok()),
+            status: AccountStatus {
+                failed_attempts: failed,
+                locked_until: locked.as_deref().map(parse_time).transpose()?,
+                last_active: parse_time(&active)?,
+                disabled,
+            },
+        }))
+    }
+
+    /// Counts a failed sign-in and locks the account when `policy` says so. Returns the
+    /// end of the lock, if this failure locked it.
+    pub fn record_sign_in_failure(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+        policy: &SignInPolicy,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let failures: Option<u32> = tx
+            .query_row(
+                "UPDATE staff_accounts SET failed_attempts = failed_attempts + 1
+                 WHERE id = ?1 RETURNING failed_attempts",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let locked_until = failures
+            .and_then(|n| policy.lockout_after(n))
+            .map(|lock| now + lock);
+        if let Some(until) = locked_until {
+            tx.execute(
+                "UPDATE staff_accounts SET locked_until = ?2 WHERE id = ?1",
+                params![id, time_text(until)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(locked_until)
+    }
+
+    /// Records a successful sign-in with the TOTP step it used, and stores its session,
+    /// in one transaction. Returns `false`, storing nothing, when the account was
+    /// disabled, locked or had used this step meanwhile (two requests with one code).
+    pub fn record_sign_in(
+        &self,
+        id: &str,
+        totp_step: u64,
+        session: &super::NewSession<'_>,
+    ) -> Result<bool> {
+        let now = time_text(session.now);
+        let step = i64::try_from(totp_step).unwrap_or(i64::MAX);
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE staff_accounts
+             SET failed_attempts = 0, locked_until = NULL, last_sign_in_at = ?2,
+                 last_totp_step = ?3
+             WHERE id = ?1 AND disabled = 0
+               AND (last_totp_step IS NULL OR last_totp_step < ?3)
+               AND (locked_until IS NULL OR locked_until <= ?2)",
+            params![id, now, step],
+        )?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        super::sessions::insert_session(&tx, id, session)?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Disables every enabled account last active at or before `cutoff` (an account
+    /// that never signed in counts from its creation) and ends their sessions. Returns
+    /// the ids disabled.
+    pub fn disable_stale_staff(&self, cutoff: DateTime<Utc>) -> Result<Vec<String>> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        let ids = {
+            let mut statement = tx.prepare(
+                "UPDATE staff_accounts SET disabled = 1
+                 WHERE disabled = 0 AND COALESCE(last_sign_in_at, created_at) <= ?1
+                 RETURNING id",
+            )?;
+            let rows = statement.query_map([time_text(cutoff)], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        tx.execute(
+            "DELETE FROM sessions
+             WHERE staff_id IN (SELECT id FROM staff_accounts WHERE disabled = 1)",
+            [],
+        )?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// Disables one account and ends its sessions.
+    pub fn disable_staff(&self, id: &str) -> Result<()> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction()?;
+        tx.execute("UPDATE staff_accounts SET disabled = 1 WHERE id = ?1", [id])?;
+        tx.execute("DELETE FROM sessions WHERE staff_id = ?1", [id])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
