@@ -40,6 +40,11 @@ pub enum InstitutionKind {
         /// 1: primary, 2: secondary, 3: tertiary (救命救急センター).
         tier: u8,
     },
+    /// A clinic (診療所) that is not an emergency-receiving hospital. It may be configured
+    /// (e.g. for referrals) but never receives an emergency view.
+    Clinic,
+    /// A pharmacy (薬局). Never receives an emergency view.
+    Pharmacy,
 }
 
 /// An institution that can view records.
@@ -145,6 +150,15 @@ pub enum DenialReason {
     ConsentReasonMissing,
     /// A consent decision was already recorded for the incident.
     ConsentAlreadyRecorded,
+    /// The incident belongs to another ambulance unit: a crew sees its own unit's
+    /// incidents only.
+    OutsideScope,
+    /// The incident is no longer active ([`crate::policy::INCIDENT_ACTIVE_FOR`] after it was
+    /// opened): its records cannot be requested again.
+    IncidentNotActive,
+    /// The institution is not an emergency-receiving hospital (a clinic or pharmacy): it
+    /// never receives an emergency view.
+    NotEmergencyReceiving,
 }
 
 /// The result of the attempt.

@@ -150,6 +150,8 @@ pub fn institution_kind(kind: InstitutionKind) -> Label {
     match kind {
         InstitutionKind::FireDepartment => ("消防本部", "Fire department"),
         InstitutionKind::EmergencyHospital { .. } => ("救急病院", "Emergency hospital"),
+        InstitutionKind::Clinic => ("診療所", "Clinic"),
+        InstitutionKind::Pharmacy => ("薬局", "Pharmacy"),
     }
 }
 
@@ -205,6 +207,11 @@ pub fn denial_reason(reason: DenialReason) -> Label {
             ("同意困難の理由なし", "no reason for missing consent")
         }
         DenialReason::ConsentAlreadyRecorded => ("同意は記録済み", "consent already recorded"),
+        DenialReason::OutsideScope => ("他の救急隊の事案", "another unit's incident"),
+        DenialReason::IncidentNotActive => ("終了した事案", "incident no longer active"),
+        DenialReason::NotEmergencyReceiving => {
+            ("救急告示病院ではない", "not an emergency-receiving hospital")
+        }
     }
 }
 

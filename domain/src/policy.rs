@@ -1,6 +1,8 @@
 //! The emergency-access policy: pure functions the edge-agent applies to every request.
 //! The tablet may mirror them for its UI, but the server's answer is the one that counts.
 
+use chrono::{DateTime, Duration, Utc};
+
 use crate::access::{DenialReason, InstitutionKind};
 use crate::consent::{ConsentState, DifficultyReason};
 use crate::identity::{AssuranceLevel, EstablishedIdentity};
@@ -74,6 +76,48 @@ pub fn summary_disclosure(
                 .validate()
                 .map_err(|_| DenialReason::ConsentReasonMissing)?;
             Ok(Disclosure::WithoutConsent(reason.clone()))
+        }
+    }
+}
+
+/// How long after it was opened an incident stays active: its crew may record consent,
+/// fetch the summary and hand the patient off until then. A scene-to-hospital run takes
+/// well under an hour (DOMAIN.md); twelve hours cover a long transfer or a tablet that
+/// was offline for a shift, and end access long before anyone could browse a patient's
+/// records days later under an old incident. Reports of views already made on the tablet
+/// are recorded whatever the age (refusing one would lose an access record).
+pub const INCIDENT_ACTIVE_FOR: Duration = Duration::hours(12);
+
+/// Whether an incident opened at `opened_at` is still active at `now`.
+pub fn incident_active(opened_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), DenialReason> {
+    if now - opened_at < INCIDENT_ACTIVE_FOR {
+        Ok(())
+    } else {
+        Err(DenialReason::IncidentNotActive)
+    }
+}
+
+/// A crew's view of an incident: the incident's unit and fire department, when they are
+/// known, and the calling tablet's. A crew sees its own unit's incidents only (two
+/// tablets of one ambulance share them); an incident recorded without its unit is its
+/// own device's only, which the caller checks first.
+pub fn incident_in_scope(
+    incident_unit: Option<(&str, &str)>,
+    caller_unit: (&str, &str),
+) -> Result<(), DenialReason> {
+    match incident_unit {
+        Some(unit) if unit == caller_unit => Ok(()),
+        _ => Err(DenialReason::OutsideScope),
+    }
+}
+
+/// Whether an institution of `kind` may receive an emergency view (救急時医療情報閲覧):
+/// emergency-receiving hospitals only, never clinics, pharmacies or fire departments.
+pub fn emergency_view_allowed(kind: InstitutionKind) -> Result<(), DenialReason> {
+    match kind {
+        InstitutionKind::EmergencyHospital { .. } => Ok(()),
+        InstitutionKind::FireDepartment | InstitutionKind::Clinic | InstitutionKind::Pharmacy => {
+            Err(DenialReason::NotEmergencyReceiving)
         }
     }
 }
@@ -179,5 +223,53 @@ mod tests {
         );
         assert!(identification_allowed(AssuranceLevel::BasicFactsOnly, fd, true).is_ok());
         assert!(identification_allowed(AssuranceLevel::BasicFactsOnly, er, false).is_ok());
+    }
+
+    #[test]
+    fn incidents_stay_active_for_twelve_hours() {
+        let opened = DateTime::parse_from_rfc3339("2026-11-29T01:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(incident_active(opened, opened), Ok(()));
+        let almost = opened + INCIDENT_ACTIVE_FOR - Duration::seconds(1);
+        assert_eq!(incident_active(opened, almost), Ok(()));
+        assert_eq!(
+            incident_active(opened, opened + INCIDENT_ACTIVE_FOR),
+            Err(DenialReason::IncidentNotActive)
+        );
+    }
+
+    #[test]
+    fn crews_see_their_own_units_incidents_only() {
+        let mine = ("fd-kyoto", "unit-3");
+        assert_eq!(incident_in_scope(Some(mine), mine), Ok(()));
+        for other in [("fd-kyoto", "unit-4"), ("fd-osaka", "unit-3")] {
+            assert_eq!(
+                incident_in_scope(Some(other), mine),
+                Err(DenialReason::OutsideScope)
+            );
+        }
+        assert_eq!(
+            incident_in_scope(None, mine),
+            Err(DenialReason::OutsideScope)
+        );
+    }
+
+    #[test]
+    fn only_emergency_hospitals_receive_an_emergency_view() {
+        assert_eq!(
+            emergency_view_allowed(InstitutionKind::EmergencyHospital { tier: 1 }),
+            Ok(())
+        );
+        for kind in [
+            InstitutionKind::Clinic,
+            InstitutionKind::Pharmacy,
+            InstitutionKind::FireDepartment,
+        ] {
+            assert_eq!(
+                emergency_view_allowed(kind),
+                Err(DenialReason::NotEmergencyReceiving)
+            );
+        }
     }
 }

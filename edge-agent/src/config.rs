@@ -58,7 +58,9 @@ impl HospitalEndpoint {
     pub fn tier(&self) -> u8 {
         match self.institution.kind {
             InstitutionKind::EmergencyHospital { tier } => tier,
-            InstitutionKind::FireDepartment => 0,
+            InstitutionKind::FireDepartment | InstitutionKind::Clinic | InstitutionKind::Pharmacy => {
+                0
+            }
         }
     }
 }
@@ -207,18 +209,15 @@ impl Config {
             .find(|d| myna_service::constant_time_eq(d.token.as_bytes(), token.as_bytes()))
     }
 
-    /// Whether `token` is a privacy officer's.
-    pub fn is_privacy_officer(&self, token: &str) -> bool {
-        self.privacy_officer_tokens.iter().any(|t| {
-            !t.is_empty() && myna_service::constant_time_eq(t.as_bytes(), token.as_bytes())
-        })
+    /// The privacy officer presenting `token`: `privacy-officer-N`, N its 1-based place
+    /// in the configuration.
+    pub fn privacy_officer_by_token(&self, token: &str) -> Option<String> {
+        token_index(&self.privacy_officer_tokens, token).map(|n| format!("privacy-officer-{n}"))
     }
 
-    /// Whether `token` is an operator's.
-    pub fn is_operator(&self, token: &str) -> bool {
-        self.operator_tokens.iter().any(|t| {
-            !t.is_empty() && myna_service::constant_time_eq(t.as_bytes(), token.as_bytes())
-        })
+    /// The operator presenting `token`: `operator-N`, N its 1-based place.
+    pub fn operator_by_token(&self, token: &str) -> Option<String> {
+        token_index(&self.operator_tokens, token).map(|n| format!("operator-{n}"))
     }
 
     /// The hospital presenting `token`. A token shared by two hospitals identifies neither.
@@ -268,4 +267,14 @@ mod tests {
         );
         assert!(config.hospital_by_token("token-x").is_none());
     }
+}
+
+/// 1-based place of `token` among `tokens` (empty tokens never match).
+fn token_index(tokens: &[String], token: &str) -> Option<usize> {
+    tokens
+        .iter()
+        .position(|t| {
+            !t.is_empty() && myna_service::constant_time_eq(t.as_bytes(), token.as_bytes())
+        })
+        .map(|i| i + 1)
 }

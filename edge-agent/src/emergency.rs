@@ -147,15 +147,57 @@ impl<'a> Attempt<'a> {
     }
 }
 
-/// Loads an incident that belongs to `device`.
-fn own_incident(
+/// The calling tablet, when no crew member is named (a request from another unit).
+fn device_viewer(device: &DeviceRegistration) -> Viewer {
+    Viewer {
+        staff_id: None,
+        ..crew_viewer(device, "")
+    }
+}
+
+/// What a crew's request does with its incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IncidentUse {
+    /// Records consent, fetches records or hands off: the incident must be active.
+    Act,
+    /// Reports what already happened on the tablet (a view of its copy): recorded at any
+    /// age, since refusing it would lose an access record.
+    Report,
+}
+
+/// Loads an incident for `device`'s crew: an incident of another unit is an attempt on
+/// that patient's records, logged as a denial under `action` and answered like an unknown
+/// one (the caller learns nothing); an inactive one is a logged denial for [`IncidentUse::Act`].
+fn crew_incident(
     tx: &Tx<'_>,
     device: &DeviceRegistration,
     id: IncidentId,
-) -> Result<Option<IncidentRow>> {
-    Ok(tx
-        .incident(id)?
-        .filter(|row| row.device_id == device.device_id))
+    use_: IncidentUse,
+    action: AccessAction,
+    now: DateTime<Utc>,
+) -> Flow<IncidentRow> {
+    let Some(incident) = tx.incident(id)? else {
+        return Ok(Err(Denial::IncidentNotFound));
+    };
+    if incident.device_id != device.device_id {
+        let incident_unit = incident
+            .crew_unit
+            .as_ref()
+            .map(|(fd, unit)| (fd.as_str(), unit.as_str()));
+        let caller = (device.fire_department.id.as_str(), device.unit.as_str());
+        if let Err(reason) = policy::incident_in_scope(incident_unit, caller) {
+            Attempt::on(tx, device_viewer(device), &incident, action, now)
+                .log(AccessOutcome::Denied { reason })?;
+            return Ok(Err(Denial::IncidentNotFound));
+        }
+    }
+    if use_ == IncidentUse::Act
+        && let Err(reason) = policy::incident_active(incident.opened_at, now)
+    {
+        let viewer = crew_viewer(device, &incident.crew_member_id);
+        return Attempt::on(tx, viewer, &incident, action, now).deny(reason);
+    }
+    Ok(Ok(incident))
 }
 
 /// Identifies the patient ([`identify::resolve`]: card trust, challenge and signature
@@ -201,6 +243,7 @@ pub fn open_incident(
     let row = IncidentRow {
         id: request.incident_id,
         device_id: device.device_id.clone(),
+        crew_unit: Some((device.fire_department.id.clone(), device.unit.clone())),
         crew_member_id: request.crew_member_id,
         patient: identity.patient,
         assurance: identity.assurance,
@@ -220,8 +263,16 @@ pub fn record_consent(
     request: ConsentRequest,
     now: DateTime<Utc>,
 ) -> Flow<ConsentState> {
-    let Some(incident) = own_incident(tx, device, id)? else {
-        return Ok(Err(Denial::IncidentNotFound));
+    let incident = match crew_incident(
+        tx,
+        device,
+        id,
+        IncidentUse::Act,
+        AccessAction::RecordConsent,
+        now,
+    )? {
+        Ok(incident) => incident,
+        Err(denial) => return Ok(Err(denial)),
     };
     let attempt = Attempt::on(
         tx,
@@ -258,8 +309,16 @@ pub fn disclose_summary(
     id: IncidentId,
     now: DateTime<Utc>,
 ) -> Flow<(ConsentState, EmergencySummary)> {
-    let Some(incident) = own_incident(tx, device, id)? else {
-        return Ok(Err(Denial::IncidentNotFound));
+    let incident = match crew_incident(
+        tx,
+        device,
+        id,
+        IncidentUse::Act,
+        AccessAction::ViewSummary,
+        now,
+    )? {
+        Ok(incident) => incident,
+        Err(denial) => return Ok(Err(denial)),
     };
     let attempt = Attempt::on(
         tx,
@@ -318,8 +377,12 @@ pub fn prepare_handoff(
     request: HandoffRequest,
     now: DateTime<Utc>,
 ) -> Flow<HandoffPrepared> {
-    let Some(incident) = own_incident(tx, device, id)? else {
-        return Ok(Err(Denial::IncidentNotFound));
+    let relay = AccessAction::RelayToHospital {
+        hospital_id: hospital.institution.id.clone(),
+    };
+    let incident = match crew_incident(tx, device, id, IncidentUse::Act, relay.clone(), now)? {
+        Ok(incident) => incident,
+        Err(denial) => return Ok(Err(denial)),
     };
     if let Some(handoff_id) = request.handoff_id
         && let Some(existing) = tx.handoff(handoff_id)?
@@ -337,15 +400,11 @@ pub fn prepare_handoff(
     if tx.open_handoff(id)?.is_some() {
         return Ok(Err(Denial::HandoffOpen));
     }
-    let attempt = Attempt::on(
-        tx,
-        hospital_viewer(hospital),
-        &incident,
-        AccessAction::RelayToHospital {
-            hospital_id: hospital.institution.id.clone(),
-        },
-        now,
-    );
+    let attempt = Attempt::on(tx, hospital_viewer(hospital), &incident, relay, now);
+    // Clinics and pharmacies never receive an emergency view, not even the crew's notes.
+    if let Err(reason) = policy::emergency_view_allowed(hospital.institution.kind) {
+        return attempt.deny(reason);
+    }
     let summary =
         match policy::summary_disclosure(Some(&incident.identity()), incident.consent.as_ref()) {
             Ok(_) => {

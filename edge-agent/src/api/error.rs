@@ -41,6 +41,8 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
 pub enum AppError {
     /// No or unknown credentials.
     Unauthorized,
+    /// Valid credentials of a role this route does not allow.
+    Forbidden,
     /// Unknown resource; the code says which.
     NotFound(&'static str),
     /// Denied by the emergency-access policy (already in the access log).
@@ -168,6 +170,22 @@ fn denial_status(reason: DenialReason) -> (StatusCode, &'static str, &'static st
             "outside_declared_disaster",
             "identification by the four basic facts is allowed only within a declared disaster's area and period: identify by card",
         ),
+        // Answered like an unknown incident: the caller learns nothing about another unit's.
+        OutsideScope => (
+            StatusCode::NOT_FOUND,
+            "incident_not_found",
+            "no such incident for this tablet's unit",
+        ),
+        IncidentNotActive => (
+            StatusCode::FORBIDDEN,
+            "incident_not_active",
+            "this incident is closed to new requests (opened over 12 hours ago): open a new incident",
+        ),
+        NotEmergencyReceiving => (
+            StatusCode::FORBIDDEN,
+            "not_emergency_receiving",
+            "this institution is not an emergency-receiving hospital: choose another hospital",
+        ),
         PhotoNotConfirmed => (
             StatusCode::UNPROCESSABLE_ENTITY,
             "photo_not_confirmed",
@@ -203,6 +221,11 @@ impl IntoResponse for AppError {
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "missing or unknown credentials".to_string(),
+            ),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this role may not use this endpoint".to_string(),
             ),
             AppError::NotFound(code) => (StatusCode::NOT_FOUND, code, "not found".to_string()),
             AppError::Denied(reason) => {

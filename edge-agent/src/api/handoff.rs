@@ -14,6 +14,7 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use myna_domain::handoff::{GeoPoint, HandoffDecision, HandoffState};
+use myna_domain::policy;
 use myna_domain::wire::{
     HandoffRequest, HandoffResponse, HospitalDto, HospitalList, HospitalsQuery,
 };
@@ -77,6 +78,8 @@ pub(super) async fn hospitals(
         .config
         .hospitals
         .iter()
+        // Only emergency-receiving hospitals can take a patient (and an emergency view).
+        .filter(|h| policy::emergency_view_allowed(h.institution.kind).is_ok())
         .map(|h| HospitalDto {
             id: h.institution.id.clone(),
             name: h.institution.name.clone(),

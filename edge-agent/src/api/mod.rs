@@ -22,6 +22,7 @@
 //! Operations: `GET /healthz`.
 
 mod auth;
+pub mod authz;
 mod disasters;
 mod error;
 mod handoff;
@@ -85,6 +86,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/log/proof/inclusion", get(log::inclusion))
         .route("/v1/log/proof/consistency", get(log::consistency))
         .route("/healthz", get(|| async { "ok" }))
+        // Runs for matched routes only (their template is known); unmatched paths are 404.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            authz::authorize,
+        ))
         .fallback(|| async { AppError::NotFound("route_not_found") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(

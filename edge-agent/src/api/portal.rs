@@ -337,6 +337,18 @@ fn sign_in_redirect(lang: Lang) -> Response {
     Redirect::to(&format!("/portal/dev-sign-in?lang={}", lang.code())).into_response()
 }
 
+/// The sign-in redirect for a browser without a session, in the language it asked for.
+pub(super) fn sign_in_redirect_for(request: &axum::extract::Request) -> Response {
+    let query = Query::<HistoryQuery>::try_from_uri(request.uri())
+        .ok()
+        .map(|Query(q)| q);
+    let lang = lang_of(
+        request.headers(),
+        query.as_ref().and_then(|q| q.lang.as_deref()),
+    );
+    sign_in_redirect(lang)
+}
+
 /// `GET /portal`: the history page.
 pub(super) async fn history_page(
     State(state): State<AppState>,

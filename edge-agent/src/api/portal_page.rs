@@ -68,7 +68,10 @@ fn institution(lang: Lang, entry: &PortalEntry) -> Markup {
     let tier = match (entry.institution_kind, lang) {
         (InstitutionKind::EmergencyHospital { tier }, Lang::Ja) => format!("・{tier}次救急"),
         (InstitutionKind::EmergencyHospital { tier }, Lang::En) => format!(", tier {tier}"),
-        (InstitutionKind::FireDepartment, _) => String::new(),
+        (
+            InstitutionKind::FireDepartment | InstitutionKind::Clinic | InstitutionKind::Pharmacy,
+            _,
+        ) => String::new(),
     };
     html! {
         p { strong { (entry.institution) } br; (kind) (tier)

@@ -37,7 +37,7 @@ use myna_domain::access::{AccessAction, AccessOutcome, AccessRecordId, IncidentI
 use myna_domain::records::RecordKind;
 use myna_domain::wire::DeviceViewReport;
 
-use super::{Attempt, Denial, Flow, crew_viewer, own_incident};
+use super::{Attempt, Denial, Flow, IncidentUse, crew_incident, crew_viewer};
 use crate::Result;
 use crate::config::DeviceRegistration;
 use crate::store::Tx;
@@ -51,11 +51,12 @@ pub fn record_device_view(
     report: DeviceViewReport,
     now: DateTime<Utc>,
 ) -> Flow<bool> {
-    let Some(incident) = own_incident(tx, device, id)? else {
-        return Ok(Err(Denial::IncidentNotFound));
-    };
     let action = AccessAction::ViewOnDevice {
         viewed_at: report.viewed_at,
+    };
+    let incident = match crew_incident(tx, device, id, IncidentUse::Report, action.clone(), now)? {
+        Ok(incident) => incident,
+        Err(denial) => return Ok(Err(denial)),
     };
     let record_id = AccessRecordId(report.view_id);
     if let Some(existing) = tx.access_record(record_id)? {

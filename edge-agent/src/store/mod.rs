@@ -19,6 +19,7 @@
 //! - [`portal`]: a patient's history a page at a time, their flags, the review queue.
 //! - `writer`: the group-commit thread.
 
+mod denials;
 mod disasters;
 mod handoffs;
 mod log;
@@ -34,6 +35,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use denials::AuthDenial;
 pub use handoffs::{HandoffRow, OutboxKind, OutboxMessage};
 pub use log::StoredCheckpoint;
 pub use retention::PurgeReport;

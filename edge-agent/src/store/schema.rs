@@ -164,6 +164,25 @@ CREATE TABLE IF NOT EXISTS disaster_declarations (
     declared_at TEXT NOT NULL
 );
 
+-- Requests refused for who made them (no or unknown credentials, a role the route does
+-- not allow, another unit's, hospital's or patient's resource). Denials about a patient's
+-- records are in access_log as well, where the patient sees them; this table is the
+-- security log for the privacy officer and the operator. Append-only like access_log.
+CREATE TABLE IF NOT EXISTS auth_denials (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    role TEXT NOT NULL,
+    principal TEXT,
+    method TEXT NOT NULL,
+    route TEXT NOT NULL,
+    resource TEXT,
+    reason TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS auth_denials_no_update BEFORE UPDATE ON auth_denials
+BEGIN SELECT RAISE(ABORT, 'auth_denials is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS auth_denials_no_delete BEFORE DELETE ON auth_denials
+BEGIN SELECT RAISE(ABORT, 'auth_denials is append-only'); END;
+
 CREATE TABLE IF NOT EXISTS portal_sessions (
     token_sha256 TEXT PRIMARY KEY,
     patient_id TEXT NOT NULL REFERENCES patients(id),
@@ -185,6 +204,20 @@ fn no_backfill(_: &Connection) -> Result<()> {
 }
 
 const ADDED_COLUMNS: &[AddedColumn] = &[
+    // The crew's unit, for "own unit's incidents": incidents opened before stay their own
+    // device's only.
+    AddedColumn {
+        table: "incidents",
+        column: "fire_department_id",
+        declaration: "TEXT",
+        backfill: no_backfill,
+    },
+    AddedColumn {
+        table: "incidents",
+        column: "unit",
+        declaration: "TEXT",
+        backfill: no_backfill,
+    },
     AddedColumn {
         table: "patients",
         column: "card_issuer",

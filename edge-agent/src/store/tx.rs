@@ -18,8 +18,12 @@ use crate::{Error, Result};
 pub struct IncidentRow {
     /// Incident id (client-generated).
     pub id: IncidentId,
-    /// Device that opened it; only that device may use it.
+    /// Device that opened it.
     pub device_id: String,
+    /// The crew's fire department and unit, `(fire department id, unit)`; any tablet of
+    /// that unit may use it. `None` for incidents opened before units were recorded:
+    /// those are their device's only.
+    pub crew_unit: Option<(String, String)>,
     /// Crew member operating the tablet.
     pub crew_member_id: String,
     /// The identified patient.
@@ -155,8 +159,9 @@ impl<'a> Tx<'a> {
     /// Stores a new incident.
     pub fn insert_incident(&self, row: &IncidentRow) -> Result<()> {
         self.tx.execute(
-            "INSERT INTO incidents (id, device_id, crew_member_id, patient_id, assurance, opened_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO incidents (id, device_id, crew_member_id, patient_id, assurance, opened_at,
+                                    fire_department_id, unit)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 row.id.to_string(),
                 row.device_id,
@@ -164,6 +169,8 @@ impl<'a> Tx<'a> {
                 row.patient.0,
                 json(&row.assurance)?,
                 row.opened_at.to_rfc3339(),
+                row.crew_unit.as_ref().map(|(fd, _)| fd),
+                row.crew_unit.as_ref().map(|(_, unit)| unit),
             ],
         )?;
         Ok(())
@@ -174,7 +181,8 @@ impl<'a> Tx<'a> {
         let raw = self
             .tx
             .query_row(
-                "SELECT device_id, crew_member_id, patient_id, assurance, opened_at, consent_json
+                "SELECT device_id, crew_member_id, patient_id, assurance, opened_at, consent_json,
+                        fire_department_id, unit
                  FROM incidents WHERE id = ?1",
                 [id.to_string()],
                 |r| {
@@ -185,16 +193,21 @@ impl<'a> Tx<'a> {
                         r.get::<_, String>(3)?,
                         r.get::<_, String>(4)?,
                         r.get::<_, Option<String>>(5)?,
+                        r.get::<_, Option<String>>(6)?,
+                        r.get::<_, Option<String>>(7)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((device_id, crew_member_id, patient, assurance, opened_at, consent)) = raw else {
+        let Some((device_id, crew_member_id, patient, assurance, opened_at, consent, fd, unit)) =
+            raw
+        else {
             return Ok(None);
         };
         Ok(Some(IncidentRow {
             id,
             device_id,
+            crew_unit: fd.zip(unit),
             crew_member_id,
             patient: PatientId(patient),
             assurance: from_json(&assurance)?,

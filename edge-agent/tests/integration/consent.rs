@@ -113,7 +113,23 @@ async fn another_tablet_cannot_touch_the_incident() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = edge.get("/v1/incidents/not-a-uuid/summary", DEVICE).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(edge.access_log().is_empty());
+    // The other unit learns nothing, but both attempts are the patient's to see.
+    let log = edge.access_log();
+    assert_eq!(log.len(), 2, "{log:?}");
+    for (record, action) in log
+        .iter()
+        .zip([AccessAction::RecordConsent, AccessAction::ViewSummary])
+    {
+        assert_eq!(record.action, action);
+        assert_eq!(
+            record.outcome,
+            AccessOutcome::Denied {
+                reason: DenialReason::OutsideScope
+            }
+        );
+        assert_eq!(record.viewer.device_id.as_deref(), Some("tablet-tfd-0002"));
+        assert_eq!(record.viewer.staff_id, None);
+    }
 }
 
 #[tokio::test]

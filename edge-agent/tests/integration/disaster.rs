@@ -122,15 +122,19 @@ async fn disaster_basic_facts_only_within_a_declared_area_and_period() {
 #[tokio::test]
 async fn disaster_only_operators_declare_and_declarations_are_checked() {
     let edge = TestEdge::new();
-    for token in [DEVICE, "dev-privacy-officer-token", "nobody"] {
+    for (token, status) in [
+        (DEVICE, StatusCode::FORBIDDEN),
+        ("dev-privacy-officer-token", StatusCode::FORBIDDEN),
+        ("nobody", StatusCode::UNAUTHORIZED),
+    ] {
         assert_eq!(
             declare(&edge, token, "13", (0, 1)).await.0,
-            StatusCode::UNAUTHORIZED,
+            status,
             "{token}"
         );
         assert_eq!(
             edge.get("/v1/disasters", token).await.0,
-            StatusCode::UNAUTHORIZED,
+            status,
             "{token}"
         );
     }

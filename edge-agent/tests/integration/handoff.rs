@@ -103,7 +103,7 @@ async fn handoff_only_the_chosen_hospital_answers_and_the_first_answer_stands() 
     for (token, status) in [
         (TOKEN_B, StatusCode::NOT_FOUND),
         ("unknown", StatusCode::UNAUTHORIZED),
-        (DEVICE, StatusCode::UNAUTHORIZED),
+        (DEVICE, StatusCode::FORBIDDEN),
     ] {
         assert_eq!(
             decide(&edge, token, &handoff, accepted.clone()).await.0,

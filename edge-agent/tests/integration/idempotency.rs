@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use edge_agent::clock::Clock;
-use myna_domain::access::{AccessAction, AccessOutcome, AccessRecord};
+use myna_domain::access::{AccessAction, AccessOutcome, AccessRecord, DenialReason};
 use myna_domain::wire::DeviceViewReport;
 use serde_json::{Value, json};
 
@@ -298,6 +298,16 @@ async fn idempotency_a_view_report_is_refused_for_another_tablet_and_kept_with_a
         (StatusCode::NOT_FOUND, Some("incident_not_found")),
         "{body}"
     );
+    // Another unit's report is refused like an unknown incident and logged as a denial.
+    let after = edge.access_log();
+    assert_eq!(after.len(), log.len() + 1);
+    assert_eq!(
+        after.last().unwrap().outcome,
+        AccessOutcome::Denied {
+            reason: DenialReason::OutsideScope
+        }
+    );
+    let log = after;
     let unknown = uuid::Uuid::new_v4().to_string();
     let (status, _) = report(&edge, &unknown, &view_at(now)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -152,7 +152,7 @@ async fn portal_patients_see_only_their_own_history() {
     // A device token is not a portal session, and no token gets nothing.
     assert_eq!(
         edge.get("/portal/v1/history", DEVICE).await.0,
-        StatusCode::UNAUTHORIZED
+        StatusCode::FORBIDDEN
     );
     assert_eq!(
         edge.call(Method::GET, "/portal/v1/history", None, None)
@@ -436,10 +436,14 @@ async fn portal_flags_an_entry_once_and_queues_it_for_review() {
             .0,
         StatusCode::UNAUTHORIZED
     );
-    for other in [DEVICE, token.as_str(), "dev-privacy-officer-token-2"] {
+    for (other, status) in [
+        (DEVICE, StatusCode::FORBIDDEN),
+        (token.as_str(), StatusCode::FORBIDDEN),
+        ("dev-privacy-officer-token-2", StatusCode::UNAUTHORIZED),
+    ] {
         assert_eq!(
             edge.get("/v1/review-queue", other).await.0,
-            StatusCode::UNAUTHORIZED,
+            status,
             "{other}"
         );
     }
