@@ -58,9 +58,9 @@ impl HospitalEndpoint {
     pub fn tier(&self) -> u8 {
         match self.institution.kind {
             InstitutionKind::EmergencyHospital { tier } => tier,
-            InstitutionKind::FireDepartment | InstitutionKind::Clinic | InstitutionKind::Pharmacy => {
-                0
-            }
+            InstitutionKind::FireDepartment
+            | InstitutionKind::Clinic
+            | InstitutionKind::Pharmacy => 0,
         }
     }
 }

@@ -38,14 +38,19 @@ pub use device_view::record_device_view;
 pub enum Denial {
     /// Denied by policy; an access record says so.
     Policy(DenialReason),
-    /// The incident does not exist or belongs to another device.
+    /// The incident does not exist.
     IncidentNotFound,
     /// The incident id is already used for another patient or device.
     IncidentIdConflict,
     /// The patient is already handed to a hospital that has not declined.
     HandoffOpen,
-    /// The handoff does not exist, or belongs to another device or hospital.
+    /// The handoff does not exist.
     HandoffNotFound,
+    /// The handoff is another tablet's or another hospital's (answered as not found).
+    HandoffOfAnother,
+    /// The incident is another unit's: the attempt is in the access log, and the caller is
+    /// answered as if it did not exist.
+    IncidentOfAnotherUnit,
     /// The handoff was already answered or withdrawn differently.
     HandoffDecided,
     /// The tablet's handoff id is already used by another incident, tablet or hospital.
@@ -188,7 +193,7 @@ fn crew_incident(
         if let Err(reason) = policy::incident_in_scope(incident_unit, caller) {
             Attempt::on(tx, device_viewer(device), &incident, action, now)
                 .log(AccessOutcome::Denied { reason })?;
-            return Ok(Err(Denial::IncidentNotFound));
+            return Ok(Err(Denial::IncidentOfAnotherUnit));
         }
     }
     if use_ == IncidentUse::Act

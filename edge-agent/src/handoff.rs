@@ -22,11 +22,11 @@ pub fn decide(
     decision: HandoffDecision,
     now: DateTime<Utc>,
 ) -> Flow<HandoffRow> {
-    let Some(mut row) = tx
-        .handoff(id)?
-        .filter(|row| row.hospital_id == hospital.institution.id)
-    else {
-        return Ok(Err(Denial::HandoffNotFound));
+    let mut row = match owned(tx.handoff(id)?, |row| {
+        row.hospital_id == hospital.institution.id
+    }) {
+        Ok(row) => row,
+        Err(denial) => return Ok(Err(denial)),
     };
     let to = match decision {
         HandoffDecision::Accepted => HandoffStatus::Accepted,
@@ -52,11 +52,9 @@ pub fn withdraw(
     id: uuid::Uuid,
     now: DateTime<Utc>,
 ) -> Flow<(HandoffRow, Option<OutboxMessage>)> {
-    let Some(mut row) = tx
-        .handoff(id)?
-        .filter(|row| row.device_id == device.device_id)
-    else {
-        return Ok(Err(Denial::HandoffNotFound));
+    let mut row = match owned(tx.handoff(id)?, |row| row.device_id == device.device_id) {
+        Ok(row) => row,
+        Err(denial) => return Ok(Err(denial)),
     };
     match row.status {
         HandoffStatus::Withdrawn => Ok(Ok((row, None))),
@@ -85,10 +83,21 @@ pub fn withdraw(
 
 /// The handoff as the device that made it may see it.
 pub fn view(tx: &Tx<'_>, device: &DeviceRegistration, id: uuid::Uuid) -> Flow<HandoffRow> {
-    Ok(tx
-        .handoff(id)?
-        .filter(|row| row.device_id == device.device_id)
-        .ok_or(Denial::HandoffNotFound))
+    Ok(owned(tx.handoff(id)?, |row| {
+        row.device_id == device.device_id
+    }))
+}
+
+/// The handoff if it exists and `mine` says it is the caller's.
+fn owned(
+    row: Option<HandoffRow>,
+    mine: impl FnOnce(&HandoffRow) -> bool,
+) -> std::result::Result<HandoffRow, Denial> {
+    match row {
+        None => Err(Denial::HandoffNotFound),
+        Some(row) if mine(&row) => Ok(row),
+        Some(_) => Err(Denial::HandoffOfAnother),
+    }
 }
 
 /// The tablet's view of a handoff row.

@@ -23,6 +23,7 @@ use myna_domain::identity::PatientId;
 use sha2::{Digest, Sha256};
 
 use super::AppError;
+use super::error::ScopeRefusal;
 use crate::AppState;
 use crate::config::{DeviceRegistration, HospitalEndpoint};
 use crate::store::AuthDenial;
@@ -151,32 +152,142 @@ const fn rule(
 
 /// The route table: every route the edge serves, and who may call it.
 pub const ROUTES: &[RouteRule] = &[
-    rule("POST", "/v1/identity-challenges", Access::Roles(PARAMEDIC), "bound to the calling tablet"),
-    rule("POST", "/v1/incidents", Access::Roles(PARAMEDIC), "opened for the calling tablet's unit"),
-    rule("PUT", "/v1/incidents/{id}/consent", Access::Roles(PARAMEDIC), "own unit's active incident"),
-    rule("GET", "/v1/incidents/{id}/summary", Access::Roles(PARAMEDIC), "own unit's active incident"),
-    rule("POST", "/v1/incidents/{id}/device-views", Access::Roles(PARAMEDIC), "own unit's incident"),
-    rule("POST", "/v1/incidents/{id}/handoff", Access::Roles(PARAMEDIC), "own unit's active incident; to an emergency-receiving hospital"),
-    rule("GET", "/v1/hospitals", Access::Roles(PARAMEDIC), "emergency-receiving hospitals only"),
-    rule("GET", "/v1/handoffs/{id}", Access::Roles(PARAMEDIC), "own tablet's handoff"),
-    rule("POST", "/v1/handoffs/{id}/withdraw", Access::Roles(PARAMEDIC), "own tablet's handoff"),
-    rule("POST", "/v1/hospital/handoffs/{id}/decision", Access::Roles(ER_STAFF), "handoff to own hospital"),
-    rule("GET", "/v1/disasters/active", Access::Roles(PARAMEDIC), "the tablet's own area"),
+    rule(
+        "POST",
+        "/v1/identity-challenges",
+        Access::Roles(PARAMEDIC),
+        "bound to the calling tablet",
+    ),
+    rule(
+        "POST",
+        "/v1/incidents",
+        Access::Roles(PARAMEDIC),
+        "opened for the calling tablet's unit",
+    ),
+    rule(
+        "PUT",
+        "/v1/incidents/{id}/consent",
+        Access::Roles(PARAMEDIC),
+        "own unit's active incident",
+    ),
+    rule(
+        "GET",
+        "/v1/incidents/{id}/summary",
+        Access::Roles(PARAMEDIC),
+        "own unit's active incident",
+    ),
+    rule(
+        "POST",
+        "/v1/incidents/{id}/device-views",
+        Access::Roles(PARAMEDIC),
+        "own unit's incident",
+    ),
+    rule(
+        "POST",
+        "/v1/incidents/{id}/handoff",
+        Access::Roles(PARAMEDIC),
+        "own unit's active incident; to an emergency-receiving hospital",
+    ),
+    rule(
+        "GET",
+        "/v1/hospitals",
+        Access::Roles(PARAMEDIC),
+        "emergency-receiving hospitals only",
+    ),
+    rule(
+        "GET",
+        "/v1/handoffs/{id}",
+        Access::Roles(PARAMEDIC),
+        "own tablet's handoff",
+    ),
+    rule(
+        "POST",
+        "/v1/handoffs/{id}/withdraw",
+        Access::Roles(PARAMEDIC),
+        "own tablet's handoff",
+    ),
+    rule(
+        "POST",
+        "/v1/hospital/handoffs/{id}/decision",
+        Access::Roles(ER_STAFF),
+        "handoff to own hospital",
+    ),
+    rule(
+        "GET",
+        "/v1/disasters/active",
+        Access::Roles(PARAMEDIC),
+        "the tablet's own area",
+    ),
     rule("GET", "/v1/disasters", Access::Roles(OPERATOR), "all"),
     rule("POST", "/v1/disasters", Access::Roles(OPERATOR), "all"),
-    rule("GET", "/v1/review-queue", Access::Roles(OFFICER), "no record content"),
-    rule("GET", "/portal/v1/history", Access::Roles(PATIENT), "own history"),
-    rule("GET", "/portal/v1/history/{id}/proof", Access::Roles(PATIENT), "own history"),
-    rule("GET", "/portal/v1/history/{id}/audit-event", Access::Roles(PATIENT), "own history"),
-    rule("POST", "/portal/v1/history/{id}/flag", Access::Roles(PATIENT), "own history"),
+    rule(
+        "GET",
+        "/v1/review-queue",
+        Access::Roles(OFFICER),
+        "no record content",
+    ),
+    rule(
+        "GET",
+        "/portal/v1/history",
+        Access::Roles(PATIENT),
+        "own history",
+    ),
+    rule(
+        "GET",
+        "/portal/v1/history/{id}/proof",
+        Access::Roles(PATIENT),
+        "own history",
+    ),
+    rule(
+        "GET",
+        "/portal/v1/history/{id}/audit-event",
+        Access::Roles(PATIENT),
+        "own history",
+    ),
+    rule(
+        "POST",
+        "/portal/v1/history/{id}/flag",
+        Access::Roles(PATIENT),
+        "own history",
+    ),
     rule("GET", "/portal", Access::PatientPage, "own history"),
-    rule("POST", "/portal/history/{id}/flag", Access::PatientPage, "own history"),
-    rule("POST", "/portal/v1/dev-sign-in", Access::Public, "development only"),
-    rule("GET", "/portal/dev-sign-in", Access::Public, "development only"),
+    rule(
+        "POST",
+        "/portal/history/{id}/flag",
+        Access::PatientPage,
+        "own history",
+    ),
+    rule(
+        "POST",
+        "/portal/v1/dev-sign-in",
+        Access::Public,
+        "development only",
+    ),
+    rule(
+        "GET",
+        "/portal/dev-sign-in",
+        Access::Public,
+        "development only",
+    ),
     rule("GET", "/v1/log/key", Access::Public, "hashes and keys only"),
-    rule("GET", "/v1/log/checkpoint", Access::Public, "hashes and keys only"),
-    rule("GET", "/v1/log/proof/inclusion", Access::Public, "hashes and keys only"),
-    rule("GET", "/v1/log/proof/consistency", Access::Public, "hashes and keys only"),
+    rule(
+        "GET",
+        "/v1/log/checkpoint",
+        Access::Public,
+        "hashes and keys only",
+    ),
+    rule(
+        "GET",
+        "/v1/log/proof/inclusion",
+        Access::Public,
+        "hashes and keys only",
+    ),
+    rule(
+        "GET",
+        "/v1/log/proof/consistency",
+        Access::Public,
+        "hashes and keys only",
+    ),
     rule("GET", "/healthz", Access::Public, "-"),
 ];
 
@@ -204,7 +315,9 @@ pub fn allows(access: Access, role: Option<Role>) -> bool {
 
 /// The table as Markdown, for the README: one row per route, one column per role.
 pub fn markdown_table() -> String {
-    let mut out = String::from("| Route | Paramedic | ER staff | Privacy officer | Patient | Operator | Anonymous | Scope within the role |\n");
+    let mut out = String::from(
+        "| Route | Paramedic | ER staff | Privacy officer | Patient | Operator | Anonymous | Scope within the role |\n",
+    );
     out.push_str("|---|---|---|---|---|---|---|---|\n");
     for rule in ROUTES {
         let cell = |allowed: bool| if allowed { "allow" } else { "deny" };
@@ -292,7 +405,9 @@ pub async fn log_denial(
 ) {
     let denial = AuthDenial {
         at: state.clock.now(),
-        role: principal.map_or("anonymous", |p| p.role().code()).to_string(),
+        role: principal
+            .map_or("anonymous", |p| p.role().code())
+            .to_string(),
         principal: principal.map(Principal::id),
         method: method.to_string(),
         route: route.to_string(),
@@ -329,7 +444,8 @@ pub async fn authorize(
         Err(error) => return error.into_response(),
     };
     let access = rule_for(&method, &route).map(|rule| rule.access);
-    let allowed = access.is_some_and(|access| allows(access, principal.as_ref().map(Principal::role)));
+    let allowed =
+        access.is_some_and(|access| allows(access, principal.as_ref().map(Principal::role)));
     if !allowed {
         let reason = match (&access, &principal) {
             (None, _) => "route_not_in_table",
@@ -343,10 +459,24 @@ pub async fn authorize(
             (_, Some(_)) => AppError::Forbidden.into_response(),
         };
     }
-    if let Some(principal) = principal {
+    if let Some(principal) = principal.clone() {
         request.extensions_mut().insert(principal);
     }
-    next.run(request).await
+    let path = request.uri().path().to_string();
+    let response = next.run(request).await;
+    if response.extensions().get::<ScopeRefusal>().is_some() {
+        let resource = Some(path);
+        log_denial(
+            &state,
+            principal.as_ref(),
+            &method,
+            &route,
+            resource,
+            "outside_scope",
+        )
+        .await;
+    }
+    response
 }
 
 #[cfg(test)]

@@ -36,6 +36,10 @@ impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
     }
 }
 
+/// Marks a response that refused another's resource, for the security log.
+#[derive(Debug, Clone, Copy)]
+pub struct ScopeRefusal;
+
 /// Everything a handler can answer besides success.
 #[derive(Debug)]
 pub enum AppError {
@@ -45,6 +49,10 @@ pub enum AppError {
     Forbidden,
     /// Unknown resource; the code says which.
     NotFound(&'static str),
+    /// Another unit's, hospital's or patient's resource: answered exactly like
+    /// [`AppError::NotFound`] with the same code, and logged as a refusal by
+    /// [`super::authz::authorize`] (the response carries [`ScopeRefusal`]).
+    OutsideScope(&'static str),
     /// Denied by the emergency-access policy (already in the access log).
     Denied(DenialReason),
     /// The body could not be read as the expected JSON.
@@ -99,6 +107,8 @@ impl From<Denial> for AppError {
                 "the patient is already handed to a hospital: wait for its answer or withdraw that handoff first",
             ),
             Denial::HandoffNotFound => AppError::NotFound("handoff_not_found"),
+            Denial::HandoffOfAnother => AppError::OutsideScope("handoff_not_found"),
+            Denial::IncidentOfAnotherUnit => AppError::OutsideScope("incident_not_found"),
             Denial::HandoffDecided => AppError::Conflict(
                 "handoff_decided",
                 "this handoff was already answered or withdrawn",
@@ -228,6 +238,11 @@ impl IntoResponse for AppError {
                 "this role may not use this endpoint".to_string(),
             ),
             AppError::NotFound(code) => (StatusCode::NOT_FOUND, code, "not found".to_string()),
+            AppError::OutsideScope(code) => {
+                let mut response = AppError::NotFound(code).into_response();
+                response.extensions_mut().insert(ScopeRefusal);
+                return response;
+            }
             AppError::Denied(reason) => {
                 let (status, code, message) = denial_status(reason);
                 (status, code, message.to_string())

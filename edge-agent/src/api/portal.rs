@@ -171,6 +171,16 @@ fn query_params(
         .map_err(|_| AppError::Invalid("invalid_query", "the query string could not be read"))
 }
 
+/// An access entry the patient asked for and does not have: another patient's is answered
+/// the same way, but refused as outside the patient's scope (logged).
+async fn not_found(state: &AppState, id: AccessRecordId) -> AppError {
+    match state.store.read(move |tx| tx.access_record(id)).await {
+        Ok(Some(_)) => AppError::OutsideScope("access_not_found"),
+        Ok(None) => AppError::NotFound("access_not_found"),
+        Err(error) => AppError::Storage(error),
+    }
+}
+
 /// An access id from the path; anything that is not one is simply not found.
 fn access_id(raw: &str) -> Result<AccessRecordId, AppError> {
     uuid::Uuid::parse_str(raw)
@@ -195,7 +205,7 @@ pub(super) async fn proof(
     Path(id): Path<String>,
 ) -> Result<ApiJson<PortalProof>, AppError> {
     let id = access_id(&id)?;
-    let (access, latest, proof) = state
+    let found = state
         .store
         .read(move |tx| {
             let Some(access) = tx.patient_access(&patient, id)? else {
@@ -205,8 +215,10 @@ pub(super) async fn proof(
             let proof = covering_proof(tx, latest.as_ref(), access.leaf_index)?;
             Ok(Some((access, latest, proof)))
         })
-        .await?
-        .ok_or(AppError::NotFound("access_not_found"))?;
+        .await?;
+    let Some((access, latest, proof)) = found else {
+        return Err(not_found(&state, id).await);
+    };
     let status = ProofChecker::new(&state, latest.as_ref()).status(&access, &proof);
     let (checkpoint, proof) = match (latest, proof) {
         (Some(checkpoint), Some(Ok(hashes))) => (
@@ -241,8 +253,10 @@ pub(super) async fn audit_event(
     let access = state
         .store
         .read(move |tx| tx.patient_access(&patient, id))
-        .await?
-        .ok_or(AppError::NotFound("access_not_found"))?;
+        .await?;
+    let Some(access) = access else {
+        return Err(not_found(&state, id).await);
+    };
     let event = crate::fhir::patient_audit_event_json(&access.record, Some(access.leaf_index))
         .map_err(|e| AppError::Storage(crate::Error::Corrupt(format!("fhir export: {e}"))))?;
     Ok(ApiJson(event))
@@ -276,7 +290,7 @@ async fn flag_entry(
         .write(move |tx| tx.flag_access(&patient, id, note.as_deref(), now))
         .await?;
     match outcome {
-        FlagOutcome::NotFound => Err(AppError::NotFound("access_not_found")),
+        FlagOutcome::NotFound => Err(not_found(state, id).await),
         FlagOutcome::Flagged(at) => {
             tracing::info!(access_id = %id.0, "patient flagged an access for review");
             Ok((true, at))
