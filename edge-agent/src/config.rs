@@ -240,6 +240,16 @@ impl Config {
     }
 }
 
+/// 1-based place of `token` among `tokens` (empty tokens never match).
+fn token_index(tokens: &[String], token: &str) -> Option<usize> {
+    tokens
+        .iter()
+        .position(|t| {
+            !t.is_empty() && myna_service::constant_time_eq(t.as_bytes(), token.as_bytes())
+        })
+        .map(|i| i + 1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,14 +277,4 @@ mod tests {
         );
         assert!(config.hospital_by_token("token-x").is_none());
     }
-}
-
-/// 1-based place of `token` among `tokens` (empty tokens never match).
-fn token_index(tokens: &[String], token: &str) -> Option<usize> {
-    tokens
-        .iter()
-        .position(|t| {
-            !t.is_empty() && myna_service::constant_time_eq(t.as_bytes(), token.as_bytes())
-        })
-        .map(|i| i + 1)
 }

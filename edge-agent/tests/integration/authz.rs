@@ -267,12 +267,12 @@ async fn call(
         Caller::Paramedic => Some(DEVICE.to_string()),
         Caller::ErStaff => Some(HOSPITAL_A_TOKEN.to_string()),
         Caller::Officer => Some(OFFICER.to_string()),
-        Caller::Patient => Some(patient_session(edge, carded_patient(0) as u64).await),
+        Caller::Patient => Some(patient_session(edge, carded_patient(0)).await),
         Caller::Operator => Some(OPERATOR.to_string()),
     };
     // Crews' incidents: own unit = the other tablet of DEVICE's unit; other = another unit.
     let crew = if own { SAME_UNIT_DEVICE } else { OTHER_DEVICE };
-    let patient = carded_patient(2 + (n % 40) as usize) as u64;
+    let patient = carded_patient(2 + (n % 40) as usize);
     let now = edge.state.clock.now();
     let (path, body) = match route {
         "/v1/identity-challenges" => (route.to_string(), None),
@@ -344,7 +344,7 @@ async fn call(
         | "/portal/v1/history/{id}/flag"
         | "/portal/history/{id}/flag" => {
             // Own = the signed-in patient's (patient 0), other = patient 1's.
-            let whose = carded_patient(if own { 0 } else { 1 }) as u64;
+            let whose = carded_patient(if own { 0 } else { 1 });
             incident(edge, DEVICE, whose).await;
             let id = newest_access_of(edge, whose);
             let body = route.ends_with("/flag").then(|| {
@@ -358,7 +358,7 @@ async fn call(
         }
         "/portal/v1/dev-sign-in" => (
             route.to_string(),
-            Some(json!({ "patient_id": patient_id(carded_patient(0) as u64) }).to_string()),
+            Some(json!({ "patient_id": patient_id(carded_patient(0)) }).to_string()),
         ),
         "/v1/log/proof/inclusion" => {
             edge_agent::transparency::publish(&edge.state)
@@ -421,7 +421,7 @@ fn denial_count(edge: &TestEdge) -> i64 {
 async fn authz_every_role_on_every_route_own_and_other() {
     let edge = edge();
     // Some history for the patients, so the log endpoints have a tree.
-    incident(&edge, DEVICE, carded_patient(0) as u64).await;
+    incident(&edge, DEVICE, carded_patient(0)).await;
     let mut failures = Vec::new();
     let mut n = 0;
     for (method, route, target, cells) in SPEC {
@@ -515,7 +515,7 @@ async fn authz_clinics_and_pharmacies_never_receive_an_emergency_view() {
         "{ids:?}"
     );
 
-    let id = incident(&edge, DEVICE, carded_patient(3) as u64).await;
+    let id = incident(&edge, DEVICE, carded_patient(3)).await;
     let (status, body) = edge
         .post(
             &format!("/v1/incidents/{id}/handoff"),
@@ -556,7 +556,7 @@ async fn authz_clinics_and_pharmacies_never_receive_an_emergency_view() {
 #[tokio::test]
 async fn authz_an_incident_closes_to_its_crew_after_twelve_hours() {
     let edge = edge();
-    let id = incident(&edge, DEVICE, carded_patient(4) as u64).await;
+    let id = incident(&edge, DEVICE, carded_patient(4)).await;
     edge.clock
         .advance(myna_domain::policy::INCIDENT_ACTIVE_FOR - chrono::Duration::minutes(1));
     let summary = format!("/v1/incidents/{id}/summary");
