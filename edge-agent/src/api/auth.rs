@@ -77,20 +77,25 @@ impl FromRequestParts<AppState> for Operator {
 }
 
 /// A privacy officer (個人情報保護担当), by a bearer token from
-/// [`crate::config::Config::privacy_officer_tokens`]. Device and patient tokens are not
-/// officer tokens: they get 401 like no token at all.
-pub struct PrivacyOfficer;
+/// [`crate::config::Config::privacy_officers`]; carries the officer's id. Device and
+/// patient tokens are not officer tokens: they get 401 like no token at all.
+pub struct PrivacyOfficer {
+    /// The officer's id (written into the access records of their findings).
+    pub officer_id: String,
+}
 
 impl FromRequestParts<AppState> for PrivacyOfficer {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let bearer = bearer(parts, state).await?;
-        if state.config.is_privacy_officer(bearer.token()) {
-            Ok(PrivacyOfficer)
-        } else {
-            Err(AppError::Unauthorized)
-        }
+        state
+            .config
+            .privacy_officer_by_token(bearer.token())
+            .map(|officer| PrivacyOfficer {
+                officer_id: officer.id.clone(),
+            })
+            .ok_or(AppError::Unauthorized)
     }
 }
 
