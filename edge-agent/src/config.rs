@@ -242,7 +242,8 @@ impl Config {
     /// neither (a finding must name one officer).
     pub fn privacy_officer_by_token(&self, token: &str) -> Option<&PrivacyOfficerAccount> {
         let mut matching = self.privacy_officers.iter().filter(|o| {
-            !o.token.is_empty() && myna_service::constant_time_eq(o.token.as_bytes(), token.as_bytes())
+            !o.token.is_empty()
+                && myna_service::constant_time_eq(o.token.as_bytes(), token.as_bytes())
         });
         let first = matching.next()?;
         if matching.next().is_some() {
@@ -320,7 +321,12 @@ mod tests {
                 .map(|o| o.id.as_str()),
             Some("dev-privacy-officer")
         );
-        config.privacy_officers = vec![officer("a", "t-a"), officer("b", "t-b"), officer("c", "t-b"), officer("d", "")];
+        config.privacy_officers = vec![
+            officer("a", "t-a"),
+            officer("b", "t-b"),
+            officer("c", "t-b"),
+            officer("d", ""),
+        ];
         assert!(config.is_privacy_officer("t-a"));
         assert!(!config.is_privacy_officer("t-b"), "shared by b and c");
         assert!(!config.is_privacy_officer(""), "an empty token is no token");

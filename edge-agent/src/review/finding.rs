@@ -5,8 +5,8 @@
 
 use chrono::{DateTime, Utc};
 use myna_domain::access::{
-    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, Institution, Purpose,
-    ReviewOutcome, Viewer, ViewerRole,
+    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, Institution, Purpose, ReviewOutcome,
+    Viewer, ViewerRole,
 };
 
 use crate::store::{Finding, QueueStatus, Tx};

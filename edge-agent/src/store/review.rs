@@ -205,8 +205,12 @@ impl Tx<'_> {
         let record: AccessRecord = from_json(&json)?;
         let mut reasons = self
             .tx
-            .prepare_cached("SELECT reason, opened_at FROM review_queue WHERE access_id = ?1 ORDER BY id")?
-            .query_map([access_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+            .prepare_cached(
+                "SELECT reason, opened_at FROM review_queue WHERE access_id = ?1 ORDER BY id",
+            )?
+            .query_map([access_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter();
         let (first, queued_at) = reasons
