@@ -264,9 +264,15 @@ mod tests {
             json,
             serde_json::json!({"type": "review_access", "reviewed": Uuid::nil(), "outcome": "needs_follow_up"})
         );
-        assert_eq!(serde_json::from_value::<AccessAction>(json).unwrap(), action);
+        assert_eq!(
+            serde_json::from_value::<AccessAction>(json).unwrap(),
+            action
+        );
         for code in ["appropriate", "inappropriate", "needs_follow_up"] {
-            assert_eq!(ReviewOutcome::parse(code).map(ReviewOutcome::code), Some(code));
+            assert_eq!(
+                ReviewOutcome::parse(code).map(ReviewOutcome::code),
+                Some(code)
+            );
         }
         assert_eq!(ReviewOutcome::parse("fine"), None);
         assert!(!AccessOutcome::Reviewed.disclosed_records());

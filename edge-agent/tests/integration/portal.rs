@@ -395,7 +395,10 @@ async fn portal_flags_an_entry_once_and_queues_it_for_review() {
     let item = &items[0];
     assert_eq!(item["access_id"], id.as_str());
     // Queued when it was logged (no consent), and again by the patient's flag.
-    assert_eq!(item["queued_for"], json!(["difficult_consent", "patient_flag"]));
+    assert_eq!(
+        item["queued_for"],
+        json!(["difficult_consent", "patient_flag"])
+    );
     assert_eq!(item["flags"][0]["code"], "patient_flag");
     assert_eq!(item["institution_id"], "fd-tokyo");
     assert_eq!(item["consent"]["state"], "difficult");

@@ -83,7 +83,7 @@ fn codes(item: &Value, field: &str) -> Vec<String> {
 }
 
 fn edge_with(thresholds: impl FnOnce(&mut ReviewThresholds)) -> TestEdge {
-    let edge = TestEdge::with(|mut config| {
+    TestEdge::with(|mut config| {
         thresholds(&mut config.review);
         config.with_hospital(
             "hosp-a",
@@ -93,8 +93,7 @@ fn edge_with(thresholds: impl FnOnce(&mut ReviewThresholds)) -> TestEdge {
             HOSPITAL_A_TOKEN,
             None,
         )
-    });
-    edge
+    })
 }
 
 async fn post_outcome(
@@ -478,7 +477,7 @@ async fn review_outcome_is_recorded_logged_and_listed() {
     edge_agent::transparency::publish(&edge.state)
         .await
         .unwrap();
-    let key = LogVerifier::new(&edge.state.log_signer.verifier_key().to_string()).unwrap();
+    let key = LogVerifier::new(edge.state.log_signer.verifier_key()).unwrap();
     let report =
         edge_agent::verify::verify_db(&edge.dir.path().join("edge.sqlite3"), &key).unwrap();
     assert_eq!(report.finding, None);
