@@ -45,6 +45,8 @@ pub enum InstitutionKind {
     Clinic,
     /// A pharmacy (薬局). Never receives an emergency view.
     Pharmacy,
+    /// The edge operator's privacy office (個人情報保護担当), which reviews accesses.
+    PrivacyOffice,
 }
 
 /// An institution that can view records.
@@ -66,6 +68,8 @@ pub enum ViewerRole {
     Paramedic,
     /// A receiving hospital's emergency department, as the recipient of a handoff.
     ReceivingHospital,
+    /// A privacy officer (個人情報保護担当者) recording the review of an access.
+    PrivacyOfficer,
 }
 
 /// Who accessed: a person and device at an institution.
@@ -89,6 +93,8 @@ pub struct Viewer {
 pub enum Purpose {
     /// Emergency treatment and hospital selection.
     EmergencyTreatment,
+    /// Oversight: a privacy officer reviewing an access (no records are read).
+    PrivacyReview,
 }
 
 /// What was attempted.
@@ -113,6 +119,48 @@ pub enum AccessAction {
         /// When the tablet displayed the summary, by the tablet's clock.
         viewed_at: DateTime<Utc>,
     },
+    /// A privacy officer's finding on another access record (the review queue). The
+    /// finding is part of the tamper-evident log; the officer's note is not (free text).
+    ReviewAccess {
+        /// The access record reviewed.
+        reviewed: AccessRecordId,
+        /// The finding.
+        outcome: ReviewOutcome,
+    },
+}
+
+/// A privacy officer's finding on an access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewOutcome {
+    /// The access was justified.
+    Appropriate,
+    /// The access was not justified.
+    Inappropriate,
+    /// Undecided: the officer follows it up (asks the fire department, the hospital).
+    NeedsFollowUp,
+}
+
+impl ReviewOutcome {
+    /// Stable snake_case code.
+    pub fn code(self) -> &'static str {
+        match self {
+            ReviewOutcome::Appropriate => "appropriate",
+            ReviewOutcome::Inappropriate => "inappropriate",
+            ReviewOutcome::NeedsFollowUp => "needs_follow_up",
+        }
+    }
+
+    /// The finding with this code.
+    pub fn parse(code: &str) -> Option<Self> {
+        [
+            ReviewOutcome::Appropriate,
+            ReviewOutcome::Inappropriate,
+            ReviewOutcome::NeedsFollowUp,
+        ]
+        .into_iter()
+        .find(|o| o.code() == code)
+    }
 }
 
 /// Why an access was denied.
@@ -179,6 +227,9 @@ pub enum AccessOutcome {
         /// Why.
         reason: DenialReason,
     },
+    /// A privacy officer's review was recorded ([`AccessAction::ReviewAccess`]): no
+    /// records were read.
+    Reviewed,
 }
 
 impl AccessOutcome {
@@ -214,6 +265,32 @@ pub struct AccessRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_review_is_logged_with_its_finding() {
+        let reviewed = AccessRecordId(Uuid::nil());
+        let action = AccessAction::ReviewAccess {
+            reviewed,
+            outcome: ReviewOutcome::NeedsFollowUp,
+        };
+        let json = serde_json::to_value(&action).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "review_access", "reviewed": Uuid::nil(), "outcome": "needs_follow_up"})
+        );
+        assert_eq!(
+            serde_json::from_value::<AccessAction>(json).unwrap(),
+            action
+        );
+        for code in ["appropriate", "inappropriate", "needs_follow_up"] {
+            assert_eq!(
+                ReviewOutcome::parse(code).map(ReviewOutcome::code),
+                Some(code)
+            );
+        }
+        assert_eq!(ReviewOutcome::parse("fine"), None);
+        assert!(!AccessOutcome::Reviewed.disclosed_records());
+    }
 
     #[test]
     fn a_view_on_device_is_logged_with_its_device_time() {

@@ -3,7 +3,7 @@
 //!
 //! Each function returns `(ja, en)`.
 
-use crate::access::{AccessAction, DenialReason, InstitutionKind, ViewerRole};
+use crate::access::{AccessAction, DenialReason, InstitutionKind, ReviewOutcome, ViewerRole};
 use crate::consent::{ConsentState, DifficultyReason};
 use crate::identity::Sex;
 use crate::records::{
@@ -152,6 +152,7 @@ pub fn institution_kind(kind: InstitutionKind) -> Label {
         InstitutionKind::EmergencyHospital { .. } => ("救急病院", "Emergency hospital"),
         InstitutionKind::Clinic => ("診療所", "Clinic"),
         InstitutionKind::Pharmacy => ("薬局", "Pharmacy"),
+        InstitutionKind::PrivacyOffice => ("個人情報保護担当", "Privacy office"),
     }
 }
 
@@ -160,6 +161,7 @@ pub fn viewer_role(role: ViewerRole) -> Label {
     match role {
         ViewerRole::Paramedic => ("救急隊員", "Paramedic"),
         ViewerRole::ReceivingHospital => ("搬送先病院", "Receiving hospital"),
+        ViewerRole::PrivacyOfficer => ("個人情報保護担当者", "Privacy officer"),
     }
 }
 
@@ -174,6 +176,19 @@ pub fn access_action(action: &AccessAction) -> Label {
             "救急隊の端末で要約を再表示",
             "Summary shown again on the ambulance tablet",
         ),
+        AccessAction::ReviewAccess { .. } => (
+            "個人情報保護担当による閲覧の確認",
+            "Access reviewed by the privacy office",
+        ),
+    }
+}
+
+/// A privacy officer's finding on an access.
+pub fn review_outcome(outcome: ReviewOutcome) -> Label {
+    match outcome {
+        ReviewOutcome::Appropriate => ("適切", "appropriate"),
+        ReviewOutcome::Inappropriate => ("不適切", "inappropriate"),
+        ReviewOutcome::NeedsFollowUp => ("確認継続中", "follow-up needed"),
     }
 }
 

@@ -116,9 +116,10 @@ pub fn incident_in_scope(
 pub fn emergency_view_allowed(kind: InstitutionKind) -> Result<(), DenialReason> {
     match kind {
         InstitutionKind::EmergencyHospital { .. } => Ok(()),
-        InstitutionKind::FireDepartment | InstitutionKind::Clinic | InstitutionKind::Pharmacy => {
-            Err(DenialReason::NotEmergencyReceiving)
-        }
+        InstitutionKind::FireDepartment
+        | InstitutionKind::Clinic
+        | InstitutionKind::Pharmacy
+        | InstitutionKind::PrivacyOffice => Err(DenialReason::NotEmergencyReceiving),
     }
 }
 

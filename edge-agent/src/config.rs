@@ -14,6 +14,7 @@ use myna_domain::handoff::GeoPoint;
 
 use crate::Result;
 use crate::card_trust::CardTrust;
+use crate::review::ReviewThresholds;
 
 /// Which synthetic population to load at first start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +40,16 @@ pub struct DeviceRegistration {
     pub area: AreaCode,
 }
 
+/// A privacy officer (個人情報保護担当者) and the bearer token they present.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivacyOfficerAccount {
+    /// Officer id, written into the access records of their findings (never shown to
+    /// patients).
+    pub id: String,
+    /// Bearer token.
+    pub token: String,
+}
+
 /// A receiving hospital and where its hospital-view listens.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HospitalEndpoint {
@@ -60,7 +71,8 @@ impl HospitalEndpoint {
             InstitutionKind::EmergencyHospital { tier } => tier,
             InstitutionKind::FireDepartment
             | InstitutionKind::Clinic
-            | InstitutionKind::Pharmacy => 0,
+            | InstitutionKind::Pharmacy
+            | InstitutionKind::PrivacyOffice => 0,
         }
     }
 }
@@ -91,10 +103,16 @@ pub struct Config {
     pub checkpoint_interval: std::time::Duration,
     /// How often expired medical records are purged (access records never are).
     pub retention_interval: std::time::Duration,
-    /// Bearer tokens of privacy officers, who read the review queue
-    /// (`GET /v1/review-queue`). The development default is one token,
-    /// `dev-privacy-officer-token`; real staff roles replace this later.
-    pub privacy_officer_tokens: Vec<String>,
+    /// Privacy officers, who read the review queue (`GET /v1/review-queue`) and record
+    /// findings, each with their own bearer token. The development default is one officer,
+    /// `dev-privacy-officer`, with the token `dev-privacy-officer-token`; real staff
+    /// accounts replace this later.
+    pub privacy_officers: Vec<PrivacyOfficerAccount>,
+    /// The institution privacy officers act for, written into the access records of their
+    /// findings (patients see its name). Default `privacy-office`.
+    pub privacy_office: Institution,
+    /// Thresholds of the review queue's anomaly flags ([`crate::review`]).
+    pub review: ReviewThresholds,
     /// Bearer tokens of operators, who declare disasters (`POST /v1/disasters`). The
     /// development default is `dev-operator-token`; real accounts replace this later.
     pub operator_tokens: Vec<String>,
@@ -162,7 +180,16 @@ impl Config {
             log_origin: "localhost/myna-edge/access-log".into(),
             checkpoint_interval: std::time::Duration::from_secs(10),
             retention_interval: std::time::Duration::from_secs(24 * 3600),
-            privacy_officer_tokens: vec!["dev-privacy-officer-token".into()],
+            privacy_officers: vec![PrivacyOfficerAccount {
+                id: "dev-privacy-officer".into(),
+                token: "dev-privacy-officer-token".into(),
+            }],
+            privacy_office: Institution {
+                id: "privacy-office".into(),
+                name: "個人情報保護担当 Privacy office".into(),
+                kind: InstitutionKind::PrivacyOffice,
+            },
+            review: ReviewThresholds::default(),
             operator_tokens: vec!["dev-operator-token".into()],
         }
     }
@@ -209,10 +236,19 @@ impl Config {
             .find(|d| myna_service::constant_time_eq(d.token.as_bytes(), token.as_bytes()))
     }
 
-    /// The privacy officer presenting `token`: `privacy-officer-N`, N its 1-based place
-    /// in the configuration.
-    pub fn privacy_officer_by_token(&self, token: &str) -> Option<String> {
-        token_index(&self.privacy_officer_tokens, token).map(|n| format!("privacy-officer-{n}"))
+    /// The privacy officer presenting `token`. A token shared by two officers identifies
+    /// neither (a finding must name one officer).
+    pub fn privacy_officer_by_token(&self, token: &str) -> Option<&PrivacyOfficerAccount> {
+        let mut matching = self.privacy_officers.iter().filter(|o| {
+            !o.token.is_empty()
+                && myna_service::constant_time_eq(o.token.as_bytes(), token.as_bytes())
+        });
+        let first = matching.next()?;
+        if matching.next().is_some() {
+            tracing::error!(officer = %first.id, "two privacy officers share a token; refusing it");
+            return None;
+        }
+        Some(first)
     }
 
     /// The operator presenting `token`: `operator-N`, N its 1-based place.
@@ -276,5 +312,30 @@ mod tests {
             "an empty token is no token"
         );
         assert!(config.hospital_by_token("token-x").is_none());
+    }
+
+    #[test]
+    fn an_officer_token_identifies_one_officer_or_none() {
+        let mut config = Config::local("/nonexistent".into());
+        let officer = |id: &str, token: &str| PrivacyOfficerAccount {
+            id: id.into(),
+            token: token.into(),
+        };
+        assert_eq!(
+            config
+                .privacy_officer_by_token("dev-privacy-officer-token")
+                .map(|o| o.id.as_str()),
+            Some("dev-privacy-officer")
+        );
+        config.privacy_officers = vec![
+            officer("a", "t-a"),
+            officer("b", "t-b"),
+            officer("c", "t-b"),
+            officer("d", ""),
+        ];
+        assert!(config.privacy_officer_by_token("t-a").is_some());
+        assert!(config.privacy_officer_by_token("t-b").is_none(), "shared by b and c");
+        assert!(config.privacy_officer_by_token("").is_none(), "an empty token is no token");
+        assert!(config.privacy_officer_by_token("dev-privacy-officer-token").is_none());
     }
 }

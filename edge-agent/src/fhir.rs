@@ -9,11 +9,11 @@
 //! | `id`                    | the access record id                                          |
 //! | `type`                  | DICOM `110110` Patient Record                                 |
 //! | `subtype`               | the [`AccessAction`] (local code system `access-action`)       |
-//! | `action`                | `E` for a relay to a hospital, `R` for every other attempt     |
+//! | `action`                | `E` for a relay to a hospital or a privacy officer's review, `R` for every other attempt |
 //! | `recorded`              | `at` (for a view on the tablet: when the edge received the report) |
 //! | `period`                | for a view on the tablet only: `start` = `end` = the tablet's time of the display (its own clock) |
 //! | `outcome`/`outcomeDesc` | `0` disclosed or relayed; `4` refused or denied, with the stable snake_case reason code |
-//! | `purposeOfEvent`        | `ETREAT` (v3-ActReason)                                       |
+//! | `purposeOfEvent`        | `ETREAT` (v3-ActReason); `HOPERAT` for a privacy officer's review |
 //! | `agent[0]`              | the requesting viewer: staff id, else device id, else institution; role coded locally; `purposeOfUse` `ETREAT`, plus `BTG` when consent was difficult |
 //! | `agent[1]`              | the tablet, when a staff member acted on a device              |
 //! | `agent[..]`             | the receiving hospital, for a relay                           |
@@ -25,6 +25,12 @@
 //! `ETREAT` (and `BTG` without consent), the kinds of the copy as entities — with its own
 //! subtype `view_on_device`, and the tablet's time of the display in `period` and in the
 //! entry's detail `device-viewed-at`.
+//!
+//! A privacy officer's review ([`AccessAction::ReviewAccess`]) is coded `E` with subtype
+//! `review_access`, purpose `HOPERAT`, the officer as requesting agent (role
+//! `privacy_officer`), outcome `0`, and the reviewed access's id and the finding as
+//! details of the entry (`reviewed-access-id`, `review-outcome`); the officer's note is
+//! not part of the access record and is never exported.
 //!
 //! # Break the glass
 //! When consent was difficult to obtain ([`ConsentState::Difficult`], 同意取得困難), records
@@ -73,6 +79,14 @@ pub const LEAF_INDEX_DETAIL: &str = "access-log-leaf-index";
 /// displayed it by its own clock (RFC 3339, UTC).
 pub const DEVICE_VIEWED_AT_DETAIL: &str = "device-viewed-at";
 
+/// Entity detail type holding, for a privacy officer's review, the id of the access
+/// record reviewed.
+pub const REVIEWED_ACCESS_DETAIL: &str = "reviewed-access-id";
+
+/// Entity detail type holding, for a privacy officer's review, the finding
+/// (`appropriate`, `inappropriate`, `needs_follow_up`).
+pub const REVIEW_OUTCOME_DETAIL: &str = "review-outcome";
+
 const DCM: &str = "http://dicom.nema.org/resources/ontology/DCM";
 const ACT_REASON: &str = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 const PARTICIPATION_TYPE: &str = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
@@ -102,7 +116,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub fn audit_event(record: &AccessRecord, leaf_index: Option<u64>) -> Result<AuditEvent> {
     let (outcome, outcome_desc) = outcome(&record.outcome);
     let action = match record.action {
-        AccessAction::RelayToHospital { .. } => AuditEventAction::E,
+        AccessAction::RelayToHospital { .. } | AccessAction::ReviewAccess { .. } => {
+            AuditEventAction::E
+        }
         _ => AuditEventAction::R,
     };
     let mut event = AuditEvent::builder()
@@ -187,9 +203,9 @@ pub fn audit_events_ndjson(
 /// The outcome code, and for failures the stable reason code (never personal data).
 fn outcome(outcome: &AccessOutcome) -> (AuditEventOutcome, Option<String>) {
     match outcome {
-        AccessOutcome::Disclosed { .. } | AccessOutcome::RelayedWithoutRecords => {
-            (AuditEventOutcome::N0, None)
-        }
+        AccessOutcome::Disclosed { .. }
+        | AccessOutcome::RelayedWithoutRecords
+        | AccessOutcome::Reviewed => (AuditEventOutcome::N0, None),
         AccessOutcome::Refused => (AuditEventOutcome::N4, Some("consent_refused".into())),
         AccessOutcome::Denied { reason } => (AuditEventOutcome::N4, Some(unit_code(reason))),
     }
@@ -209,6 +225,8 @@ fn purpose(purpose: Purpose) -> Result<CodeableConcept> {
         Purpose::EmergencyTreatment => {
             concept(coding(ACT_REASON, "ETREAT", "Emergency Treatment")?)
         }
+        // Oversight of access to health information is a healthcare operation.
+        Purpose::PrivacyReview => concept(coding(ACT_REASON, "HOPERAT", "healthcare operations")?),
     }
 }
 
@@ -219,6 +237,7 @@ fn action_coding(action: &AccessAction) -> Result<Coding> {
         AccessAction::ViewSummary => "view_summary",
         AccessAction::RelayToHospital { .. } => "relay_to_hospital",
         AccessAction::ViewOnDevice { .. } => "view_on_device",
+        AccessAction::ReviewAccess { .. } => "review_access",
     };
     coding(ACCESS_ACTION_SYSTEM, code, labels::access_action(action).1)
 }
@@ -329,6 +348,10 @@ fn entities(record: &AccessRecord, leaf_index: Option<u64>) -> Result<Vec<AuditE
             DEVICE_VIEWED_AT_DETAIL,
             viewed_at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
         )?);
+    }
+    if let AccessAction::ReviewAccess { reviewed, outcome } = record.action {
+        details.push(detail(REVIEWED_ACCESS_DETAIL, reviewed.0.to_string())?);
+        details.push(detail(REVIEW_OUTCOME_DETAIL, outcome.code().into())?);
     }
     if let Some(leaf) = leaf_index {
         details.push(detail(LEAF_INDEX_DETAIL, leaf.to_string())?);

@@ -19,6 +19,8 @@
 //! - [`housekeeping`]: periodic checkpoints and the daily retention purge.
 //! - [`relay`]: the outbox deliverer: arrival and withdrawal notices to hospital-view
 //!   instances, retried until acknowledged.
+//! - [`review`]: the privacy officer's review queue: what is queued, the anomaly flags
+//!   (sans I/O).
 //! - [`api`]: axum routes, extractors and the HTTP error mapping; thin.
 //! - [`transparency`]: the access log's signing key and periodic signed checkpoints.
 //! - [`verify`]: replaying a log file or export against its key (the `myna-log` binary).
@@ -50,6 +52,7 @@ pub mod handoff;
 pub mod housekeeping;
 pub mod identify;
 pub mod relay;
+pub mod review;
 pub mod store;
 pub mod transparency;
 pub mod verify;
@@ -109,7 +112,8 @@ impl AppState {
     /// Opens the database in `config.data_dir`, loading the synthetic population at first start.
     pub fn open(config: config::Config, clock: Arc<dyn clock::Clock>) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
-        let store = store::Store::open(&config.data_dir.join("edge.sqlite3"))?;
+        let store =
+            store::Store::open_with_review(&config.data_dir.join("edge.sqlite3"), config.review)?;
         let loaded = store.seed_if_empty(
             config.dataset.seed,
             config.dataset.patients,

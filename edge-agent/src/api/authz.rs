@@ -151,143 +151,35 @@ const fn rule(
 }
 
 /// The route table: every route the edge serves, and who may call it.
+#[rustfmt::skip]
 pub const ROUTES: &[RouteRule] = &[
-    rule(
-        "POST",
-        "/v1/identity-challenges",
-        Access::Roles(PARAMEDIC),
-        "bound to the calling tablet",
-    ),
-    rule(
-        "POST",
-        "/v1/incidents",
-        Access::Roles(PARAMEDIC),
-        "opened for the calling tablet's unit",
-    ),
-    rule(
-        "PUT",
-        "/v1/incidents/{id}/consent",
-        Access::Roles(PARAMEDIC),
-        "own unit's active incident",
-    ),
-    rule(
-        "GET",
-        "/v1/incidents/{id}/summary",
-        Access::Roles(PARAMEDIC),
-        "own unit's active incident",
-    ),
-    rule(
-        "POST",
-        "/v1/incidents/{id}/device-views",
-        Access::Roles(PARAMEDIC),
-        "own unit's incident",
-    ),
-    rule(
-        "POST",
-        "/v1/incidents/{id}/handoff",
-        Access::Roles(PARAMEDIC),
-        "own unit's active incident; to an emergency-receiving hospital",
-    ),
-    rule(
-        "GET",
-        "/v1/hospitals",
-        Access::Roles(PARAMEDIC),
-        "emergency-receiving hospitals only",
-    ),
-    rule(
-        "GET",
-        "/v1/handoffs/{id}",
-        Access::Roles(PARAMEDIC),
-        "own tablet's handoff",
-    ),
-    rule(
-        "POST",
-        "/v1/handoffs/{id}/withdraw",
-        Access::Roles(PARAMEDIC),
-        "own tablet's handoff",
-    ),
-    rule(
-        "POST",
-        "/v1/hospital/handoffs/{id}/decision",
-        Access::Roles(ER_STAFF),
-        "handoff to own hospital",
-    ),
-    rule(
-        "GET",
-        "/v1/disasters/active",
-        Access::Roles(PARAMEDIC),
-        "the tablet's own area",
-    ),
+    rule("POST", "/v1/identity-challenges", Access::Roles(PARAMEDIC), "bound to the calling tablet"),
+    rule("POST", "/v1/incidents", Access::Roles(PARAMEDIC), "opened for the calling tablet's unit"),
+    rule("PUT", "/v1/incidents/{id}/consent", Access::Roles(PARAMEDIC), "own unit's active incident"),
+    rule("GET", "/v1/incidents/{id}/summary", Access::Roles(PARAMEDIC), "own unit's active incident"),
+    rule("POST", "/v1/incidents/{id}/device-views", Access::Roles(PARAMEDIC), "own unit's incident"),
+    rule("POST", "/v1/incidents/{id}/handoff", Access::Roles(PARAMEDIC), "own unit's active incident; to an emergency-receiving hospital"),
+    rule("GET", "/v1/hospitals", Access::Roles(PARAMEDIC), "emergency-receiving hospitals only"),
+    rule("GET", "/v1/handoffs/{id}", Access::Roles(PARAMEDIC), "own tablet's handoff"),
+    rule("POST", "/v1/handoffs/{id}/withdraw", Access::Roles(PARAMEDIC), "own tablet's handoff"),
+    rule("POST", "/v1/hospital/handoffs/{id}/decision", Access::Roles(ER_STAFF), "handoff to own hospital"),
+    rule("GET", "/v1/disasters/active", Access::Roles(PARAMEDIC), "the tablet's own area"),
     rule("GET", "/v1/disasters", Access::Roles(OPERATOR), "all"),
     rule("POST", "/v1/disasters", Access::Roles(OPERATOR), "all"),
-    rule(
-        "GET",
-        "/v1/review-queue",
-        Access::Roles(OFFICER),
-        "no record content",
-    ),
-    rule(
-        "GET",
-        "/portal/v1/history",
-        Access::Roles(PATIENT),
-        "own history",
-    ),
-    rule(
-        "GET",
-        "/portal/v1/history/{id}/proof",
-        Access::Roles(PATIENT),
-        "own history",
-    ),
-    rule(
-        "GET",
-        "/portal/v1/history/{id}/audit-event",
-        Access::Roles(PATIENT),
-        "own history",
-    ),
-    rule(
-        "POST",
-        "/portal/v1/history/{id}/flag",
-        Access::Roles(PATIENT),
-        "own history",
-    ),
+    rule("GET", "/v1/review-queue", Access::Roles(OFFICER), "no record content"),
+    rule("POST", "/v1/review-queue/{id}/outcome", Access::Roles(OFFICER), "queued accesses"),
+    rule("GET", "/portal/v1/history", Access::Roles(PATIENT), "own history"),
+    rule("GET", "/portal/v1/history/{id}/proof", Access::Roles(PATIENT), "own history"),
+    rule("GET", "/portal/v1/history/{id}/audit-event", Access::Roles(PATIENT), "own history"),
+    rule("POST", "/portal/v1/history/{id}/flag", Access::Roles(PATIENT), "own history"),
     rule("GET", "/portal", Access::PatientPage, "own history"),
-    rule(
-        "POST",
-        "/portal/history/{id}/flag",
-        Access::PatientPage,
-        "own history",
-    ),
-    rule(
-        "POST",
-        "/portal/v1/dev-sign-in",
-        Access::Public,
-        "development only",
-    ),
-    rule(
-        "GET",
-        "/portal/dev-sign-in",
-        Access::Public,
-        "development only",
-    ),
+    rule("POST", "/portal/history/{id}/flag", Access::PatientPage, "own history"),
+    rule("POST", "/portal/v1/dev-sign-in", Access::Public, "development only"),
+    rule("GET", "/portal/dev-sign-in", Access::Public, "development only"),
     rule("GET", "/v1/log/key", Access::Public, "hashes and keys only"),
-    rule(
-        "GET",
-        "/v1/log/checkpoint",
-        Access::Public,
-        "hashes and keys only",
-    ),
-    rule(
-        "GET",
-        "/v1/log/proof/inclusion",
-        Access::Public,
-        "hashes and keys only",
-    ),
-    rule(
-        "GET",
-        "/v1/log/proof/consistency",
-        Access::Public,
-        "hashes and keys only",
-    ),
+    rule("GET", "/v1/log/checkpoint", Access::Public, "hashes and keys only"),
+    rule("GET", "/v1/log/proof/inclusion", Access::Public, "hashes and keys only"),
+    rule("GET", "/v1/log/proof/consistency", Access::Public, "hashes and keys only"),
     rule("GET", "/healthz", Access::Public, "-"),
 ];
 
@@ -369,8 +261,8 @@ pub async fn identify(
         if let Some(hospital) = config.hospital_by_token(token) {
             return Ok(Some(Principal::ErStaff(hospital.clone())));
         }
-        if let Some(id) = config.privacy_officer_by_token(token) {
-            return Ok(Some(Principal::PrivacyOfficer(id)));
+        if let Some(officer) = config.privacy_officer_by_token(token) {
+            return Ok(Some(Principal::PrivacyOfficer(officer.id.clone())));
         }
         if let Some(id) = config.operator_by_token(token) {
             return Ok(Some(Principal::Operator(id)));

@@ -14,7 +14,8 @@
 //! `POST /portal/v1/history/{access_id}/flag`; HTML: `GET /portal?lang=&...` (same filters),
 //! `POST /portal/history/{access_id}/flag` (form), `GET /portal/dev-sign-in?patient=&lang=`
 //! (development only).
-//! Privacy officer (bearer officer token): `GET /v1/review-queue?after=&limit=`.
+//! Privacy officer (bearer officer token): `GET /v1/review-queue?state=&after=&limit=`,
+//! `POST /v1/review-queue/{access_id}/outcome`.
 //! Operator (bearer operator token): `POST /v1/disasters`, `GET /v1/disasters`; tablets:
 //! `GET /v1/disasters/active`.
 //! Access log (public, hashes only): `GET /v1/log/key`, `GET /v1/log/checkpoint`,
@@ -75,6 +76,7 @@ pub fn app(state: AppState) -> Router {
         .route("/portal", get(portal::history_page))
         .route("/portal/history/{id}/flag", post(portal::flag_form))
         .route("/v1/review-queue", get(review::queue))
+        .route("/v1/review-queue/{id}/outcome", post(review::outcome))
         .route(
             "/v1/disasters",
             get(disasters::list).post(disasters::declare),

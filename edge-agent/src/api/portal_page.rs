@@ -69,7 +69,10 @@ fn institution(lang: Lang, entry: &PortalEntry) -> Markup {
         (InstitutionKind::EmergencyHospital { tier }, Lang::Ja) => format!("・{tier}次救急"),
         (InstitutionKind::EmergencyHospital { tier }, Lang::En) => format!(", tier {tier}"),
         (
-            InstitutionKind::FireDepartment | InstitutionKind::Clinic | InstitutionKind::Pharmacy,
+            InstitutionKind::FireDepartment
+            | InstitutionKind::Clinic
+            | InstitutionKind::Pharmacy
+            | InstitutionKind::PrivacyOffice,
             _,
         ) => String::new(),
     };
@@ -105,6 +108,15 @@ fn outcome(lang: Lang, entry: &PortalEntry) -> Markup {
             lang.t(Text::DeniedNothingShown),
             lang.pick(labels::denial_reason(*reason))
         ),
+        // The finding on the reviewed access; the officer is never named.
+        AccessOutcome::Reviewed => match &entry.action {
+            AccessAction::ReviewAccess { outcome, .. } => format!(
+                "{}: {}",
+                lang.t(Text::ReviewedNothingShown),
+                lang.pick(labels::review_outcome(*outcome))
+            ),
+            _ => lang.t(Text::ReviewedNothingShown).to_string(),
+        },
     };
     html! {
         (lang.pick(labels::access_action(&entry.action))) br;

@@ -112,6 +112,7 @@ pub enum Text {
     NotShared,
     RefusedNothingShown,
     DeniedNothingShown,
+    ReviewedNothingShown,
     LogCheck,
     Verified,
     Pending,
@@ -186,6 +187,10 @@ impl Text {
             ),
             RefusedNothingShown => ("✗ 同意拒否のため表示なし", "✗ Nothing shown: you refused"),
             DeniedNothingShown => ("✗ 拒否され表示なし", "✗ Refused, nothing shown"),
+            ReviewedNothingShown => (
+                "確認のみ（診療情報の表示なし）。結果",
+                "Review only (no records shown). Finding",
+            ),
             LogCheck => ("改ざん確認", "Tamper check"),
             Verified => (
                 "✓ 確認済み：署名された記録に含まれています",

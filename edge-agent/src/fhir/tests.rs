@@ -407,3 +407,52 @@ fn a_view_on_the_tablet_is_a_read_with_the_tablet_time_as_its_period() {
     let back: AuditEvent = serde_json::from_value(json).unwrap();
     assert_eq!(back, event);
 }
+
+#[test]
+fn a_review_is_executed_by_the_privacy_officer_and_names_the_reviewed_access() {
+    let mut review = record(None, AccessOutcome::Reviewed);
+    review.purpose = Purpose::PrivacyReview;
+    review.viewer = Viewer {
+        staff_id: Some("officer-1".into()),
+        role: ViewerRole::PrivacyOfficer,
+        device_id: None,
+        unit: None,
+        institution: Institution {
+            id: "privacy-office".into(),
+            name: "Privacy office".into(),
+            kind: InstitutionKind::PrivacyOffice,
+        },
+    };
+    let reviewed = "00000000-0000-4000-8000-0000000000bb";
+    review.action = AccessAction::ReviewAccess {
+        reviewed: AccessRecordId(Uuid::parse_str(reviewed).unwrap()),
+        outcome: myna_domain::access::ReviewOutcome::Inappropriate,
+    };
+    let json = audit_event_json(&review, Some(3)).unwrap();
+    check(json["action"].clone(), json!("E"));
+    check(json["outcome"].clone(), json!("0"));
+    check(json["subtype"][0]["code"].clone(), json!("review_access"));
+    check(
+        json["purposeOfEvent"][0]["coding"][0]["code"].clone(),
+        json!("HOPERAT"),
+    );
+    check(
+        json["agent"][0]["role"][0]["coding"][0]["code"].clone(),
+        json!("privacy_officer"),
+    );
+    assert_eq!(json["agent"].as_array().unwrap().len(), 1, "no device");
+    let entities = json["entity"].as_array().unwrap();
+    check(
+        entities.last().unwrap()["detail"].clone(),
+        json!([
+            {"type": "incident-id", "valueString": INCIDENT_ID},
+            {"type": REVIEWED_ACCESS_DETAIL, "valueString": reviewed},
+            {"type": REVIEW_OUTCOME_DETAIL, "valueString": "inappropriate"},
+            {"type": "access-log-leaf-index", "valueString": "3"}
+        ]),
+    );
+    // The patient's copy names the office, not the officer.
+    let patient = patient_audit_event_json(&review, Some(3)).unwrap();
+    assert!(!patient.to_string().contains("officer-1"), "{patient}");
+    assert!(json.to_string().contains("officer-1"));
+}

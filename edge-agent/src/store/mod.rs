@@ -16,7 +16,8 @@
 //! - [`log`]: the access log's Merkle tree, checkpoints and proofs.
 //! - `disasters`: declared disasters (area, period).
 //! - [`handoffs`]: handoffs, their state, and the outbox of messages to hospitals.
-//! - [`portal`]: a patient's history a page at a time, their flags, the review queue.
+//! - [`portal`]: a patient's history a page at a time, their flags.
+//! - `review`: the privacy officer's review queue and findings.
 //! - `writer`: the group-commit thread.
 
 mod denials;
@@ -25,6 +26,7 @@ mod handoffs;
 mod log;
 pub mod portal;
 mod retention;
+mod review;
 mod schema;
 mod seed;
 mod tx;
@@ -39,15 +41,18 @@ pub use denials::AuthDenial;
 pub use handoffs::{HandoffRow, OutboxKind, OutboxMessage};
 pub use log::StoredCheckpoint;
 pub use retention::PurgeReport;
+pub use review::{Finding, QueueStatus, ReviewItemRow};
 pub use seed::synthetic_card_issuer;
 pub use tx::{ChallengeRow, IncidentRow, Tx};
 pub use writer::MAX_BATCH;
 
+use crate::review::ReviewThresholds;
 use crate::{Error, Result};
 use writer::Job;
 
 /// The edge-agent's database.
 pub struct Store {
+    review: ReviewThresholds,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     reader: Mutex<Connection>,
@@ -59,6 +64,12 @@ impl Store {
     /// log's tree up to date with the access records (files from before the tree existed),
     /// and starts the writer thread.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_review(path, ReviewThresholds::default())
+    }
+
+    /// [`Store::open`] with the anomaly-flag thresholds of the review queue (used when
+    /// appending access records and when listing the queue).
+    pub fn open_with_review(path: &Path, review: ReviewThresholds) -> Result<Self> {
         let mut conn = myna_service::open_durable(path)?;
         schema::apply(&conn)?;
         {
@@ -86,8 +97,9 @@ impl Store {
         let (sender, receiver) = mpsc::channel();
         let writer = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(conn, receiver))?;
+            .spawn(move || writer::run(conn, receiver, review))?;
         Ok(Store {
+            review,
             jobs: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
             reader: Mutex::new(reader),
@@ -161,7 +173,7 @@ impl Store {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let tx = conn.transaction()?;
-        let value = f(&Tx::new(&tx))?;
+        let value = f(&Tx::new(&tx).with_review(self.review))?;
         tx.finish()?;
         Ok(value)
     }

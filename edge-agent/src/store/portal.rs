@@ -1,6 +1,6 @@
 //! The patient portal's storage: a patient's history a page at a time, one of their
-//! entries, the institutions in their history, their flags ("I don't recognise this"),
-//! and the privacy officer's review queue.
+//! entries, the institutions in their history, and their flags ("I don't recognise
+//! this"), which also queue the entry for the privacy officer (`store::review`).
 //!
 //! Every lookup by access id is also by patient id: an entry of another patient is
 //! indistinguishable from one that does not exist.
@@ -15,7 +15,7 @@ use super::tx::{from_json, parse_time, sortable_time};
 use crate::{Error, Result};
 
 /// Reason code of a review-queue item opened by a patient's flag.
-pub const PATIENT_FLAG: &str = "patient_flag";
+pub use crate::review::PATIENT_FLAG;
 
 /// Which of a patient's entries to list. Every bound is optional.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -52,21 +52,6 @@ pub enum FlagOutcome {
     Flagged(DateTime<Utc>),
     /// Already flagged at that time; nothing changed.
     AlreadyFlagged(DateTime<Utc>),
-}
-
-/// An open review-queue item with the access record it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReviewRow {
-    /// Queue item id.
-    pub id: i64,
-    /// Why it is queued.
-    pub reason: String,
-    /// When it was queued.
-    pub opened_at: DateTime<Utc>,
-    /// The access record.
-    pub record: AccessRecord,
-    /// What the patient wrote when flagging it, if anything.
-    pub patient_note: Option<String>,
 }
 
 fn leaf_of(seq: i64) -> Result<u64> {
@@ -204,32 +189,5 @@ impl Tx<'_> {
             |r| r.get(0),
         )?;
         Ok(FlagOutcome::AlreadyFlagged(parse_time(&first)?))
-    }
-
-    /// Up to `limit` review-queue items with an id above `after`, oldest first.
-    pub fn review_queue(&self, after: i64, limit: u32) -> Result<Vec<ReviewRow>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT q.id, q.reason, q.opened_at, a.record_json, f.note
-             FROM review_queue q JOIN access_log a ON a.id = q.access_id
-             LEFT JOIN access_flags f ON f.access_id = q.access_id
-             WHERE q.id > ?1 ORDER BY q.id LIMIT ?2",
-        )?;
-        type Row = (i64, String, String, String, Option<String>);
-        let rows = stmt
-            .query_map(params![after, limit], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<rusqlite::Result<Vec<Row>>>()?;
-        rows.into_iter()
-            .map(|(id, reason, opened_at, json, patient_note)| {
-                Ok(ReviewRow {
-                    id,
-                    reason,
-                    opened_at: parse_time(&opened_at)?,
-                    record: from_json(&json)?,
-                    patient_note,
-                })
-            })
-            .collect()
     }
 }

@@ -96,7 +96,9 @@ CREATE TABLE IF NOT EXISTS access_flags (
     note TEXT
 );
 
--- Accesses waiting for a privacy officer's review, and why (today: a patient's flag).
+-- Accesses queued for a privacy officer's review, one row per reason (crate::review:
+-- 'difficult_consent', 'patient_flag', an anomaly flag's code), inserted in the
+-- transaction that makes the reason true and never changed or removed.
 CREATE TABLE IF NOT EXISTS review_queue (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     access_id TEXT NOT NULL REFERENCES access_log(id),
@@ -104,6 +106,34 @@ CREATE TABLE IF NOT EXISTS review_queue (
     opened_at TEXT NOT NULL,
     UNIQUE (access_id, reason)
 );
+CREATE TRIGGER IF NOT EXISTS review_queue_no_update BEFORE UPDATE ON review_queue
+BEGIN SELECT RAISE(ABORT, 'review_queue is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS review_queue_no_delete BEFORE DELETE ON review_queue
+BEGIN SELECT RAISE(ABORT, 'review_queue is append-only'); END;
+
+-- A privacy officer's findings on queued accesses, append-only: the latest per access
+-- stands. log_access_id is the access record logging the finding (same transaction);
+-- covers_queue_id is the highest review_queue id of the access at the time, so a reason
+-- queued later opens the item again. decided_at is sortable RFC 3339 UTC.
+CREATE TABLE IF NOT EXISTS review_outcomes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    access_id TEXT NOT NULL REFERENCES access_log(id),
+    outcome TEXT NOT NULL,
+    note TEXT,
+    officer_id TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    log_access_id TEXT NOT NULL UNIQUE REFERENCES access_log(id),
+    covers_queue_id INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS review_outcomes_by_access ON review_outcomes(access_id, id);
+CREATE TRIGGER IF NOT EXISTS review_outcomes_no_update BEFORE UPDATE ON review_outcomes
+BEGIN SELECT RAISE(ABORT, 'review_outcomes is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS review_outcomes_no_delete BEFORE DELETE ON review_outcomes
+BEGIN SELECT RAISE(ABORT, 'review_outcomes is append-only'); END;
+
+-- The access log by time, for the review queue's windows (access_log.at is RFC 3339 of
+-- varying precision: compared as unix time).
+CREATE INDEX IF NOT EXISTS access_log_by_time ON access_log(unixepoch(at, 'subsec'));
 
 CREATE TABLE IF NOT EXISTS handoffs (
     id TEXT PRIMARY KEY,

@@ -11,6 +11,7 @@ use myna_domain::summary::{EmergencySummary, PatientHeader};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::card_trust::GenuineCard;
+use crate::review::ReviewThresholds;
 use crate::{Error, Result};
 
 /// An open incident as stored.
@@ -69,6 +70,8 @@ pub struct ChallengeRow {
 /// [`crate::store::Store::read`] (read-only snapshot).
 pub struct Tx<'a> {
     pub(super) tx: &'a Connection,
+    /// Thresholds of the review queue's anomaly flags.
+    pub(super) review: ReviewThresholds,
 }
 
 pub(super) fn json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -100,7 +103,15 @@ pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>> {
 
 impl<'a> Tx<'a> {
     pub(super) fn new(tx: &'a Connection) -> Self {
-        Tx { tx }
+        Tx {
+            tx,
+            review: ReviewThresholds::default(),
+        }
+    }
+
+    /// The same transaction with these anomaly-flag thresholds.
+    pub(super) fn with_review(self, review: ReviewThresholds) -> Self {
+        Tx { review, ..self }
     }
 
     /// The patient linked to this card (issuer and serial). Only a [`GenuineCard`], whose
@@ -260,8 +271,10 @@ impl<'a> Tx<'a> {
         Ok(EmergencySummary::assemble(header, records, now))
     }
 
-    /// Appends an access record and its leaf in the log's Merkle tree; returns the leaf
-    /// index. There is no way to change or remove one.
+    /// Appends an access record and its leaf in the log's Merkle tree, and queues it for
+    /// the privacy officer's review when its consent was `Difficult` or an anomaly flag
+    /// holds ([`crate::review`]), all in this transaction; returns the leaf index. There
+    /// is no way to change or remove one.
     pub fn append_access(&self, record: &AccessRecord) -> Result<u64> {
         let entry = json(record)?;
         // Cached: this runs once per access, the hottest statement of the service.
@@ -278,7 +291,10 @@ impl<'a> Tx<'a> {
                 entry,
             ],
         )?;
-        self.add_leaf(self.tx.last_insert_rowid(), entry.as_bytes())
+        let seq = self.tx.last_insert_rowid();
+        let leaf = self.add_leaf(seq, entry.as_bytes())?;
+        self.queue_on_append(record, seq)?;
+        Ok(leaf)
     }
 
     /// The access record with this id, if there is one.

@@ -17,6 +17,7 @@ use std::sync::mpsc;
 use rusqlite::Connection;
 
 use super::Tx;
+use crate::review::ReviewThresholds;
 use crate::{Error, Result};
 
 /// Most jobs committed together. Bounds the latency of the first job in a batch.
@@ -61,7 +62,7 @@ impl Job {
 }
 
 /// The writer thread's loop: returns when every sender is gone and the queue is empty.
-pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
+pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, review: ReviewThresholds) {
     let mut pending: Option<Job> = None;
     loop {
         let first = match pending.take() {
@@ -94,11 +95,11 @@ pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch);
+        commit_batch(&conn, batch, review);
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<WriteJob>) {
+fn commit_batch(conn: &Connection, batch: Vec<WriteJob>, review: ReviewThresholds) {
     let size = batch.len();
     if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(%error, jobs = size, "could not begin a write transaction");
@@ -113,7 +114,7 @@ fn commit_batch(conn: &Connection, batch: Vec<WriteJob>) {
             // The caller sees its reply channel closed: Error::Poisoned, answered as 503.
             continue;
         }
-        let tx = Tx::new(conn);
+        let tx = Tx::new(conn).with_review(review);
         match std::panic::catch_unwind(AssertUnwindSafe(|| job(&tx))) {
             Ok(Ok(completion)) => {
                 if savepoint(conn, "RELEASE job").is_ok() {

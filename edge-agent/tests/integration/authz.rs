@@ -19,6 +19,7 @@ use crate::support::*;
 const SAME_UNIT_DEVICE: &str = "authz-same-unit-tablet";
 const OFFICER: &str = "dev-privacy-officer-token";
 const OPERATOR: &str = "dev-operator-token";
+const UNCONSCIOUS: &str = r#"{"decision":"difficult","reason":{"kind":"unconscious"}}"#;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Caller {
@@ -105,6 +106,7 @@ const SPEC: &[(&str, &str, Target, &str)] = &[
     ("GET", "/v1/disasters", Target::None, "DDDDDA"),
     ("POST", "/v1/disasters", Target::None, "DDDDDA"),
     ("GET", "/v1/review-queue", Target::None, "DDDADD"),
+    ("POST", "/v1/review-queue/{id}/outcome", Target::None, "DDDADD"),
     ("GET", "/portal/v1/history", Target::None, "DDDDAD"),
     (
         "GET",
@@ -355,6 +357,15 @@ async fn call(
                 }
             });
             (route.replace("{id}", &id), body)
+        }
+        "/v1/review-queue/{id}/outcome" => {
+            // An access without consent is in the queue.
+            let id = open_with_consent(edge, DEVICE, patient, UNCONSCIOUS).await;
+            let (status, _) = edge.get(&format!("/v1/incidents/{id}/summary"), DEVICE).await;
+            assert_eq!(status, StatusCode::OK);
+            let access = newest_access_of(edge, patient);
+            let body = json!({"outcome": "appropriate", "note": "unconscious, treated"});
+            (route.replace("{id}", &access), Some(body.to_string()))
         }
         "/portal/v1/dev-sign-in" => (
             route.to_string(),

@@ -12,6 +12,7 @@ mod log_proofs;
 mod pin;
 mod portal;
 mod request_bodies;
+mod review;
 mod support;
 mod tamper;
 mod tls;

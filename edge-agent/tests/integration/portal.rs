@@ -9,7 +9,7 @@ use edge_agent::app;
 use http_body_util::BodyExt;
 use myna_domain::transparency::{LogVerifier, hash_from_base64, leaf_hash, verify_inclusion};
 use myna_domain::wire::proof_hashes;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::support::*;
@@ -394,10 +394,15 @@ async fn portal_flags_an_entry_once_and_queues_it_for_review() {
     assert_eq!(items.len(), 1, "{queue}");
     let item = &items[0];
     assert_eq!(item["access_id"], id.as_str());
-    assert_eq!(item["reason"], "patient_flag");
+    // Queued when it was logged (no consent), and again by the patient's flag.
+    assert_eq!(
+        item["queued_for"],
+        json!(["difficult_consent", "patient_flag"])
+    );
+    assert_eq!(item["flags"][0]["code"], "patient_flag");
     assert_eq!(item["institution_id"], "fd-tokyo");
     assert_eq!(item["consent"]["state"], "difficult");
-    assert_eq!(item["opened_at"], first_at);
+    assert_eq!(item["queued_at"], item["at"], "queued as it was logged");
     let keys: HashSet<&str> = item
         .as_object()
         .unwrap()
@@ -407,14 +412,26 @@ async fn portal_flags_an_entry_once_and_queues_it_for_review() {
     assert_eq!(
         keys,
         HashSet::from([
-            "id",
             "access_id",
-            "reason",
-            "opened_at",
+            "position",
+            "at",
+            "queued_at",
             "institution_id",
             "institution",
+            "unit",
+            "device_id",
+            "role",
+            "action",
+            "disclosed",
+            "denial",
+            "incident_id",
             "consent",
-            "patient_note"
+            "patient_id",
+            "queued_for",
+            "flags",
+            "patient_note",
+            "state",
+            "outcomes",
         ])
     );
     assert_eq!(item["patient_note"], "I was not ill that day");
@@ -736,7 +753,7 @@ async fn portal_review_queue_pages_past_any_limit() {
         assert_eq!(status, StatusCode::OK, "{page}");
         let items = page["items"].as_array().unwrap();
         assert!(items.len() <= 2);
-        seen.extend(items.iter().map(|i| i["id"].as_i64().unwrap()));
+        seen.extend(items.iter().map(|i| i["position"].as_i64().unwrap()));
         match page["next_after"].as_i64() {
             Some(after) => url = format!("/v1/review-queue?limit=2&after={after}"),
             None => break,
