@@ -20,6 +20,9 @@
 //! Access log (public, hashes only): `GET /v1/log/key`, `GET /v1/log/checkpoint`,
 //! `GET /v1/log/proof/inclusion?index=&tree_size=`, `GET /v1/log/proof/consistency?from=&to=`.
 //! Operations: `GET /healthz`.
+//!
+//! Every route but `/healthz` is rate limited per caller and client address
+//! ([`rate_limit`]); bodies are capped at [`MAX_BODY_BYTES`] and requests at 15 s.
 
 mod auth;
 mod disasters;
@@ -30,14 +33,17 @@ mod portal;
 mod portal_page;
 mod portal_query;
 mod portal_text;
+pub mod rate_limit;
 mod review;
 mod tablet;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::{get, post, put};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -52,6 +58,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Builds the router. Tests call it with `oneshot`; [`crate::run`] serves it.
 pub fn app(state: AppState) -> Router {
+    let limiter = Arc::new(rate_limit::Limiter::new(Arc::clone(&state.config)));
     Router::new()
         .route("/v1/identity-challenges", post(tablet::issue_challenge))
         .route("/v1/incidents", post(tablet::open_incident))
@@ -86,6 +93,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/log/proof/consistency", get(log::consistency))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { AppError::NotFound("route_not_found") })
+        // Innermost of the layers: a refused request is still traced and timed, and its
+        // body is never read.
+        .layer(middleware::from_fn_with_state(limiter, rate_limit::limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
