@@ -56,6 +56,10 @@ use crate::AppState;
 /// Largest accepted request body. A card certificate is ~2 KiB in base64; a handoff far less.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Longest a request may take before the edge answers 408 (long polls included: their
+/// wait, `MAX_WAIT` of the handoff routes, is shorter).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Builds the router. Tests call it with `oneshot`; [`crate::run`] serves it.
 pub fn app(state: AppState) -> Router {
     let limiter = Arc::new(rate_limit::Limiter::new(Arc::clone(&state.config)));
@@ -99,7 +103,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(15),
+            REQUEST_TIMEOUT,
         ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

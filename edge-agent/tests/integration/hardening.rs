@@ -195,7 +195,7 @@ async fn hardening_an_oversized_body_is_413_with_a_json_code() {
         "{}",
         answer.body
     );
-    assert_eq!(answer.body["code"], "invalid_body");
+    assert_eq!(answer.body["code"], "body_too_large");
     assert!(edge.access_log().is_empty());
 }
 
@@ -418,4 +418,33 @@ async fn hardening_too_long_basic_facts_are_422() {
         "{body}"
     );
     assert!(edge.access_log().is_empty());
+}
+
+/// A long poll asking for more than the request timeout gets the state at the longest
+/// wait, not a 408 from the timeout layer.
+#[tokio::test]
+async fn hardening_a_long_poll_never_outlives_the_request_timeout() {
+    let edge = two_hospital_edge();
+    let incident =
+        open_with_consent(&edge, DEVICE, carded_patient(0), r#"{"decision":"given"}"#).await;
+    let (status, sent) = edge
+        .post(
+            &format!("/v1/incidents/{incident}/handoff"),
+            DEVICE,
+            &json!({ "hospital_id": "hosp-a", "chief_complaint": "fall", "eta_minutes": 10 }),
+        )
+        .await;
+    // 202: queued, the hospital is not reachable in tests; it stays `sent`.
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    let handoff = sent["handoff_id"].as_str().unwrap();
+    let started = std::time::Instant::now();
+    let (status, body) = edge
+        .get(
+            &format!("/v1/handoffs/{handoff}?wait=30&known=sent"),
+            DEVICE,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "sent");
+    assert!(started.elapsed() < edge_agent::api::REQUEST_TIMEOUT);
 }
