@@ -48,7 +48,12 @@ impl ConsentState {
 
 /// Why consent could not be obtained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "note")]
+#[serde(
+    rename_all = "snake_case",
+    tag = "kind",
+    content = "note",
+    deny_unknown_fields
+)]
 pub enum DifficultyReason {
     /// Impaired consciousness (意識障害).
     Unconscious,

@@ -41,7 +41,12 @@ impl Sex {
 
 /// The fourth basic fact: the address, or the insurer's name (住所 または 保険者名称).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "value")]
+#[serde(
+    rename_all = "snake_case",
+    tag = "kind",
+    content = "value",
+    deny_unknown_fields
+)]
 pub enum AddressOrInsurer {
     /// Address as printed on the card.
     Address(String),
@@ -51,6 +56,7 @@ pub enum AddressOrInsurer {
 
 /// The four basic facts (基本4情報): name, date of birth, sex, and address or insurer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BasicFacts {
     /// Full name.
     pub name: String,

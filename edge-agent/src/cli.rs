@@ -55,6 +55,11 @@ struct Args {
     /// start, then kept: give tablets its `ca.pem`).
     #[arg(long)]
     tls: bool,
+    /// Turn the request rate limits off (load tests: thousands of requests per second
+    /// from a few tablets). Default: 20 at once and 5 per second per device, hospital,
+    /// staff token or portal session; 60 and 20 per second per client address.
+    #[arg(long)]
+    no_rate_limit: bool,
 }
 
 /// The DER objects in `path`: every PEM block if it is PEM, else the whole file.
@@ -112,6 +117,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         .with_card_trust(read_all(&args.card_cas)?, read_all(&args.card_crls)?)
         .context("loading the card CAs and CRLs")?;
     config.dataset.patients = args.patients;
+    if args.no_rate_limit {
+        tracing::warn!("request rate limits are off (--no-rate-limit)");
+        config.rate_limits = crate::config::RateLimits::OFF;
+    }
     for (n, spec) in args.hospitals.iter().enumerate() {
         let (id, url) = spec.split_once('=').context("--hospital must be ID=URL")?;
         config = config.with_hospital(

@@ -6,6 +6,7 @@
 //! No card CA is trusted unless one is configured ([`Config::with_card_trust`]): until then
 //! every card certificate is refused.
 
+use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use myna_domain::access::{Institution, InstitutionKind};
@@ -77,6 +78,61 @@ impl HospitalEndpoint {
     }
 }
 
+/// One rate limit: `burst` requests at once, refilled at `per_second` (GCRA, as the
+/// `governor` crate implements it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed back to back after a quiet spell.
+    pub burst: NonZeroU32,
+    /// Sustained requests per second.
+    pub per_second: NonZeroU32,
+}
+
+impl RateLimit {
+    /// `burst` at once, `per_second` sustained; `None` if either is zero.
+    pub fn new(burst: u32, per_second: u32) -> Option<Self> {
+        Some(RateLimit {
+            burst: NonZeroU32::new(burst)?,
+            per_second: NonZeroU32::new(per_second)?,
+        })
+    }
+}
+
+/// Request rate limits (see `api::rate_limit`). `None` turns a limit off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    /// Per authenticated caller: each tablet, hospital, officer or operator token, and
+    /// each portal session.
+    pub per_caller: Option<RateLimit>,
+    /// Per client address (IPv4 address, IPv6 /64), for every request not made with a
+    /// configured device, hospital or staff token: portal sessions, sign-ins, the public
+    /// log endpoints, and unknown tokens.
+    pub per_address: Option<RateLimit>,
+}
+
+impl RateLimits {
+    /// No limits: for load tools and tests that drive thousands of requests per second
+    /// from a few tablets.
+    pub const OFF: RateLimits = RateLimits {
+        per_caller: None,
+        per_address: None,
+    };
+}
+
+impl Default for RateLimits {
+    /// A crew makes a few requests a minute, in bursts (identify, consent, summary,
+    /// hospitals, handoff, polling its status): 20 at once and 5 per second sustained per
+    /// caller is far above that and still stops a runaway or stolen tablet. An address
+    /// may carry several portal users (a hospital or carrier NAT): 60 at once, 20 per
+    /// second.
+    fn default() -> Self {
+        RateLimits {
+            per_caller: RateLimit::new(20, 5),
+            per_address: RateLimit::new(60, 20),
+        }
+    }
+}
+
 /// The edge-agent's configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -116,6 +172,8 @@ pub struct Config {
     /// Bearer tokens of operators, who declare disasters (`POST /v1/disasters`). The
     /// development default is `dev-operator-token`; real accounts replace this later.
     pub operator_tokens: Vec<String>,
+    /// Request rate limits; [`RateLimits::default`] unless a load tool turns them off.
+    pub rate_limits: RateLimits,
 }
 
 fn fire_department(id: &str, name: &str) -> Institution {
@@ -191,6 +249,7 @@ impl Config {
             },
             review: ReviewThresholds::default(),
             operator_tokens: vec!["dev-operator-token".into()],
+            rate_limits: RateLimits::default(),
         }
     }
 

@@ -27,6 +27,8 @@ static EDGE: LazyLock<Edge> = LazyLock::new(|| {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::local(dir.path().to_path_buf());
+    // Millions of requests from one tablet: the limits would answer most of them.
+    config.rate_limits = edge_agent::config::RateLimits::OFF;
     config.dataset.patients = 20;
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap(),

@@ -14,6 +14,9 @@
 //! | `GET /healthz` | none | `ok` |
 //!
 //! Pages without a session redirect to `/sign-in?next=…`.
+//!
+//! Bodies are capped per route (arrival notices 256 KiB, forms 4 KiB, anything else
+//! 16 KiB: 413 beyond), and every request but the event stream at 15 s (408).
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, FromRequestParts, Path, State};
@@ -27,6 +30,7 @@ use myna_domain::handoff::{DeclineReason, HandoffDecision, WithdrawalNotice};
 use myna_domain::wire::ArrivalNotice;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::AppState;
@@ -37,6 +41,12 @@ use crate::store::AnswerOutcome;
 pub const MAX_NOTICE_BYTES: usize = 256 * 1024;
 /// Largest accepted form body.
 const MAX_FORM_BYTES: usize = 4 * 1024;
+/// Largest body of any other route (withdrawal notices, sign-out): they carry a few
+/// hundred bytes at most.
+pub const MAX_OTHER_BODY_BYTES: usize = 16 * 1024;
+/// Longest a request may take, the event stream excepted (its connection is meant to stay
+/// open): then 408, and a stuck handler no longer holds its connection.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// Arrivals whose ETA passed less than this long ago stay in the dashboard's main list.
 pub const STILL_INCOMING: Duration = Duration::hours(2);
@@ -64,7 +74,6 @@ pub fn app(state: AppState) -> Router {
             post(receive_withdrawal),
         )
         .route("/", get(dashboard))
-        .route("/events", get(crate::stream::events))
         .route("/arrivals/{handoff_id}", get(arrival_page))
         .route(
             "/arrivals/{handoff_id}/answer",
@@ -79,6 +88,15 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/sign-out", post(crate::sign_in::sign_out))
         .route("/healthz", get(|| async { "ok" }))
+        // Routes with their own limit above keep it (the innermost limit wins).
+        .layer(DefaultBodyLimit::max(MAX_OTHER_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        // Added after the timeout layer, so outside it: the stream is meant to stay open,
+        // and no deadline belongs on it (its session checks end it instead).
+        .route("/events", get(crate::stream::events))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -53,7 +53,14 @@ pub async fn serve_with_drain(
         shutdown.await;
         let _ = stopping_tx.send(());
     };
-    let server = axum::serve(listener, router).with_graceful_shutdown(signal);
+    // Handlers (the edge's rate limits) read the client address as
+    // `ConnectInfo<SocketAddr>`. No connection cap here: plain HTTP is for loopback
+    // development; the TLS loop ([`tls`]) caps connections.
+    let server = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(signal);
     let mut server = std::pin::pin!(server.into_future());
     tokio::select! {
         result = &mut server => result,

@@ -13,6 +13,9 @@
 //! only watches the HTTP phase), and a `JoinSet` owns the tasks so that whatever is left at
 //! the end of the drain is aborted rather than left running.
 //!
+//! At most [`MAX_CONNECTIONS`] connections are served at once; the loop stops accepting
+//! while at the cap.
+//!
 //! Client certificates (mTLS) are a matter of the [`ServerConfig`]: give it a client
 //! certificate verifier and the handshake enforces it; the accepted identity then belongs in
 //! [`TlsPeer`], which every request carries as an extension.
@@ -30,7 +33,7 @@ use hyper_util::service::TowerToHyperService;
 use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
@@ -42,6 +45,13 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// Time a client has, from the TCP accept, to complete the TLS handshake. A client that
 /// connects and stays silent is dropped after it.
 pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Most connections served at once (handshaking or open). At the cap the loop stops
+/// accepting until one ends: further clients wait in the kernel's listen backlog (and are
+/// refused by the kernel once that is full) instead of costing a file descriptor and a task
+/// each, so a flood cannot exhaust the process's descriptors (the default soft limit is
+/// often 1,024; raise it above this for the cap to be what binds).
+pub const MAX_CONNECTIONS: usize = 4_096;
 
 /// ALPN protocols offered, in order of preference.
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
@@ -89,6 +99,7 @@ pub async fn serve_tls_with_drain(
         shutdown,
         drain,
         TLS_HANDSHAKE_TIMEOUT,
+        MAX_CONNECTIONS,
     )
     .await
 }
@@ -100,26 +111,39 @@ async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
     drain: Duration,
     handshake_timeout: Duration,
+    max_connections: usize,
 ) -> std::io::Result<()> {
     let acceptor = TlsAcceptor::from(tls);
+    let slots = Arc::new(Semaphore::new(max_connections));
     let (stopping_tx, stopping_rx) = watch::channel(false);
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         // Forget finished connections as we go, so the set holds only live ones.
         while connections.try_join_next().is_some() {}
-        let (stream, addr) = tokio::select! {
-            accepted = accept(&listener) => accepted,
+        // A free slot first, then the next connection: at the cap, clients queue in the
+        // listen backlog. The semaphore is never closed, so acquiring cannot fail.
+        let accepted = async {
+            let slot = Arc::clone(&slots).acquire_owned().await;
+            (slot, accept(&listener).await)
+        };
+        let (slot, (stream, addr)) = tokio::select! {
+            accepted = accepted => accepted,
             () = &mut shutdown => break,
         };
-        connections.spawn(connection(
+        let Ok(slot) = slot else { break };
+        let connection = connection(
             acceptor.clone(),
             stream,
             addr,
             router.clone(),
             stopping_rx.clone(),
             handshake_timeout,
-        ));
+        );
+        connections.spawn(async move {
+            connection.await;
+            drop(slot);
+        });
     }
     drop(listener);
     let _ = stopping_tx.send(true);
@@ -244,6 +268,16 @@ mod tests {
     /// A TLS server on a free loopback port whose `/slow` answers after `slow` and whose
     /// `/peer` answers with the client's port.
     async fn start(slow: Duration, drain: Duration, handshake_timeout: Duration) -> Running {
+        start_capped(slow, drain, handshake_timeout, MAX_CONNECTIONS).await
+    }
+
+    /// [`start`] serving at most `max_connections` at once.
+    async fn start_capped(
+        slow: Duration,
+        drain: Duration,
+        handshake_timeout: Duration,
+        max_connections: usize,
+    ) -> Running {
         let dir = tempfile::tempdir().unwrap();
         let tls = DevTls::load_or_create(dir.path()).unwrap();
         let router = axum::Router::new()
@@ -275,6 +309,7 @@ mod tests {
             },
             drain,
             handshake_timeout,
+            max_connections,
         ));
         Running {
             url,
@@ -336,6 +371,31 @@ mod tests {
         // Each request knows its peer.
         let port = get(&client, &format!("{}/peer", server.url)).await.unwrap();
         assert!(port.parse::<u16>().unwrap() > 0);
+        server.stop.send(()).unwrap();
+        server.server.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn connections_over_the_cap_wait_for_a_free_slot() {
+        let server = start_capped(
+            Duration::ZERO,
+            Duration::from_secs(1),
+            TLS_HANDSHAKE_TIMEOUT,
+            1,
+        )
+        .await;
+        let addr = server.url.trim_start_matches("https://").to_string();
+        // A silent client holds the only slot (its handshake has 10 s).
+        let silent = TcpStream::connect(&addr).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let client = client(server.tls.ca_der());
+        let waiting = tokio::time::timeout(Duration::from_millis(500), get(&client, &server.url));
+        assert!(waiting.await.is_err(), "served past the cap");
+        // Its slot freed, the next client is served.
+        drop(silent);
+        let client = super::tests::client(server.tls.ca_der());
+        let served = tokio::time::timeout(Duration::from_secs(5), get(&client, &server.url));
+        assert_eq!(served.await.unwrap().unwrap(), "ok");
         server.stop.send(()).unwrap();
         server.server.await.unwrap().unwrap();
     }

@@ -142,6 +142,9 @@ impl LocalStack {
         let mut hospitals = Vec::new();
         let mut edge_config = edge_agent::config::Config::local(config.data_dir.clone());
         edge_config.dataset.patients = config.patients;
+        // The stack serves load tools (`myna-bench`) and end-to-end tests that drive far more
+        // requests per second from its three tablets than a crew ever would: no rate limits.
+        edge_config.rate_limits = edge_agent::config::RateLimits::OFF;
         let (cards, crl) = issue_cards(edge_config.dataset.seed, config.revoked_patients).await?;
         let mut edge_config = edge_config
             .with_card_trust(vec![cards.issuer().ca_certificate_der()], vec![crl])

@@ -247,6 +247,12 @@ impl IntoResponse for AppError {
                 let (status, code, message) = denial_status(reason);
                 (status, code, message.to_string())
             }
+            // The same code as hospital-view's for a body over the size limit.
+            AppError::InvalidBody { status, message }
+                if status == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                (status, "body_too_large", message)
+            }
             AppError::InvalidBody { status, message } => (status, "invalid_body", message),
             AppError::Invalid(code, message) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, code, message.to_string())

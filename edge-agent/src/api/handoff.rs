@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `GET /v1/hospitals?lat=&lon=` | tablet | receiving hospitals, nearest first when a point is given |
 //! | `POST /v1/incidents/{id}/handoff` | tablet | 200 delivered / 202 queued; 409 `handoff_open` while another hospital holds the patient; a retry with the same `handoff_id` gets that handoff again (200 if the hospital acknowledged it, else 202; nothing new logged or sent), 409 `handoff_id_conflict` when the id is another incident's, tablet's or hospital's |
-//! | `GET /v1/handoffs/{id}?wait=&known=` | tablet | the handoff's state; with `wait` (≤ 30 s) it answers as soon as the state differs from `known` |
+//! | `GET /v1/handoffs/{id}?wait=&known=` | tablet | the handoff's state; with `wait` (≤ 10 s) it answers as soon as the state differs from `known` |
 //! | `POST /v1/handoffs/{id}/withdraw` | tablet | the handoff, withdrawn; the hospital is told |
 //! | `POST /v1/hospital/handoffs/{id}/decision` | hospital | the handoff, accepted or declined |
 
@@ -49,8 +49,10 @@ async fn first_attempt(state: &AppState, message: OutboxMessage) -> Result<bool,
     }
 }
 
-/// Longest a tablet may wait for a handoff to change in one request.
-pub const MAX_WAIT: Duration = Duration::from_secs(30);
+/// Longest a tablet may wait for a handoff to change in one request: under the request
+/// timeout ([`super::REQUEST_TIMEOUT`], 15 s), which would otherwise cut a longer wait with
+/// a 408 instead of the state, and under the tablet's own 10 s request timeout.
+pub const MAX_WAIT: Duration = Duration::from_secs(10);
 
 fn handoff_id(raw: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(raw).map_err(|_| AppError::NotFound("handoff_not_found"))
@@ -167,7 +169,7 @@ pub(super) async fn hand_off(
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WaitQuery {
-    /// Seconds to wait for a change (0 to 30).
+    /// Seconds to wait for a change (0 to 10; more is taken as 10).
     wait: Option<u64>,
     /// The state the tablet already has: `sent`, `delivered`, `accepted`, `declined` or
     /// `withdrawn`.

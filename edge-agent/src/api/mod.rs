@@ -21,6 +21,9 @@
 //! Access log (public, hashes only): `GET /v1/log/key`, `GET /v1/log/checkpoint`,
 //! `GET /v1/log/proof/inclusion?index=&tree_size=`, `GET /v1/log/proof/consistency?from=&to=`.
 //! Operations: `GET /healthz`.
+//!
+//! Every route but `/healthz` is rate limited per caller and client address
+//! ([`rate_limit`]); bodies are capped at [`MAX_BODY_BYTES`] and requests at 15 s.
 
 mod auth;
 pub mod authz;
@@ -32,14 +35,17 @@ mod portal;
 mod portal_page;
 mod portal_query;
 mod portal_text;
+pub mod rate_limit;
 mod review;
 mod tablet;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::routing::{get, post, put};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -52,8 +58,13 @@ use crate::AppState;
 /// Largest accepted request body. A card certificate is ~2 KiB in base64; a handoff far less.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// Longest a request may take before the edge answers 408 (long polls included: their
+/// wait, `MAX_WAIT` of the handoff routes, is shorter).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Builds the router. Tests call it with `oneshot`; [`crate::run`] serves it.
 pub fn app(state: AppState) -> Router {
+    let limiter = Arc::new(rate_limit::Limiter::new(Arc::clone(&state.config)));
     Router::new()
         .route("/v1/identity-challenges", post(tablet::issue_challenge))
         .route("/v1/incidents", post(tablet::open_incident))
@@ -94,10 +105,13 @@ pub fn app(state: AppState) -> Router {
             authz::authorize,
         ))
         .fallback(|| async { AppError::NotFound("route_not_found") })
+        // Innermost of the layers: a refused request is still traced and timed, and its
+        // body is never read.
+        .layer(middleware::from_fn_with_state(limiter, rate_limit::limit))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(15),
+            REQUEST_TIMEOUT,
         ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {

@@ -4,13 +4,19 @@
 //! a repeat; 404 `incident_not_found`, 409 `view_id_conflict` or `no_summary_disclosed`; a
 //! tablet clock badly off is recorded with a warning, not refused; see
 //! [`crate::emergency::record_device_view`]). (Handoff routes are in `handoff`.)
+//!
+//! Free text is bounded and refused whole when too long (422 with its own code, never
+//! truncated): crew member id 64 characters (`crew_member_id_invalid`), the consent note
+//! 200 (`consent_reason_too_long`), each basic fact 200 (`basic_facts_too_long`).
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use myna_domain::access::IncidentId;
+use myna_domain::consent::{DifficultyReason, MAX_REASON_NOTE_CHARS};
+use myna_domain::identity::AddressOrInsurer;
 use myna_domain::wire::{
     ConsentRecorded, ConsentRequest, DeviceViewRecorded, DeviceViewReport, IdentityChallenge,
-    IncidentOpened, OpenIncidentRequest, SummaryResponse,
+    IdentityEvidenceDto, IncidentOpened, OpenIncidentRequest, SummaryResponse,
 };
 
 use super::{ApiJson, AppError, Device};
@@ -18,6 +24,9 @@ use crate::{AppState, emergency, identify};
 
 /// Longest accepted crew member id.
 const MAX_STAFF_ID_CHARS: usize = 64;
+/// Longest accepted name, and address or insurer, of the four basic facts: far above any
+/// real one, so only a bad client reaches it.
+const MAX_BASIC_FACT_CHARS: usize = 200;
 
 pub(super) fn incident_id(raw: &str) -> Result<IncidentId, AppError> {
     raw.parse()
@@ -60,6 +69,21 @@ pub(super) async fn open_incident(
             "crew member id must be 1 to 64 characters",
         ));
     }
+    if let IdentityEvidenceDto::BasicFacts { facts } = &request.identity {
+        let fourth = match &facts.address_or_insurer {
+            AddressOrInsurer::Address(text) | AddressOrInsurer::Insurer(text) => text,
+        };
+        if [&facts.name, fourth]
+            .iter()
+            .any(|text| text.chars().count() > MAX_BASIC_FACT_CHARS)
+        {
+            // Refused before the policy, like an unreadable body: no access record.
+            return Err(AppError::Invalid(
+                "basic_facts_too_long",
+                "name and address or insurer must be at most 200 characters each",
+            ));
+        }
+    }
     let now = state.clock.now();
     let config = std::sync::Arc::clone(&state.config);
     let row = state
@@ -84,6 +108,16 @@ pub(super) async fn record_consent(
     ApiJson(request): ApiJson<ConsentRequest>,
 ) -> Result<ApiJson<ConsentRecorded>, AppError> {
     let id = incident_id(&id)?;
+    if let Some(DifficultyReason::Other(note)) = &request.reason
+        && note.trim().chars().count() > MAX_REASON_NOTE_CHARS
+    {
+        // Refused before the policy, like an unreadable body: no access record. (An empty
+        // note is a missing reason, which the policy denies and logs.)
+        return Err(AppError::Invalid(
+            "consent_reason_too_long",
+            "the reason note must be at most 200 characters",
+        ));
+    }
     let now = state.clock.now();
     let consent = state
         .store

@@ -6,6 +6,7 @@ mod consent;
 mod disaster;
 mod disclosure;
 mod handoff;
+mod hardening;
 mod idempotency;
 mod identify;
 mod log_proofs;

@@ -3,6 +3,7 @@
 
 mod arrivals;
 mod dashboard;
+mod hardening;
 mod live;
 mod server;
 mod signin;

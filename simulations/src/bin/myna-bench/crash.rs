@@ -49,7 +49,7 @@ pub fn run(
         .block_on(simulations::crash::run(config))
         .context("running the crash harness")?;
     println!(
-        "crash harness: {} (SIGKILL under load from {tablets} tablets, seed {seed}), data in {}",
+        "crash harness: {} (SIGKILL under load from {tablets} tablets, seed {seed}, --no-rate-limit), data in {}",
         edge.display(),
         data_dir.display()
     );

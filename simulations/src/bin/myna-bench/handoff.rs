@@ -171,7 +171,7 @@ async fn bench(handoffs: usize, dashboards: usize) -> anyhow::Result<()> {
     );
 
     println!(
-        "handoff benchmark: {handoffs} handoffs, {dashboards} dashboards on GET /events, local stack in-process"
+        "handoff benchmark: {handoffs} handoffs, {dashboards} dashboards on GET /events, local stack in-process (edge rate limits off)"
     );
     println!(
         "{:<55} {:>8} {:>9} {:>9} {:>11}",
