@@ -8,6 +8,8 @@
 //! `POST /v1/incidents/{id}/handoff`, `GET /v1/handoffs/{id}?wait=&known=`,
 //! `POST /v1/handoffs/{id}/withdraw`.
 //! Receiving hospital (bearer hospital token): `POST /v1/hospital/handoffs/{id}/decision`.
+//! Portal sign-in (no credentials): `POST /portal/v1/sign-in/challenges`,
+//! `POST /portal/v1/sign-in` (the card's signature; see `portal_sign_in`).
 //! Portal (bearer or cookie session): `POST /portal/v1/dev-sign-in` (development only),
 //! `GET /portal/v1/history?before=&limit=&from=&to=&institution=`,
 //! `GET /portal/v1/history/{access_id}/proof`, `GET /portal/v1/history/{access_id}/audit-event`,
@@ -29,6 +31,7 @@ mod log;
 mod portal;
 mod portal_page;
 mod portal_query;
+mod portal_sign_in;
 mod portal_text;
 mod review;
 mod tablet;
@@ -64,6 +67,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/handoffs/{id}/withdraw", post(handoff::withdraw))
         .route("/v1/hospital/handoffs/{id}/decision", post(handoff::decide))
         .route("/portal/v1/dev-sign-in", post(portal::dev_sign_in))
+        .route(
+            "/portal/v1/sign-in/challenges",
+            post(portal_sign_in::issue_challenge),
+        )
+        .route("/portal/v1/sign-in", post(portal_sign_in::sign_in))
         .route("/portal/v1/history", get(portal::history))
         .route("/portal/v1/history/{id}/proof", get(portal::proof))
         .route(

@@ -17,12 +17,14 @@
 //! - `disasters`: declared disasters (area, period).
 //! - [`handoffs`]: handoffs, their state, and the outbox of messages to hospitals.
 //! - [`portal`]: a patient's history a page at a time, their flags, the review queue.
+//! - `portal_challenges`: one-time challenges for the portal's card sign-in.
 //! - `writer`: the group-commit thread.
 
 mod disasters;
 mod handoffs;
 mod log;
 pub mod portal;
+mod portal_challenges;
 mod retention;
 mod schema;
 mod seed;
@@ -36,6 +38,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use handoffs::{HandoffRow, OutboxKind, OutboxMessage};
 pub use log::StoredCheckpoint;
+pub use portal_challenges::PortalChallengeRow;
 pub use retention::PurgeReport;
 pub use seed::synthetic_card_issuer;
 pub use tx::{ChallengeRow, IncidentRow, Tx};
