@@ -14,7 +14,8 @@
 //! `GET /portal/v1/history?before=&limit=&from=&to=&institution=`,
 //! `GET /portal/v1/history/{access_id}/proof`, `GET /portal/v1/history/{access_id}/audit-event`,
 //! `POST /portal/v1/history/{access_id}/flag`; HTML: `GET /portal?lang=&...` (same filters),
-//! `POST /portal/history/{access_id}/flag` (form), `GET /portal/dev-sign-in?patient=&lang=`
+//! `POST /portal/history/{access_id}/flag` (form), `GET /portal/sign-in?lang=` (how to sign
+//! in with the card), `GET /portal/dev-sign-in?patient=&lang=`
 //! (development only).
 //! Privacy officer (bearer officer token): `GET /v1/review-queue?after=&limit=`.
 //! Operator (bearer operator token): `POST /v1/disasters`, `GET /v1/disasters`; tablets:
@@ -87,6 +88,7 @@ pub fn app(state: AppState) -> Router {
             get(disasters::list).post(disasters::declare),
         )
         .route("/v1/disasters/active", get(disasters::active))
+        .route("/portal/sign-in", get(portal::sign_in_page))
         .route("/portal/dev-sign-in", get(portal::dev_sign_in_page))
         .route("/v1/log/key", get(log::key))
         .route("/v1/log/checkpoint", get(log::checkpoint))

@@ -329,7 +329,7 @@ fn problem_page(status: StatusCode, lang: Lang, error: &AppError) -> Response {
 }
 
 fn sign_in_redirect(lang: Lang) -> Response {
-    Redirect::to(&format!("/portal/dev-sign-in?lang={}", lang.code())).into_response()
+    Redirect::to(&format!("/portal/sign-in?lang={}", lang.code())).into_response()
 }
 
 /// `GET /portal`: the history page.
@@ -430,6 +430,17 @@ pub(super) async fn dev_sign_in(
     Ok(ApiJson(open_session(&state, request.patient_id).await?))
 }
 
+/// `GET /portal/sign-in?lang=`: how to sign in with the card (through the app), and the
+/// development form when development sign-in is on.
+pub(super) async fn sign_in_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<SignInQuery>,
+) -> Html<String> {
+    let lang = lang_of(&headers, query.lang.as_deref());
+    Html(portal_page::sign_in(lang, None, state.config.dev_portal_sign_in).into_string())
+}
+
 #[derive(Deserialize)]
 pub(super) struct SignInQuery {
     patient: Option<String>,
@@ -446,7 +457,8 @@ pub(super) async fn dev_sign_in_page(
 ) -> Result<Response, AppError> {
     let lang = lang_of(&headers, query.lang.as_deref());
     let Some(patient) = query.patient.filter(|p| !p.trim().is_empty()) else {
-        return Ok(Html(portal_page::sign_in(lang, None).into_string()).into_response());
+        let page = portal_page::sign_in(lang, None, state.config.dev_portal_sign_in);
+        return Ok(Html(page.into_string()).into_response());
     };
     match open_session(&state, patient.trim().to_string()).await {
         Ok(session) => {
@@ -455,7 +467,7 @@ pub(super) async fn dev_sign_in_page(
             Ok((jar.add(cookie), Redirect::to(&to)).into_response())
         }
         Err(AppError::NotFound("unknown_patient")) => Ok(Html(
-            portal_page::sign_in(lang, Some(Text::NoSuchPatient)).into_string(),
+            portal_page::sign_in(lang, Some(Text::NoSuchPatient), true).into_string(),
         )
         .into_response()),
         Err(other) => Err(other),

@@ -361,3 +361,53 @@ async fn portal_sign_in_takes_strict_json_only() {
 fn new_incident() -> IncidentId {
     IncidentId(uuid::Uuid::new_v4())
 }
+
+async fn page(edge: &TestEdge, path: &str) -> (StatusCode, String) {
+    let request = Request::builder().uri(path).body(Body::empty()).unwrap();
+    let response = app(edge.state.clone()).oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+#[tokio::test]
+async fn portal_sign_in_page_explains_the_card_and_shows_the_dev_form_only_in_development() {
+    let development = TestEdge::new();
+    let (status, english) = page(&development, "/portal/sign-in?lang=en").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        english.contains("sign in with your My Number card"),
+        "{english}"
+    );
+    assert!(english.contains("A web browser cannot read the card"));
+    assert!(english.contains(r#"action="/portal/dev-sign-in""#));
+    let (_, japanese) = page(&development, "/portal/sign-in?lang=ja").await;
+    assert!(
+        japanese.contains("ブラウザではカードを読み取れない"),
+        "{japanese}"
+    );
+
+    let production = TestEdge::with(|mut config| {
+        config.dev_portal_sign_in = false;
+        config
+    });
+    for path in ["/portal/sign-in?lang=en", "/portal/dev-sign-in?lang=en"] {
+        let (status, html) = page(&production, path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("sign in with your My Number card"), "{html}");
+        assert!(!html.contains("<form"), "no development form: {html}");
+    }
+    // Signed out, the history page sends the patient to the sign-in page.
+    let request = Request::builder()
+        .uri("/portal?lang=en")
+        .body(Body::empty())
+        .unwrap();
+    let response = app(production.state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers().get("location").unwrap(),
+        "/portal/sign-in?lang=en"
+    );
+}
