@@ -129,3 +129,24 @@ pub(super) async fn sign_in(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_secure_exactly_over_tls() {
+        for over_tls in [false, true] {
+            let cookie = session_cookie("t0k3n".into(), over_tls).to_string();
+            for attribute in [
+                "portal_session=t0k3n",
+                "HttpOnly",
+                "SameSite=Strict",
+                "Path=/portal",
+            ] {
+                assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+            }
+            assert_eq!(cookie.contains("Secure"), over_tls, "{cookie}");
+        }
+    }
+}
