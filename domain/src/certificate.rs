@@ -77,6 +77,23 @@ pub fn sha256_digest_info(message: &[u8]) -> Vec<u8> {
     [&SHA256_DIGEST_INFO_PREFIX[..], digest.as_ref()].concat()
 }
 
+/// What a card signs to sign its holder in to the patient portal, before the challenge:
+/// 32 ASCII bytes and a NUL.
+///
+/// The portal and the tablets both have the card sign a server challenge with the same
+/// key, so the two messages must never coincide. The tablet's message is the bare 32-byte
+/// challenge; the portal's is [`portal_sign_in_message`], this prefix and then the
+/// challenge (65 bytes). Messages of different lengths have different SHA-256 digests
+/// (barring a collision), so a signature made for one can never verify for the other.
+pub const PORTAL_SIGN_IN_CONTEXT: &[u8; 33] = b"myna-emergency portal sign-in v1\0";
+
+/// The exact message the card signs (RSASSA-PKCS1-v1_5, SHA-256: the host sends
+/// [`sha256_digest_info`] of it) to sign in to the patient portal with portal challenge
+/// `challenge`: [`PORTAL_SIGN_IN_CONTEXT`] followed by the challenge bytes.
+pub fn portal_sign_in_message(challenge: &[u8]) -> Vec<u8> {
+    [&PORTAL_SIGN_IN_CONTEXT[..], challenge].concat()
+}
+
 impl CardCertificate {
     /// Parses DER. Trailing bytes after the certificate are rejected.
     pub fn from_der(der: &[u8]) -> Result<Self> {
@@ -158,6 +175,18 @@ mod tests {
         params.not_after = rcgen::date_time_ymd(2029, 1, 1);
         let key = rcgen::KeyPair::generate().unwrap();
         params.self_signed(&key).unwrap().der().to_vec()
+    }
+
+    #[test]
+    fn the_portal_message_is_the_context_then_the_challenge_and_never_a_tablet_one() {
+        let challenge = [0x5a; 32];
+        let message = portal_sign_in_message(&challenge);
+        assert_eq!(message.len(), 65);
+        assert_eq!(&message[..32], b"myna-emergency portal sign-in v1");
+        assert_eq!(message[32], 0);
+        assert_eq!(&message[33..], &challenge);
+        // What the card is asked to sign differs from the tablet's for the same bytes.
+        assert_ne!(sha256_digest_info(&message), sha256_digest_info(&challenge));
     }
 
     #[test]

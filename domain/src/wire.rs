@@ -413,6 +413,71 @@ pub struct DevSignInRequest {
     pub patient_id: String,
 }
 
+/// Response to `POST /portal/v1/sign-in/challenges` (no body, no credentials): a
+/// one-time challenge for the patient's card to sign to sign in to the portal. Portal
+/// challenges are kept apart from the tablets' identity challenges: an id of one kind is
+/// unknown to the other. Single use, refused at and after `expires_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalChallenge {
+    /// Id to send back in [`PortalSignInRequest`].
+    pub challenge_id: ChallengeId,
+    /// Base64 of the random challenge bytes. The card signs
+    /// [`portal_sign_in_message`](crate::certificate::portal_sign_in_message) of them, not
+    /// the bare bytes.
+    pub challenge_b64: String,
+    /// From this instant on the challenge is refused.
+    pub expires_at: DateTime<Utc>,
+}
+
+impl PortalChallenge {
+    /// A challenge response for these bytes.
+    pub fn new(challenge_id: ChallengeId, challenge: &[u8], expires_at: DateTime<Utc>) -> Self {
+        PortalChallenge {
+            challenge_id,
+            challenge_b64: B64.encode(challenge),
+            expires_at,
+        }
+    }
+
+    /// The challenge bytes.
+    pub fn challenge(&self) -> Result<Vec<u8>> {
+        b64("challenge_b64", &self.challenge_b64)
+    }
+}
+
+/// `POST /portal/v1/sign-in`: the patient proves possession of their card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSignInRequest {
+    /// Base64 DER of the card's JPKI user-authentication certificate.
+    pub certificate_der_b64: String,
+    /// The portal challenge the card signed.
+    pub challenge_id: ChallengeId,
+    /// Base64 RSASSA-PKCS1-v1_5 (SHA-256) signature by the card's user-authentication
+    /// key over
+    /// [`portal_sign_in_message`](crate::certificate::portal_sign_in_message)(challenge).
+    pub signature_b64: String,
+}
+
+impl PortalSignInRequest {
+    /// A request for this certificate and signature over challenge `challenge_id`.
+    pub fn new(certificate_der: &[u8], challenge_id: ChallengeId, signature: &[u8]) -> Self {
+        PortalSignInRequest {
+            certificate_der_b64: B64.encode(certificate_der),
+            challenge_id,
+            signature_b64: B64.encode(signature),
+        }
+    }
+
+    /// The certificate DER and the signature bytes.
+    pub fn decode(&self) -> Result<(Vec<u8>, Vec<u8>)> {
+        Ok((
+            b64("certificate_der_b64", &self.certificate_der_b64)?,
+            b64("signature_b64", &self.signature_b64)?,
+        ))
+    }
+}
+
 /// A portal session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PortalSession {

@@ -12,6 +12,8 @@
 //! - [`store`]: the SQLite file (WAL, `synchronous=FULL`) and its typed operations.
 //! - [`identify`]: evidence to patient (card trust, PIN challenge and signature, basic
 //!   facts), and issuing identification challenges.
+//! - [`portal_sign_in`]: a patient's card sign-in to the portal (challenge, card trust,
+//!   signature over the portal message), and issuing portal challenges.
 //! - [`emergency`]: the incident flows (identify, consent, disclose, hand off): they call the
 //!   domain policy and write access records; no HTTP here.
 //! - [`handoff`]: after a handoff: the hospital's answer, the crew's withdrawal, the tablet's view.
@@ -51,6 +53,7 @@ pub mod fhir;
 pub mod handoff;
 pub mod housekeeping;
 pub mod identify;
+pub mod portal_sign_in;
 pub mod relay;
 pub mod review;
 pub mod store;

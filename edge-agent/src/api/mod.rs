@@ -8,11 +8,14 @@
 //! `POST /v1/incidents/{id}/handoff`, `GET /v1/handoffs/{id}?wait=&known=`,
 //! `POST /v1/handoffs/{id}/withdraw`.
 //! Receiving hospital (bearer hospital token): `POST /v1/hospital/handoffs/{id}/decision`.
+//! Portal sign-in (no credentials): `POST /portal/v1/sign-in/challenges`,
+//! `POST /portal/v1/sign-in` (the card's signature; see `portal_sign_in`).
 //! Portal (bearer or cookie session): `POST /portal/v1/dev-sign-in` (development only),
 //! `GET /portal/v1/history?before=&limit=&from=&to=&institution=`,
 //! `GET /portal/v1/history/{access_id}/proof`, `GET /portal/v1/history/{access_id}/audit-event`,
 //! `POST /portal/v1/history/{access_id}/flag`; HTML: `GET /portal?lang=&...` (same filters),
-//! `POST /portal/history/{access_id}/flag` (form), `GET /portal/dev-sign-in?patient=&lang=`
+//! `POST /portal/history/{access_id}/flag` (form), `GET /portal/sign-in?lang=` (how to sign
+//! in with the card), `GET /portal/dev-sign-in?patient=&lang=`
 //! (development only).
 //! Privacy officer (bearer officer token): `GET /v1/review-queue?state=&after=&limit=`,
 //! `POST /v1/review-queue/{access_id}/outcome`.
@@ -34,6 +37,7 @@ mod log;
 mod portal;
 mod portal_page;
 mod portal_query;
+mod portal_sign_in;
 mod portal_text;
 pub mod rate_limit;
 mod review;
@@ -77,6 +81,11 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/handoffs/{id}/withdraw", post(handoff::withdraw))
         .route("/v1/hospital/handoffs/{id}/decision", post(handoff::decide))
         .route("/portal/v1/dev-sign-in", post(portal::dev_sign_in))
+        .route(
+            "/portal/v1/sign-in/challenges",
+            post(portal_sign_in::issue_challenge),
+        )
+        .route("/portal/v1/sign-in", post(portal_sign_in::sign_in))
         .route("/portal/v1/history", get(portal::history))
         .route("/portal/v1/history/{id}/proof", get(portal::proof))
         .route(
@@ -93,6 +102,7 @@ pub fn app(state: AppState) -> Router {
             get(disasters::list).post(disasters::declare),
         )
         .route("/v1/disasters/active", get(disasters::active))
+        .route("/portal/sign-in", get(portal::sign_in_page))
         .route("/portal/dev-sign-in", get(portal::dev_sign_in_page))
         .route("/v1/log/key", get(log::key))
         .route("/v1/log/checkpoint", get(log::checkpoint))

@@ -5,6 +5,7 @@
 //! An access id of another patient answers exactly like an unknown one (404
 //! `access_not_found`), so the portal never tells whether an id exists.
 
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Path, Query, State};
@@ -12,7 +13,6 @@ use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::{DateTime, Utc};
 use myna_domain::access::AccessRecordId;
 use myna_domain::identity::PatientId;
@@ -24,11 +24,11 @@ use myna_domain::wire::{
     PortalEntry, PortalHistory, PortalInstitution, PortalProof, PortalSession, ProofStatus,
     proof_strings,
 };
-use rand::RngCore;
+use myna_service::tls::TlsPeer;
 use serde::Deserialize;
 
-use super::auth::{PORTAL_COOKIE, token_hash};
 use super::portal_query::{HistoryParams, HistoryQuery};
+use super::portal_sign_in::{NewSession, session_cookie};
 use super::portal_text::{Lang, Text};
 use super::{ApiJson, AppError, PortalPatient, portal_page};
 use crate::AppState;
@@ -39,26 +39,21 @@ async fn open_session(state: &AppState, patient_id: String) -> Result<PortalSess
     if !state.config.dev_portal_sign_in {
         return Err(AppError::NotFound("route_not_found"));
     }
-    let mut raw = [0u8; 32];
-    rand::rng().fill_bytes(&mut raw);
-    let token = hex::encode(raw);
-    let hash = token_hash(&token);
-    let expires_at = state.clock.now() + state.config.portal_session_ttl;
+    let session = NewSession::new(state);
     let patient = PatientId(patient_id);
     let created = state
         .store
         .write(move |tx| {
             if !tx.patient_exists(&patient)? {
-                return Ok(false);
+                return Ok(None);
             }
-            tx.insert_portal_session(&hash, &patient, expires_at)?;
-            Ok(true)
+            session.store(tx, &patient)?;
+            Ok(Some(session))
         })
         .await?;
-    if !created {
-        return Err(AppError::NotFound("unknown_patient"));
-    }
-    Ok(PortalSession { token, expires_at })
+    created
+        .map(NewSession::into_session)
+        .ok_or(AppError::NotFound("unknown_patient"))
 }
 
 /// A proof of inclusion in the newest checkpoint, when that checkpoint covers `leaf`.
@@ -348,7 +343,7 @@ fn problem_page(status: StatusCode, lang: Lang, error: &AppError) -> Response {
 }
 
 fn sign_in_redirect(lang: Lang) -> Response {
-    Redirect::to(&format!("/portal/dev-sign-in?lang={}", lang.code())).into_response()
+    Redirect::to(&format!("/portal/sign-in?lang={}", lang.code())).into_response()
 }
 
 /// The sign-in redirect for a browser without a session, in the language it asked for.
@@ -461,6 +456,17 @@ pub(super) async fn dev_sign_in(
     Ok(ApiJson(open_session(&state, request.patient_id).await?))
 }
 
+/// `GET /portal/sign-in?lang=`: how to sign in with the card (through the app), and the
+/// development form when development sign-in is on.
+pub(super) async fn sign_in_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<SignInQuery>,
+) -> Html<String> {
+    let lang = lang_of(&headers, query.lang.as_deref());
+    Html(portal_page::sign_in(lang, None, state.config.dev_portal_sign_in).into_string())
+}
+
 #[derive(Deserialize)]
 pub(super) struct SignInQuery {
     patient: Option<String>,
@@ -471,25 +477,23 @@ pub(super) struct SignInQuery {
 pub(super) async fn dev_sign_in_page(
     State(state): State<AppState>,
     headers: HeaderMap,
+    tls: Option<Extension<TlsPeer>>,
     jar: CookieJar,
     Query(query): Query<SignInQuery>,
 ) -> Result<Response, AppError> {
     let lang = lang_of(&headers, query.lang.as_deref());
     let Some(patient) = query.patient.filter(|p| !p.trim().is_empty()) else {
-        return Ok(Html(portal_page::sign_in(lang, None).into_string()).into_response());
+        let page = portal_page::sign_in(lang, None, state.config.dev_portal_sign_in);
+        return Ok(Html(page.into_string()).into_response());
     };
     match open_session(&state, patient.trim().to_string()).await {
         Ok(session) => {
-            let cookie = Cookie::build((PORTAL_COOKIE, session.token))
-                .path("/portal")
-                .http_only(true)
-                .same_site(SameSite::Strict)
-                .build();
+            let cookie = session_cookie(session.token, tls.is_some());
             let to = format!("/portal?lang={}", lang.code());
             Ok((jar.add(cookie), Redirect::to(&to)).into_response())
         }
         Err(AppError::NotFound("unknown_patient")) => Ok(Html(
-            portal_page::sign_in(lang, Some(Text::NoSuchPatient)).into_string(),
+            portal_page::sign_in(lang, Some(Text::NoSuchPatient), true).into_string(),
         )
         .into_response()),
         Err(other) => Err(other),

@@ -268,22 +268,28 @@ pub fn problem(lang: Lang, message: Text) -> Markup {
     )
 }
 
-/// The development sign-in page.
-pub fn sign_in(lang: Lang, error: Option<Text>) -> Markup {
+/// The sign-in page: how a patient signs in (with their card, through the app), and the
+/// development form by patient id when `dev_form` (development sign-in is on).
+pub fn sign_in(lang: Lang, error: Option<Text>, dev_form: bool) -> Markup {
     page(
         lang,
         lang.t(Text::SignInTitle),
         html! {
-            a.lang href=(format!("/portal/dev-sign-in?lang={}", lang.other().code())) lang=(lang.other().code()) {
+            a.lang href=(format!("/portal/sign-in?lang={}", lang.other().code())) lang=(lang.other().code()) {
                 (lang.t(Text::SwitchLanguage))
             }
-            h1 { (lang.t(Text::SignInHeading)) }
-            p { (lang.t(Text::SignInProduction)) }
-            @if let Some(error) = error { p.error role="alert" { (lang.t(error)) } }
-            form method="get" action="/portal/dev-sign-in" {
-                input type="hidden" name="lang" value=(lang.code());
-                label { (lang.t(Text::PatientId)) input name="patient" placeholder="P0000001" required; }
-                button type="submit" { (lang.t(Text::SignInShow)) }
+            h1 { (lang.t(Text::SignInWithCard)) }
+            p { (lang.t(Text::SignInCardHow)) }
+            p { (lang.t(Text::SignInPinGuard)) }
+            @if dev_form {
+                h2 { (lang.t(Text::SignInHeading)) }
+                p { (lang.t(Text::SignInProduction)) }
+                @if let Some(error) = error { p.error role="alert" { (lang.t(error)) } }
+                form method="get" action="/portal/dev-sign-in" {
+                    input type="hidden" name="lang" value=(lang.code());
+                    label { (lang.t(Text::PatientId)) input name="patient" placeholder="P0000001" required; }
+                    button type="submit" { (lang.t(Text::SignInShow)) }
+                }
             }
         },
     )

@@ -135,6 +135,9 @@ pub enum Text {
     SignInTitle,
     SignInHeading,
     SignInProduction,
+    SignInWithCard,
+    SignInCardHow,
+    SignInPinGuard,
     SignInShow,
     NoSuchPatient,
 }
@@ -231,14 +234,23 @@ impl Text {
             ),
             EntryNotFound => ("その記録は見つかりません。", "That entry was not found."),
             BackToHistory => ("閲覧履歴に戻る", "Back to your viewing history"),
-            SignInTitle => ("サインイン（開発用）", "Sign in (development)"),
-            SignInHeading => (
-                "閲覧履歴：開発用サインイン",
-                "Viewing history: development sign-in",
-            ),
+            SignInTitle => ("サインイン", "Sign in"),
+            SignInHeading => ("開発用サインイン", "Development sign-in"),
             SignInProduction => (
-                "本番ではマイナンバーカードで本人確認します。",
-                "In production you sign in with your My Number card.",
+                "開発環境のみ：患者IDでサインインします。",
+                "Development only: sign in with a patient id.",
+            ),
+            SignInWithCard => (
+                "閲覧履歴：マイナンバーカードでサインイン",
+                "Viewing history: sign in with your My Number card",
+            ),
+            SignInCardHow => (
+                "スマートフォンのアプリでマイナンバーカードを読み取り、利用者証明用の暗証番号（数字4桁）を入力してサインインしてください。ブラウザではカードを読み取れないため、このページからはサインインできません。",
+                "Sign in with the app on your phone: it reads your My Number card and asks for the card's 4-digit user-authentication PIN. A web browser cannot read the card, so you cannot sign in from this page.",
+            ),
+            SignInPinGuard => (
+                "暗証番号を3回続けて間違えるとカードがロックされます。残り1回になると、アプリは暗証番号を送りません（市区町村の窓口で再設定してください）。",
+                "Three wrong PINs in a row lock the card. When only one try is left, the app does not send your PIN (your municipal office can reset it).",
             ),
             SignInShow => ("表示", "Show"),
             NoSuchPatient => ("該当する患者がいません", "No such patient"),

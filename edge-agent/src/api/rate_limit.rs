@@ -85,7 +85,8 @@ impl Limiter {
             Some(Caller::Device(device.device_id.clone()))
         } else if let Some(hospital) = config.hospital_by_token(token) {
             Some(Caller::Hospital(hospital.institution.id.clone()))
-        } else if config.is_privacy_officer(token) || config.is_operator(token) {
+        } else if config.privacy_officer_by_token(token).is_some()
+            || config.operator_by_token(token).is_some() {
             Some(Caller::Staff(Sha256::digest(token.as_bytes()).into()))
         } else {
             None

@@ -18,6 +18,8 @@
 //! - [`handoffs`]: handoffs, their state, and the outbox of messages to hospitals.
 //! - [`portal`]: a patient's history a page at a time, their flags.
 //! - `review`: the privacy officer's review queue and findings.
+//! - `portal_challenges`: one-time challenges for the portal's card sign-in.
+//! - `denials`: the security log of refused requests.
 //! - `writer`: the group-commit thread.
 
 mod denials;
@@ -25,6 +27,7 @@ mod disasters;
 mod handoffs;
 mod log;
 pub mod portal;
+mod portal_challenges;
 mod retention;
 mod review;
 mod schema;
@@ -40,6 +43,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use denials::AuthDenial;
 pub use handoffs::{HandoffRow, OutboxKind, OutboxMessage};
 pub use log::StoredCheckpoint;
+pub use portal_challenges::PortalChallengeRow;
 pub use retention::PurgeReport;
 pub use review::{Finding, QueueStatus, ReviewItemRow};
 pub use seed::synthetic_card_issuer;

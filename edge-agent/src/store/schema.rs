@@ -218,6 +218,18 @@ CREATE TABLE IF NOT EXISTS portal_sessions (
     patient_id TEXT NOT NULL REFERENCES patients(id),
     expires_at TEXT NOT NULL
 );
+
+-- One-time challenges for a patient's card sign-in to the portal: a table of their own,
+-- so a tablet's identity challenge id is unknown here and a portal one unknown there.
+-- Consumed (deleted) by the first sign-in attempt that names it, whatever its outcome;
+-- rows past expiry are purged. Times are sortable RFC 3339 UTC.
+CREATE TABLE IF NOT EXISTS portal_challenges (
+    id TEXT PRIMARY KEY,
+    challenge BLOB NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS portal_challenges_by_expiry ON portal_challenges(expires_at);
 "#;
 
 /// A column added after its table first shipped: files created before get it when

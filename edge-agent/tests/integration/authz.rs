@@ -11,6 +11,8 @@ use edge_agent::config::{DeviceRegistration, HospitalEndpoint};
 use myna_domain::access::{
     AccessAction, AccessOutcome, DenialReason, IncidentId, Institution, InstitutionKind,
 };
+use myna_domain::certificate::portal_sign_in_message;
+use myna_domain::wire::{PortalChallenge, PortalSignInRequest};
 use serde_json::json;
 
 use crate::support::*;
@@ -146,6 +148,9 @@ const SPEC: &[(&str, &str, Target, &str)] = &[
     ),
     ("GET", "/portal", Target::None, "DDDDAD"),
     ("POST", "/portal/history/{id}/flag", Target::Own, "DDDDAD"),
+    ("POST", "/portal/v1/sign-in/challenges", Target::None, "AAAAAA"),
+    ("POST", "/portal/v1/sign-in", Target::None, "AAAAAA"),
+    ("GET", "/portal/sign-in", Target::None, "AAAAAA"),
     ("POST", "/portal/v1/dev-sign-in", Target::None, "AAAAAA"),
     ("GET", "/portal/dev-sign-in", Target::None, "AAAAAA"),
     ("GET", "/v1/log/key", Target::None, "AAAAAA"),
@@ -366,6 +371,20 @@ async fn call(
             let access = newest_access_of(edge, patient);
             let body = json!({"outcome": "appropriate", "note": "unconscious, treated"});
             (route.replace("{id}", &access), Some(body.to_string()))
+        }
+        "/portal/v1/sign-in" => {
+            let (status, body) = edge
+                .call(Method::POST, "/portal/v1/sign-in/challenges", None, None)
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            let challenge: PortalChallenge = serde_json::from_value(body).unwrap();
+            let message = portal_sign_in_message(&challenge.challenge().unwrap());
+            let request = PortalSignInRequest::new(
+                &pin_card_for(carded_patient(0)),
+                challenge.challenge_id,
+                &CARD_KEY.sign(&message),
+            );
+            (route.to_string(), Some(serde_json::to_string(&request).unwrap()))
         }
         "/portal/v1/dev-sign-in" => (
             route.to_string(),

@@ -12,6 +12,7 @@ mod identify;
 mod log_proofs;
 mod pin;
 mod portal;
+mod portal_sign_in;
 mod request_bodies;
 mod review;
 mod support;

@@ -720,7 +720,7 @@ async fn portal_page_speaks_japanese_or_english_and_reports_by_form() {
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
-    assert_eq!(location.as_deref(), Some("/portal/dev-sign-in?lang=en"));
+    assert_eq!(location.as_deref(), Some("/portal/sign-in?lang=en"));
     let (_, queue) = edge.get("/v1/review-queue", OFFICER).await;
     assert_eq!(queue["items"].as_array().unwrap().len(), 1);
 }

@@ -12,6 +12,8 @@
 //! - [`pin`]: the [`Pin`] and the retry guard ([`PinTries`]).
 //! - [`jpki`]: the JPKI application: token info and certificates (no PIN), and the
 //!   PIN-guarded signature over a challenge.
+//! - [`portal`]: the patient's portal sign-in: the certificate and the PIN-guarded
+//!   signature over the portal's challenge.
 //! - [`input_support`]: the card-info input-support application: the four basic facts
 //!   (PIN-guarded).
 //! - [`identity`]: [`CardIdentity`], the evidence a card read yields and its assurance.
@@ -23,7 +25,8 @@
 //! # The PIN guard
 //! A patient's PINs block after three wrong tries, and only the town hall can unblock
 //! them, so the crew must never lock a card. Reading the token info and certificates
-//! never sends VERIFY. The two PIN paths ([`jpki::sign_challenge`],
+//! never sends VERIFY. The PIN paths ([`jpki::sign_challenge`], also behind
+//! [`portal::sign_in_to_portal`],
 //! [`input_support::read_basic_facts`]) first ask the retry counter with a VERIFY that
 //! carries no data (it spends no try), and refuse to send the PIN when only one try is
 //! left ([`CardError::PinGuard`]) or the PIN is blocked. The crew then uses the
@@ -37,6 +40,7 @@ pub mod jpki;
 #[cfg(feature = "pcsc")]
 pub mod pcsc;
 pub mod pin;
+pub mod portal;
 pub mod reader;
 #[cfg(test)]
 pub(crate) mod scripted;

@@ -7,6 +7,7 @@ mod disaster;
 mod handoff;
 mod log_witness;
 mod offline;
+mod portal_sign_in;
 
 use std::sync::Arc;
 

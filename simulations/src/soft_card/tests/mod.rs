@@ -3,6 +3,7 @@
 
 mod card;
 mod issuer;
+mod portal;
 
 use std::sync::{Arc, OnceLock};
 
