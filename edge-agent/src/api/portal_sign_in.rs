@@ -20,6 +20,8 @@ use myna_domain::wire::{ErrorBody, PortalChallenge, PortalSession, PortalSignInR
 use myna_service::tls::TlsPeer;
 use rand::RngCore;
 
+use crate::store::AuthDenial;
+
 use super::auth::{PORTAL_COOKIE, token_hash};
 use super::{ApiJson, AppError};
 use crate::store::Tx;
@@ -102,8 +104,19 @@ pub(super) async fn sign_in(
         .store
         .write(move |tx| {
             let outcome = portal_sign_in::sign_in(tx, &request, &config.card_trust, now)?;
-            if let Ok(patient) = &outcome {
-                session.store(tx, patient)?;
+            match &outcome {
+                Ok(patient) => session.store(tx, patient)?,
+                // Refusals go to the security log (not the patient's access log: anyone
+                // holding a copy of a certificate could grow that without bound).
+                Err(reason) => tx.append_auth_denial(&AuthDenial {
+                    at: now,
+                    role: "anonymous".into(),
+                    principal: None,
+                    method: "POST".into(),
+                    route: "/portal/v1/sign-in".into(),
+                    resource: Some(challenge.to_string()),
+                    reason: format!("sign_in_failed: {reason:?}"),
+                })?,
             }
             Ok(outcome.map(|_| session))
         })
