@@ -76,6 +76,11 @@ pub struct Viewer {
     pub unit: Option<String>,
     /// Institution.
     pub institution: Institution,
+    /// Serial number (lower-case hex) of the verified client certificate (mTLS) the
+    /// request came with, when it came with one. Absent in records written before client
+    /// certificates and in bearer-token requests; never shown to the patient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_serial: Option<String>,
 }
 
 /// Why records were accessed. Only emergency treatment exists today.
