@@ -1,8 +1,9 @@
 //! Configuration: registered devices, receiving hospitals, the synthetic dataset, and the
 //! JPKI card CAs the edge trusts.
 //!
-//! Devices authenticate with a bearer token for now; the security issue replaces this with
-//! mutual TLS and certificate identities, keeping [`DeviceRegistration`] as the identity.
+//! Devices and hospitals authenticate with a client certificate (mTLS) naming them
+//! (`myna_domain::client_identity`), or, when [`Config::require_client_certificates`] is
+//! off (plain-HTTP development and tests), with a bearer token.
 //! No card CA is trusted unless one is configured ([`Config::with_card_trust`]): until then
 //! every card certificate is refused.
 
@@ -37,6 +38,11 @@ pub struct DeviceRegistration {
     pub fire_department: Institution,
     /// The area the unit serves (local-government code), for disaster declarations.
     pub area: AreaCode,
+    /// Serial (hex) of the verified client certificate of the current request. Always
+    /// `None` in the configuration: the `Device` extractor sets it on its per-request copy,
+    /// and the flows copy it into every access record they write
+    /// (`Viewer::certificate_serial`).
+    pub certificate_serial: Option<String>,
 }
 
 /// A receiving hospital and where its hospital-view listens.
@@ -51,6 +57,9 @@ pub struct HospitalEndpoint {
     pub token: String,
     /// Where the hospital is, to list the nearest first.
     pub location: Option<GeoPoint>,
+    /// Serial (hex) of the verified client certificate of the current request; `None` in
+    /// the configuration (see [`DeviceRegistration::certificate_serial`]).
+    pub certificate_serial: Option<String>,
 }
 
 impl HospitalEndpoint {
@@ -96,6 +105,10 @@ pub struct Config {
     /// Bearer tokens of operators, who declare disasters (`POST /v1/disasters`). The
     /// development default is `dev-operator-token`; real accounts replace this later.
     pub operator_tokens: Vec<String>,
+    /// Tablets and hospital-views must present a client certificate (mTLS) naming them;
+    /// their bearer tokens are refused. On when the edge serves TLS with client
+    /// authentication; off (the default) for plain HTTP, where only tokens exist.
+    pub require_client_certificates: bool,
 }
 
 fn fire_department(id: &str, name: &str) -> Institution {
@@ -121,6 +134,7 @@ impl Config {
                 unit: unit.into(),
                 fire_department: fd.clone(),
                 area: AreaCode::parse(area).unwrap_or_else(|| unreachable!("a valid code")),
+                certificate_serial: None,
             };
         Config {
             data_dir,
@@ -162,6 +176,7 @@ impl Config {
             retention_interval: std::time::Duration::from_secs(24 * 3600),
             privacy_officer_tokens: vec!["dev-privacy-officer-token".into()],
             operator_tokens: vec!["dev-operator-token".into()],
+            require_client_certificates: false,
         }
     }
 
@@ -196,6 +211,7 @@ impl Config {
             base_url: base_url.trim_end_matches('/').into(),
             token: token.into(),
             location,
+            certificate_serial: None,
         });
         self
     }
@@ -233,6 +249,11 @@ impl Config {
             return None;
         }
         Some(first)
+    }
+
+    /// The device registered under `device_id`.
+    pub fn device(&self, device_id: &str) -> Option<&DeviceRegistration> {
+        self.devices.iter().find(|d| d.device_id == device_id)
     }
 
     /// The hospital with this id.

@@ -74,6 +74,7 @@ pub fn crew_viewer(device: &DeviceRegistration, crew_member_id: &str) -> Viewer 
         device_id: Some(device.device_id.clone()),
         unit: Some(device.unit.clone()),
         institution: device.fire_department.clone(),
+        certificate_serial: device.certificate_serial.clone(),
     }
 }
 
@@ -84,6 +85,7 @@ fn hospital_viewer(hospital: &HospitalEndpoint) -> Viewer {
         device_id: None,
         unit: None,
         institution: hospital.institution.clone(),
+        certificate_serial: hospital.certificate_serial.clone(),
     }
 }
 

@@ -55,6 +55,8 @@ pub const DEV_CA_NAME: &str = "My Number emergency dev CA";
 pub struct DevTls {
     server_config: Arc<ServerConfig>,
     mtls_server_config: Arc<ServerConfig>,
+    chain: Vec<CertificateDer<'static>>,
+    key: Arc<PrivateKeyDer<'static>>,
     ca_der: CertificateDer<'static>,
     ca_pem: String,
     ca_path: PathBuf,
@@ -156,11 +158,13 @@ impl DevTls {
         Ok(DevTls {
             server_config: crate::tls::server_config(chain.clone(), key.clone_key())?,
             mtls_server_config: crate::tls::server_config_with_client_auth(
-                chain,
-                key,
+                chain.clone(),
+                key.clone_key(),
                 vec![ca_der.clone()],
                 Vec::new(),
             )?,
+            chain,
+            key: Arc::new(key),
             ca_der,
             ca_pem,
             ca_path,
@@ -178,6 +182,21 @@ impl DevTls {
     /// [`crate::tls::server_config_with_client_auth`]).
     pub fn mtls_server_config(&self) -> Arc<ServerConfig> {
         Arc::clone(&self.mtls_server_config)
+    }
+
+    /// The development server certificate verifying client certificates against another
+    /// CA (`client_roots`, e.g. a deployment's device CA) and its revocation lists `crls`.
+    pub fn server_config_with_client_auth(
+        &self,
+        client_roots: Vec<CertificateDer<'static>>,
+        crls: Vec<rustls::pki_types::CertificateRevocationListDer<'static>>,
+    ) -> Result<Arc<ServerConfig>> {
+        crate::tls::server_config_with_client_auth(
+            self.chain.clone(),
+            self.key.clone_key(),
+            client_roots,
+            crls,
+        )
     }
 
     /// The client certificate `name` (a file stem: ASCII letters, digits, `-`, `_`, `.`)

@@ -1,5 +1,10 @@
 //! Request identities: the calling tablet, a receiving hospital's hospital-view, the
 //! signed-in patient, or a privacy officer.
+//!
+//! Tablets and hospital-views are identified by the client certificate the TLS handshake
+//! verified (`myna_service::tls::TlsPeer`, identity read by
+//! [`myna_domain::client_identity`]); without one, and only while
+//! [`crate::config::Config::require_client_certificates`] is off, by their bearer token.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -7,7 +12,9 @@ use axum_extra::TypedHeader;
 use axum_extra::extract::CookieJar;
 use axum_extra::headers::Authorization;
 use axum_extra::headers::authorization::Bearer;
+use myna_domain::client_identity::{ClientCertificate, ClientIdentity, parse_client_certificate};
 use myna_domain::identity::PatientId;
+use myna_service::tls::TlsPeer;
 use sha2::{Digest, Sha256};
 
 use super::AppError;
@@ -26,13 +33,61 @@ async fn bearer(parts: &mut Parts, state: &AppState) -> Result<Bearer, AppError>
     Ok(bearer)
 }
 
-/// The registered tablet making the request.
+/// The identity of the request's verified client certificate: `None` without one (plain
+/// HTTP, or a TLS client that presented none); 401 when the certificate names no valid
+/// identity (the handshake already refused expired, revoked and foreign certificates).
+fn client_certificate(parts: &Parts) -> Result<Option<ClientCertificate>, AppError> {
+    let Some(der) = parts
+        .extensions
+        .get::<TlsPeer>()
+        .and_then(TlsPeer::client_certificate)
+    else {
+        return Ok(None);
+    };
+    parse_client_certificate(der).map(Some).map_err(|error| {
+        tracing::info!(%error, "client certificate refused");
+        AppError::Unauthorized
+    })
+}
+
+/// The registered tablet making the request: by its client certificate (the device id must
+/// be registered, with the certificate's unit and fire department), else by bearer token
+/// unless certificates are required. The registration carries the certificate's serial.
 pub struct Device(pub DeviceRegistration);
 
 impl FromRequestParts<AppState> for Device {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(certificate) = client_certificate(parts)? {
+            let ClientIdentity::Device {
+                fire_department,
+                unit,
+                device_id,
+            } = &certificate.identity
+            else {
+                return Err(AppError::Unauthorized);
+            };
+            let registration = state
+                .config
+                .device(device_id)
+                .filter(|d| d.unit == *unit && d.fire_department.id == *fire_department)
+                .ok_or_else(|| {
+                    // Ids and the serial, not names: the serial is what a CRL would revoke.
+                    tracing::info!(
+                        device = %device_id,
+                        serial = %certificate.serial,
+                        "client certificate names no registered device (or another unit)"
+                    );
+                    AppError::Unauthorized
+                })?;
+            let mut registration = registration.clone();
+            registration.certificate_serial = Some(certificate.serial);
+            return Ok(Device(registration));
+        }
+        if state.config.require_client_certificates {
+            return Err(AppError::Unauthorized);
+        }
         let bearer = bearer(parts, state).await?;
         state
             .config
@@ -42,14 +97,37 @@ impl FromRequestParts<AppState> for Device {
     }
 }
 
-/// A receiving hospital's hospital-view, by the bearer token configured for it (the same
-/// per-hospital secret the edge presents when it delivers; mTLS replaces both later).
+/// A receiving hospital's hospital-view: by its client certificate, else (unless
+/// certificates are required) by the bearer token configured for it (the same per-hospital
+/// secret the edge presents when it delivers).
 pub struct Hospital(pub HospitalEndpoint);
 
 impl FromRequestParts<AppState> for Hospital {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(certificate) = client_certificate(parts)? {
+            let ClientIdentity::Hospital { hospital_id } = &certificate.identity else {
+                return Err(AppError::Unauthorized);
+            };
+            let mut hospital = state
+                .config
+                .hospital(hospital_id)
+                .ok_or_else(|| {
+                    tracing::info!(
+                        hospital = %hospital_id,
+                        serial = %certificate.serial,
+                        "client certificate names no configured hospital"
+                    );
+                    AppError::Unauthorized
+                })?
+                .clone();
+            hospital.certificate_serial = Some(certificate.serial);
+            return Ok(Hospital(hospital));
+        }
+        if state.config.require_client_certificates {
+            return Err(AppError::Unauthorized);
+        }
         let bearer = bearer(parts, state).await?;
         state
             .config
