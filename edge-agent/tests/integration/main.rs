@@ -8,6 +8,7 @@ mod handoff;
 mod idempotency;
 mod identify;
 mod log_proofs;
+mod mtls;
 mod pin;
 mod portal;
 mod request_bodies;
