@@ -57,9 +57,6 @@ pub struct HospitalEndpoint {
     pub token: String,
     /// Where the hospital is, to list the nearest first.
     pub location: Option<GeoPoint>,
-    /// Serial (hex) of the verified client certificate of the current request; `None` in
-    /// the configuration (see [`DeviceRegistration::certificate_serial`]).
-    pub certificate_serial: Option<String>,
 }
 
 impl HospitalEndpoint {
@@ -211,7 +208,6 @@ impl Config {
             base_url: base_url.trim_end_matches('/').into(),
             token: token.into(),
             location,
-            certificate_serial: None,
         });
         self
     }

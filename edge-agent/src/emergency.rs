@@ -78,14 +78,16 @@ pub fn crew_viewer(device: &DeviceRegistration, crew_member_id: &str) -> Viewer 
     }
 }
 
-fn hospital_viewer(hospital: &HospitalEndpoint) -> Viewer {
+/// The receiving hospital as the viewer of a relay; `certificate_serial` is that of the
+/// tablet whose request relayed the records.
+fn hospital_viewer(hospital: &HospitalEndpoint, certificate_serial: Option<String>) -> Viewer {
     Viewer {
         staff_id: None,
         role: ViewerRole::ReceivingHospital,
         device_id: None,
         unit: None,
         institution: hospital.institution.clone(),
-        certificate_serial: hospital.certificate_serial.clone(),
+        certificate_serial,
     }
 }
 
@@ -341,7 +343,7 @@ pub fn prepare_handoff(
     }
     let attempt = Attempt::on(
         tx,
-        hospital_viewer(hospital),
+        hospital_viewer(hospital, device.certificate_serial.clone()),
         &incident,
         AccessAction::RelayToHospital {
             hospital_id: hospital.institution.id.clone(),

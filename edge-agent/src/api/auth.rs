@@ -110,20 +110,16 @@ impl FromRequestParts<AppState> for Hospital {
             let ClientIdentity::Hospital { hospital_id } = &certificate.identity else {
                 return Err(AppError::Unauthorized);
             };
-            let mut hospital = state
-                .config
-                .hospital(hospital_id)
-                .ok_or_else(|| {
-                    tracing::info!(
-                        hospital = %hospital_id,
-                        serial = %certificate.serial,
-                        "client certificate names no configured hospital"
-                    );
-                    AppError::Unauthorized
-                })?
-                .clone();
-            hospital.certificate_serial = Some(certificate.serial);
-            return Ok(Hospital(hospital));
+            // A hospital's answers write no access record: the certificate only identifies.
+            let hospital = state.config.hospital(hospital_id).ok_or_else(|| {
+                tracing::info!(
+                    hospital = %hospital_id,
+                    serial = %certificate.serial,
+                    "client certificate names no configured hospital"
+                );
+                AppError::Unauthorized
+            })?;
+            return Ok(Hospital(hospital.clone()));
         }
         if state.config.require_client_certificates {
             return Err(AppError::Unauthorized);
