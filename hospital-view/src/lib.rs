@@ -365,6 +365,23 @@ mod tests {
     }
 
     #[test]
+    fn an_unusable_edge_certificate_is_a_configuration_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let broken = |ca_der: Vec<u8>, certificate: &str| Config {
+            data_dir: dir.path().into(),
+            edge_tls: Some(EdgeTls {
+                ca_der,
+                client_certificate_pem: certificate.into(),
+                client_key_pem: "not a key".into(),
+            }),
+            ..config("hosp-1", "t")
+        };
+        for config in [broken(b"not DER".to_vec(), "x"), broken(Vec::new(), "")] {
+            assert!(matches!(AppState::open(config), Err(Error::Config(_))));
+        }
+    }
+
+    #[test]
     fn hospital_id_cannot_escape_the_data_dir() {
         assert!(config("hosp-a_1.x", "t").validate().is_ok());
         for bad in ["", "../x", "a/b", ".hidden", "a b", "病院"] {
