@@ -227,6 +227,21 @@ mod tests {
         let parse = |args: &[&str]| Args::try_parse_from(args).unwrap();
         assert!(!parse(&["edge-agent"]).tls);
         assert!(parse(&["edge-agent", "--tls"]).tls);
+        let production = parse(&[
+            "edge-agent",
+            "--tls",
+            "--client-ca",
+            "a.pem",
+            "--client-ca",
+            "b.pem",
+            "--client-crl",
+            "a.crl",
+        ]);
+        assert_eq!(
+            production.client_cas,
+            [PathBuf::from("a.pem"), "b.pem".into()]
+        );
+        assert_eq!(production.client_crls, [PathBuf::from("a.crl")]);
     }
 
     #[test]
