@@ -85,6 +85,12 @@ pub struct Viewer {
     pub unit: Option<String>,
     /// Institution.
     pub institution: Institution,
+    /// Serial number (lower-case hex) of the verified client certificate (mTLS) of the
+    /// request that made this record, when it came with one: the tablet's, also when the
+    /// viewer is the hospital its relay went to. Absent in records written before client
+    /// certificates and in bearer-token requests; never shown to the patient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_serial: Option<String>,
 }
 
 /// Why records were accessed. Only emergency treatment exists today.

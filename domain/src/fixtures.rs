@@ -25,6 +25,7 @@ pub fn unknown_patient_denial(n: u64) -> AccessRecord {
                 name: "Fixture Fire Department".into(),
                 kind: InstitutionKind::FireDepartment,
             },
+            certificate_serial: None,
         },
         purpose: Purpose::EmergencyTreatment,
         action: AccessAction::IdentifyPatient,

@@ -9,6 +9,7 @@
 //! - [`identity`]: who the patient is and how that was established (assurance level).
 //! - [`certificate`]: reading the facts the edge needs out of a card's JPKI certificate, and
 //!   verifying the card's signature over a challenge.
+//! - [`client_identity`]: who a client certificate (mTLS) names: a tablet or a hospital.
 //! - [`consent`]: the consent state (`Given` / `Refused` / `Difficult { reason }`).
 //! - [`records`]: the medical record kinds an emergency summary can hold, and retention.
 //! - [`summary`]: the emergency summary assembled from records.
@@ -27,6 +28,7 @@
 
 pub mod access;
 pub mod certificate;
+pub mod client_identity;
 pub mod consent;
 pub mod disaster;
 pub mod fhir_systems;

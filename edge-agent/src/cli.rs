@@ -1,7 +1,10 @@
 //! The edge-agent command line: serve the API on embedded local defaults, trusting the card
 //! CAs given with `--card-ca` (and their CRLs, `--card-crl`). Without a card CA every card
 //! is refused. Plain HTTP by default; `--tls` serves HTTPS with development certificates
-//! kept in `<data-dir>/tls/`.
+//! kept in `<data-dir>/tls/` and requires client certificates (mTLS) of tablets and
+//! hospital-views: issued by the development CA (written to `<data-dir>/tls/clients/` for
+//! every configured device and hospital at start), or by the CAs given with `--client-ca`
+//! (and their CRLs, `--client-crl`).
 //!
 //! [`main`] is the whole `edge-agent` binary. It lives in the library so that other
 //! packages can build the same binary under their own name (the simulations package's
@@ -52,7 +55,8 @@ struct Args {
     )]
     card_crls: Vec<PathBuf>,
     /// Serve HTTPS with development certificates from `<data-dir>/tls/` (created at first
-    /// start, then kept: give tablets its `ca.pem`).
+    /// start, then kept: give tablets its `ca.pem`), requiring client certificates from
+    /// tablets and hospital-views (bearer tokens are refused for them).
     #[arg(long)]
     tls: bool,
     /// Turn the request rate limits off (load tests: thousands of requests per second
@@ -60,6 +64,24 @@ struct Args {
     /// staff token or portal session; 60 and 20 per second per client address.
     #[arg(long)]
     no_rate_limit: bool,
+    /// CA certificates that issue client certificates (DER or PEM; repeatable; the variable
+    /// takes a comma-separated list), instead of the development CA. Needs `--tls`.
+    #[arg(
+        long = "client-ca",
+        value_name = "FILE",
+        env = "EDGE_CLIENT_CA",
+        value_delimiter = ','
+    )]
+    client_cas: Vec<PathBuf>,
+    /// Revocation lists of those CAs (DER or PEM; repeatable). With any CRL given, every
+    /// client certificate's issuer must have one.
+    #[arg(
+        long = "client-crl",
+        value_name = "FILE",
+        env = "EDGE_CLIENT_CRL",
+        value_delimiter = ','
+    )]
+    client_crls: Vec<PathBuf>,
 }
 
 /// The DER objects in `path`: every PEM block if it is PEM, else the whole file.
@@ -101,6 +123,14 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     // Development credentials (fixed device tokens, portal sign-in by patient id) are always
     // on in this binary until device certificates and card sign-in land: loopback only.
     myna_service::require_loopback(args.listen, "this build uses development credentials")?;
+    anyhow::ensure!(
+        args.tls || (args.client_cas.is_empty() && args.client_crls.is_empty()),
+        "--client-ca and --client-crl need --tls"
+    );
+    anyhow::ensure!(
+        args.client_crls.is_empty() || !args.client_cas.is_empty(),
+        "--client-crl needs --client-ca (the development CA publishes no CRL)"
+    );
     let tls = if args.tls {
         let dir = args.data_dir.join("tls");
         let tls = myna_service::dev_tls::DevTls::load_or_create(&dir).with_context(|| {
@@ -121,6 +151,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         tracing::warn!("request rate limits are off (--no-rate-limit)");
         config.rate_limits = crate::config::RateLimits::OFF;
     }
+    config.require_client_certificates = args.tls;
     for (n, spec) in args.hospitals.iter().enumerate() {
         let (id, url) = spec.split_once('=').context("--hospital must be ID=URL")?;
         config = config.with_hospital(
@@ -133,22 +164,55 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             None,
         );
     }
+    let server_config = match &tls {
+        None => None,
+        Some(tls) if args.client_cas.is_empty() => {
+            crate::client_certs::issue_for_config(tls, &config)
+                .context("issuing development client certificates")?;
+            Some(tls.mtls_server_config())
+        }
+        Some(tls) => {
+            let roots = read_all(&args.client_cas)?
+                .into_iter()
+                .map(Into::into)
+                .collect();
+            let crls = read_all(&args.client_crls)?
+                .into_iter()
+                .map(Into::into)
+                .collect();
+            Some(
+                tls.server_config_with_client_auth(roots, crls)
+                    .context("loading the client CAs and CRLs")?,
+            )
+        }
+    };
     let state = crate::AppState::open(config, crate::clock::system())?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    match tls {
-        Some(tls) => {
-            tracing::info!(%addr, "edge-agent listening (TLS)");
+    match (tls, server_config) {
+        (Some(tls), Some(server_config)) => {
+            tracing::info!(%addr, "edge-agent listening (TLS, client certificates required)");
             println!(
-                "edge-agent serving https://{addr}\n  development CA (for clients to trust): {}",
-                tls.ca_path().display()
+                "edge-agent serving https://{addr}\n  development CA (for clients to trust): {}\n  \
+                 client certificates: {}",
+                tls.ca_path().display(),
+                if args.client_cas.is_empty() {
+                    format!(
+                        "development CA; tablets' and hospitals' in {}",
+                        tls.ca_path()
+                            .with_file_name(myna_service::dev_tls::CLIENTS_DIR)
+                            .display()
+                    )
+                } else {
+                    "from --client-ca".to_string()
+                }
             );
-            crate::run_tls(listener, state, tls.server_config(), shutdown).await?;
+            crate::run_tls(listener, state, server_config, shutdown).await?;
         }
-        None => {
+        _ => {
             tracing::info!(%addr, "edge-agent listening");
             crate::run(listener, state, shutdown).await?;
         }
@@ -172,6 +236,21 @@ mod tests {
         let parse = |args: &[&str]| Args::try_parse_from(args).unwrap();
         assert!(!parse(&["edge-agent"]).tls);
         assert!(parse(&["edge-agent", "--tls"]).tls);
+        let production = parse(&[
+            "edge-agent",
+            "--tls",
+            "--client-ca",
+            "a.pem",
+            "--client-ca",
+            "b.pem",
+            "--client-crl",
+            "a.crl",
+        ]);
+        assert_eq!(
+            production.client_cas,
+            [PathBuf::from("a.pem"), "b.pem".into()]
+        );
+        assert_eq!(production.client_crls, [PathBuf::from("a.crl")]);
     }
 
     #[test]

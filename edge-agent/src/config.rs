@@ -1,8 +1,9 @@
 //! Configuration: registered devices, receiving hospitals, the synthetic dataset, and the
 //! JPKI card CAs the edge trusts.
 //!
-//! Devices authenticate with a bearer token for now; the security issue replaces this with
-//! mutual TLS and certificate identities, keeping [`DeviceRegistration`] as the identity.
+//! Devices and hospitals authenticate with a client certificate (mTLS) naming them
+//! (`myna_domain::client_identity`), or, when [`Config::require_client_certificates`] is
+//! off (plain-HTTP development and tests), with a bearer token.
 //! No card CA is trusted unless one is configured ([`Config::with_card_trust`]): until then
 //! every card certificate is refused.
 
@@ -39,6 +40,11 @@ pub struct DeviceRegistration {
     pub fire_department: Institution,
     /// The area the unit serves (local-government code), for disaster declarations.
     pub area: AreaCode,
+    /// Serial (hex) of the verified client certificate of the current request. Always
+    /// `None` in the configuration: the `Device` extractor sets it on its per-request copy,
+    /// and the flows copy it into every access record they write
+    /// (`Viewer::certificate_serial`).
+    pub certificate_serial: Option<String>,
 }
 
 /// A privacy officer (個人情報保護担当者) and the bearer token they present.
@@ -174,6 +180,10 @@ pub struct Config {
     pub operator_tokens: Vec<String>,
     /// Request rate limits; [`RateLimits::default`] unless a load tool turns them off.
     pub rate_limits: RateLimits,
+    /// Tablets and hospital-views must present a client certificate (mTLS) naming them;
+    /// their bearer tokens are refused. On when the edge serves TLS with client
+    /// authentication; off (the default) for plain HTTP, where only tokens exist.
+    pub require_client_certificates: bool,
 }
 
 fn fire_department(id: &str, name: &str) -> Institution {
@@ -199,6 +209,7 @@ impl Config {
                 unit: unit.into(),
                 fire_department: fd.clone(),
                 area: AreaCode::parse(area).unwrap_or_else(|| unreachable!("a valid code")),
+                certificate_serial: None,
             };
         Config {
             data_dir,
@@ -250,6 +261,7 @@ impl Config {
             review: ReviewThresholds::default(),
             operator_tokens: vec!["dev-operator-token".into()],
             rate_limits: RateLimits::default(),
+            require_client_certificates: false,
         }
     }
 
@@ -327,6 +339,11 @@ impl Config {
             return None;
         }
         Some(first)
+    }
+
+    /// The device registered under `device_id`.
+    pub fn device(&self, device_id: &str) -> Option<&DeviceRegistration> {
+        self.devices.iter().find(|d| d.device_id == device_id)
     }
 
     /// The hospital with this id.

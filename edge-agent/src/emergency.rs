@@ -79,16 +79,20 @@ pub fn crew_viewer(device: &DeviceRegistration, crew_member_id: &str) -> Viewer 
         device_id: Some(device.device_id.clone()),
         unit: Some(device.unit.clone()),
         institution: device.fire_department.clone(),
+        certificate_serial: device.certificate_serial.clone(),
     }
 }
 
-fn hospital_viewer(hospital: &HospitalEndpoint) -> Viewer {
+/// The receiving hospital as the viewer of a relay; `certificate_serial` is that of the
+/// tablet whose request relayed the records.
+fn hospital_viewer(hospital: &HospitalEndpoint, certificate_serial: Option<String>) -> Viewer {
     Viewer {
         staff_id: None,
         role: ViewerRole::ReceivingHospital,
         device_id: None,
         unit: None,
         institution: hospital.institution.clone(),
+        certificate_serial,
     }
 }
 
@@ -405,7 +409,8 @@ pub fn prepare_handoff(
     if tx.open_handoff(id)?.is_some() {
         return Ok(Err(Denial::HandoffOpen));
     }
-    let attempt = Attempt::on(tx, hospital_viewer(hospital), &incident, relay, now);
+    let viewer = hospital_viewer(hospital, device.certificate_serial.clone());
+    let attempt = Attempt::on(tx, viewer, &incident, relay, now);
     // Clinics and pharmacies never receive an emergency view, not even the crew's notes.
     if let Err(reason) = policy::emergency_view_allowed(hospital.institution.kind) {
         return attempt.deny(reason);

@@ -26,6 +26,8 @@
 //! - [`api`]: axum routes, extractors and the HTTP error mapping; thin.
 //! - [`transparency`]: the access log's signing key and periodic signed checkpoints.
 //! - [`verify`]: replaying a log file or export against its key (the `myna-log` binary).
+//! - [`client_certs`]: development client certificates (mTLS) for configured tablets and
+//!   hospitals.
 //! - [`cli`]: the `edge-agent` binary's arguments and start-up.
 //! - [`clock`]: the clock trait, so tests control time.
 //!
@@ -46,6 +48,7 @@
 pub mod api;
 pub mod card_trust;
 pub mod cli;
+pub mod client_certs;
 pub mod clock;
 pub mod config;
 pub mod emergency;

@@ -48,6 +48,7 @@
 //!     data_dir: "./.myna-local".into(),
 //!     edge_token: "dev-edge-token".into(),
 //!     edge_url: Some("http://127.0.0.1:8080".into()),
+//!     edge_tls: None,
 //!     staff: hospital_view::dev_staff(),
 //!     sign_in: hospital_view::SignInPolicy::default(),
 //! })?;
@@ -97,11 +98,32 @@ pub struct Config {
     pub edge_token: String,
     /// Base URL of the edge-agent, for the ER's answers (`None`: answers stay queued).
     pub edge_url: Option<String>,
+    /// The deployment CA and this hospital's client certificate, for an edge served over
+    /// TLS that requires client certificates (mTLS); `None`: public roots, no certificate.
+    pub edge_tls: Option<EdgeTls>,
     /// Staff accounts to create at start when their id is not stored yet (the
     /// development accounts, [`dev_staff`]); stored accounts are never changed by this.
     pub staff: Vec<StaffAccount>,
     /// Lockout, session and stale-account limits.
     pub sign_in: SignInPolicy,
+}
+
+/// How hospital-view reaches an edge that requires client certificates.
+#[derive(Clone)]
+pub struct EdgeTls {
+    /// The deployment CA (DER) the edge's server certificate chains to; the only root
+    /// trusted.
+    pub ca_der: Vec<u8>,
+    /// This hospital's client certificate (PEM), naming it (`urn:myna:hospital:<id>`).
+    pub client_certificate_pem: String,
+    /// Its private key (PEM).
+    pub client_key_pem: String,
+}
+
+impl std::fmt::Debug for EdgeTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EdgeTls").finish_non_exhaustive()
+    }
 }
 
 impl std::fmt::Debug for Config {
@@ -112,6 +134,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("edge_token", &"<redacted>")
             .field("edge_url", &self.edge_url)
+            .field("edge_tls", &self.edge_tls)
             .field("staff", &self.staff)
             .field("sign_in", &self.sign_in)
             .finish()
@@ -186,9 +209,23 @@ impl AppState {
             tracing::info!(staff = %account.id, "staff account created");
         }
         let (events, _) = watch::channel(store.last_event()?);
-        let edge = reqwest::Client::builder()
+        let mut edge = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(10));
+        if let Some(tls) = &config.edge_tls {
+            // Only the deployment CA: a certificate from any public CA is not the edge.
+            let ca = reqwest::Certificate::from_der(&tls.ca_der)
+                .map_err(|_| Error::Config("edge CA certificate is not DER".into()))?;
+            let identity = reqwest::Identity::from_pem(
+                format!("{}\n{}", tls.client_certificate_pem, tls.client_key_pem).as_bytes(),
+            )
+            .map_err(|_| Error::Config("client certificate or key is not usable PEM".into()))?;
+            edge = edge
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(ca)
+                .identity(identity);
+        }
+        let edge = edge
             .build()
             .map_err(|e| Error::Config(format!("http client: {e}")))?;
         Ok(AppState {
@@ -316,6 +353,7 @@ mod tests {
             data_dir: "/nonexistent".into(),
             edge_token: token.into(),
             edge_url: None,
+            edge_tls: None,
             staff: vec![StaffAccount {
                 id: "nurse".into(),
                 name: "N".into(),
@@ -323,6 +361,23 @@ mod tests {
                 totp_secret: DEV_TOTP_SECRET.into(),
             }],
             sign_in: SignInPolicy::default(),
+        }
+    }
+
+    #[test]
+    fn an_unusable_edge_certificate_is_a_configuration_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let broken = |ca_der: Vec<u8>, certificate: &str| Config {
+            data_dir: dir.path().into(),
+            edge_tls: Some(EdgeTls {
+                ca_der,
+                client_certificate_pem: certificate.into(),
+                client_key_pem: "not a key".into(),
+            }),
+            ..config("hosp-1", "t")
+        };
+        for config in [broken(b"not DER".to_vec(), "x"), broken(Vec::new(), "")] {
+            assert!(matches!(AppState::open(config), Err(Error::Config(_))));
         }
     }
 

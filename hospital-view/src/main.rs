@@ -3,7 +3,10 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use anyhow::Context;
 use clap::Parser;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 
 /// The ER arrival dashboard of one hospital.
 #[derive(Parser)]
@@ -29,6 +32,16 @@ struct Args {
     /// ID=URL` uses with its default `--hospital-token` prefix.
     #[arg(long, env = "HOSPITAL_EDGE_TOKEN", hide_env_values = true)]
     edge_token: Option<String>,
+    /// The CA (PEM) of an edge served over TLS with client certificates (`edge-agent --tls`:
+    /// `<data-dir>/tls/ca.pem`). With it, `--client-cert` and `--client-key` are required.
+    #[arg(long, env = "HOSPITAL_EDGE_CA", requires_all = ["client_cert", "client_key"])]
+    edge_ca: Option<PathBuf>,
+    /// This hospital's client certificate (PEM), e.g. `<data-dir>/tls/clients/hospital-<id>.pem`.
+    #[arg(long, env = "HOSPITAL_CLIENT_CERT", requires = "edge_ca")]
+    client_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, env = "HOSPITAL_CLIENT_KEY", requires = "edge_ca")]
+    client_key: Option<PathBuf>,
     /// Staff accounts not signed in for this many days are disabled.
     #[arg(long, env = "HOSPITAL_STAFF_STALE_DAYS", default_value_t = 90)]
     staff_stale_days: u32,
@@ -44,12 +57,29 @@ async fn main() -> anyhow::Result<()> {
     let edge_token = args
         .edge_token
         .unwrap_or_else(|| format!("dev-edge-token-{}", args.hospital_id));
+    let edge_tls = match (&args.edge_ca, &args.client_cert, &args.client_key) {
+        (Some(ca), Some(cert), Some(key)) => {
+            let read = |path: &PathBuf| {
+                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+            };
+            let ca_der = CertificateDer::from_pem_slice(read(ca)?.as_bytes())
+                .with_context(|| format!("{} is not a PEM certificate", ca.display()))?
+                .to_vec();
+            Some(hospital_view::EdgeTls {
+                ca_der,
+                client_certificate_pem: read(cert)?,
+                client_key_pem: read(key)?,
+            })
+        }
+        _ => None,
+    };
     let state = hospital_view::AppState::open(hospital_view::Config {
         hospital_id: args.hospital_id,
         hospital_name: args.hospital_name,
         data_dir: args.data_dir,
         edge_token,
         edge_url: args.edge_url.map(|u| u.trim_end_matches('/').to_string()),
+        edge_tls,
         // Created on first start (Argon2id hash, TOTP secret) when not stored yet.
         staff: hospital_view::dev_staff(),
         sign_in: hospital_view::SignInPolicy {

@@ -150,6 +150,36 @@ impl EdgeClient {
         Self::build(base_url, device_token, pinned, |_| invalid_ca())
     }
 
+    /// [`EdgeClient::with_root_certificate`] that also presents the tablet's client
+    /// certificate (mTLS): `certificate_pem` (the tablet's certificate, optionally followed
+    /// by intermediates) and `key_pem` (its PKCS#8, PKCS#1 or SEC1 private key), both PEM,
+    /// issued by the deployment's device CA. An edge requiring client certificates
+    /// identifies the tablet by it and ignores the token. A certificate or key that cannot
+    /// be read is a [`EdgeError::Configuration`] error (the message names neither).
+    pub fn with_client_certificate(
+        base_url: String,
+        device_token: String,
+        ca_der: Vec<u8>,
+        certificate_pem: &str,
+        key_pem: &str,
+    ) -> Result<Self> {
+        let invalid = |what: &str| EdgeError::Configuration {
+            message: format!("{what} is not usable"),
+        };
+        let ca = reqwest::Certificate::from_der(&ca_der)
+            .map_err(|_| invalid("deployment CA certificate (DER)"))?;
+        let identity =
+            reqwest::Identity::from_pem(format!("{certificate_pem}\n{key_pem}").as_bytes())
+                .map_err(|_| invalid("client certificate or key (PEM)"))?;
+        let http = http_builder()
+            .tls_built_in_root_certs(false)
+            .add_root_certificate(ca)
+            .identity(identity);
+        Self::build(base_url, device_token, http, |_| {
+            invalid("client certificate or key (PEM)")
+        })
+    }
+
     /// `POST /v1/identity-challenges` (no body): a one-time challenge for the card to sign
     /// after the patient enters the PIN. It is bound to this tablet, single use, and
     /// expires after a short time (`expires_at`); ask for a fresh one for every attempt.
@@ -589,6 +619,39 @@ mod tests {
             EdgeClient::with_root_certificate("ftp://x".into(), "t".into(), ca.der().to_vec()),
             Err(EdgeError::Configuration { .. })
         ));
+    }
+
+    #[test]
+    fn a_client_certificate_must_be_a_certificate_and_key() {
+        let ca = rcgen::CertificateParams::new(vec![])
+            .unwrap()
+            .self_signed(&rcgen::KeyPair::generate().unwrap())
+            .unwrap();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec![])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let with = |cert: &str, key: &str| {
+            EdgeClient::with_client_certificate(
+                "https://127.0.0.1:9".into(),
+                "t".into(),
+                ca.der().to_vec(),
+                cert,
+                key,
+            )
+        };
+        assert!(with(&leaf.pem(), &key.serialize_pem()).is_ok());
+        for (cert, key) in [
+            (String::new(), key.serialize_pem()),
+            (leaf.pem(), String::new()),
+            ("garbage".to_string(), "garbage".to_string()),
+        ] {
+            assert!(
+                matches!(with(&cert, &key), Err(EdgeError::Configuration { .. })),
+                "accepted a broken identity"
+            );
+        }
     }
 
     #[tokio::test]

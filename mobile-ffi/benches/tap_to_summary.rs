@@ -65,12 +65,16 @@ async fn run(incidents: usize) -> anyhow::Result<()> {
         LocalStack::start_with_edge_tls(StackConfig::ephemeral(dir.path().join("stack"), 200))
             .await?;
     anyhow::ensure!(stack.edge_url.starts_with("https://"), "edge not on TLS");
+    // The edge requires the tablet's client certificate (mTLS).
+    let tablet_tls = stack.tablet_tls(1);
     let tablet = Tablet::open(TabletConfig {
         store_path: dir.path().join("tablet.sqlite3").display().to_string(),
         storage_key: vec![7; 32],
         edge_base_url: stack.edge_url.clone(),
         device_token: stack.device_token(1),
         edge_ca_der: stack.edge_ca_der(),
+        client_certificate_pem: tablet_tls.as_ref().map(|t| t.certificate_pem.clone()),
+        client_key_pem: tablet_tls.map(|t| t.key_pem),
     })?;
 
     // Twenty patients' cards (an RSA key each), made before any timing.

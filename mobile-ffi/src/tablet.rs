@@ -13,7 +13,7 @@ use myna_domain::identity::{self as domain, AddressOrInsurer};
 use crate::{Incident, IncidentStep, MobileFfiError};
 
 /// How the tablet is set up.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+#[derive(Clone, PartialEq, Eq, uniffi::Record)]
 pub struct TabletConfig {
     /// The local store file, in the app's private storage (created on first start).
     pub store_path: String,
@@ -28,6 +28,35 @@ pub struct TabletConfig {
     /// `None` trusts the platform's public roots.
     #[uniffi(default)]
     pub edge_ca_der: Option<Vec<u8>>,
+    /// This tablet's client certificate (PEM), issued by the deployment's device CA: an
+    /// edge that requires client certificates (mTLS) identifies the tablet by it. Needs
+    /// `edge_ca_der` and `client_key_pem`.
+    #[uniffi(default)]
+    pub client_certificate_pem: Option<String>,
+    /// The client certificate's private key (PEM). Keep it in the platform key store.
+    #[uniffi(default)]
+    pub client_key_pem: Option<String>,
+}
+
+impl std::fmt::Debug for TabletConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keys stay out of logs and panic messages.
+        f.debug_struct("TabletConfig")
+            .field("store_path", &self.store_path)
+            .field("edge_base_url", &self.edge_base_url)
+            .field(
+                "edge_ca_der",
+                &self.edge_ca_der.as_ref().map(|_| "<certificate>"),
+            )
+            .field(
+                "client_certificate_pem",
+                &self
+                    .client_certificate_pem
+                    .as_ref()
+                    .map(|_| "<certificate>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// An incident started on this tablet and not closed (the app was killed mid-scene).
@@ -227,11 +256,33 @@ impl Tablet {
     #[uniffi::constructor]
     pub fn open(config: TabletConfig) -> Result<Arc<Self>, MobileFfiError> {
         let key = StorageKey::from_bytes(&config.storage_key)?;
-        let edge = match config.edge_ca_der {
-            Some(ca) => {
+        let misconfigured = |message: &str| {
+            Err(mobile_core::edge::EdgeError::Configuration {
+                message: message.into(),
+            })
+        };
+        let edge = match (
+            config.edge_ca_der,
+            config.client_certificate_pem,
+            config.client_key_pem,
+        ) {
+            (Some(ca), Some(certificate), Some(key)) => EdgeClient::with_client_certificate(
+                config.edge_base_url,
+                config.device_token,
+                ca,
+                &certificate,
+                &key,
+            ),
+            (None, Some(_), Some(_)) => {
+                misconfigured("a client certificate needs the deployment CA (edge_ca_der)")
+            }
+            (_, Some(_), None) | (_, None, Some(_)) => {
+                misconfigured("a client certificate and its key go together")
+            }
+            (Some(ca), None, None) => {
                 EdgeClient::with_root_certificate(config.edge_base_url, config.device_token, ca)
             }
-            None => EdgeClient::new(config.edge_base_url, config.device_token),
+            (None, None, None) => EdgeClient::new(config.edge_base_url, config.device_token),
         }
         .map_err(MobileError::from)?;
         let core = mobile_core::Tablet::open(config.store_path.as_ref(), &key, edge)?;
@@ -377,6 +428,8 @@ mod tests {
             edge_base_url: url.into(),
             device_token: "token".into(),
             edge_ca_der: None,
+            client_certificate_pem: None,
+            client_key_pem: None,
         }
     }
 
@@ -392,6 +445,23 @@ mod tests {
             error(config(dir.path(), "http://127.0.0.1:9", vec![1; 16])),
             MobileFfiError::Configuration(_)
         ));
+        // A client certificate needs its key and the deployment CA.
+        let with_certificate = |ca: Option<Vec<u8>>, key: Option<String>| TabletConfig {
+            edge_ca_der: ca,
+            client_certificate_pem: Some("-----BEGIN CERTIFICATE-----".into()),
+            client_key_pem: key,
+            ..config(dir.path(), "https://127.0.0.1:9", vec![1; 32])
+        };
+        assert!(matches!(
+            error(with_certificate(Some(vec![1]), None)),
+            MobileFfiError::Configuration(_)
+        ));
+        assert!(matches!(
+            error(with_certificate(None, Some("key".into()))),
+            MobileFfiError::Configuration(_)
+        ));
+        let debug = format!("{:?}", with_certificate(None, Some("SECRET KEY".into())));
+        assert!(!debug.contains("SECRET"), "{debug}");
     }
 
     #[tokio::test]

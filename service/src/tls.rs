@@ -19,6 +19,12 @@
 //! Client certificates (mTLS) are a matter of the [`ServerConfig`]: give it a client
 //! certificate verifier and the handshake enforces it; the accepted identity then belongs in
 //! [`TlsPeer`], which every request carries as an extension.
+//! Client certificates (mTLS) are a matter of the [`ServerConfig`]:
+//! [`server_config_with_client_auth`] verifies them in the handshake (chain to the given
+//! roots, validity period, revocation lists), so an expired, revoked or foreign certificate
+//! never gets a connection. The verified chain is in [`TlsPeer::client_certificates`], which
+//! every request carries as an extension; which routes require one is the application's
+//! business.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,8 +36,9 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use rustls::ServerConfig;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{RootCertStore, ServerConfig};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -57,12 +64,23 @@ pub const MAX_CONNECTIONS: usize = 4_096;
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
 /// The other end of a TLS connection, attached to every request it sends (read it with
-/// `axum::Extension<TlsPeer>`). Client certificates will be added here with mTLS.
+/// `axum::Extension<TlsPeer>`).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct TlsPeer {
     /// The client's socket address.
     pub addr: SocketAddr,
+    /// The client's certificate chain, leaf first, as the handshake verified it; `None`
+    /// when the client presented none (allowed by [`server_config_with_client_auth`], for
+    /// browsers) or the server asks for none ([`server_config`]).
+    pub client_certificates: Option<Arc<[CertificateDer<'static>]>>,
+}
+
+impl TlsPeer {
+    /// The verified client (leaf) certificate, if any.
+    pub fn client_certificate(&self) -> Option<&CertificateDer<'static>> {
+        self.client_certificates.as_deref().and_then(<[_]>::first)
+    }
 }
 
 /// A server configuration presenting `chain` (leaf first) with `key`: rustls with the ring
@@ -77,6 +95,37 @@ pub fn server_config(
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
             .with_single_cert(chain, key)?;
+    config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
+    Ok(Arc::new(config))
+}
+
+/// [`server_config`] that also verifies client certificates (mTLS) against `client_roots`
+/// and the revocation lists `crls` (webpki: chain, validity period, client-auth usage,
+/// revocation of the whole chain; a CRL must be signed by its issuer). A client that
+/// presents a certificate failing any of these fails the handshake. A client that presents
+/// none is let in without an identity ([`TlsPeer::client_certificates`] is `None`): the
+/// patient portal and the public log endpoints serve browsers, so routes that need a
+/// device or hospital must refuse such requests themselves.
+pub fn server_config_with_client_auth(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    client_roots: Vec<CertificateDer<'static>>,
+    crls: Vec<CertificateRevocationListDer<'static>>,
+) -> crate::Result<Arc<ServerConfig>> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = RootCertStore::empty();
+    for root in client_roots {
+        roots.add(root)?;
+    }
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .with_crls(crls)
+        .allow_unauthenticated()
+        .build()
+        .map_err(|error| crate::Error::Certificate(error.to_string()))?;
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(chain, key)?;
     config.alpn_protocols = ALPN.iter().map(|p| p.to_vec()).collect();
     Ok(Arc::new(config))
 }
@@ -217,9 +266,17 @@ async fn connection(
         },
         () = stopped(stopping.clone()) => return,
     };
-    // With mTLS, the verified client certificate (`stream.get_ref().1.peer_certificates()`)
-    // joins the peer here.
-    let peer = TlsPeer { addr };
+    // The chain the verifier accepted (rustls keeps it only when one was presented).
+    let client_certificates = stream
+        .get_ref()
+        .1
+        .peer_certificates()
+        .filter(|chain| !chain.is_empty())
+        .map(|chain| chain.iter().map(|c| c.clone().into_owned()).collect());
+    let peer = TlsPeer {
+        addr,
+        client_certificates,
+    };
     let service = router.map_request(move |request: hyper::Request<Incoming>| {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(peer.clone());
@@ -467,5 +524,60 @@ mod tests {
         );
         server.stop.send(()).unwrap();
         server.server.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_verified_client_certificate_reaches_the_handlers() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = DevTls::load_or_create(dir.path()).unwrap();
+        let subject = crate::dev_tls::ClientSubject {
+            organization: "fd-test".into(),
+            organizational_unit: "unit 1".into(),
+            common_name: "tablet-1".into(),
+            uri: "urn:myna:device:fd-test:unit%201:tablet-1".into(),
+        };
+        let credentials = tls.client_certificate("tablet-1", &subject).unwrap();
+        let leaf =
+            rustls::pki_types::pem::PemObject::from_pem_slice(credentials.cert_pem.as_bytes())
+                .map(|c: CertificateDer<'static>| c.to_vec())
+                .unwrap();
+        let router = axum::Router::new().route(
+            "/",
+            axum::routing::get(
+                |axum::Extension(peer): axum::Extension<TlsPeer>| async move {
+                    peer.client_certificate()
+                        .map_or("none".to_string(), |c| hex_of(c))
+                },
+            ),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve_tls_with_drain(
+            listener,
+            tls.mtls_server_config(),
+            router,
+            async move {
+                let _ = stopped.await;
+            },
+            Duration::from_secs(1),
+        ));
+        let identity = reqwest::Identity::from_pem(
+            format!("{}{}", credentials.cert_pem, credentials.key_pem).as_bytes(),
+        )
+        .unwrap();
+        let with_certificate = reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_der(tls.ca_der()).unwrap())
+            .identity(identity)
+            .build()
+            .unwrap();
+        assert_eq!(get(&with_certificate, &url).await.unwrap(), hex_of(&leaf));
+        assert_eq!(get(&client(tls.ca_der()), &url).await.unwrap(), "none");
+        stop.send(()).unwrap();
+        server.await.unwrap().unwrap();
+    }
+
+    fn hex_of(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
     }
 }

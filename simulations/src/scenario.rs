@@ -49,6 +49,41 @@ pub struct Dispatcher {
     cards: Arc<PopulationCards>,
     edge_url: String,
     device_token: String,
+    tls: Option<TabletTls>,
+}
+
+/// The deployment CA and the tablet's client certificate, for an edge over mTLS.
+#[derive(Clone)]
+pub struct TabletTls {
+    /// The CA (DER) the edge's certificate chains to.
+    pub ca_der: Vec<u8>,
+    /// The tablet's client certificate (PEM).
+    pub certificate_pem: String,
+    /// Its private key (PEM).
+    pub key_pem: String,
+}
+
+impl std::fmt::Debug for TabletTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TabletTls").finish_non_exhaustive()
+    }
+}
+
+impl TabletTls {
+    /// A client of the edge at `edge_url` presenting this certificate.
+    pub fn edge_client(
+        &self,
+        edge_url: String,
+        device_token: String,
+    ) -> anyhow::Result<EdgeClient> {
+        Ok(EdgeClient::with_client_certificate(
+            edge_url,
+            device_token,
+            self.ca_der.clone(),
+            &self.certificate_pem,
+            &self.key_pem,
+        )?)
+    }
 }
 
 impl Dispatcher {
@@ -59,7 +94,14 @@ impl Dispatcher {
             cards,
             edge_url,
             device_token,
+            tls: None,
         }
+    }
+
+    /// This dispatcher, its tablet reaching the edge over mTLS with `tls`.
+    pub fn with_tls(mut self, tls: TabletTls) -> Self {
+        self.tls = Some(tls);
+        self
     }
 
     /// The software card of synthetic patient `index` (fails if they have none), created
@@ -83,7 +125,10 @@ impl Dispatcher {
 
     /// A fresh incident on this dispatcher's tablet.
     pub fn incident(&self, crew_member_id: &str) -> anyhow::Result<Arc<EmergencyIncident>> {
-        let edge = EdgeClient::new(self.edge_url.clone(), self.device_token.clone())?;
+        let edge = match &self.tls {
+            Some(tls) => tls.edge_client(self.edge_url.clone(), self.device_token.clone())?,
+            None => EdgeClient::new(self.edge_url.clone(), self.device_token.clone())?,
+        };
         Ok(Arc::new(EmergencyIncident::new(
             edge,
             crew_member_id.to_string(),

@@ -2,7 +2,9 @@
 //! loopback, each on its own SQLite file in one data directory, and the software My Number
 //! cards of the synthetic population, issued by a development CA the edge trusts.
 //! [`LocalStack::start`] serves the edge over plain HTTP; [`LocalStack::start_with_edge_tls`]
-//! over HTTPS with the development TLS certificates of `myna_service::dev_tls`.
+//! over HTTPS with the development TLS certificates of `myna_service::dev_tls`, requiring
+//! client certificates (mTLS) that the development CA issues to every tablet and
+//! hospital-view of the stack.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::scenario::Dispatcher;
+use crate::scenario::{Dispatcher, TabletTls};
 use crate::soft_card::{DevCardIssuer, PopulationCards};
 
 /// Prefix of the per-hospital tokens in the local stack: hospital `ID`'s is
@@ -86,6 +88,8 @@ pub struct LocalStack {
     pub log_key: String,
     /// The development CA of the edge's TLS certificate (DER), when served over TLS.
     edge_ca_der: Option<Vec<u8>>,
+    /// Each dev tablet's client certificate and key (PEM), in device order, over TLS.
+    device_certificates: Vec<(String, String)>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
@@ -126,9 +130,11 @@ impl LocalStack {
     /// (`https://127.0.0.1:PORT` with [`StackConfig::ephemeral`]), and
     /// [`LocalStack::edge_ca_der`] is the CA to trust.
     ///
-    /// Only clients given that CA reach the edge: [`LocalStack::dispatcher`]'s tablets and
-    /// the hospital-views' answers to the edge (their clients trust the public roots only)
-    /// do not yet.
+    /// The edge requires client certificates (mTLS) and refuses tablet and hospital bearer
+    /// tokens: each dev tablet's certificate is [`LocalStack::device_client_certificate`]
+    /// ([`LocalStack::dispatcher`] and [`LocalStack::tablet_tls`] use it), and each
+    /// hospital-view presents its own when it sends answers to the edge. All are issued by
+    /// the development CA into `data_dir/tls/clients` and kept.
     // A separate entry point rather than a `StackConfig` field: adding a field would break
     // the struct literals that build the configuration outside this file (myna-local).
     pub async fn start_with_edge_tls(config: StackConfig) -> anyhow::Result<Self> {
@@ -173,19 +179,6 @@ impl LocalStack {
                 .with_context(|| format!("binding {addr}"))?;
             let url = format!("http://{}", listener.local_addr()?);
             let token = hospital_token(id);
-            let state = hospital_view::AppState::open(hospital_view::Config {
-                hospital_id: id.into(),
-                hospital_name: name.into(),
-                data_dir: config.data_dir.clone(),
-                edge_token: token.clone(),
-                edge_url: Some(edge_url.clone()),
-                staff: hospital_view::dev_staff(),
-                sign_in: hospital_view::SignInPolicy::default(),
-            })?;
-            let stop = stop_signal(&mut stops);
-            tasks.push(tokio::spawn(async move {
-                Ok(hospital_view::run(listener, state, stop).await?)
-            }));
             edge_config = edge_config.with_hospital(
                 id,
                 name,
@@ -194,6 +187,32 @@ impl LocalStack {
                 &token,
                 myna_domain::handoff::GeoPoint::new(lat, lon),
             );
+            let hospital_tls = match (&edge_tls, edge_config.hospitals.last()) {
+                (Some(tls), Some(endpoint)) => {
+                    let issued = edge_agent::client_certs::hospital_credentials(tls, endpoint)
+                        .context("issuing a hospital's client certificate")?;
+                    Some(hospital_view::EdgeTls {
+                        ca_der: tls.ca_der().to_vec(),
+                        client_certificate_pem: issued.cert_pem,
+                        client_key_pem: issued.key_pem,
+                    })
+                }
+                _ => None,
+            };
+            let state = hospital_view::AppState::open(hospital_view::Config {
+                hospital_id: id.into(),
+                hospital_name: name.into(),
+                data_dir: config.data_dir.clone(),
+                edge_token: token.clone(),
+                edge_url: Some(edge_url.clone()),
+                edge_tls: hospital_tls,
+                staff: hospital_view::dev_staff(),
+                sign_in: hospital_view::SignInPolicy::default(),
+            })?;
+            let stop = stop_signal(&mut stops);
+            tasks.push(tokio::spawn(async move {
+                Ok(hospital_view::run(listener, state, stop).await?)
+            }));
             hospitals.push(HospitalInstance {
                 id: id.into(),
                 name: name.into(),
@@ -202,6 +221,15 @@ impl LocalStack {
             });
         }
         let listener = edge_listener;
+        let mut device_certificates = Vec::new();
+        if let Some(tls) = &edge_tls {
+            edge_config.require_client_certificates = true;
+            for device in &edge_config.devices {
+                let issued = edge_agent::client_certs::device_credentials(tls, device)
+                    .context("issuing a tablet's client certificate")?;
+                device_certificates.push((issued.cert_pem, issued.key_pem));
+            }
+        }
         let state = edge_agent::AppState::open(edge_config.clone(), edge_agent::clock::system())?;
         let log_key = state.log_signer.verifier_key().to_string();
         let stop = stop_signal(&mut stops);
@@ -209,7 +237,7 @@ impl LocalStack {
         tasks.push(tokio::spawn(async move {
             match edge_tls {
                 Some(tls) => {
-                    edge_agent::run_tls(listener, state, tls.server_config(), stop).await?;
+                    edge_agent::run_tls(listener, state, tls.mtls_server_config(), stop).await?;
                 }
                 None => edge_agent::run(listener, state, stop).await?,
             }
@@ -222,6 +250,7 @@ impl LocalStack {
             cards,
             log_key,
             edge_ca_der,
+            device_certificates,
             stops,
             tasks,
         })
@@ -231,6 +260,23 @@ impl LocalStack {
     /// `None` when the edge is served over plain HTTP.
     pub fn edge_ca_der(&self) -> Option<Vec<u8>> {
         self.edge_ca_der.clone()
+    }
+
+    /// Dev tablet `n`'s (1-based) client certificate and key (PEM), when the edge is served
+    /// over TLS; `None` over plain HTTP or for an unknown tablet.
+    pub fn device_client_certificate(&self, n: usize) -> Option<(String, String)> {
+        self.device_certificates.get(n.checked_sub(1)?).cloned()
+    }
+
+    /// What dev tablet `n` (1-based) needs to reach the edge over mTLS: the CA and its
+    /// client certificate; `None` over plain HTTP.
+    pub fn tablet_tls(&self, n: usize) -> Option<TabletTls> {
+        let (certificate_pem, key_pem) = self.device_client_certificate(n)?;
+        Some(TabletTls {
+            ca_der: self.edge_ca_der.clone()?,
+            certificate_pem,
+            key_pem,
+        })
     }
 
     /// The edge-agent's database file.
@@ -245,11 +291,15 @@ impl LocalStack {
 
     /// A dispatcher driving incidents from dev tablet `n` (1-based) with this stack's cards.
     pub fn dispatcher(&self, n: usize) -> Dispatcher {
-        Dispatcher::new(
+        let dispatcher = Dispatcher::new(
             Arc::clone(&self.cards),
             self.edge_url.clone(),
             self.device_token(n),
-        )
+        );
+        match self.tablet_tls(n) {
+            Some(tls) => dispatcher.with_tls(tls),
+            None => dispatcher,
+        }
     }
 
     /// Stops every service and waits for them to drain.
@@ -303,13 +353,26 @@ mod tests {
                 .unwrap();
         assert!(stack.edge_url.starts_with("https://127.0.0.1:"));
         let ca = stack.edge_ca_der().expect("a TLS edge has a CA");
+        let with_certificate = stack
+            .tablet_tls(1)
+            .unwrap()
+            .edge_client(stack.edge_url.clone(), stack.device_token(1))
+            .unwrap();
+        assert_eq!(
+            with_certificate.hospitals().await.unwrap().hospitals.len(),
+            2
+        );
+        // The right CA and token but no client certificate: refused.
         let pinned = mobile_core::EdgeClient::with_root_certificate(
             stack.edge_url.clone(),
             stack.device_token(1),
             ca.clone(),
         )
         .unwrap();
-        assert_eq!(pinned.hospitals().await.unwrap().hospitals.len(), 2);
+        assert!(matches!(
+            pinned.hospitals().await,
+            Err(mobile_core::EdgeError::Rejected { status: 401, .. })
+        ));
         let unpinned =
             mobile_core::EdgeClient::new(stack.edge_url.clone(), stack.device_token(1)).unwrap();
         assert!(matches!(
@@ -330,6 +393,7 @@ mod tests {
             .unwrap();
         assert!(plain.edge_url.starts_with("http://"));
         assert_eq!(plain.edge_ca_der(), None);
+        assert!(plain.tablet_tls(1).is_none());
         plain.stop().await.unwrap();
     }
 }

@@ -59,7 +59,19 @@ impl Fixture {
 
     /// A stack on `dir` with `config` (fault-injecting fronts, say).
     pub async fn start_with(dir: tempfile::TempDir, config: StackConfig) -> Fixture {
-        let stack = LocalStack::start(config).await.unwrap();
+        Fixture::around(dir, LocalStack::start(config).await.unwrap())
+    }
+
+    /// As [`Fixture::start`], with the edge over TLS requiring client certificates (mTLS):
+    /// the dispatcher's tablet and the hospital-views present theirs.
+    pub async fn start_with_edge_tls(patients: u64) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StackConfig::ephemeral(dir.path().to_path_buf(), patients);
+        let stack = LocalStack::start_with_edge_tls(config).await.unwrap();
+        Fixture::around(dir, stack)
+    }
+
+    fn around(dir: tempfile::TempDir, stack: LocalStack) -> Fixture {
         let (seed, today) = (stack.cards.seed(), stack.cards.today());
         let dispatcher = stack.dispatcher(1);
         Fixture {

@@ -19,13 +19,15 @@ use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
+use myna_domain::client_identity::{ClientIdentity, parse_client_certificate};
 use myna_domain::identity::PatientId;
+use myna_service::tls::TlsPeer;
 use sha2::{Digest, Sha256};
 
 use super::AppError;
 use super::error::ScopeRefusal;
 use crate::AppState;
-use crate::config::{DeviceRegistration, HospitalEndpoint};
+use crate::config::{Config, DeviceRegistration, HospitalEndpoint};
 use crate::store::AuthDenial;
 
 /// Cookie holding the portal session token.
@@ -249,20 +251,74 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
-/// Identifies the caller: a configured tablet, hospital, officer or operator token, or a
-/// portal session (bearer or cookie). `Ok(None)`: no or unknown credentials.
+/// The identity of the request's verified client certificate: `Ok(None)` without one
+/// (plain HTTP, or a TLS client that presented none); `Err(())` when the certificate names
+/// no registered tablet or hospital (the handshake already refused expired, revoked and
+/// foreign certificates).
+fn certificate_principal(config: &Config, peer: &TlsPeer) -> Result<Option<Principal>, ()> {
+    let Some(der) = peer.client_certificate() else {
+        return Ok(None);
+    };
+    let certificate = parse_client_certificate(der).map_err(|error| {
+        tracing::info!(%error, "client certificate names no identity");
+    })?;
+    match &certificate.identity {
+        ClientIdentity::Device {
+            fire_department,
+            unit,
+            device_id,
+        } => {
+            let Some(registration) = config
+                .device(device_id)
+                .filter(|d| d.unit == *unit && d.fire_department.id == *fire_department)
+            else {
+                // Ids and the serial, not names: the serial is what a CRL would revoke.
+                tracing::info!(device = %device_id, serial = %certificate.serial,
+                    "client certificate names no registered device (or another unit)");
+                return Err(());
+            };
+            let mut registration = registration.clone();
+            registration.certificate_serial = Some(certificate.serial);
+            Ok(Some(Principal::Paramedic(registration)))
+        }
+        ClientIdentity::Hospital { hospital_id } => match config.hospital(hospital_id) {
+            Some(hospital) => Ok(Some(Principal::ErStaff(hospital.clone()))),
+            None => {
+                tracing::info!(hospital = %hospital_id, serial = %certificate.serial,
+                    "client certificate names no configured hospital");
+                Err(())
+            }
+        },
+    }
+}
+
+/// Identifies the caller. Tablets and hospital-views by the client certificate the TLS
+/// handshake verified (its identity must be registered); without one, and only while
+/// [`Config::require_client_certificates`] is off, by their bearer token. Officers and
+/// operators by their tokens, patients by a portal session (bearer or cookie).
+/// `Ok(None)`: no or unknown credentials.
 pub async fn identify(
     state: &AppState,
     headers: &HeaderMap,
+    peer: Option<&TlsPeer>,
 ) -> Result<Option<Principal>, AppError> {
     let config = &state.config;
+    if let Some(peer) = peer {
+        match certificate_principal(config, peer) {
+            Ok(Some(principal)) => return Ok(Some(principal)),
+            Ok(None) => {}
+            Err(()) => return Ok(None),
+        }
+    }
     let bearer = bearer_token(headers);
     if let Some(token) = bearer.as_deref() {
-        if let Some(device) = config.device_by_token(token) {
-            return Ok(Some(Principal::Paramedic(device.clone())));
-        }
-        if let Some(hospital) = config.hospital_by_token(token) {
-            return Ok(Some(Principal::ErStaff(hospital.clone())));
+        if !config.require_client_certificates {
+            if let Some(device) = config.device_by_token(token) {
+                return Ok(Some(Principal::Paramedic(device.clone())));
+            }
+            if let Some(hospital) = config.hospital_by_token(token) {
+                return Ok(Some(Principal::ErStaff(hospital.clone())));
+            }
         }
         if let Some(officer) = config.privacy_officer_by_token(token) {
             return Ok(Some(Principal::PrivacyOfficer(officer.id.clone())));
@@ -334,7 +390,8 @@ pub async fn authorize(
         return next.run(request).await;
     };
     let method = request.method().clone();
-    let principal = match identify(&state, request.headers()).await {
+    let peer = request.extensions().get::<TlsPeer>().cloned();
+    let principal = match identify(&state, request.headers(), peer.as_ref()).await {
         Ok(principal) => principal,
         Err(error) => return error.into_response(),
     };

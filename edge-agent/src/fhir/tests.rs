@@ -21,6 +21,7 @@ fn crew() -> Viewer {
             name: "Tokyo Fire Department".into(),
             kind: InstitutionKind::FireDepartment,
         },
+        certificate_serial: None,
     }
 }
 
@@ -251,6 +252,7 @@ fn denial_of_an_unknown_card_at_a_hospital() {
             name: "Kyoto General".into(),
             kind: InstitutionKind::EmergencyHospital { tier: 3 },
         },
+        certificate_serial: None,
     };
     check(
         audit_event_json(&denied, Some(0)).unwrap(),
@@ -417,6 +419,7 @@ fn a_review_is_executed_by_the_privacy_officer_and_names_the_reviewed_access() {
         role: ViewerRole::PrivacyOfficer,
         device_id: None,
         unit: None,
+        certificate_serial: None,
         institution: Institution {
             id: "privacy-office".into(),
             name: "Privacy office".into(),

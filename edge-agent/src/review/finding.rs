@@ -59,6 +59,7 @@ pub fn record_finding(
             role: ViewerRole::PrivacyOfficer,
             device_id: None,
             unit: None,
+            certificate_serial: None,
             institution: reviewer.office.clone(),
         },
         purpose: Purpose::PrivacyReview,

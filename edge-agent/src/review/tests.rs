@@ -24,6 +24,7 @@ fn record(at: i64, action: AccessAction, outcome: AccessOutcome) -> AccessRecord
             role: ViewerRole::Paramedic,
             device_id: Some("tablet-1".into()),
             unit: Some("unit-1".into()),
+            certificate_serial: None,
             institution: Institution {
                 id: "fd".into(),
                 name: "FD".into(),

@@ -42,6 +42,7 @@ fn record(n: u64) -> AccessRecord {
                 name: "Tokyo Fire Department".into(),
                 kind: InstitutionKind::FireDepartment,
             },
+            certificate_serial: None,
         },
         purpose: Purpose::EmergencyTreatment,
         action: AccessAction::ViewSummary,

@@ -10,6 +10,7 @@ mod hardening;
 mod idempotency;
 mod identify;
 mod log_proofs;
+mod mtls;
 mod pin;
 mod portal;
 mod portal_sign_in;

@@ -44,6 +44,7 @@ pub fn config(dir: &TempDir) -> Config {
         data_dir: dir.path().to_path_buf(),
         edge_token: TOKEN.into(),
         edge_url: None,
+        edge_tls: None,
         staff: hospital_view::dev_staff(),
         sign_in: SignInPolicy::default(),
     }

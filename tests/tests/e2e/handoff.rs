@@ -268,3 +268,49 @@ async fn handoff_retry_after_a_dropped_connection_delivers_exactly_once() {
         "shown once"
     );
 }
+
+#[tokio::test]
+async fn handoff_over_mtls_names_the_tablet_certificate_and_the_er_answer_arrives() {
+    let f = Fixture::start_with_edge_tls(40).await;
+    assert!(f.stack.edge_url.starts_with("https://"));
+    let incident = incident_at_summary(&f, f.patient(0)).await;
+    let sent = incident.hand_off(request(&f, 0)).await.unwrap();
+    assert!(sent.delivered);
+    // hospital-view sends the answer to the edge with its own client certificate.
+    answer(&f, 0, sent.handoff_id, &[("decision", "accepted")]).await;
+    assert_eq!(
+        next_state(&incident, sent.handoff_id, "delivered").await,
+        HandoffStatus::Accepted
+    );
+    let (certificate_pem, _) = f.stack.device_client_certificate(1).unwrap();
+    let der = x509_der(&certificate_pem);
+    let serial = myna_domain::client_identity::parse_client_certificate(&der)
+        .unwrap()
+        .serial;
+    let log = f.access_log();
+    assert!(
+        log.iter().any(|r| r.action == AccessAction::ViewSummary),
+        "{log:?}"
+    );
+    assert!(
+        log.iter()
+            .any(|r| matches!(r.action, AccessAction::RelayToHospital { .. })),
+        "{log:?}"
+    );
+    for record in &log {
+        assert_eq!(
+            record.viewer.certificate_serial.as_deref(),
+            Some(serial.as_str()),
+            "{record:?}"
+        );
+    }
+}
+
+/// The DER of the first certificate in `pem`.
+fn x509_der(pem: &str) -> Vec<u8> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::from_pem_slice(pem.as_bytes())
+        .unwrap()
+        .to_vec()
+}

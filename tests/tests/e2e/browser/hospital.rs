@@ -36,6 +36,7 @@ impl Hospital {
             data_dir: dir.path().to_path_buf(),
             edge_token: Hospital::EDGE_TOKEN.into(),
             edge_url: None,
+            edge_tls: None,
             staff: vec![hospital_view::StaffAccount {
                 id: Hospital::STAFF_ID.into(),
                 name: "救急 看護師 ER Nurse".into(),

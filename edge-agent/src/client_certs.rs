@@ -1,0 +1,124 @@
+//! Development client certificates (mTLS) for the configured tablets and hospitals, issued
+//! by the development CA of `myna_service::dev_tls` with the identity scheme of
+//! [`myna_domain::client_identity`].
+//!
+//! `edge-agent --tls` calls [`issue_for_config`] at start: each device gets
+//! `<tls-dir>/clients/<device-id>.pem` (+ `-key.pem`), each hospital `hospital-<id>.pem`.
+//! Production certificates come from the deployment's CA, not from here.
+
+use myna_domain::client_identity::ClientIdentity;
+use myna_service::dev_tls::{ClientCredentials, ClientSubject, DevTls};
+
+use crate::config::{Config, DeviceRegistration, HospitalEndpoint};
+
+/// The certificate subject naming `device`.
+pub fn device_subject(device: &DeviceRegistration) -> ClientSubject {
+    ClientSubject {
+        organization: device.fire_department.id.clone(),
+        organizational_unit: device.unit.clone(),
+        common_name: device.device_id.clone(),
+        uri: ClientIdentity::Device {
+            fire_department: device.fire_department.id.clone(),
+            unit: device.unit.clone(),
+            device_id: device.device_id.clone(),
+        }
+        .to_uri(),
+    }
+}
+
+/// The certificate subject naming `hospital`.
+pub fn hospital_subject(hospital: &HospitalEndpoint) -> ClientSubject {
+    ClientSubject {
+        organization: hospital.institution.id.clone(),
+        organizational_unit: String::new(),
+        common_name: format!("hospital-view {}", hospital.institution.id),
+        uri: ClientIdentity::Hospital {
+            hospital_id: hospital.institution.id.clone(),
+        }
+        .to_uri(),
+    }
+}
+
+/// File stem of an id: ASCII letters, digits, `-`, `_`, `.` kept, anything else `_`.
+fn file_stem(prefix: &str, id: &str) -> String {
+    let id: String = id
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{prefix}{id}")
+}
+
+/// `device`'s development client certificate, issued on first use and kept.
+pub fn device_credentials(
+    tls: &DevTls,
+    device: &DeviceRegistration,
+) -> myna_service::Result<ClientCredentials> {
+    tls.client_certificate(&file_stem("", &device.device_id), &device_subject(device))
+}
+
+/// `hospital`'s development client certificate, issued on first use and kept.
+pub fn hospital_credentials(
+    tls: &DevTls,
+    hospital: &HospitalEndpoint,
+) -> myna_service::Result<ClientCredentials> {
+    tls.client_certificate(
+        &file_stem("hospital-", &hospital.institution.id),
+        &hospital_subject(hospital),
+    )
+}
+
+/// Issues (or finds kept) client certificates for every configured device and hospital.
+pub fn issue_for_config(tls: &DevTls, config: &Config) -> myna_service::Result<()> {
+    for device in &config.devices {
+        device_credentials(tls, device)?;
+    }
+    for hospital in &config.hospitals {
+        hospital_credentials(tls, hospital)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use myna_domain::client_identity::parse_client_certificate;
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+
+    use super::*;
+
+    #[test]
+    fn every_configured_caller_gets_a_certificate_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = DevTls::load_or_create(dir.path()).unwrap();
+        let config = Config::local(dir.path().into()).with_hospital(
+            "hosp-1",
+            "Hospital 1",
+            3,
+            "http://h",
+            "t",
+            None,
+        );
+        issue_for_config(&tls, &config).unwrap();
+        for device in &config.devices {
+            let pem = device_credentials(&tls, device).unwrap().cert_pem;
+            let der = CertificateDer::from_pem_slice(pem.as_bytes()).unwrap();
+            assert_eq!(
+                parse_client_certificate(&der).unwrap().identity,
+                ClientIdentity::Device {
+                    fire_department: device.fire_department.id.clone(),
+                    unit: device.unit.clone(),
+                    device_id: device.device_id.clone(),
+                }
+            );
+        }
+        let hospital = hospital_credentials(&tls, &config.hospitals[0]).unwrap();
+        assert!(hospital.cert_path.ends_with("clients/hospital-hosp-1.pem"));
+        assert_eq!(file_stem("x-", "a/b c"), "x-a_b_c");
+    }
+}
