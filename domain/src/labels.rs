@@ -224,9 +224,10 @@ pub fn denial_reason(reason: DenialReason) -> Label {
         DenialReason::ConsentAlreadyRecorded => ("同意は記録済み", "consent already recorded"),
         DenialReason::OutsideScope => ("他の救急隊の事案", "another unit's incident"),
         DenialReason::IncidentNotActive => ("終了した事案", "incident no longer active"),
-        DenialReason::NotEmergencyReceiving => {
-            ("救急告示病院ではない", "not an emergency-receiving hospital")
-        }
+        DenialReason::NotEmergencyReceiving => (
+            "救急告示病院ではない",
+            "not an emergency-receiving hospital",
+        ),
     }
 }
 

@@ -410,8 +410,18 @@ mod tests {
             officer("d", ""),
         ];
         assert!(config.privacy_officer_by_token("t-a").is_some());
-        assert!(config.privacy_officer_by_token("t-b").is_none(), "shared by b and c");
-        assert!(config.privacy_officer_by_token("").is_none(), "an empty token is no token");
-        assert!(config.privacy_officer_by_token("dev-privacy-officer-token").is_none());
+        assert!(
+            config.privacy_officer_by_token("t-b").is_none(),
+            "shared by b and c"
+        );
+        assert!(
+            config.privacy_officer_by_token("").is_none(),
+            "an empty token is no token"
+        );
+        assert!(
+            config
+                .privacy_officer_by_token("dev-privacy-officer-token")
+                .is_none()
+        );
     }
 }

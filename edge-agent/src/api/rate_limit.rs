@@ -86,7 +86,8 @@ impl Limiter {
         } else if let Some(hospital) = config.hospital_by_token(token) {
             Some(Caller::Hospital(hospital.institution.id.clone()))
         } else if config.privacy_officer_by_token(token).is_some()
-            || config.operator_by_token(token).is_some() {
+            || config.operator_by_token(token).is_some()
+        {
             Some(Caller::Staff(Sha256::digest(token.as_bytes()).into()))
         } else {
             None

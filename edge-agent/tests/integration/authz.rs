@@ -108,7 +108,12 @@ const SPEC: &[(&str, &str, Target, &str)] = &[
     ("GET", "/v1/disasters", Target::None, "DDDDDA"),
     ("POST", "/v1/disasters", Target::None, "DDDDDA"),
     ("GET", "/v1/review-queue", Target::None, "DDDADD"),
-    ("POST", "/v1/review-queue/{id}/outcome", Target::None, "DDDADD"),
+    (
+        "POST",
+        "/v1/review-queue/{id}/outcome",
+        Target::None,
+        "DDDADD",
+    ),
     ("GET", "/portal/v1/history", Target::None, "DDDDAD"),
     (
         "GET",
@@ -148,7 +153,12 @@ const SPEC: &[(&str, &str, Target, &str)] = &[
     ),
     ("GET", "/portal", Target::None, "DDDDAD"),
     ("POST", "/portal/history/{id}/flag", Target::Own, "DDDDAD"),
-    ("POST", "/portal/v1/sign-in/challenges", Target::None, "AAAAAA"),
+    (
+        "POST",
+        "/portal/v1/sign-in/challenges",
+        Target::None,
+        "AAAAAA",
+    ),
     ("POST", "/portal/v1/sign-in", Target::None, "AAAAAA"),
     ("GET", "/portal/sign-in", Target::None, "AAAAAA"),
     ("POST", "/portal/v1/dev-sign-in", Target::None, "AAAAAA"),
@@ -366,7 +376,9 @@ async fn call(
         "/v1/review-queue/{id}/outcome" => {
             // An access without consent is in the queue.
             let id = open_with_consent(edge, DEVICE, patient, UNCONSCIOUS).await;
-            let (status, _) = edge.get(&format!("/v1/incidents/{id}/summary"), DEVICE).await;
+            let (status, _) = edge
+                .get(&format!("/v1/incidents/{id}/summary"), DEVICE)
+                .await;
             assert_eq!(status, StatusCode::OK);
             let access = newest_access_of(edge, patient);
             let body = json!({"outcome": "appropriate", "note": "unconscious, treated"});
@@ -384,7 +396,10 @@ async fn call(
                 challenge.challenge_id,
                 &CARD_KEY.sign(&message),
             );
-            (route.to_string(), Some(serde_json::to_string(&request).unwrap()))
+            (
+                route.to_string(),
+                Some(serde_json::to_string(&request).unwrap()),
+            )
         }
         "/portal/v1/dev-sign-in" => (
             route.to_string(),

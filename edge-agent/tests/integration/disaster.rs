@@ -132,11 +132,7 @@ async fn disaster_only_operators_declare_and_declarations_are_checked() {
             status,
             "{token}"
         );
-        assert_eq!(
-            edge.get("/v1/disasters", token).await.0,
-            status,
-            "{token}"
-        );
+        assert_eq!(edge.get("/v1/disasters", token).await.0, status, "{token}");
     }
     for (area, hours) in [
         ("99", (0, 1)),
