@@ -19,7 +19,7 @@ use super::auth::PrivacyOfficer;
 use super::{ApiJson, ApiQuery, AppError};
 use crate::AppState;
 use crate::review::finding::{self, FindingRefused, Reviewer};
-use crate::store::{Finding, ReviewItemRow};
+use crate::store::ReviewItemRow;
 
 /// Items per page unless asked otherwise.
 const DEFAULT_LIMIT: u32 = 100;
@@ -116,18 +116,7 @@ fn review_item(row: ReviewItemRow, thresholds: &crate::review::ReviewThresholds)
         } else {
             ReviewState::Reviewed
         },
-        outcomes: row.findings.into_iter().map(decision).collect(),
-    }
-}
-
-fn decision(finding: Finding) -> ReviewDecision {
-    ReviewDecision {
-        access_id: finding.access_id,
-        outcome: finding.outcome,
-        note: finding.note,
-        officer_id: finding.officer_id,
-        decided_at: finding.decided_at,
-        log_access_id: finding.log_access_id,
+        outcomes: row.findings,
     }
 }
 
@@ -176,7 +165,7 @@ pub(super) async fn outcome(
         })
         .await?;
     match recorded {
-        Ok(finding) => Ok((StatusCode::CREATED, ApiJson(decision(finding)))),
+        Ok(finding) => Ok((StatusCode::CREATED, ApiJson(finding))),
         Err(FindingRefused::UnknownAccess) => Err(AppError::NotFound("access_not_found")),
         Err(FindingRefused::NotQueued) => Err(AppError::Conflict(
             "not_in_review_queue",

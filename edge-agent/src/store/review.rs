@@ -15,22 +15,9 @@ use super::tx::{from_json, parse_time, sortable_time};
 use crate::review::{self, AccessFacts, AnomalyFlag, IncidentTimes};
 use crate::{Error, Result};
 
-/// One finding of a privacy officer, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// The access reviewed.
-    pub access_id: AccessRecordId,
-    /// The finding.
-    pub outcome: ReviewOutcome,
-    /// The officer's note.
-    pub note: Option<String>,
-    /// The officer.
-    pub officer_id: String,
-    /// When.
-    pub decided_at: DateTime<Utc>,
-    /// The access record logging it.
-    pub log_access_id: AccessRecordId,
-}
+/// One finding of a privacy officer, as stored: the wire type itself (it carries nothing
+/// the officer may not see).
+pub use myna_domain::wire::ReviewDecision as Finding;
 
 /// A queued access with what the officer needs to review it.
 #[derive(Debug, Clone, PartialEq, Eq)]

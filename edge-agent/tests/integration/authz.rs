@@ -173,23 +173,7 @@ const SPEC: &[(&str, &str, Target, &str)] = &[
 /// The edge: two emergency hospitals, a second tablet in [`DEVICE`]'s unit, a clinic.
 fn edge() -> TestEdge {
     TestEdge::with(|config| {
-        let mut config = config
-            .with_hospital(
-                "hosp-a",
-                "Hospital A",
-                3,
-                "http://127.0.0.1:9",
-                HOSPITAL_A_TOKEN,
-                None,
-            )
-            .with_hospital(
-                "hosp-b",
-                "Hospital B",
-                2,
-                "http://127.0.0.1:9",
-                HOSPITAL_B_TOKEN,
-                None,
-            );
+        let mut config = with_two_hospitals(config);
         let first = config.devices[0].clone();
         config.devices.push(DeviceRegistration {
             token: SAME_UNIT_DEVICE.into(),

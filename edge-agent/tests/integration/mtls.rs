@@ -8,13 +8,13 @@ use myna_domain::access::{AccessAction, AccessOutcome};
 use myna_domain::client_identity::{ClientIdentity, parse_client_certificate};
 use myna_service::dev_tls::DevTls;
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
-    DnType, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SanType, SerialNumber,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, KeyPair, KeyUsagePurpose,
+    SanType, SerialNumber,
 };
 use reqwest::StatusCode;
 use tokio::net::TcpListener;
 
-use crate::support::{DEVICE, TestEdge, card_for, carded_patient, open_request};
+use crate::support::{DEVICE, TestEdge, card_for, carded_patient, open_request, signed_crl};
 
 /// A CA issuing client certificates, as a deployment's would.
 struct ClientCa {
@@ -63,26 +63,7 @@ impl ClientCa {
 
     /// A current CRL revoking `serials`.
     fn crl(&self, serials: &[&[u8]]) -> Vec<u8> {
-        CertificateRevocationListParams {
-            this_update: rcgen::date_time_ymd(2025, 1, 1),
-            next_update: rcgen::date_time_ymd(2099, 1, 1),
-            crl_number: SerialNumber::from(1u64),
-            issuing_distribution_point: None,
-            revoked_certs: serials
-                .iter()
-                .map(|serial| RevokedCertParams {
-                    serial_number: SerialNumber::from_slice(serial),
-                    revocation_time: rcgen::date_time_ymd(2025, 6, 1),
-                    reason_code: None,
-                    invalidity_date: None,
-                })
-                .collect(),
-            key_identifier_method: KeyIdMethod::Sha256,
-        }
-        .signed_by(&self.certificate, &self.key)
-        .unwrap()
-        .der()
-        .to_vec()
+        signed_crl(&self.certificate, &self.key, serials, (2025, 2099))
     }
 }
 

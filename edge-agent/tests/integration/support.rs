@@ -326,26 +326,7 @@ impl TestCa {
 
     /// A CRL revoking `serials`, current from 2026-01-01 to 2027-01-01.
     pub fn crl(&self, serials: &[&[u8]]) -> Vec<u8> {
-        CertificateRevocationListParams {
-            this_update: rcgen::date_time_ymd(2026, 1, 1),
-            next_update: rcgen::date_time_ymd(2027, 1, 1),
-            crl_number: SerialNumber::from(1u64),
-            issuing_distribution_point: None,
-            revoked_certs: serials
-                .iter()
-                .map(|serial| RevokedCertParams {
-                    serial_number: SerialNumber::from_slice(serial),
-                    revocation_time: rcgen::date_time_ymd(2026, 1, 1),
-                    reason_code: None,
-                    invalidity_date: None,
-                })
-                .collect(),
-            key_identifier_method: KeyIdMethod::Sha256,
-        }
-        .signed_by(&self.certificate, &self.key)
-        .unwrap()
-        .der()
-        .to_vec()
+        signed_crl(&self.certificate, &self.key, serials, (2026, 2027))
     }
 }
 
@@ -386,25 +367,28 @@ pub const HOSPITAL_B_TOKEN: &str = "hospital-b-token";
 /// An edge with two hospitals on closed loopback ports (every delivery fails at once):
 /// `hosp-a` (tier 3, located) and `hosp-b` (tier 2, no location).
 pub fn two_hospital_edge() -> TestEdge {
-    TestEdge::with(|config| {
-        config
-            .with_hospital(
-                "hosp-a",
-                "Hospital A",
-                3,
-                "http://127.0.0.1:9",
-                HOSPITAL_A_TOKEN,
-                myna_domain::handoff::GeoPoint::new(35.65, 139.65),
-            )
-            .with_hospital(
-                "hosp-b",
-                "Hospital B",
-                2,
-                "http://127.0.0.1:9",
-                HOSPITAL_B_TOKEN,
-                None,
-            )
-    })
+    TestEdge::with(with_two_hospitals)
+}
+
+/// `config` with the hospitals of [`two_hospital_edge`].
+pub fn with_two_hospitals(config: Config) -> Config {
+    config
+        .with_hospital(
+            "hosp-a",
+            "Hospital A",
+            3,
+            "http://127.0.0.1:9",
+            HOSPITAL_A_TOKEN,
+            myna_domain::handoff::GeoPoint::new(35.65, 139.65),
+        )
+        .with_hospital(
+            "hosp-b",
+            "Hospital B",
+            2,
+            "http://127.0.0.1:9",
+            HOSPITAL_B_TOKEN,
+            None,
+        )
 }
 
 /// Opens an incident of seeded patient `index` from `device` and records `consent` (the
@@ -428,4 +412,34 @@ pub async fn open_with_consent(edge: &TestEdge, device: &str, index: u64, consen
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     incident.to_string()
+}
+
+/// A CRL of `issuer` (signed with `key`) revoking `serials` since January of the first
+/// year, current from January of the first year to January of the second.
+pub fn signed_crl(
+    issuer: &rcgen::Certificate,
+    key: &KeyPair,
+    serials: &[&[u8]],
+    (from_year, to_year): (i32, i32),
+) -> Vec<u8> {
+    CertificateRevocationListParams {
+        this_update: rcgen::date_time_ymd(from_year, 1, 1),
+        next_update: rcgen::date_time_ymd(to_year, 1, 1),
+        crl_number: SerialNumber::from(1u64),
+        issuing_distribution_point: None,
+        revoked_certs: serials
+            .iter()
+            .map(|serial| RevokedCertParams {
+                serial_number: SerialNumber::from_slice(serial),
+                revocation_time: rcgen::date_time_ymd(from_year, 1, 1),
+                reason_code: None,
+                invalidity_date: None,
+            })
+            .collect(),
+        key_identifier_method: KeyIdMethod::Sha256,
+    }
+    .signed_by(issuer, key)
+    .unwrap()
+    .der()
+    .to_vec()
 }
