@@ -48,7 +48,10 @@ async fn main() -> anyhow::Result<()> {
     myna_service::init_tracing("warn");
     let args = Args::parse();
     let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
-    let stack = LocalStack::start(StackConfig {
+    // The edge as deployed: HTTPS with development certificates (made once in
+    // `<data-dir>/tls`, then kept), tablets and hospital-views identified by client
+    // certificates from the same development CA.
+    let stack = LocalStack::start_with_edge_tls(StackConfig {
         data_dir: args.data_dir.clone(),
         edge_addr: at(args.edge_port),
         hospital_addrs: [at(args.hospital_port), at(args.hospital_port + 1)],
@@ -97,14 +100,21 @@ async fn main() -> anyhow::Result<()> {
     for h in &stack.hospitals {
         println!("  {:<55} {}/", h.name, h.url);
     }
-    println!("\nPatient portal (viewing history), development sign-in:");
+    let tls_dir = args.data_dir.join("tls");
+    println!(
+        "\nPatient portal (viewing history), development sign-in (HTTPS with the development \
+         CA {}: your browser warns until you trust it):",
+        tls_dir.join("ca.pem").display()
+    );
     for link in &portal_links {
         println!("  {link}");
     }
     println!(
-        "\nTablet API: {}/v1 (device token: {})",
+        "\nTablet API: {}/v1 — mutual TLS: trust {} and present a dev tablet's client \
+         certificate from {} (e.g. tablet-tfd-0001.pem and tablet-tfd-0001-key.pem)",
         stack.edge_url,
-        stack.device_token(1)
+        tls_dir.join("ca.pem").display(),
+        tls_dir.join("clients").display()
     );
     println!(
         "\nAccess log (tamper-evident): {}/v1/log/checkpoint\n  verifier key: {}\n  check it:     cargo run -p edge-agent --bin myna-log -- verify --db {} --key {}",
