@@ -137,6 +137,7 @@ const ER_STAFF: &[Role] = &[Role::ErStaff];
 const OFFICER: &[Role] = &[Role::PrivacyOfficer];
 const PATIENT: &[Role] = &[Role::Patient];
 const OPERATOR: &[Role] = &[Role::Operator];
+const OVERSIGHT: &[Role] = &[Role::PrivacyOfficer, Role::Operator];
 
 const fn rule(
     method: &'static str,
@@ -170,6 +171,7 @@ pub const ROUTES: &[RouteRule] = &[
     rule("POST", "/v1/disasters", Access::Roles(OPERATOR), "all"),
     rule("GET", "/v1/review-queue", Access::Roles(OFFICER), "no record content"),
     rule("POST", "/v1/review-queue/{id}/outcome", Access::Roles(OFFICER), "queued accesses"),
+    rule("GET", "/v1/auth-denials", Access::Roles(OVERSIGHT), "the security log"),
     rule("GET", "/portal/v1/history", Access::Roles(PATIENT), "own history"),
     rule("GET", "/portal/v1/history/{id}/proof", Access::Roles(PATIENT), "own history"),
     rule("GET", "/portal/v1/history/{id}/audit-event", Access::Roles(PATIENT), "own history"),

@@ -30,6 +30,7 @@
 
 mod auth;
 pub mod authz;
+mod denials;
 mod disasters;
 mod error;
 mod handoff;
@@ -96,6 +97,7 @@ pub fn app(state: AppState) -> Router {
         .route("/portal", get(portal::history_page))
         .route("/portal/history/{id}/flag", post(portal::flag_form))
         .route("/v1/review-queue", get(review::queue))
+        .route("/v1/auth-denials", get(denials::list))
         .route("/v1/review-queue/{id}/outcome", post(review::outcome))
         .route(
             "/v1/disasters",

@@ -56,6 +56,7 @@ enum Target {
 /// `A`: allowed, `D`: denied; per caller in [`CALLERS`] order: anonymous, paramedic, ER
 /// staff, privacy officer, patient, operator. For owned resources, the own and the other
 /// row. Written from the roles, not from the edge's table.
+#[rustfmt::skip]
 const SPEC: &[(&str, &str, Target, &str)] = &[
     ("POST", "/v1/identity-challenges", Target::None, "DADDDD"),
     ("POST", "/v1/incidents", Target::None, "DADDDD"),
@@ -63,102 +64,33 @@ const SPEC: &[(&str, &str, Target, &str)] = &[
     ("PUT", "/v1/incidents/{id}/consent", Target::Other, "DDDDDD"),
     ("GET", "/v1/incidents/{id}/summary", Target::Own, "DADDDD"),
     ("GET", "/v1/incidents/{id}/summary", Target::Other, "DDDDDD"),
-    (
-        "POST",
-        "/v1/incidents/{id}/device-views",
-        Target::Own,
-        "DADDDD",
-    ),
-    (
-        "POST",
-        "/v1/incidents/{id}/device-views",
-        Target::Other,
-        "DDDDDD",
-    ),
+    ("POST", "/v1/incidents/{id}/device-views", Target::Own, "DADDDD"),
+    ("POST", "/v1/incidents/{id}/device-views", Target::Other, "DDDDDD"),
     ("POST", "/v1/incidents/{id}/handoff", Target::Own, "DADDDD"),
-    (
-        "POST",
-        "/v1/incidents/{id}/handoff",
-        Target::Other,
-        "DDDDDD",
-    ),
+    ("POST", "/v1/incidents/{id}/handoff", Target::Other, "DDDDDD"),
     ("GET", "/v1/hospitals", Target::None, "DADDDD"),
     ("GET", "/v1/handoffs/{id}", Target::Own, "DADDDD"),
     ("GET", "/v1/handoffs/{id}", Target::Other, "DDDDDD"),
     ("POST", "/v1/handoffs/{id}/withdraw", Target::Own, "DADDDD"),
-    (
-        "POST",
-        "/v1/handoffs/{id}/withdraw",
-        Target::Other,
-        "DDDDDD",
-    ),
-    (
-        "POST",
-        "/v1/hospital/handoffs/{id}/decision",
-        Target::Own,
-        "DDADDD",
-    ),
-    (
-        "POST",
-        "/v1/hospital/handoffs/{id}/decision",
-        Target::Other,
-        "DDDDDD",
-    ),
+    ("POST", "/v1/handoffs/{id}/withdraw", Target::Other, "DDDDDD"),
+    ("POST", "/v1/hospital/handoffs/{id}/decision", Target::Own, "DDADDD"),
+    ("POST", "/v1/hospital/handoffs/{id}/decision", Target::Other, "DDDDDD"),
     ("GET", "/v1/disasters/active", Target::None, "DADDDD"),
     ("GET", "/v1/disasters", Target::None, "DDDDDA"),
     ("POST", "/v1/disasters", Target::None, "DDDDDA"),
     ("GET", "/v1/review-queue", Target::None, "DDDADD"),
-    (
-        "POST",
-        "/v1/review-queue/{id}/outcome",
-        Target::None,
-        "DDDADD",
-    ),
+    ("POST", "/v1/review-queue/{id}/outcome", Target::None, "DDDADD"),
+    ("GET", "/v1/auth-denials", Target::None, "DDDADA"),
     ("GET", "/portal/v1/history", Target::None, "DDDDAD"),
-    (
-        "GET",
-        "/portal/v1/history/{id}/proof",
-        Target::Own,
-        "DDDDAD",
-    ),
-    (
-        "GET",
-        "/portal/v1/history/{id}/proof",
-        Target::Other,
-        "DDDDDD",
-    ),
-    (
-        "GET",
-        "/portal/v1/history/{id}/audit-event",
-        Target::Own,
-        "DDDDAD",
-    ),
-    (
-        "GET",
-        "/portal/v1/history/{id}/audit-event",
-        Target::Other,
-        "DDDDDD",
-    ),
-    (
-        "POST",
-        "/portal/v1/history/{id}/flag",
-        Target::Own,
-        "DDDDAD",
-    ),
-    (
-        "POST",
-        "/portal/v1/history/{id}/flag",
-        Target::Other,
-        "DDDDDD",
-    ),
+    ("GET", "/portal/v1/history/{id}/proof", Target::Own, "DDDDAD"),
+    ("GET", "/portal/v1/history/{id}/proof", Target::Other, "DDDDDD"),
+    ("GET", "/portal/v1/history/{id}/audit-event", Target::Own, "DDDDAD"),
+    ("GET", "/portal/v1/history/{id}/audit-event", Target::Other, "DDDDDD"),
+    ("POST", "/portal/v1/history/{id}/flag", Target::Own, "DDDDAD"),
+    ("POST", "/portal/v1/history/{id}/flag", Target::Other, "DDDDDD"),
     ("GET", "/portal", Target::None, "DDDDAD"),
     ("POST", "/portal/history/{id}/flag", Target::Own, "DDDDAD"),
-    (
-        "POST",
-        "/portal/v1/sign-in/challenges",
-        Target::None,
-        "AAAAAA",
-    ),
+    ("POST", "/portal/v1/sign-in/challenges", Target::None, "AAAAAA"),
     ("POST", "/portal/v1/sign-in", Target::None, "AAAAAA"),
     ("GET", "/portal/sign-in", Target::None, "AAAAAA"),
     ("POST", "/portal/v1/dev-sign-in", Target::None, "AAAAAA"),
@@ -608,4 +540,39 @@ async fn authz_an_incident_closes_to_its_crew_after_twelve_hours() {
         .post(&format!("/v1/incidents/{id}/device-views"), DEVICE, &report)
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn authz_refusals_are_listed_for_the_privacy_officer_and_the_operator() {
+    let edge = edge();
+    let id = incident(&edge, SAME_UNIT_DEVICE, carded_patient(5)).await;
+    // Another unit's tablet asks for the incident; a device token asks for the queue.
+    let (status, _) = edge
+        .get(&format!("/v1/incidents/{id}/summary"), OTHER_DEVICE)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        edge.get("/v1/review-queue", DEVICE).await.0,
+        StatusCode::FORBIDDEN
+    );
+    for token in [OFFICER, OPERATOR] {
+        let (status, body) = edge.get("/v1/auth-denials?limit=2", token).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let denials = body["denials"].as_array().unwrap();
+        assert_eq!(denials.len(), 2, "{body}");
+        assert_eq!(denials[0]["reason"], "role_not_allowed");
+        assert_eq!(denials[0]["principal"], "tablet-tfd-0001");
+        assert_eq!(denials[0]["route"], "/v1/review-queue");
+        assert_eq!(denials[1]["reason"], "outside_scope");
+        assert_eq!(denials[1]["role"], "paramedic");
+        assert_eq!(denials[1]["principal"], "tablet-tfd-0002");
+        assert_eq!(
+            denials[1]["resource"],
+            format!("/v1/incidents/{id}/summary")
+        );
+    }
+    assert_eq!(
+        edge.get("/v1/auth-denials?limit=0", OFFICER).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }

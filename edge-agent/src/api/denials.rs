@@ -1,0 +1,47 @@
+//! `GET /v1/auth-denials?limit=` (privacy officer or operator): the newest refused
+//! requests from the security log, newest first — who (role and id), which route, why.
+
+use axum::Extension;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+
+use super::authz::{Principal, Role};
+use super::{ApiJson, ApiQuery, AppError};
+use crate::AppState;
+use crate::store::AuthDenial;
+
+/// Rows unless asked otherwise, and the most at once.
+const DEFAULT_LIMIT: u32 = 100;
+const MAX_LIMIT: u32 = 1_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DenialsQuery {
+    limit: Option<u32>,
+}
+
+/// The answer.
+#[derive(Serialize)]
+pub(super) struct Denials {
+    denials: Vec<AuthDenial>,
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Extension(principal): Extension<Principal>,
+    ApiQuery(query): ApiQuery<DenialsQuery>,
+) -> Result<ApiJson<Denials>, AppError> {
+    // The route table admits these two roles only; refuse anyone else here as well.
+    if !matches!(principal.role(), Role::PrivacyOfficer | Role::Operator) {
+        return Err(AppError::Forbidden);
+    }
+    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::Invalid(
+            "limit_invalid",
+            "limit must be 1 to 1000",
+        ));
+    }
+    let denials = state.store.read(move |tx| tx.auth_denials(limit)).await?;
+    Ok(ApiJson(Denials { denials }))
+}
