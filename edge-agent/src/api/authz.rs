@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use myna_domain::client_identity::{ClientIdentity, parse_client_certificate};
 use myna_domain::identity::PatientId;
+use myna_domain::policy;
 use myna_service::tls::TlsPeer;
 use sha2::{Digest, Sha256};
 
@@ -253,6 +254,14 @@ fn bearer_token(headers: &HeaderMap) -> Option<String> {
         .then(|| token.trim().to_string())
 }
 
+/// A configured institution acts as ER staff only if it is an emergency-receiving hospital:
+/// a clinic or pharmacy configured by mistake identifies as no one.
+fn er_staff(hospital: Option<&HospitalEndpoint>) -> Option<Principal> {
+    hospital
+        .filter(|h| policy::emergency_view_allowed(h.institution.kind).is_ok())
+        .map(|h| Principal::ErStaff(h.clone()))
+}
+
 /// The identity of the request's verified client certificate: `Ok(None)` without one
 /// (plain HTTP, or a TLS client that presented none); `Err(())` when the certificate names
 /// no registered tablet or hospital (the handshake already refused expired, revoked and
@@ -283,8 +292,8 @@ fn certificate_principal(config: &Config, peer: &TlsPeer) -> Result<Option<Princ
             registration.certificate_serial = Some(certificate.serial);
             Ok(Some(Principal::Paramedic(registration)))
         }
-        ClientIdentity::Hospital { hospital_id } => match config.hospital(hospital_id) {
-            Some(hospital) => Ok(Some(Principal::ErStaff(hospital.clone()))),
+        ClientIdentity::Hospital { hospital_id } => match er_staff(config.hospital(hospital_id)) {
+            Some(principal) => Ok(Some(principal)),
             None => {
                 tracing::info!(hospital = %hospital_id, serial = %certificate.serial,
                     "client certificate names no configured hospital");
@@ -318,8 +327,8 @@ pub async fn identify(
             if let Some(device) = config.device_by_token(token) {
                 return Ok(Some(Principal::Paramedic(device.clone())));
             }
-            if let Some(hospital) = config.hospital_by_token(token) {
-                return Ok(Some(Principal::ErStaff(hospital.clone())));
+            if let Some(principal) = er_staff(config.hospital_by_token(token)) {
+                return Ok(Some(principal));
             }
         }
         if let Some(officer) = config.privacy_officer_by_token(token) {

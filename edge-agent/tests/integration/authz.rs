@@ -512,6 +512,15 @@ async fn authz_clinics_and_pharmacies_never_receive_an_emergency_view() {
         )
         .unwrap();
     assert_eq!(queued, 0);
+    // A clinic configured like a hospital is not ER staff: its token identifies no one.
+    let (status, _) = edge
+        .post(
+            &format!("/v1/hospital/handoffs/{}/decision", uuid::Uuid::new_v4()),
+            "clinic-c-token",
+            &json!({"decision": "accepted"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]
