@@ -1,10 +1,12 @@
 //! Who a client certificate (mTLS) says the caller is: a tablet of an ambulance unit of a
-//! fire department, or a receiving hospital's hospital-view.
+//! fire department, a receiving hospital's hospital-view, or the edge-agent itself (when it
+//! delivers arrival notices to a hospital-view).
 //!
 //! The deployment's CA writes the identity into one subject-alternative-name URI:
 //!
 //! - `urn:myna:device:<fire-department-id>:<unit>:<device-id>` for a tablet,
-//! - `urn:myna:hospital:<hospital-id>` for a hospital-view instance.
+//! - `urn:myna:hospital:<hospital-id>` for a hospital-view instance,
+//! - `urn:myna:edge:<edge-id>` for an edge-agent (its id is its access log's origin).
 //!
 //! Each component is percent-encoded UTF-8 (a SAN URI is ASCII, and unit names hold
 //! Japanese and spaces; `:` and `%` inside a component are encoded too). The subject's
@@ -61,6 +63,11 @@ pub enum ClientIdentity {
         /// Hospital institution id.
         hospital_id: String,
     },
+    /// An edge-agent, as the client delivering arrival notices to hospital-views.
+    Edge {
+        /// The edge's id: its access log's origin, e.g. `myna-edge.local/log`.
+        edge_id: String,
+    },
 }
 
 /// A verified client certificate's identity and serial number.
@@ -85,7 +92,7 @@ pub enum ClientIdentityError {
     /// More than one `urn:myna:` SAN URI: ambiguous, refused.
     #[error("client certificate names more than one myna identity")]
     Duplicate,
-    /// The URI starts with `urn:myna:` but is not one of the two forms.
+    /// The URI starts with `urn:myna:` but is not one of the known forms.
     #[error("client identity URI is malformed: {0}")]
     InvalidUri(&'static str),
 }
@@ -107,6 +114,9 @@ impl ClientIdentity {
             ),
             ClientIdentity::Hospital { hospital_id } => {
                 format!("{URN_PREFIX}hospital:{}", encode(hospital_id))
+            }
+            ClientIdentity::Edge { edge_id } => {
+                format!("{URN_PREFIX}edge:{}", encode(edge_id))
             }
         }
     }
@@ -134,6 +144,12 @@ impl ClientIdentity {
             }),
             ("hospital", _) => Err(ClientIdentityError::InvalidUri(
                 "a hospital needs exactly one id",
+            )),
+            ("edge", [edge_id]) => Ok(ClientIdentity::Edge {
+                edge_id: component(edge_id)?,
+            }),
+            ("edge", _) => Err(ClientIdentityError::InvalidUri(
+                "an edge needs exactly one id",
             )),
             _ => Err(ClientIdentityError::InvalidUri("unknown identity kind")),
         }
@@ -236,6 +252,12 @@ mod tests {
         };
         assert_eq!(odd.to_uri(), "urn:myna:hospital:a%3Ab%25c%2Fd");
         assert_eq!(ClientIdentity::from_uri(&odd.to_uri()).unwrap(), odd);
+        // A log origin holds a `/`: encoded, and back.
+        let edge = ClientIdentity::Edge {
+            edge_id: "myna-edge.local/log".into(),
+        };
+        assert_eq!(edge.to_uri(), "urn:myna:edge:myna-edge.local%2Flog");
+        assert_eq!(ClientIdentity::from_uri(&edge.to_uri()).unwrap(), edge);
     }
 
     #[test]
@@ -252,6 +274,9 @@ mod tests {
             "urn:myna:patient:p1",
             "urn:myna:hospital:%FF",
             "urn:myna:hospital:a%0Ab",
+            "urn:myna:edge:",
+            "urn:myna:edge",
+            "urn:myna:edge:a:b",
         ] {
             assert!(
                 matches!(
@@ -311,7 +336,7 @@ mod tests {
         }
 
         #[test]
-        fn arbitrary_uris_never_panic(uri in "(urn:myna:)?(device|hospital)?:?\\PC{0,80}") {
+        fn arbitrary_uris_never_panic(uri in "(urn:myna:)?(device|hospital|edge)?:?\\PC{0,80}") {
             let _ = ClientIdentity::from_uri(&uri);
         }
 
@@ -321,6 +346,8 @@ mod tests {
             unit in "[^\\p{Cc}]{1,40}",
             device_id in "[^\\p{Cc}]{1,40}",
         ) {
+            let edge = ClientIdentity::Edge { edge_id: unit.clone() };
+            prop_assert_eq!(ClientIdentity::from_uri(&edge.to_uri()).unwrap(), edge);
             let identity = ClientIdentity::Device { fire_department, unit, device_id };
             prop_assert_eq!(ClientIdentity::from_uri(&identity.to_uri()).unwrap(), identity);
         }

@@ -4,7 +4,10 @@
 //! kept in `<data-dir>/tls/` and requires client certificates (mTLS) of tablets and
 //! hospital-views: issued by the development CA (written to `<data-dir>/tls/clients/` for
 //! every configured device and hospital at start), or by the CAs given with `--client-ca`
-//! (and their CRLs, `--client-crl`).
+//! (and their CRLs, `--client-crl`). The relay to hospital-views presents the edge's own
+//! client certificate (development: `<data-dir>/tls/clients/edge.pem`; or `--relay-cert`
+//! and `--relay-key`) and trusts only the development CA and `--hospital-ca` for `https://`
+//! hospital URLs.
 //!
 //! [`main`] is the whole `edge-agent` binary. It lives in the library so that other
 //! packages can build the same binary under their own name (the simulations package's
@@ -82,6 +85,24 @@ struct Args {
         value_delimiter = ','
     )]
     client_crls: Vec<PathBuf>,
+    /// CA certificates (DER or PEM; repeatable) that issue hospital-views' TLS server
+    /// certificates: the relay trusts only these for `https://` hospital URLs. With `--tls`
+    /// the development CA is trusted too.
+    #[arg(
+        long = "hospital-ca",
+        value_name = "FILE",
+        env = "EDGE_HOSPITAL_CA",
+        value_delimiter = ','
+    )]
+    hospital_cas: Vec<PathBuf>,
+    /// The edge's client certificate (PEM, naming `urn:myna:edge:<id>`) that the relay
+    /// presents to hospital-views. With `--tls` and without it: the development one,
+    /// `<data-dir>/tls/clients/edge.pem`.
+    #[arg(long, env = "EDGE_RELAY_CERT", requires = "relay_key")]
+    relay_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    #[arg(long, env = "EDGE_RELAY_KEY", requires = "relay_cert")]
+    relay_key: Option<PathBuf>,
 }
 
 /// The DER objects in `path`: every PEM block if it is PEM, else the whole file.
@@ -143,7 +164,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     } else {
         None
     };
-    let mut config = crate::config::Config::local(args.data_dir)
+    let mut config = crate::config::Config::local(args.data_dir.clone())
         .with_card_trust(read_all(&args.card_cas)?, read_all(&args.card_crls)?)
         .context("loading the card CAs and CRLs")?;
     config.dataset.patients = args.patients;
@@ -186,6 +207,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
             )
         }
     };
+    config.relay_tls = relay_tls(&args, tls.as_ref(), &config)?;
     let state = crate::AppState::open(config, crate::clock::system())?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
@@ -220,6 +242,49 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The relay's TLS to hospital-views: `--relay-cert`/`--relay-key` with the CAs of
+/// `--hospital-ca` (and the development CA under `--tls`), or under `--tls` alone the
+/// development CA and the edge's development certificate. `None`: no client certificate.
+fn relay_tls(
+    args: &Args,
+    dev: Option<&myna_service::dev_tls::DevTls>,
+    config: &crate::config::Config,
+) -> anyhow::Result<Option<crate::config::RelayTls>> {
+    let mut hospital_cas = read_all(&args.hospital_cas)?;
+    if let Some(dev) = dev {
+        hospital_cas.push(dev.ca_der().to_vec());
+    }
+    let (certificate, key) = match (&args.relay_cert, &args.relay_key, dev) {
+        (Some(cert), Some(key), _) => {
+            let read = |path: &PathBuf| {
+                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+            };
+            (read(cert)?, read(key)?)
+        }
+        (_, _, Some(dev)) => {
+            let issued = crate::client_certs::edge_credentials(dev, config)
+                .context("issuing the edge's development client certificate")?;
+            (issued.cert_pem, issued.key_pem)
+        }
+        _ => {
+            anyhow::ensure!(
+                hospital_cas.is_empty(),
+                "--hospital-ca needs --relay-cert and --relay-key (or --tls)"
+            );
+            return Ok(None);
+        }
+    };
+    anyhow::ensure!(
+        !hospital_cas.is_empty(),
+        "--relay-cert needs --hospital-ca (or --tls)"
+    );
+    Ok(Some(crate::config::RelayTls {
+        hospital_ca_ders: hospital_cas,
+        client_certificate_pem: certificate,
+        client_key_pem: key,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +316,41 @@ mod tests {
             [PathBuf::from("a.pem"), "b.pem".into()]
         );
         assert_eq!(production.client_crls, [PathBuf::from("a.crl")]);
+        let relay = parse(&[
+            "edge-agent",
+            "--hospital-ca",
+            "h.pem",
+            "--relay-cert",
+            "edge.pem",
+            "--relay-key",
+            "edge-key.pem",
+        ]);
+        assert_eq!(relay.hospital_cas, [PathBuf::from("h.pem")]);
+        assert_eq!(relay.relay_cert, Some("edge.pem".into()));
+        assert!(Args::try_parse_from(["edge-agent", "--relay-cert", "edge.pem"]).is_err());
+    }
+
+    #[test]
+    fn dev_tls_gives_the_relay_the_dev_ca_and_the_edges_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let dev = myna_service::dev_tls::DevTls::load_or_create(dir.path()).unwrap();
+        let config = crate::config::Config::local(dir.path().into());
+        let args = Args::try_parse_from(["edge-agent", "--tls"]).unwrap();
+        let tls = relay_tls(&args, Some(&dev), &config).unwrap().unwrap();
+        assert_eq!(tls.hospital_ca_ders, vec![dev.ca_der().to_vec()]);
+        assert_eq!(
+            tls.client_certificate_pem,
+            crate::client_certs::edge_credentials(&dev, &config)
+                .unwrap()
+                .cert_pem
+        );
+        let plain = Args::try_parse_from(["edge-agent"]).unwrap();
+        assert!(relay_tls(&plain, None, &config).unwrap().is_none());
+        let ca = dir.path().join("h.pem");
+        std::fs::write(&ca, certificate().pem()).unwrap();
+        let pinned_only =
+            Args::try_parse_from(["edge-agent", "--hospital-ca", ca.to_str().unwrap()]).unwrap();
+        assert!(relay_tls(&pinned_only, None, &config).is_err());
     }
 
     #[test]

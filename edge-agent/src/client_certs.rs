@@ -3,13 +3,15 @@
 //! [`myna_domain::client_identity`].
 //!
 //! `edge-agent --tls` calls [`issue_for_config`] at start: each device gets
-//! `<tls-dir>/clients/<device-id>.pem` (+ `-key.pem`), each hospital `hospital-<id>.pem`.
+//! `<tls-dir>/clients/<device-id>.pem` (+ `-key.pem`), each hospital `hospital-<id>.pem`,
+//! and the edge itself `edge.pem`: the client certificate its relay presents to
+//! hospital-views served over TLS (`urn:myna:edge:<log origin>`).
 //! Production certificates come from the deployment's CA, not from here.
 
 use myna_domain::client_identity::ClientIdentity;
 use myna_service::dev_tls::{ClientCredentials, ClientSubject, DevTls};
 
-use crate::config::{Config, DeviceRegistration, HospitalEndpoint};
+use crate::config::{Config, DeviceRegistration, HospitalEndpoint, RelayTls};
 
 /// The certificate subject naming `device`.
 pub fn device_subject(device: &DeviceRegistration) -> ClientSubject {
@@ -34,6 +36,19 @@ pub fn hospital_subject(hospital: &HospitalEndpoint) -> ClientSubject {
         common_name: format!("hospital-view {}", hospital.institution.id),
         uri: ClientIdentity::Hospital {
             hospital_id: hospital.institution.id.clone(),
+        }
+        .to_uri(),
+    }
+}
+
+/// The certificate subject naming this edge (its id is its log origin).
+pub fn edge_subject(config: &Config) -> ClientSubject {
+    ClientSubject {
+        organization: "myna-edge".into(),
+        organizational_unit: String::new(),
+        common_name: format!("edge-agent {}", config.log_origin),
+        uri: ClientIdentity::Edge {
+            edge_id: config.log_origin.clone(),
         }
         .to_uri(),
     }
@@ -73,8 +88,27 @@ pub fn hospital_credentials(
     )
 }
 
-/// Issues (or finds kept) client certificates for every configured device and hospital.
+/// The edge's own development client certificate (`clients/edge.pem`), issued on first
+/// use and kept; its relay presents it to hospital-views.
+pub fn edge_credentials(tls: &DevTls, config: &Config) -> myna_service::Result<ClientCredentials> {
+    tls.client_certificate("edge", &edge_subject(config))
+}
+
+/// The relay's TLS settings from the development CA: hospital-views' server certificates
+/// chain to it, and the edge presents [`edge_credentials`].
+pub fn dev_relay_tls(tls: &DevTls, config: &Config) -> myna_service::Result<RelayTls> {
+    let issued = edge_credentials(tls, config)?;
+    Ok(RelayTls {
+        hospital_ca_ders: vec![tls.ca_der().to_vec()],
+        client_certificate_pem: issued.cert_pem,
+        client_key_pem: issued.key_pem,
+    })
+}
+
+/// Issues (or finds kept) client certificates for every configured device and hospital,
+/// and the edge's own.
 pub fn issue_for_config(tls: &DevTls, config: &Config) -> myna_service::Result<()> {
+    edge_credentials(tls, config)?;
     for device in &config.devices {
         device_credentials(tls, device)?;
     }
@@ -119,6 +153,15 @@ mod tests {
         }
         let hospital = hospital_credentials(&tls, &config.hospitals[0]).unwrap();
         assert!(hospital.cert_path.ends_with("clients/hospital-hosp-1.pem"));
+        let edge = edge_credentials(&tls, &config).unwrap();
+        assert!(edge.cert_path.ends_with("clients/edge.pem"));
+        let der = CertificateDer::from_pem_slice(edge.cert_pem.as_bytes()).unwrap();
+        assert_eq!(
+            parse_client_certificate(&der).unwrap().identity,
+            ClientIdentity::Edge {
+                edge_id: config.log_origin.clone()
+            }
+        );
         assert_eq!(file_stem("x-", "a/b c"), "x-a_b_c");
     }
 }

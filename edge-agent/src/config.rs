@@ -184,6 +184,31 @@ pub struct Config {
     /// their bearer tokens are refused. On when the edge serves TLS with client
     /// authentication; off (the default) for plain HTTP, where only tokens exist.
     pub require_client_certificates: bool,
+    /// How the relay reaches hospital-views served over TLS with client authentication:
+    /// the CA their server certificates chain to (the only root trusted) and the edge's
+    /// own client certificate. `None` (the default): public roots, no client certificate
+    /// (and plain `http://` hospital URLs work either way).
+    pub relay_tls: Option<RelayTls>,
+}
+
+/// The TLS settings of the relay to hospital-views ([`Config::relay_tls`]).
+#[derive(Clone)]
+pub struct RelayTls {
+    /// CA certificates (DER) hospital-views' server certificates chain to: pinned, no
+    /// public root is trusted besides them.
+    pub hospital_ca_ders: Vec<Vec<u8>>,
+    /// The edge's client certificate (PEM, leaf first), naming it `urn:myna:edge:<id>`.
+    pub client_certificate_pem: String,
+    /// Its private key (PEM).
+    pub client_key_pem: String,
+}
+
+impl std::fmt::Debug for RelayTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayTls")
+            .field("hospital_cas", &self.hospital_ca_ders.len())
+            .finish_non_exhaustive()
+    }
 }
 
 fn fire_department(id: &str, name: &str) -> Institution {
@@ -262,6 +287,7 @@ impl Config {
             operator_tokens: vec!["dev-operator-token".into()],
             rate_limits: RateLimits::default(),
             require_client_certificates: false,
+            relay_tls: None,
         }
     }
 

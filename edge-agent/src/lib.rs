@@ -135,10 +135,11 @@ impl AppState {
         config.card_trust.log_status(clock.now());
         let log_signer = transparency::load_or_create_signer(&config.data_dir, &config.log_origin)?;
         tracing::info!(key = %log_signer.verifier_key(), "access log verifier key");
+        let relay = relay::HospitalRelay::new(config.relay_tls.as_ref())?;
         Ok(AppState {
             store: Arc::new(store),
             config: Arc::new(config),
-            relay: relay::HospitalRelay::new()?,
+            relay,
             clock,
             log_signer: Arc::new(log_signer),
         })

@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 
-use crate::config::HospitalEndpoint;
+use crate::config::{HospitalEndpoint, RelayTls};
 use crate::store::{OutboxKind, OutboxMessage};
 use crate::{AppState, Error, Result};
 
@@ -49,11 +49,32 @@ pub struct HospitalRelay {
 }
 
 impl HospitalRelay {
-    /// Builds the client (connect 3 s, whole request 10 s).
-    pub fn new() -> Result<Self> {
-        let client = reqwest::Client::builder()
+    /// Builds the client (connect 3 s, whole request 10 s). With `tls`, `https://`
+    /// hospital-views must present a certificate chaining to one of its CAs (no public
+    /// root), and the edge presents its client certificate; `http://` URLs still work.
+    pub fn new(tls: Option<&RelayTls>) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(10));
+        if let Some(tls) = tls {
+            if tls.hospital_ca_ders.is_empty() {
+                return Err(Error::Config("relay TLS needs a hospital CA".into()));
+            }
+            builder = builder.tls_built_in_root_certs(false);
+            for der in &tls.hospital_ca_ders {
+                let ca = reqwest::Certificate::from_der(der)
+                    .map_err(|_| Error::Config("hospital CA certificate is not DER".into()))?;
+                builder = builder.add_root_certificate(ca);
+            }
+            let identity = reqwest::Identity::from_pem(
+                format!("{}\n{}", tls.client_certificate_pem, tls.client_key_pem).as_bytes(),
+            )
+            .map_err(|_| {
+                Error::Config("relay client certificate or key is not usable PEM".into())
+            })?;
+            builder = builder.identity(identity);
+        }
+        let client = builder
             .build()
             .map_err(|e| Error::Config(format!("http client: {e}")))?;
         Ok(HospitalRelay {

@@ -8,7 +8,8 @@
 //! blood type), then vitals and history. One instance serves one hospital.
 //!
 //! # Layout
-//! - [`Config`], [`AppState`], [`app`], [`run`]: this file.
+//! - [`Config`], [`AppState`], [`app`], [`run`] (plain HTTP), [`run_tls`] (HTTPS, the edge
+//!   identified by its client certificate): this file.
 //! - [`staff`]: staff accounts and the sign-in rules (Argon2id, TOTP, lockout, expiry);
 //!   [`clock`]: the time source, injectable for tests.
 //! - [`error`]: the crate [`Error`], and the HTTP mappings ([`error::AppError`] for JSON,
@@ -21,7 +22,8 @@
 //!
 //! # Routes
 //! See [`routes`] for the table. In short: the edge delivers notices and withdrawals
-//! (`POST /v1/arrivals`, `POST /v1/arrivals/{id}/withdrawal`, bearer token, idempotent);
+//! (`POST /v1/arrivals`, `POST /v1/arrivals/{id}/withdrawal`, idempotent; over TLS the edge's
+//! client certificate, over plain HTTP its bearer token);
 //! staff sign in (`/sign-in`: staff id, password and a TOTP code; see [`staff`]) and see the dashboard (`GET /`),
 //! which `GET /events` keeps live (server-sent events with ids: a reconnecting browser
 //! resumes where it stopped); they accept or decline (`POST /arrivals/{id}/answer`), and
@@ -30,9 +32,9 @@
 //! `GET /arrivals/{id}/fhir` the summary as a FHIR IPS bundle.
 //!
 //! # Known gaps
-//! - **No TLS yet** (and no account administration): the binary still refuses any
-//!   non-loopback address; the seeded development accounts have a published password and
-//!   TOTP secret.
+//! - **Development accounts only** (no account administration): the binary still refuses
+//!   any non-loopback address, TLS or not, because the seeded development accounts have a
+//!   published password and TOTP secret.
 //!
 //! # Privacy
 //! The wall dashboard shows sex and age but never the patient's name (a wall screen is
@@ -303,11 +305,36 @@ pub const STALE_SWEEP_EVERY: Duration = Duration::from_secs(60 * 60);
 /// How long in-flight requests may finish after `shutdown` completes.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Serves on `listener` until `shutdown` completes, then drains in-flight requests
-/// (at most 10 s) and checkpoints the database so the file is self-contained.
+/// Serves plain HTTP on `listener` until `shutdown` completes, then drains in-flight
+/// requests (at most 10 s) and checkpoints the database so the file is self-contained.
+/// The edge authenticates with its bearer token.
 pub async fn run(
     listener: tokio::net::TcpListener,
     state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    serve(listener, state, None, shutdown).await
+}
+
+/// [`run`] over TLS with `tls`, which should verify client certificates
+/// (`myna_service::tls::server_config_with_client_auth` with the CA that issues the edge's
+/// client certificate, or `DevTls::mtls_server_config`): the edge routes then accept only a
+/// verified certificate naming an edge (`urn:myna:edge:<id>`) and refuse the bearer token;
+/// browsers without a certificate still reach the sign-in page and, signed in, the
+/// dashboard (the session cookie is `Secure`).
+pub async fn run_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    serve(listener, state, Some(tls), shutdown).await
+}
+
+async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let store = Arc::clone(&state.store);
@@ -333,8 +360,13 @@ pub async fn run(
         shutdown.await;
         closing.send_replace(true);
     };
-    let served =
-        myna_service::serve_with_drain(listener, app(state), shutdown, DRAIN_TIMEOUT).await;
+    let served = match tls {
+        Some(tls) => {
+            myna_service::serve_tls_with_drain(listener, tls, app(state), shutdown, DRAIN_TIMEOUT)
+                .await
+        }
+        None => myna_service::serve_with_drain(listener, app(state), shutdown, DRAIN_TIMEOUT).await,
+    };
     let _ = stop_answers.send(());
     let _ = deliverer.await;
     sweeper.abort();

@@ -2,9 +2,9 @@
 //!
 //! | Route | Auth | Answer |
 //! |---|---|---|
-//! | `POST /v1/arrivals` | edge bearer token | 201 stored / 200 duplicate, `{handoff_id, stored}` |
-//! | `POST /v1/arrivals/{id}/withdrawal` | edge bearer token | 200; 404 until the arrival is here (the edge retries) |
-//! | `GET /v1/arrivals` | edge bearer token | stored notices, newest first |
+//! | `POST /v1/arrivals` | edge ([`EdgeAuth`]) | 201 stored / 200 duplicate, `{handoff_id, stored}` |
+//! | `POST /v1/arrivals/{id}/withdrawal` | edge | 200; 404 until the arrival is here (the edge retries) |
+//! | `GET /v1/arrivals` | edge | stored notices, newest first |
 //! | `GET /sign-in`, `POST /sign-in`, `POST /sign-out` | none | staff sign-in: id, password, TOTP code (cookie session, 12 h, 2 h idle; see [`crate::staff`]) |
 //! | `GET /` | staff session | the dashboard, kept live by `GET /events` |
 //! | `GET /events` | staff session (401 without) | server-sent events, see [`crate::stream`] |
@@ -14,6 +14,11 @@
 //! | `GET /healthz` | none | `ok` |
 //!
 //! Pages without a session redirect to `/sign-in?next=…`.
+//!
+//! The edge authenticates by transport: over plain HTTP ([`crate::run`]) with its bearer
+//! token; over TLS ([`crate::run_tls`]) only with a verified client certificate naming an
+//! edge (`urn:myna:edge:<id>`), and the bearer token is refused there (401). Browsers
+//! reach the pages over TLS without a certificate.
 //!
 //! Bodies are capped per route (arrival notices 256 KiB, forms 4 KiB, anything else
 //! 16 KiB: 413 beyond), and every request but the event stream at 15 s (408).
@@ -26,8 +31,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use chrono::{DateTime, Duration, Utc};
+use myna_domain::client_identity::{ClientCertificate, ClientIdentity, parse_client_certificate};
 use myna_domain::handoff::{DeclineReason, HandoffDecision, WithdrawalNotice};
 use myna_domain::wire::ArrivalNotice;
+use myna_service::tls::TlsPeer;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tower_http::timeout::TimeoutLayer;
@@ -188,13 +195,19 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-/// The edge-agent, authenticated by its bearer token.
+/// The edge-agent: over TLS, a verified client certificate naming an edge; over plain
+/// HTTP, its bearer token.
 pub struct EdgeAuth;
 
 impl FromRequestParts<AppState> for EdgeAuth {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        // Served over TLS (`run_tls`): the certificate is the only credential, so a leaked
+        // token is worth nothing without the edge's key.
+        if let Some(peer) = parts.extensions.get::<TlsPeer>() {
+            return edge_certificate(peer);
+        }
         let presented = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -210,6 +223,30 @@ impl FromRequestParts<AppState> for EdgeAuth {
         ) {
             Ok(EdgeAuth)
         } else {
+            Err(AppError::Unauthorized)
+        }
+    }
+}
+
+/// An edge by the client certificate the handshake verified (chain to the configured edge
+/// CA, validity, revocation): it must name an edge, not a tablet or a hospital. Logs carry
+/// the serial, never the certificate.
+fn edge_certificate(peer: &TlsPeer) -> Result<EdgeAuth, AppError> {
+    let Some(der) = peer.client_certificate() else {
+        tracing::info!("edge route over TLS without a client certificate; refused");
+        return Err(AppError::Unauthorized);
+    };
+    match parse_client_certificate(der) {
+        Ok(ClientCertificate {
+            identity: ClientIdentity::Edge { .. },
+            ..
+        }) => Ok(EdgeAuth),
+        Ok(other) => {
+            tracing::info!(serial = %other.serial, "edge route: client certificate names no edge; refused");
+            Err(AppError::Unauthorized)
+        }
+        Err(error) => {
+            tracing::info!(%error, "edge route: client certificate names no identity; refused");
             Err(AppError::Unauthorized)
         }
     }

@@ -5,6 +5,7 @@
 //! stale — answers the same 401 page; only the log (staff id, never the password or code)
 //! says which.
 
+use axum::Extension;
 use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,6 +13,8 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use rand::RngCore;
 use serde::Deserialize;
+
+use myna_service::tls::TlsPeer;
 
 use crate::error::{PageError, html};
 use crate::routes::{SESSION_COOKIE, local_path, token_hash};
@@ -52,6 +55,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
+    tls: Option<Extension<TlsPeer>>,
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, PageError> {
@@ -137,7 +141,9 @@ pub(crate) async fn sign_in(
         return Ok(refused());
     };
     tracing::info!(staff = %account.id, "staff signed in");
+    // Over TLS the browser must never send the session over plain HTTP.
     let cookie = Cookie::build((SESSION_COOKIE, token))
+        .secure(tls.is_some())
         .http_only(true)
         .same_site(SameSite::Strict)
         .path("/")

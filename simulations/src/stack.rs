@@ -1,10 +1,11 @@
 //! The whole system in one process: edge-agent and two hospital-view instances on
 //! loopback, each on its own SQLite file in one data directory, and the software My Number
 //! cards of the synthetic population, issued by a development CA the edge trusts.
-//! [`LocalStack::start`] serves the edge over plain HTTP; [`LocalStack::start_with_edge_tls`]
-//! over HTTPS with the development TLS certificates of `myna_service::dev_tls`, requiring
-//! client certificates (mTLS) that the development CA issues to every tablet and
-//! hospital-view of the stack.
+//! [`LocalStack::start`] serves everything over plain HTTP; [`LocalStack::start_with_edge_tls`]
+//! serves the edge and both hospital-views over HTTPS with the development TLS certificates
+//! of `myna_service::dev_tls`, each requiring client certificates (mTLS) that the
+//! development CA issues: tablets and hospital-views present theirs to the edge, the edge
+//! presents its own (`urn:myna:edge:...`) when it delivers arrival notices.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -90,6 +91,8 @@ pub struct LocalStack {
     edge_ca_der: Option<Vec<u8>>,
     /// Each dev tablet's client certificate and key (PEM), in device order, over TLS.
     device_certificates: Vec<(String, String)>,
+    /// The edge's own client certificate and key (PEM), over TLS.
+    edge_certificate: Option<(String, String)>,
     stops: Vec<oneshot::Sender<()>>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
@@ -125,16 +128,22 @@ impl LocalStack {
         Self::launch(config, false).await
     }
 
-    /// [`LocalStack::start`], with the edge served over TLS: development certificates from
-    /// `data_dir/tls` (created at first start, then kept), `edge_url` is `https://ADDR`
-    /// (`https://127.0.0.1:PORT` with [`StackConfig::ephemeral`]), and
-    /// [`LocalStack::edge_ca_der`] is the CA to trust.
+    /// [`LocalStack::start`], with the edge and the hospital-views served over TLS:
+    /// development certificates from `data_dir/tls` (created at first start, then kept),
+    /// `edge_url` and each `hospitals[i].url` are `https://ADDR` (`https://127.0.0.1:PORT`
+    /// with [`StackConfig::ephemeral`]), and [`LocalStack::edge_ca_der`] is the CA to trust
+    /// for all of them.
     ///
     /// The edge requires client certificates (mTLS) and refuses tablet and hospital bearer
     /// tokens: each dev tablet's certificate is [`LocalStack::device_client_certificate`]
     /// ([`LocalStack::dispatcher`] and [`LocalStack::tablet_tls`] use it), and each
     /// hospital-view presents its own when it sends answers to the edge. All are issued by
     /// the development CA into `data_dir/tls/clients` and kept.
+    ///
+    /// Each hospital-view requires the edge's client certificate on its edge routes
+    /// (`POST /v1/arrivals`, withdrawals, `GET /v1/arrivals`) and refuses the bearer token
+    /// there: the edge's relay presents [`LocalStack::edge_client_certificate`] and trusts
+    /// only the development CA.
     // A separate entry point rather than a `StackConfig` field: adding a field would break
     // the struct literals that build the configuration outside this file (myna-local).
     pub async fn start_with_edge_tls(config: StackConfig) -> anyhow::Result<Self> {
@@ -177,7 +186,7 @@ impl LocalStack {
             let listener = TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
-            let url = format!("http://{}", listener.local_addr()?);
+            let url = format!("{scheme}://{}", listener.local_addr()?);
             let token = hospital_token(id);
             edge_config = edge_config.with_hospital(
                 id,
@@ -210,8 +219,14 @@ impl LocalStack {
                 sign_in: hospital_view::SignInPolicy::default(),
             })?;
             let stop = stop_signal(&mut stops);
+            // The dev CA issues the edge's client certificate, so it verifies it here.
+            let server_tls = edge_tls.as_ref().map(|tls| tls.mtls_server_config());
             tasks.push(tokio::spawn(async move {
-                Ok(hospital_view::run(listener, state, stop).await?)
+                match server_tls {
+                    Some(tls) => hospital_view::run_tls(listener, state, tls, stop).await?,
+                    None => hospital_view::run(listener, state, stop).await?,
+                }
+                Ok(())
             }));
             hospitals.push(HospitalInstance {
                 id: id.into(),
@@ -222,8 +237,16 @@ impl LocalStack {
         }
         let listener = edge_listener;
         let mut device_certificates = Vec::new();
+        let mut edge_certificate = None;
         if let Some(tls) = &edge_tls {
             edge_config.require_client_certificates = true;
+            let relay_tls = edge_agent::client_certs::dev_relay_tls(tls, &edge_config)
+                .context("issuing the edge's client certificate")?;
+            edge_certificate = Some((
+                relay_tls.client_certificate_pem.clone(),
+                relay_tls.client_key_pem.clone(),
+            ));
+            edge_config.relay_tls = Some(relay_tls);
             for device in &edge_config.devices {
                 let issued = edge_agent::client_certs::device_credentials(tls, device)
                     .context("issuing a tablet's client certificate")?;
@@ -251,6 +274,7 @@ impl LocalStack {
             log_key,
             edge_ca_der,
             device_certificates,
+            edge_certificate,
             stops,
             tasks,
         })
@@ -266,6 +290,12 @@ impl LocalStack {
     /// over TLS; `None` over plain HTTP or for an unknown tablet.
     pub fn device_client_certificate(&self, n: usize) -> Option<(String, String)> {
         self.device_certificates.get(n.checked_sub(1)?).cloned()
+    }
+
+    /// The edge's client certificate and key (PEM), which its relay presents to the
+    /// hospital-views (and which their edge routes require), when served over TLS.
+    pub fn edge_client_certificate(&self) -> Option<(String, String)> {
+        self.edge_certificate.clone()
     }
 
     /// What dev tablet `n` (1-based) needs to reach the edge over mTLS: the CA and its

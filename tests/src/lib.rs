@@ -13,6 +13,15 @@ use myna_domain::wire::{ArrivalNotice, PortalHistory, Vitals};
 use simulations::scenario::{Dispatcher, IncidentPlan, carded_patients};
 use simulations::stack::{LocalStack, StackConfig};
 
+/// A client builder trusting the stack's development CA when it serves TLS.
+fn client_builder(stack: &LocalStack) -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder();
+    match stack.edge_ca_der() {
+        Some(ca) => builder.add_root_certificate(reqwest::Certificate::from_der(&ca).unwrap()),
+        None => builder,
+    }
+}
+
 /// A running stack on a temp dir, a tablet dispatcher, and an HTTP client.
 pub struct Fixture {
     _dir: tempfile::TempDir,
@@ -24,8 +33,12 @@ pub struct Fixture {
     pub seed: u64,
     /// The population's today.
     pub today: NaiveDate,
-    /// Plain HTTP client for direct API calls.
+    /// HTTP client for direct API calls (trusting the stack's CA over TLS; no client
+    /// certificate).
     pub http: reqwest::Client,
+    /// Client for hospital-views' edge routes (`GET /v1/arrivals`): over TLS it presents
+    /// the edge's client certificate, which they require there.
+    hospital_api: reqwest::Client,
     /// Staff session cookies by hospital index.
     staff_cookies: tokio::sync::Mutex<std::collections::HashMap<usize, String>>,
 }
@@ -74,13 +87,20 @@ impl Fixture {
     fn around(dir: tempfile::TempDir, stack: LocalStack) -> Fixture {
         let (seed, today) = (stack.cards.seed(), stack.cards.today());
         let dispatcher = stack.dispatcher(1);
+        let mut hospital_api = client_builder(&stack);
+        if let Some((certificate, key)) = stack.edge_client_certificate() {
+            let pem = format!("{certificate}\n{key}");
+            hospital_api =
+                hospital_api.identity(reqwest::Identity::from_pem(pem.as_bytes()).unwrap());
+        }
         Fixture {
             _dir: dir,
+            http: client_builder(&stack).build().unwrap(),
+            hospital_api: hospital_api.build().unwrap(),
             stack,
             dispatcher,
             seed,
             today,
-            http: reqwest::Client::new(),
             staff_cookies: Default::default(),
         }
     }
@@ -146,6 +166,12 @@ impl Fixture {
             .unwrap()
     }
 
+    /// A client builder for a browser: trusts the stack's development CA when it serves
+    /// TLS, presents no client certificate.
+    pub fn browser(&self) -> reqwest::ClientBuilder {
+        client_builder(&self.stack)
+    }
+
     /// A staff session cookie (`name=value`) on hospital `hospital`'s dashboard, signed in
     /// through its form as the development nurse (password and TOTP code) the first time,
     /// then kept: a second sign-in within one 30-second step would replay the code.
@@ -160,7 +186,7 @@ impl Fixture {
     }
 
     async fn sign_in_nurse(&self, hospital: usize) -> String {
-        let no_redirects = reqwest::Client::builder()
+        let no_redirects = client_builder(&self.stack)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
@@ -204,7 +230,7 @@ impl Fixture {
 
     pub async fn arrivals(&self, hospital: usize) -> Vec<ArrivalNotice> {
         let url = format!("{}/v1/arrivals", self.stack.hospitals[hospital].url);
-        self.http
+        self.hospital_api
             .get(url)
             .bearer_auth(&self.stack.hospitals[hospital].token)
             .send()

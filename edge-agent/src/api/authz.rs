@@ -300,6 +300,13 @@ fn certificate_principal(config: &Config, peer: &TlsPeer) -> Result<Option<Princ
                 Err(())
             }
         },
+        // An edge's certificate is for delivering to hospital-views, not for calling an
+        // edge: no route here serves one.
+        ClientIdentity::Edge { .. } => {
+            tracing::info!(serial = %certificate.serial,
+                "client certificate names an edge, which calls no edge route");
+            Err(())
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod hardening;
 mod live;
 mod server;
 mod signin;
+mod tls;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};

@@ -43,7 +43,8 @@ fn request(f: &Fixture, hospital: usize) -> HandoffRequest {
 /// The ER of hospital `hospital` answers through its dashboard's form.
 async fn answer(f: &Fixture, hospital: usize, handoff: uuid::Uuid, form: &[(&str, &str)]) {
     let cookie = f.staff_cookie(hospital).await;
-    let response = reqwest::Client::builder()
+    let response = f
+        .browser()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -273,9 +274,31 @@ async fn handoff_retry_after_a_dropped_connection_delivers_exactly_once() {
 async fn handoff_over_mtls_names_the_tablet_certificate_and_the_er_answer_arrives() {
     let f = Fixture::start_with_edge_tls(40).await;
     assert!(f.stack.edge_url.starts_with("https://"));
+    // Every hop is TLS: the hospital-views too, requiring the edge's client certificate.
+    for hospital in &f.stack.hospitals {
+        assert!(hospital.url.starts_with("https://"), "{}", hospital.url);
+    }
     let incident = incident_at_summary(&f, f.patient(0)).await;
     let sent = incident.hand_off(request(&f, 0)).await.unwrap();
     assert!(sent.delivered);
+    // Delivered over mTLS: the notice with its summary is in the hospital's store, once.
+    let arrivals = f.arrivals(0).await;
+    let delivered: Vec<_> = arrivals
+        .iter()
+        .filter(|a| a.handoff_id == sent.handoff_id)
+        .collect();
+    assert_eq!(delivered.len(), 1, "{arrivals:?}");
+    assert!(delivered[0].summary.is_some());
+    // The hospital's bearer token alone no longer delivers anything over TLS.
+    let forged = f
+        .http
+        .post(format!("{}/v1/arrivals", f.stack.hospitals[0].url))
+        .bearer_auth(&f.stack.hospitals[0].token)
+        .json(delivered[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), reqwest::StatusCode::UNAUTHORIZED);
     // hospital-view sends the answer to the edge with its own client certificate.
     answer(&f, 0, sent.handoff_id, &[("decision", "accepted")]).await;
     assert_eq!(
