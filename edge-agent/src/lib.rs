@@ -188,12 +188,8 @@ async fn serve(
         let _ = relay_stopped.await;
     }));
     let router = app(state.clone());
-    let served = match tls {
-        None => myna_service::serve_with_drain(listener, router, shutdown, DRAIN).await,
-        Some(tls) => {
-            myna_service::serve_tls_with_drain(listener, tls, router, shutdown, DRAIN).await
-        }
-    };
+    let served =
+        myna_service::serve_either_with_drain(listener, tls, router, shutdown, DRAIN).await;
     let _ = stop_housekeeping.send(());
     let _ = housekeeping.await;
     let _ = stop_relay.send(());

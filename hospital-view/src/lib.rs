@@ -360,13 +360,9 @@ async fn serve(
         shutdown.await;
         closing.send_replace(true);
     };
-    let served = match tls {
-        Some(tls) => {
-            myna_service::serve_tls_with_drain(listener, tls, app(state), shutdown, DRAIN_TIMEOUT)
-                .await
-        }
-        None => myna_service::serve_with_drain(listener, app(state), shutdown, DRAIN_TIMEOUT).await,
-    };
+    let served =
+        myna_service::serve_either_with_drain(listener, tls, app(state), shutdown, DRAIN_TIMEOUT)
+            .await;
     let _ = stop_answers.send(());
     let _ = deliverer.await;
     sweeper.abort();

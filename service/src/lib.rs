@@ -40,6 +40,21 @@ pub enum Error {
 /// Result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// [`serve_tls_with_drain`] with `tls`, [`serve_with_drain`] (plain HTTP) without: one
+/// call for services that serve either way.
+pub async fn serve_either_with_drain(
+    listener: tokio::net::TcpListener,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    router: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    drain: Duration,
+) -> std::io::Result<()> {
+    match tls {
+        Some(tls) => serve_tls_with_drain(listener, tls, router, shutdown, drain).await,
+        None => serve_with_drain(listener, router, shutdown, drain).await,
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then lets in-flight requests
 /// finish for at most `drain`. Returns when the server has stopped or the drain timed out.
 pub async fn serve_with_drain(
