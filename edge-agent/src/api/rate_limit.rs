@@ -41,6 +41,10 @@ pub const PRUNE_ABOVE: usize = 10_000;
 /// Whom a request is charged to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Caller {
+    /// A client certificate the TLS handshake verified (a tablet or hospital-view over
+    /// mTLS), by its hash: each its own limit, wherever it connects from (ambulance tablets
+    /// may share a carrier's NAT address).
+    Certificate([u8; 32]),
     /// A registered tablet, by device id.
     Device(String),
     /// A receiving hospital, by institution id.
@@ -100,7 +104,13 @@ impl Limiter {
         // Read as the `auth` extractors read it.
         let bearer = headers.typed_get::<Authorization<Bearer>>();
         let bearer = bearer.as_ref().map(|b| b.token());
-        let configured = bearer.and_then(|token| self.configured_caller(token));
+        let certificate = request
+            .extensions()
+            .get::<TlsPeer>()
+            .and_then(TlsPeer::client_certificate)
+            .map(|der| Caller::Certificate(Sha256::digest(der).into()));
+        let configured =
+            certificate.or_else(|| bearer.and_then(|token| self.configured_caller(token)));
         let caller = match configured {
             Some(caller) => Some(caller),
             None => {

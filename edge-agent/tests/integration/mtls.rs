@@ -93,11 +93,19 @@ struct MtlsEdge {
 
 impl MtlsEdge {
     async fn start(ca: &ClientCa) -> Self {
+        Self::start_with(ca, |config| config).await
+    }
+
+    /// [`MtlsEdge::start`] with `configure` applied to the edge's configuration.
+    async fn start_with(
+        ca: &ClientCa,
+        configure: impl FnOnce(edge_agent::config::Config) -> edge_agent::config::Config,
+    ) -> Self {
         let edge = TestEdge::with(|config| {
             let mut config =
                 config.with_hospital("hosp-a", "Hospital A", 3, "http://127.0.0.1:9", "t-a", None);
             config.require_client_certificates = true;
-            config
+            configure(config)
         });
         let server_tls = DevTls::load_or_create(&edge.dir.path().join("tls")).unwrap();
         let config = server_tls
@@ -302,5 +310,48 @@ async fn mtls_access_records_name_the_calling_certificate() {
             .all(|r| r.viewer.certificate_serial.as_deref() == Some("1001")),
         "{log:?}"
     );
+    edge.stop().await;
+}
+
+/// Tablets over mTLS are rate-limited each by its certificate, not by their address:
+/// ambulance tablets may reach the edge through one carrier NAT address.
+#[tokio::test]
+async fn mtls_tablets_are_rate_limited_per_certificate_not_per_address() {
+    use edge_agent::config::{RateLimit, RateLimits};
+    let ca = ClientCa::new("Myna Test Device CA");
+    let edge = MtlsEdge::start_with(&ca, |mut config| {
+        config.rate_limits = RateLimits {
+            per_caller: RateLimit::new(3, 1),
+            per_address: RateLimit::new(5, 1),
+        };
+        config
+    })
+    .await;
+    let first = ca.issue(&tablet(UNIT), VALID_SERIAL, 2024, 2090);
+    let second = ca.issue(
+        &ClientIdentity::Device {
+            fire_department: "fd-tokyo".into(),
+            unit: "目黒救急2 Meguro Ambulance 2".into(),
+            device_id: "tablet-tfd-0002".into(),
+        },
+        &[0x10, 0x05],
+        2024,
+        2090,
+    );
+    let hospitals = |certificate: &Issued| {
+        edge.client(Some(certificate))
+            .get(format!("{}/v1/hospitals", edge.url))
+            .send()
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(hospitals(&first).await.unwrap().status().as_u16());
+    }
+    // The first tablet's own burst of 3 is spent; the shared address's 5 is not.
+    assert_eq!(statuses, [200, 200, 200, 429]);
+    // The second tablet, from the same address, has its own limit.
+    for _ in 0..3 {
+        assert_eq!(hospitals(&second).await.unwrap().status(), StatusCode::OK);
+    }
     edge.stop().await;
 }
