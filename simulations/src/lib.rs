@@ -7,10 +7,13 @@
 //! - [`vpicc`]: plugs a software card into a real pcscd through the vsmartcard `vpcd`
 //!   virtual reader driver.
 //! - [`stack`]: edge-agent plus two hospital-view instances, on loopback ports.
+//! - [`front`]: a TCP proxy that takes a service's network away (fault injection).
 //! - [`scenario`]: one ambulance incident driven through `mobile-core`, card tap to handoff.
 #![warn(missing_docs)]
 
 pub mod crash;
+pub mod fleet;
+pub mod front;
 pub mod scenario;
 pub mod soft_card;
 pub mod stack;

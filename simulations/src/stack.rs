@@ -45,6 +45,9 @@ pub struct StackConfig {
     /// Where the edge reaches each hospital, when not at its own address: a proxy that
     /// injects faults (dropped connections, lost acknowledgements) in between.
     pub hospital_fronts: [Option<String>; 2],
+    /// Tablets registered after the three development ones (dev tablet `n` stays `n`):
+    /// a simulated fleet ([`crate::fleet::Fleet::devices`]).
+    pub more_devices: Vec<edge_agent::config::DeviceRegistration>,
 }
 
 impl StackConfig {
@@ -58,6 +61,7 @@ impl StackConfig {
             patients,
             revoked_patients: Vec::new(),
             hospital_fronts: [None, None],
+            more_devices: Vec::new(),
         }
     }
 }
@@ -93,8 +97,93 @@ pub struct LocalStack {
     device_certificates: Vec<(String, String)>,
     /// The edge's own client certificate and key (PEM), over TLS.
     edge_certificate: Option<(String, String)>,
-    stops: Vec<oneshot::Sender<()>>,
-    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+    edge: Service<edge_agent::config::Config>,
+    hospital_services: Vec<Service<hospital_view::Config>>,
+    /// The edge store's injected commit delay (a slow disk), kept across restarts.
+    slow_disk: std::time::Duration,
+}
+
+/// One service of the stack: what it needs to start again on the same address, and, while
+/// it runs, how to stop it.
+struct Service<C> {
+    addr: SocketAddr,
+    config: C,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    running: Option<Running>,
+}
+
+/// A started service.
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+    /// The edge's store (for the slow-disk fault); `None` for a hospital-view.
+    store: Option<Arc<edge_agent::store::Store>>,
+}
+
+impl Running {
+    /// Signals the stop and waits for the service to drain.
+    async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await?
+    }
+}
+
+impl Service<edge_agent::config::Config> {
+    /// Opens the edge's state (loading the population at first start) and serves
+    /// `listener`.
+    fn start_edge(&mut self, listener: TcpListener) -> anyhow::Result<edge_agent::AppState> {
+        let state = edge_agent::AppState::open(self.config.clone(), edge_agent::clock::system())?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        let (serving, tls) = (state.clone(), self.tls.clone());
+        let task = tokio::spawn(async move {
+            match tls {
+                Some(tls) => edge_agent::run_tls(listener, serving, tls, stopped).await?,
+                None => edge_agent::run(listener, serving, stopped).await?,
+            }
+            Ok(())
+        });
+        self.running = Some(Running {
+            stop,
+            task,
+            store: Some(Arc::clone(&state.store)),
+        });
+        Ok(state)
+    }
+}
+
+impl Service<hospital_view::Config> {
+    /// Opens the hospital-view's state and serves `listener`.
+    fn start_hospital(&mut self, listener: TcpListener) -> anyhow::Result<()> {
+        let state = hospital_view::AppState::open(self.config.clone())?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        let tls = self.tls.clone();
+        let task = tokio::spawn(async move {
+            match tls {
+                Some(tls) => hospital_view::run_tls(listener, state, tls, stopped).await?,
+                None => hospital_view::run(listener, state, stopped).await?,
+            }
+            Ok(())
+        });
+        self.running = Some(Running {
+            stop,
+            task,
+            store: None,
+        });
+        Ok(())
+    }
+}
+
+/// Binds `addr` again after its service stopped (the listener sets `SO_REUSEADDR`).
+async fn rebind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr} again"))
 }
 
 /// The local stack's hospitals: id, name, tier, location (Setagaya and Meguro, Tokyo).
@@ -112,14 +201,6 @@ const HOSPITALS: [(&str, &str, u8, (f64, f64)); 2] = [
         (35.6415, 139.6982),
     ),
 ];
-
-fn stop_signal(stops: &mut Vec<oneshot::Sender<()>>) -> impl Future<Output = ()> + Send + 'static {
-    let (tx, rx) = oneshot::channel::<()>();
-    stops.push(tx);
-    async move {
-        let _ = rx.await;
-    }
-}
 
 impl LocalStack {
     /// Binds every listener, opens every database and starts serving; the edge over plain
@@ -152,11 +233,11 @@ impl LocalStack {
 
     async fn launch(config: StackConfig, edge_tls: bool) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir).context("creating the data directory")?;
-        let mut stops = Vec::new();
-        let mut tasks = Vec::new();
         let mut hospitals = Vec::new();
+        let mut hospital_services = Vec::new();
         let mut edge_config = edge_agent::config::Config::local(config.data_dir.clone());
         edge_config.dataset.patients = config.patients;
+        edge_config.devices.extend(config.more_devices);
         // The stack serves load tools (`myna-bench`) and end-to-end tests that drive far more
         // requests per second from its three tablets than a crew ever would: no rate limits.
         edge_config.rate_limits = edge_agent::config::RateLimits::OFF;
@@ -208,26 +289,24 @@ impl LocalStack {
                 }
                 _ => None,
             };
-            let state = hospital_view::AppState::open(hospital_view::Config {
-                hospital_id: id.into(),
-                hospital_name: name.into(),
-                data_dir: config.data_dir.clone(),
-                edge_token: token.clone(),
-                edge_url: Some(edge_url.clone()),
-                edge_tls: hospital_tls,
-                staff: hospital_view::dev_staff(),
-                sign_in: hospital_view::SignInPolicy::default(),
-            })?;
-            let stop = stop_signal(&mut stops);
-            // The dev CA issues the edge's client certificate, so it verifies it here.
-            let server_tls = edge_tls.as_ref().map(|tls| tls.mtls_server_config());
-            tasks.push(tokio::spawn(async move {
-                match server_tls {
-                    Some(tls) => hospital_view::run_tls(listener, state, tls, stop).await?,
-                    None => hospital_view::run(listener, state, stop).await?,
-                }
-                Ok(())
-            }));
+            let mut service = Service {
+                addr: listener.local_addr()?,
+                config: hospital_view::Config {
+                    hospital_id: id.into(),
+                    hospital_name: name.into(),
+                    data_dir: config.data_dir.clone(),
+                    edge_token: token.clone(),
+                    edge_url: Some(edge_url.clone()),
+                    edge_tls: hospital_tls,
+                    staff: hospital_view::dev_staff(),
+                    sign_in: hospital_view::SignInPolicy::default(),
+                },
+                // The dev CA issues the edge's client certificate, so it verifies it here.
+                tls: edge_tls.as_ref().map(|tls| tls.mtls_server_config()),
+                running: None,
+            };
+            service.start_hospital(listener)?;
+            hospital_services.push(service);
             hospitals.push(HospitalInstance {
                 id: id.into(),
                 name: name.into(),
@@ -253,19 +332,15 @@ impl LocalStack {
                 device_certificates.push((issued.cert_pem, issued.key_pem));
             }
         }
-        let state = edge_agent::AppState::open(edge_config.clone(), edge_agent::clock::system())?;
+        let mut edge = Service {
+            addr: listener.local_addr()?,
+            config: edge_config.clone(),
+            tls: edge_tls.as_ref().map(|tls| tls.mtls_server_config()),
+            running: None,
+        };
+        let state = edge.start_edge(listener)?;
         let log_key = state.log_signer.verifier_key().to_string();
-        let stop = stop_signal(&mut stops);
         let edge_ca_der = edge_tls.as_ref().map(|tls| tls.ca_der().to_vec());
-        tasks.push(tokio::spawn(async move {
-            match edge_tls {
-                Some(tls) => {
-                    edge_agent::run_tls(listener, state, tls.mtls_server_config(), stop).await?;
-                }
-                None => edge_agent::run(listener, state, stop).await?,
-            }
-            Ok(())
-        }));
         Ok(LocalStack {
             edge_url,
             hospitals,
@@ -275,9 +350,59 @@ impl LocalStack {
             edge_ca_der,
             device_certificates,
             edge_certificate,
-            stops,
-            tasks,
+            edge,
+            hospital_services,
+            slow_disk: std::time::Duration::ZERO,
         })
+    }
+
+    /// Stops the edge (draining in-flight requests, as on a deploy) and starts it again on
+    /// the same address and files after `down_for`. Tablets see refused connections
+    /// meanwhile.
+    pub async fn restart_edge(&mut self, down_for: std::time::Duration) -> anyhow::Result<()> {
+        if let Some(running) = self.edge.running.take() {
+            running.stop().await?;
+        }
+        tokio::time::sleep(down_for).await;
+        let listener = rebind(self.edge.addr).await?;
+        self.edge.start_edge(listener)?;
+        self.set_slow_disk(self.slow_disk);
+        Ok(())
+    }
+
+    /// Stops hospital-view `n` (0-based, in [`LocalStack::hospitals`] order): the edge's
+    /// deliveries to it fail and wait in its outbox. Stopping a stopped one does nothing.
+    pub async fn stop_hospital(&mut self, n: usize) -> anyhow::Result<()> {
+        let service = self
+            .hospital_services
+            .get_mut(n)
+            .context("no such hospital")?;
+        if let Some(running) = service.running.take() {
+            running.stop().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts hospital-view `n` again on its address and files, if it is stopped.
+    pub async fn start_hospital(&mut self, n: usize) -> anyhow::Result<()> {
+        let service = self
+            .hospital_services
+            .get_mut(n)
+            .context("no such hospital")?;
+        if service.running.is_none() {
+            let listener = rebind(service.addr).await?;
+            service.start_hospital(listener)?;
+        }
+        Ok(())
+    }
+
+    /// Makes every commit of the edge's store wait `delay` first, as a slow disk would
+    /// (zero: the disk's own speed); kept across [`LocalStack::restart_edge`].
+    pub fn set_slow_disk(&mut self, delay: std::time::Duration) {
+        self.slow_disk = delay;
+        if let Some(store) = self.edge.running.as_ref().and_then(|r| r.store.as_ref()) {
+            store.inject_commit_delay(delay);
+        }
     }
 
     /// The CA certificate (DER) the edge's TLS certificate chains to, for clients to pin;
@@ -334,11 +459,9 @@ impl LocalStack {
 
     /// Stops every service and waits for them to drain.
     pub async fn stop(self) -> anyhow::Result<()> {
-        for stop in self.stops {
-            let _ = stop.send(());
-        }
-        for task in self.tasks {
-            task.await??;
+        let services = self.hospital_services.into_iter().map(|s| s.running);
+        for running in services.chain([self.edge.running]).flatten() {
+            running.stop().await?;
         }
         Ok(())
     }

@@ -1,9 +1,7 @@
 //! Shared fixture of the end-to-end tests in `tests/`: the whole system on loopback, a
 //! tablet that drives incidents, and readers for what each service ended up holding.
 
-mod front;
-
-pub use front::{Front, FrontMode};
+pub use simulations::front::{Front, FrontMode};
 
 use chrono::{NaiveDate, Utc};
 use myna_domain::access::AccessRecord;

@@ -36,6 +36,7 @@ mod tx;
 mod writer;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::{Connection, OpenFlags};
@@ -57,6 +58,8 @@ use writer::Job;
 /// The edge-agent's database.
 pub struct Store {
     review: ReviewThresholds,
+    /// Microseconds every commit waits first: a slow disk, injected by simulations.
+    slow_disk: Arc<AtomicU64>,
     jobs: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     reader: Mutex<Connection>,
@@ -99,16 +102,27 @@ impl Store {
         )?;
         reader.busy_timeout(std::time::Duration::from_secs(5))?;
         let (sender, receiver) = mpsc::channel();
+        let slow_disk = Arc::new(AtomicU64::new(0));
+        let writer_slow_disk = Arc::clone(&slow_disk);
         let writer = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(conn, receiver, review))?;
+            .spawn(move || writer::run(conn, receiver, review, &writer_slow_disk))?;
         Ok(Store {
             review,
+            slow_disk,
             jobs: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
             reader: Mutex::new(reader),
             path: path.to_path_buf(),
         })
+    }
+
+    /// Fault injection for simulations (`simulations::stack`'s slow disk): every commit
+    /// from now on waits `delay` before it is written, holding the write lock, as a slow
+    /// fsync would. Zero (the default) turns it off. Never set by the service itself.
+    pub fn inject_commit_delay(&self, delay: std::time::Duration) {
+        let micros = u64::try_from(delay.as_micros()).unwrap_or(u64::MAX);
+        self.slow_disk.store(micros, Ordering::Relaxed);
     }
 
     /// Path of the database file.

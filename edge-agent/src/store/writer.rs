@@ -12,6 +12,7 @@
 //! connections (r2d2, deadpool) serialise writers without batching their fsyncs.
 
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::Connection;
@@ -62,7 +63,12 @@ impl Job {
 }
 
 /// The writer thread's loop: returns when every sender is gone and the queue is empty.
-pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, review: ReviewThresholds) {
+pub(super) fn run(
+    mut conn: Connection,
+    jobs: mpsc::Receiver<Job>,
+    review: ReviewThresholds,
+    slow_disk: &AtomicU64,
+) {
     let mut pending: Option<Job> = None;
     loop {
         let first = match pending.take() {
@@ -95,11 +101,16 @@ pub(super) fn run(mut conn: Connection, jobs: mpsc::Receiver<Job>, review: Revie
                 Err(_) => break,
             }
         }
-        commit_batch(&conn, batch, review);
+        commit_batch(&conn, batch, review, slow_disk);
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<WriteJob>, review: ReviewThresholds) {
+fn commit_batch(
+    conn: &Connection,
+    batch: Vec<WriteJob>,
+    review: ReviewThresholds,
+    slow_disk: &AtomicU64,
+) {
     let size = batch.len();
     if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(%error, jobs = size, "could not begin a write transaction");
@@ -130,6 +141,12 @@ fn commit_batch(conn: &Connection, batch: Vec<WriteJob>, review: ReviewThreshold
                 rollback_job(conn);
             }
         }
+    }
+    // Fault injection (simulations only; zero otherwise): a slow disk's fsync, with the
+    // write lock held as a real one would hold it.
+    let delay = slow_disk.load(Ordering::Relaxed);
+    if delay > 0 {
+        std::thread::sleep(std::time::Duration::from_micros(delay));
     }
     match conn.execute_batch("COMMIT") {
         Ok(()) => {

@@ -58,6 +58,7 @@ async fn main() -> anyhow::Result<()> {
         patients: args.patients,
         revoked_patients: Vec::new(),
         hospital_fronts: [None, None],
+        more_devices: Vec::new(),
     })
     .await?;
     let (seed, today) = (stack.cards.seed(), stack.cards.today());

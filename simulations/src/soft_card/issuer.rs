@@ -218,11 +218,22 @@ impl DevCardIssuer {
         patient: &population::SyntheticPatient,
         pin: &str,
     ) -> anyhow::Result<SoftwareCard> {
+        // Check before the costly key generation.
+        ensure!(patient.card.is_some(), "this patient has no My Number card");
+        self.card_with_key(patient, pin, generate_card_key()?)
+    }
+
+    /// [`DevCardIssuer::card_for`] with `key` instead of a fresh one.
+    pub fn card_with_key(
+        &self,
+        patient: &population::SyntheticPatient,
+        pin: &str,
+        key: rsa::PrivateKey,
+    ) -> anyhow::Result<SoftwareCard> {
         let card = patient
             .card
             .as_ref()
             .context("this patient has no My Number card")?;
-        let key = generate_card_key()?;
         let certificate =
             self.issue_for_key(&key, &card.serial, card.not_before, card.not_after)?;
         SoftwareCardBuilder::new(certificate)
@@ -271,6 +282,8 @@ pub struct PopulationCards {
     seed: u64,
     today: NaiveDate,
     issuer: DevCardIssuer,
+    /// One key for every card, when set ([`PopulationCards::sharing_one_key`]).
+    shared_key: Option<rsa::PrivateKey>,
     cards: Mutex<HashMap<u64, Arc<SoftwareCard>>>,
 }
 
@@ -290,8 +303,20 @@ impl PopulationCards {
             seed,
             today,
             issuer,
+            shared_key: None,
             cards: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// These cards, all made with one RSA key generated now (blocking) instead of a key
+    /// each: for load simulations that tap tens of thousands of different cards, where
+    /// generating a key per card (0.1 to 1 s each) would cost more than the day being
+    /// simulated. Certificates, serials and PINs stay per card, and the edge identifies a
+    /// card by issuer and serial, so nothing it checks changes; only signatures of two
+    /// cards share a key.
+    pub fn sharing_one_key(mut self) -> anyhow::Result<Self> {
+        self.shared_key = Some(generate_card_key()?);
+        Ok(self)
     }
 
     /// The CA that issued every card of this population.
@@ -317,7 +342,12 @@ impl PopulationCards {
         }
         // Generate without holding the lock; if two callers race, the first insert wins.
         let patient = population::patient(self.seed, index, self.today);
-        let card = Arc::new(self.issuer.card_for(&patient, &dev_pin(&patient))?);
+        let pin = dev_pin(&patient);
+        let card = match &self.shared_key {
+            Some(key) => self.issuer.card_with_key(&patient, &pin, key.clone())?,
+            None => self.issuer.card_for(&patient, &pin)?,
+        };
+        let card = Arc::new(card);
         Ok(Arc::clone(self.lock().entry(index).or_insert(card)))
     }
 

@@ -1,4 +1,6 @@
-//! [`Front`]: a TCP proxy the tests put in front of a service to take its network away.
+//! [`Front`]: a TCP proxy put in front of a service to take its network away (the e2e
+//! tests' dropped connections, the national day's tablets without signal). It forwards
+//! bytes, so TLS passes through it untouched: the certificate names `127.0.0.1`, not a port.
 //!
 //! Modes: [`FrontMode::Up`] forwards; [`FrontMode::Down`] accepts and closes at once (no
 //! signal); [`FrontMode::LoseAnswers`] forwards the request and cuts the connection the
@@ -26,17 +28,22 @@ pub enum FrontMode {
 
 /// A running front.
 pub struct Front {
-    /// `http://127.0.0.1:port` of the front.
+    /// `http://127.0.0.1:port` of the front (`https://` in front of an HTTPS service).
     pub url: String,
     mode: watch::Sender<FrontMode>,
     lost: Arc<AtomicUsize>,
 }
 
 impl Front {
-    /// Serves `listener`, forwarding to `upstream` (`http://host:port`), starting `Up`.
+    /// Serves `listener`, forwarding to `upstream` (`http://host:port` or
+    /// `https://host:port`), starting `Up`.
     pub fn start(listener: TcpListener, upstream: &str) -> Front {
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let upstream = upstream.trim_start_matches("http://").to_string();
+        let (scheme, authority) = upstream.split_once("://").unwrap_or(("http", upstream));
+        let url = match listener.local_addr() {
+            Ok(addr) => format!("{scheme}://{addr}"),
+            Err(_) => format!("{scheme}://unbound"),
+        };
+        let upstream = authority.trim_end_matches('/').to_string();
         let (mode, watching) = watch::channel(FrontMode::Up);
         let lost = Arc::new(AtomicUsize::new(0));
         let counter = Arc::clone(&lost);
