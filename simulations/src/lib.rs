@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod crash;
+pub mod day;
 pub mod fleet;
 pub mod front;
 pub mod scenario;
