@@ -3,14 +3,15 @@
 //! [`records`] walks the patient's conditions ([`crate::conditions`]) and turns each into
 //! a diagnosis, visits, dispensed drugs and e-prescriptions, perhaps a surgery, and the
 //! lab effects that later blood tests show. Then come routine blood tests, blood group,
-//! checkups, allergies, infection screens, and now and then a duplicate-medication case.
+//! checkups, allergies, infection screens, and now and then a duplicate-medication case
+//! or an NSAID given to a patient on an anticoagulant (a contraindication).
 //! All dates fall between the start of the history (about six years back, or birth)
 //! and `today`, so retention rules (5 years; 1 year or last 3; 100 days or last 3)
 //! have old records to drop.
 
 use chrono::NaiveDate;
 use myna_domain::records::{
-    Analyte, Diagnosis, MedicalRecord, Medication, RecordSource, Surgery, Visit,
+    Analyte, Diagnosis, DrugClass, MedicalRecord, Medication, RecordSource, Surgery, Visit,
 };
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -19,7 +20,7 @@ use crate::allergies;
 use crate::checkups::{self, Risk};
 use crate::conditions::{self, Condition, Setting};
 use crate::demographics::band_of;
-use crate::drugs::Drug;
+use crate::drugs::{self, Drug};
 use crate::infections::Carrier;
 use crate::labs::{self, LabEffect};
 use crate::names::{Area, Institutions};
@@ -39,6 +40,13 @@ const E_PRESCRIPTION_DAYS: i64 = 100;
 
 /// Share of long-term drug takers with a duplicate-medication case (重複投薬).
 const DUPLICATE_SHARE: f64 = 0.04;
+
+/// Share of patients on an anticoagulant who also get an NSAID for pain from another
+/// clinic while taking it (抗凝固薬 + NSAIDs: a bleeding-risk contraindication).
+const NSAID_WITH_ANTICOAGULANT_SHARE: f64 = 0.15;
+
+/// The NSAIDs that clinic prescribes.
+const PAIN_NSAIDS: &[Drug] = &[drugs::LOXOPROFEN, drugs::CELECOXIB];
 
 /// Share of patients with a blood group on record.
 const BLOOD_GROUP_SHARE: f64 = 0.85;
@@ -133,6 +141,7 @@ pub(crate) fn records(
         .extend(allergies::draw(history.rng, person.age, start, today));
     history.infection_screens(&carrier);
     history.duplicate_medication();
+    history.nsaid_with_anticoagulant();
     let mut records = history.records;
     records.sort_by_key(|r| (r.date(), r.kind()));
     records
@@ -417,6 +426,31 @@ impl History<'_> {
         let days = *pick(self.rng, &[14, 28, 30]);
         self.dispense(original.drug, !original.brand, date, days, &pharmacy);
         self.e_prescription(original.drug, !original.brand, date, days, &clinic);
+    }
+
+    /// Sometimes, for a patient on an anticoagulant: a short NSAID course for pain from
+    /// an orthopaedic clinic and pharmacy elsewhere, during the anticoagulant's latest
+    /// supply (what the NSAID + anticoagulant contraindication check catches). Patients
+    /// without an anticoagulant draw nothing here, so their records do not change.
+    fn nsaid_with_anticoagulant(&mut self) {
+        let anticoagulants: Vec<LongTermDrug> = self
+            .long_term
+            .iter()
+            .filter(|l| l.drug.class == DrugClass::Anticoagulant)
+            .copied()
+            .collect();
+        if anticoagulants.is_empty() || !chance(self.rng, NSAID_WITH_ANTICOAGULANT_SHARE) {
+            return;
+        }
+        let anticoagulant = *pick(self.rng, &anticoagulants);
+        let (clinic, pharmacy) = Institutions::elsewhere(self.rng);
+        let supply_end =
+            days_after(anticoagulant.latest, u64::from(anticoagulant.days)).min(self.today);
+        let date = date_between(self.rng, anticoagulant.latest, supply_end);
+        self.visit(&clinic, "Orthopaedic surgery", date, false);
+        let drug = *pick(self.rng, PAIN_NSAIDS);
+        let days = *pick(self.rng, &[7, 14]);
+        self.course(drug, days, date, &clinic, &pharmacy);
     }
 }
 

@@ -4,7 +4,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use chrono::NaiveDate;
 use myna_domain::records::{
-    Analyte, InfectionMarker, LabValue, MedicalRecord, QualitativeResult, RecordKind, RecordSource,
+    Analyte, DrugClass, InfectionMarker, LabValue, MedicalRecord, QualitativeResult, RecordKind,
+    RecordSource,
 };
 
 use crate::{CARD_ISSUER_CN, patient, patients};
@@ -249,4 +250,91 @@ fn tables_are_non_empty() {
     }
     assert!(!al::DRUG_ALLERGIES.is_empty() && !al::OTHER_ALLERGIES_CHILD.is_empty());
     assert!(!la::LAB_SPECS.is_empty());
+}
+
+/// Patients of `n` with a contraindication warning, and those with the NSAID +
+/// anticoagulant one, by the domain's own rules on each patient's emergency summary.
+fn contraindicated_patients(seed: u64, n: u64) -> (usize, usize) {
+    use myna_domain::summary::{ContraindicationReason, EmergencySummary, MedicationWarning};
+    let now = today().and_hms_opt(12, 0, 0).expect("valid time").and_utc();
+    let (mut any, mut bleeding) = (0, 0);
+    for p in patients(seed, n, today()) {
+        let summary = EmergencySummary::assemble(p.header, p.records, now);
+        let reasons: Vec<_> = summary
+            .medication_warnings(today())
+            .into_iter()
+            .filter_map(|w| match w {
+                MedicationWarning::Contraindication { against, .. } => Some(against),
+                MedicationWarning::Duplicate { .. } => None,
+            })
+            .collect();
+        any += usize::from(!reasons.is_empty());
+        bleeding += usize::from(
+            reasons
+                .iter()
+                .any(|r| matches!(r, ContraindicationReason::Medication { .. })),
+        );
+    }
+    (any, bleeding)
+}
+
+#[test]
+fn a_plausible_share_of_patients_has_a_contraindication_warning() {
+    let n = 3_000;
+    let (any, bleeding) = contraindicated_patients(21, n);
+    let share = |k: usize| k as f64 / n as f64 * 100.0;
+    // Metformin with a low eGFR and penicillin allergies come from the conditions and
+    // allergy tables; the NSAID + anticoagulant case is generated on purpose.
+    assert!(
+        (0.5..=5.0).contains(&share(any)),
+        "{any} of {n} patients with a contraindication"
+    );
+    assert!(
+        (0.3..=3.0).contains(&share(bleeding)),
+        "{bleeding} of {n} patients with an NSAID and an anticoagulant"
+    );
+}
+
+/// Whether `p` has a diagnosis with ICD-10 code `code`.
+fn diagnosed(p: &crate::SyntheticPatient, code: &str) -> bool {
+    p.records
+        .iter()
+        .any(|r| matches!(r, MedicalRecord::Diagnosis(d) if d.icd10 == code))
+}
+
+/// Whether `p` was ever dispensed or prescribed a drug of `class`.
+fn takes(p: &crate::SyntheticPatient, class: DrugClass) -> bool {
+    p.records.iter().any(|r| {
+        matches!(r, MedicalRecord::DrugInformation(m) | MedicalRecord::Prescription(m) if m.class == class)
+    })
+}
+
+#[test]
+fn chronic_conditions_come_with_their_drugs() {
+    let all: Vec<_> = patients(22, 3_000, today()).collect();
+    let share_treated = |code: &str, class: DrugClass| {
+        let diagnosed: Vec<_> = all.iter().filter(|p| diagnosed(p, code)).collect();
+        assert!(
+            diagnosed.len() >= 30,
+            "only {} with {code}",
+            diagnosed.len()
+        );
+        let treated = diagnosed.iter().filter(|p| takes(p, class)).count();
+        treated as f64 / diagnosed.len() as f64
+    };
+    let diabetes = share_treated("E11", DrugClass::GlucoseLowering);
+    assert!(
+        diabetes >= 0.8,
+        "{diabetes:.2} of E11 patients on a glucose-lowering drug"
+    );
+    let af = share_treated("I48", DrugClass::Anticoagulant);
+    assert!(af >= 0.75, "{af:.2} of I48 patients on an anticoagulant");
+    // And no anticoagulant without an indication (atrial fibrillation or a thrombosis).
+    for p in all.iter().filter(|p| takes(p, DrugClass::Anticoagulant)) {
+        assert!(
+            diagnosed(p, "I48") || diagnosed(p, "I80.2"),
+            "{} takes an anticoagulant without an indication",
+            p.header.id
+        );
+    }
 }

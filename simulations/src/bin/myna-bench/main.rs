@@ -8,6 +8,8 @@
 //! - `proofs`: inclusion proofs from the SQLite-stored tree vs the in-memory tree.
 //! - `handoff`: tablet handoff call to the `arrival` event at many connected dashboards,
 //!   vs a loopback HTTP round trip.
+//! - `population`: the synthetic population streamed into the edge's SQLite file by its
+//!   own loader vs generating the same patients without writing; peak memory at two sizes.
 //! - `crash`: the crash harness ([`simulations::crash`]) against the `myna-edge` binary
 //!   built next to this one; prints its report.
 //!
@@ -18,6 +20,7 @@ mod audit;
 mod card;
 mod crash;
 mod handoff;
+mod population;
 mod proofs;
 
 use std::path::PathBuf;
@@ -77,6 +80,20 @@ enum Bench {
         #[arg(long, default_value_t = 50)]
         dashboards: usize,
     },
+    /// Synthetic patients into a real SQLite file through the edge's loader, vs generating
+    /// them without writing; peak memory at a tenth of the patients and at all of them.
+    Population {
+        /// Patients to load (a tenth of them are loaded first, to compare peak memory).
+        #[arg(long, default_value_t = 1_000_000)]
+        patients: u64,
+        /// Seed of the population.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory for the database files (default: a temporary directory). Use one on
+        /// the disk you care about: tmpfs makes fsync free.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Kill the real edge process with SIGKILL under load and restart it, checking the
     /// access log after each restart.
     Crash {
@@ -115,6 +132,11 @@ fn main() -> anyhow::Result<()> {
             handoffs,
             dashboards,
         } => handoff::run(handoffs.max(10), dashboards.max(1)),
+        Bench::Population {
+            patients,
+            seed,
+            dir,
+        } => population::run(patients.max(10), seed, dir),
         Bench::Crash {
             cycles,
             tablets,
