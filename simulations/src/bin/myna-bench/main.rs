@@ -8,6 +8,8 @@
 //! - `proofs`: inclusion proofs from the SQLite-stored tree vs the in-memory tree.
 //! - `handoff`: tablet handoff call to the `arrival` event at many connected dashboards,
 //!   vs a loopback HTTP round trip.
+//! - `tap`: card presented to the PC/SC reader → summary on the tablet (read, photo,
+//!   consent, summary from the edge over mTLS), vs the same chain with the in-process card.
 //! - `crash`: the crash harness ([`simulations::crash`]) against the `myna-edge` binary
 //!   built next to this one; prints its report.
 //!
@@ -19,6 +21,7 @@ mod card;
 mod crash;
 mod handoff;
 mod proofs;
+mod tap;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -77,6 +80,13 @@ enum Bench {
         #[arg(long, default_value_t = 50)]
         dashboards: usize,
     },
+    /// Tap to summary over PC/SC (pcscd + vpcd) vs the in-process card transport.
+    Tap {
+        /// Timed incidents per path, each a different patient's card (after a warm-up of
+        /// a tenth as many).
+        #[arg(long, default_value_t = 300)]
+        incidents: usize,
+    },
     /// Kill the real edge process with SIGKILL under load and restart it, checking the
     /// access log after each restart.
     Crash {
@@ -115,6 +125,7 @@ fn main() -> anyhow::Result<()> {
             handoffs,
             dashboards,
         } => handoff::run(handoffs.max(10), dashboards.max(1)),
+        Bench::Tap { incidents } => tap::run(incidents.max(10)),
         Bench::Crash {
             cycles,
             tablets,
