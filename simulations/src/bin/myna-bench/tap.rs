@@ -20,8 +20,17 @@
 //!    before answering; the tablet keeps a sealed copy).
 //!
 //! Both paths alternate incident by incident on the same tablet and edge, the same
-//! patient for both, so noise falls on both alike. Needs a running pcscd with the vpcd
-//! driver (`scripts/pcscd.sh start`) and the reader "Virtual PCD 00 00" to itself.
+//! patient for both, so noise falls on both alike.
+//!
+//! pcscd notices a card in a vpcd reader by polling it every [`POLL_PERIOD`], so when the
+//! card arrives within that period decides how long it waits to be seen. A paramedic lays
+//! it down at any moment: each card here is presented after an untimed random delay,
+//! uniform over one period, so its moment in pcscd's cycle is uniform too (presenting it
+//! right after the last card was seen gone would always land just after a poll, nearly a
+//! whole period from the next). The PC/SC incidents alternate between vpcd's two readers,
+//! so the previous card's removal is noticed on one while the next card is read on the
+//! other. Needs a running pcscd with the vpcd driver (`scripts/pcscd.sh start`) and both
+//! readers to itself.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,10 +41,12 @@ use mobile_core::card::pcsc::{PcscReaders, PcscTransport};
 use mobile_core::{EdgeClient, EmergencyIncident, LocalStore, StorageKey};
 use myna_domain::consent::ConsentState;
 use myna_domain::identity::PatientId;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use simulations::scenario::{carded_patients, tap};
 use simulations::soft_card::{DevCardIssuer, PopulationCards, SoftwareCard};
 use simulations::stack::{LocalStack, StackConfig};
-use simulations::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
+use simulations::vpicc::{VPCD_READER_NAME, VPCD_SECOND_READER_NAME, VirtualCardSlot};
 
 use super::{Sample, ms};
 
@@ -46,6 +57,14 @@ const CARD_EVENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a connection may wait for another holder of the card.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const CREW: &str = "crew-bench";
+/// How often pcscd polls a reader whose driver cannot signal card events, as vpcd's
+/// cannot (pcsc-lite's `PCSCLITE_STATUS_POLL_RATE`, 400,000 µs).
+const POLL_PERIOD: Duration = Duration::from_millis(400);
+/// vpcd's two slots and their PC/SC readers.
+const SLOTS: [(VirtualCardSlot, &str); 2] = [
+    (VirtualCardSlot::FIRST, VPCD_READER_NAME),
+    (VirtualCardSlot::SECOND, VPCD_SECOND_READER_NAME),
+];
 
 /// Runs the benchmark: a tenth as many incidents first to warm up, then `incidents` timed.
 pub fn run(incidents: usize) -> anyhow::Result<()> {
@@ -117,9 +136,11 @@ async fn bench(incidents: usize) -> anyhow::Result<()> {
     let readers = tokio::task::spawn_blocking(|| -> anyhow::Result<PcscReaders> {
         let readers =
             PcscReaders::establish().context("pcscd is not running: run scripts/pcscd.sh start")?;
-        readers
-            .wait_for_removal(VPCD_READER_NAME, CARD_EVENT_TIMEOUT)
-            .context("something else keeps a card in the vpcd reader")?;
+        for (_, reader) in SLOTS {
+            readers
+                .wait_for_removal(reader, CARD_EVENT_TIMEOUT)
+                .with_context(|| format!("something else keeps a card in {reader:?}"))?;
+        }
         Ok(readers)
     })
     .await??;
@@ -127,6 +148,7 @@ async fn bench(incidents: usize) -> anyhow::Result<()> {
 
     let (mut local, mut pcsc) = (Times::default(), Times::default());
     let (mut warm_local, mut warm_pcsc) = (Times::default(), Times::default());
+    let mut rng = StdRng::seed_from_u64(1);
     let started = Instant::now();
     // The warm-up taps the first patients; then each timed incident is another patient.
     for n in 0..warm_up + incidents {
@@ -139,7 +161,14 @@ async fn bench(incidents: usize) -> anyhow::Result<()> {
             ),
         };
         in_process(&edge, &store, patient, local_times).await?;
-        over_pcsc(&edge, &store, &readers, patient, pcsc_times).await?;
+        let presented_after = POLL_PERIOD.mul_f64(rng.random::<f64>());
+        let (slot, reader) = SLOTS[n % SLOTS.len()];
+        let pcsc = Pcsc {
+            readers: Arc::clone(&readers),
+            slot,
+            reader,
+        };
+        over_pcsc(&edge, &store, pcsc, presented_after, patient, pcsc_times).await?;
     }
     let elapsed = started.elapsed();
     stack.stop().await?;
@@ -181,30 +210,43 @@ async fn in_process(
     Ok(())
 }
 
-/// The chain with the card presented to the vpcd reader and read over PC/SC.
+/// A vpcd reader, through the run's connection to pcscd.
+struct Pcsc {
+    readers: Arc<PcscReaders>,
+    slot: VirtualCardSlot,
+    reader: &'static str,
+}
+
+/// The chain with the card presented to a vpcd reader `presented_after` its previous card
+/// was seen gone, and read over PC/SC.
 async fn over_pcsc(
     edge: &EdgeClient,
     store: &Arc<LocalStore>,
-    readers: &Arc<PcscReaders>,
+    pcsc: Pcsc,
+    presented_after: Duration,
     patient: &Patient,
     times: &mut Times,
 ) -> anyhow::Result<()> {
     let incident = incident(edge, store)?;
-    let start = Instant::now();
-    let (inserted, detected, read) = {
-        let (incident, readers, card) = (
-            Arc::clone(&incident),
-            Arc::clone(readers),
-            Arc::clone(&patient.card),
-        );
+    let (start, inserted, detected, read) = {
+        let (incident, card) = (Arc::clone(&incident), Arc::clone(&patient.card));
+        let Pcsc {
+            readers,
+            slot,
+            reader,
+        } = pcsc;
         // Card I/O blocks: off the async runtime, as the app does it.
         tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let inserted = VirtualCardSlot::FIRST
+            // Untimed: the reader's previous card seen gone, then a random moment.
+            readers.wait_for_removal(reader, CARD_EVENT_TIMEOUT)?;
+            std::thread::sleep(presented_after);
+            let start = Instant::now();
+            let inserted = slot
                 .insert(Arc::clone(&card))
                 .context("inserting the software card into vpcd")?;
-            readers.wait_for_card(Some(VPCD_READER_NAME), CARD_EVENT_TIMEOUT)?;
+            readers.wait_for_card(Some(reader), CARD_EVENT_TIMEOUT)?;
             let detected = start.elapsed();
-            let link = PcscTransport::connect_reader(&readers, VPCD_READER_NAME, CONNECT_TIMEOUT)?;
+            let link = PcscTransport::connect_reader(&readers, reader, CONNECT_TIMEOUT)?;
             let reading = incident.read_card(&link)?;
             drop(link);
             let read = start.elapsed();
@@ -212,21 +254,15 @@ async fn over_pcsc(
                 reading.certificate_der == card.certificate_der(),
                 "read another card: is something else using the vpcd reader?"
             );
-            Ok((inserted, detected, read))
+            Ok((start, inserted, detected, read))
         })
         .await??
     };
     summary(&incident, patient).await?;
     let total = start.elapsed();
     incident.close()?;
-    // The card leaves the reader, untimed, before the next one comes.
-    let readers = Arc::clone(readers);
-    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        inserted.remove()?;
-        readers.wait_for_removal(VPCD_READER_NAME, CARD_EVENT_TIMEOUT)?;
-        Ok(())
-    })
-    .await??;
+    // The card leaves the reader (untimed); pcscd notices while the other reader works.
+    tokio::task::spawn_blocking(move || inserted.remove()).await??;
     times.total.push(total);
     times.detect.push(detected);
     times.read.push(read - detected);
@@ -295,6 +331,10 @@ fn report(incidents: usize, warm_up: usize, elapsed: Duration, local: Times, pcs
         );
     }
     println!("(ratios: each row against the in-process row of the same step)");
+    println!(
+        "(card seen by pcscd: it polls vpcd every {:.0} ms, cards are presented at random moments)",
+        ms(POLL_PERIOD)
+    );
     if incidents < 1_000 {
         println!("(p99.9 of fewer than 1,000 incidents is the slowest one)");
     }
