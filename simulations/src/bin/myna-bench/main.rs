@@ -10,6 +10,8 @@
 //!   vs a loopback HTTP round trip.
 //! - `population`: the synthetic population streamed into the edge's SQLite file by its
 //!   own loader vs generating the same patients without writing; peak memory at two sizes.
+//! - `tap`: card presented to the PC/SC reader → summary on the tablet (read, photo,
+//!   consent, summary from the edge over mTLS), vs the same chain with the in-process card.
 //! - `crash`: the crash harness ([`simulations::crash`]) against the `myna-edge` binary
 //!   built next to this one; prints its report.
 //!
@@ -22,6 +24,7 @@ mod crash;
 mod handoff;
 mod population;
 mod proofs;
+mod tap;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -94,6 +97,13 @@ enum Bench {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Tap to summary over PC/SC (pcscd + vpcd) vs the in-process card transport.
+    Tap {
+        /// Timed incidents per path, each a different patient's card (after a warm-up of
+        /// a tenth as many).
+        #[arg(long, default_value_t = 300)]
+        incidents: usize,
+    },
     /// Kill the real edge process with SIGKILL under load and restart it, checking the
     /// access log after each restart.
     Crash {
@@ -137,6 +147,7 @@ fn main() -> anyhow::Result<()> {
             seed,
             dir,
         } => population::run(patients.max(10), seed, dir),
+        Bench::Tap { incidents } => tap::run(incidents.max(10)),
         Bench::Crash {
             cycles,
             tablets,
