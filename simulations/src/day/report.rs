@@ -362,7 +362,7 @@ impl DayReport {
         );
         let _ = writeln!(
             md,
-            "| access records expected / missing | {} / {} (log holds {}) |",
+            "| records expected / missing | {} / {} (access log holds {}) |",
             v.expected_records,
             v.missing_records.len(),
             v.access_records

@@ -30,17 +30,7 @@ const BASELINE_BATCH: usize = 1_000;
 
 /// Runs the benchmark and prints its table.
 pub fn run(concurrency: &[usize], appends: usize, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let temporary;
-    let dir = match dir {
-        Some(dir) => {
-            std::fs::create_dir_all(&dir)?;
-            dir
-        }
-        None => {
-            temporary = tempfile::tempdir()?;
-            temporary.path().to_path_buf()
-        }
-    };
+    let (dir, _temporary) = crate::bench_dir(dir)?;
     let records = Arc::new(records(appends));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

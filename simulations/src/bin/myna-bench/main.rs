@@ -192,6 +192,21 @@ impl Sample {
     }
 }
 
+/// `dir` (created if needed), or a new temporary directory, removed when the second value
+/// is dropped.
+fn bench_dir(dir: Option<PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
+    Ok(match dir {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            (dir, None)
+        }
+        None => {
+            let temporary = tempfile::tempdir()?;
+            (temporary.path().to_path_buf(), Some(temporary))
+        }
+    })
+}
+
 /// `d` in milliseconds.
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3

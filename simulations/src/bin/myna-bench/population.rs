@@ -55,17 +55,7 @@ struct Files {
 
 /// Runs the benchmark and prints its table.
 pub fn run(patients: u64, seed: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let temporary;
-    let dir = match dir {
-        Some(dir) => {
-            std::fs::create_dir_all(&dir)?;
-            dir
-        }
-        None => {
-            temporary = tempfile::tempdir()?;
-            temporary.path().to_path_buf()
-        }
-    };
+    let (dir, _temporary) = crate::bench_dir(dir)?;
     let resettable = reset_peak();
     let mut rows = Vec::new();
     for n in [(patients / 10).max(1), patients] {
