@@ -218,19 +218,28 @@ async fn bench(options: Options) -> anyhow::Result<()> {
     let records_after = access_records(&database)?;
 
     print_table(&options, units_count, &phases);
+    let failed: usize = phases
+        .iter()
+        .filter(|p| p.request == Request::Lookup)
+        .map(|p| p.errors)
+        .sum();
     let added = records_after - records_before;
+    // A lookup the client gave up on (timeout) may still have committed its record: the
+    // edge logged a disclosure nobody received. Fewer records than answered lookups would
+    // be a lost record.
+    let durable = added >= lookups as u64 && added <= (lookups + failed) as u64;
     println!(
-        "\naccess records after setup: {records_before}; after the run: {records_after}; added: \
-         {added}; successful lookups: {lookups}: {}",
-        if added == lookups as u64 {
-            "every lookup has its durable access record"
+        "\naccess records after setup: {records_before}; after the run: {records_after}; \
+         added: {added}; lookups answered: {lookups}, failed: {failed}: {}",
+        if durable {
+            "every answered lookup has its durable access record"
         } else {
             "MISMATCH"
         }
     );
     anyhow::ensure!(
-        added == lookups as u64,
-        "{lookups} lookups succeeded but {added} access records were added"
+        durable,
+        "{lookups} lookups answered ({failed} failed) but {added} access records were added"
     );
     Ok(())
 }
