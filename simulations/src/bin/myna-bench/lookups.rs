@@ -139,7 +139,7 @@ fn raise_open_file_limit() -> anyhow::Result<()> {
     if limit.current != limit.maximum {
         let before = limit.current;
         limit.current = limit.maximum;
-        setrlimit(Resource::Nofile, limit.clone()).context("raising the open-file limit")?;
+        setrlimit(Resource::Nofile, limit).context("raising the open-file limit")?;
         eprintln!(
             "open-file soft limit raised from {} to {}",
             before.map_or("unlimited".into(), |n| n.to_string()),

@@ -96,8 +96,9 @@ enum Bench {
         /// Ambulance units, each with its own connection and incident.
         #[arg(long, default_value_t = simulations::fleet::NATIONAL_UNITS)]
         units: usize,
-        /// Synthetic patients loaded at first start.
-        #[arg(long, default_value_t = 20_000)]
+        /// Synthetic patients loaded at first start (enough
+        /// to give each unit a patient with a valid card; 20,000 takes a minute to load).
+        #[arg(long, default_value_t = 10_000)]
         patients: u64,
         /// Data directory (default: a temporary directory).
         #[arg(long)]
