@@ -89,12 +89,15 @@ impl Tx<'_> {
                 let count: i64 = self
                     .tx
                     .prepare_cached(
+                        // By unit, not by time: a unit's accesses are few, the window's
+                        // are every unit's (the national fleet's thousands per hour).
                         "SELECT COUNT(DISTINCT a.patient_id) FROM access_log a
-                         WHERE unixepoch(a.at, 'subsec') >= ?1 AND a.seq <= ?2
+                         INDEXED BY access_log_by_unit
+                         WHERE json_extract(a.record_json, '$.viewer.unit') = ?3
+                           AND a.seq <= ?2 AND unixepoch(a.at, 'subsec') >= ?1
                            AND a.patient_id IS NOT NULL
                            AND json_extract(a.record_json, '$.outcome.type') = 'disclosed'
                            AND json_extract(a.record_json, '$.viewer.role') = 'paramedic'
-                           AND json_extract(a.record_json, '$.viewer.unit') = ?3
                            AND NOT EXISTS (SELECT 1 FROM handoffs h
                                WHERE h.incident_id = a.incident_id
                                  AND h.status IN ('sent', 'accepted'))",

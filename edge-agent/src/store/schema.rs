@@ -134,6 +134,10 @@ BEGIN SELECT RAISE(ABORT, 'review_outcomes is append-only'); END;
 -- The access log by time, for the review queue's windows (access_log.at is RFC 3339 of
 -- varying precision: compared as unix time).
 CREATE INDEX IF NOT EXISTS access_log_by_time ON access_log(unixepoch(at, 'subsec'));
+-- The access log by the viewing unit, for the review queue's "many patients without
+-- transport": without it each paramedic disclosure scanned every access in the window.
+CREATE INDEX IF NOT EXISTS access_log_by_unit
+    ON access_log(json_extract(record_json, '$.viewer.unit'), seq);
 
 CREATE TABLE IF NOT EXISTS handoffs (
     id TEXT PRIMARY KEY,
@@ -370,5 +374,28 @@ mod tests {
             )
             .unwrap();
         assert!(indexed);
+    }
+
+    #[test]
+    fn a_units_accesses_are_found_without_scanning_the_log() {
+        let conn = Connection::open_in_memory().unwrap();
+        apply(&conn).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM access_log
+                 WHERE json_extract(record_json, '$.viewer.unit') = 'u' AND seq <= 10",
+            )
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(
+                |step| step.contains("USING COVERING INDEX access_log_by_unit")
+                    || step.contains("USING INDEX access_log_by_unit")
+            ),
+            "{plan:?}"
+        );
     }
 }

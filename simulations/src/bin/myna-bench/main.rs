@@ -12,6 +12,9 @@
 //!   own loader vs generating the same patients without writing; peak memory at two sizes.
 //! - `tap`: card presented to the PC/SC reader → summary on the tablet (read, photo,
 //!   consent, summary from the edge over mTLS), vs the same chain with the in-process card.
+//! - `lookups`: summary fetches with durable audit per second from 5,334 units over mTLS,
+//!   open loop at several rates and saturated, vs an authenticated request that writes
+//!   nothing over the same connections.
 //! - `crash`: the crash harness ([`simulations::crash`]) against the `myna-edge` binary
 //!   built next to this one; prints its report.
 //!
@@ -23,6 +26,7 @@ mod card;
 mod crash;
 mod handoff;
 mod population;
+mod lookups;
 mod proofs;
 mod tap;
 
@@ -104,6 +108,29 @@ enum Bench {
         #[arg(long, default_value_t = 300)]
         incidents: usize,
     },
+    /// Summary lookups per second with durable audit from the national fleet's 5,334
+    /// units over mTLS, vs `GET /v1/hospitals` over the same connections.
+    Lookups {
+        /// Aggregate offered rates of the open-loop phases (requests/s), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1000,2500,5000,7500")]
+        rates: Vec<u32>,
+        /// Seconds of each open-loop phase (baseline and lookups at each rate).
+        #[arg(long, default_value_t = 8)]
+        seconds: u64,
+        /// Seconds of each closed-loop phase (every unit back to back).
+        #[arg(long, default_value_t = 5)]
+        saturate_seconds: u64,
+        /// Ambulance units, each with its own connection and incident.
+        #[arg(long, default_value_t = simulations::fleet::NATIONAL_UNITS)]
+        units: usize,
+        /// Synthetic patients loaded at first start (enough
+        /// to give each unit a patient with a valid card; 20,000 takes a minute to load).
+        #[arg(long, default_value_t = 10_000)]
+        patients: u64,
+        /// Data directory (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Kill the real edge process with SIGKILL under load and restart it, checking the
     /// access log after each restart.
     Crash {
@@ -148,6 +175,21 @@ fn main() -> anyhow::Result<()> {
             dir,
         } => population::run(patients.max(10), seed, dir),
         Bench::Tap { incidents } => tap::run(incidents.max(10)),
+        Bench::Lookups {
+            rates,
+            seconds,
+            saturate_seconds,
+            units,
+            patients,
+            dir,
+        } => lookups::run(lookups::Options {
+            rates,
+            seconds: seconds.max(1),
+            saturate_seconds: saturate_seconds.max(1),
+            units: units.max(1),
+            patients,
+            dir,
+        }),
         Bench::Crash {
             cycles,
             tablets,
