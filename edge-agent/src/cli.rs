@@ -132,6 +132,7 @@ fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<Vec<u8>>> {
 /// `#[tokio::main]` would.
 pub fn main() -> anyhow::Result<()> {
     myna_service::init_tracing("info");
+    myna_service::raise_open_file_limit()?;
     let args = Args::parse();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -83,6 +83,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     myna_service::init_tracing("info");
+    myna_service::raise_open_file_limit()?;
     let args = Args::parse();
     // The seeded development accounts have a published password and TOTP secret: loopback
     // only, with or without TLS.

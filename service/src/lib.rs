@@ -136,6 +136,32 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Longest wait between two delivery attempts of one outbox message.
 pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
 
+/// Raises the process's soft limit on open files to its hard limit: a service holds a
+/// descriptor per connection, and the national fleet keeps 5,334 tablets connected to one
+/// edge, far above the usual soft default of 1,024. Returns the soft limit afterwards
+/// (`None`: unlimited). Logs a warning when it stays below what [`tls::MAX_CONNECTIONS`]
+/// needs, so an operator sees why connections are refused.
+pub fn raise_open_file_limit() -> std::io::Result<Option<u64>> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        setrlimit(Resource::Nofile, limit.clone())?;
+    }
+    // Connections plus the databases, logs and listeners.
+    let wanted = tls::MAX_CONNECTIONS as u64 + 256;
+    if let Some(soft) = limit.current
+        && soft < wanted
+    {
+        tracing::warn!(
+            limit = soft,
+            wanted,
+            "open-file limit below the connection cap: raise it (e.g. LimitNOFILE) or connections will fail"
+        );
+    }
+    Ok(limit.current)
+}
+
 /// Wait before attempt `attempts + 1` of an outbox delivery (edge to hospital, hospital to
 /// edge): 1 s, 2 s, 4 s, ... up to [`MAX_RETRY_BACKOFF`]. No jitter: each side has few
 /// peers, and a peer coming back should get its backlog at once.

@@ -56,9 +56,11 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Most connections served at once (handshaking or open). At the cap the loop stops
 /// accepting until one ends: further clients wait in the kernel's listen backlog (and are
 /// refused by the kernel once that is full) instead of costing a file descriptor and a task
-/// each, so a flood cannot exhaust the process's descriptors (the default soft limit is
-/// often 1,024; raise it above this for the cap to be what binds).
-pub const MAX_CONNECTIONS: usize = 4_096;
+/// each, so a flood cannot exhaust the process's descriptors. Sized for the national fleet:
+/// 5,334 tablets each keeping a connection to one edge, plus hospitals and browsers, three
+/// times over (4,096 turned a quarter of the fleet away: `myna-bench lookups`). The
+/// binaries raise their open-file limit at start ([`crate::raise_open_file_limit`]).
+pub const MAX_CONNECTIONS: usize = 16_384;
 
 /// ALPN protocols offered, in order of preference.
 const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];

@@ -46,6 +46,7 @@ struct Args {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     myna_service::init_tracing("warn");
+    myna_service::raise_open_file_limit()?;
     let args = Args::parse();
     let at = |port| SocketAddr::from(([127, 0, 0, 1], port));
     // The edge as deployed: HTTPS with development certificates (made once in

@@ -53,6 +53,7 @@ enum Run {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     myna_service::init_tracing("warn");
+    myna_service::raise_open_file_limit()?;
     let Run::Day {
         dispatches,
         speedup,

@@ -124,29 +124,12 @@ impl Phase {
 
 /// Runs the benchmark and prints its table.
 pub fn run(options: Options) -> anyhow::Result<()> {
-    raise_open_file_limit()?;
+    // Each unit holds two sockets in this process (client and server end).
+    myna_service::raise_open_file_limit().context("raising the open-file limit")?;
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
         .block_on(bench(options))
-}
-
-/// Each unit holds two sockets in this process (client and server end): raise the soft
-/// limit on open files to the hard limit, and refuse to start if even that is too low.
-fn raise_open_file_limit() -> anyhow::Result<()> {
-    use rustix::process::{Resource, getrlimit, setrlimit};
-    let mut limit = getrlimit(Resource::Nofile);
-    if limit.current != limit.maximum {
-        let before = limit.current;
-        limit.current = limit.maximum;
-        setrlimit(Resource::Nofile, limit).context("raising the open-file limit")?;
-        eprintln!(
-            "open-file soft limit raised from {} to {}",
-            before.map_or("unlimited".into(), |n| n.to_string()),
-            limit.current.map_or("unlimited".into(), |n| n.to_string())
-        );
-    }
-    Ok(())
 }
 
 async fn bench(options: Options) -> anyhow::Result<()> {

@@ -25,8 +25,8 @@ mod audit;
 mod card;
 mod crash;
 mod handoff;
-mod population;
 mod lookups;
+mod population;
 mod proofs;
 mod tap;
 
