@@ -394,8 +394,14 @@ impl DayReport {
                 "LOST OR DUPLICATED: see the report"
             }
         );
-        for missing in v.missing_records.iter().chain(&v.undelivered).take(10) {
-            let _ = writeln!(md, "- missing: {missing}");
+        for missing in v.missing_records.iter().take(10) {
+            let _ = writeln!(md, "- missing record: {missing}");
+        }
+        for handoff in v.undelivered.iter().take(10) {
+            let _ = writeln!(md, "- handoff not at its hospital: {handoff}");
+        }
+        for handoff in v.duplicated.iter().take(10) {
+            let _ = writeln!(md, "- handoff at more than one hospital: {handoff}");
         }
         let calls = self.latencies(|s| s.summary_call_ms, |_| true);
         let taps = self.latencies(|s| s.tap_to_summary_ms, |s| !s.open_queued);
