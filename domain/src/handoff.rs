@@ -39,6 +39,38 @@ impl GeoPoint {
     }
 }
 
+/// Where the crew found the patient (発生場所), recorded with the handoff so the ER knows
+/// the setting and the national figures ("74.4 % of uses at home") can be counted from
+/// what was recorded. A kind, never an address: it is not personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SceneKind {
+    /// The patient's home (自宅).
+    Home,
+    /// A care or elderly facility (介護施設・高齢者施設).
+    CareFacility,
+    /// A public place: station, shop, street-side facility (公共の場所).
+    PublicPlace,
+    /// A workplace or school (職場・学校).
+    Workplace,
+    /// A road (道路), e.g. a traffic accident.
+    Road,
+    /// Anywhere else (その他).
+    Other,
+}
+
+impl SceneKind {
+    /// Every kind, in the order a form lists them.
+    pub const ALL: [SceneKind; 6] = [
+        SceneKind::Home,
+        SceneKind::CareFacility,
+        SceneKind::PublicPlace,
+        SceneKind::Workplace,
+        SceneKind::Road,
+        SceneKind::Other,
+    ];
+}
+
 /// Why a hospital declined a patient (受入不可の理由).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -239,6 +271,24 @@ mod tests {
         for reason in DeclineReason::ALL {
             assert_eq!(DeclineReason::parse(reason.as_str()), Some(reason));
         }
+    }
+
+    #[test]
+    fn scene_kinds_have_stable_snake_case_json() {
+        let check = |kind: SceneKind, json: &str| {
+            assert_eq!(serde_json::to_value(kind).unwrap(), json, "{kind:?}");
+            assert_eq!(
+                serde_json::from_value::<SceneKind>(json.into()).unwrap(),
+                kind
+            );
+        };
+        check(SceneKind::Home, "home");
+        check(SceneKind::CareFacility, "care_facility");
+        check(SceneKind::PublicPlace, "public_place");
+        check(SceneKind::Workplace, "workplace");
+        check(SceneKind::Road, "road");
+        check(SceneKind::Other, "other");
+        assert!(serde_json::from_value::<SceneKind>("Home".into()).is_err());
     }
 
     #[test]

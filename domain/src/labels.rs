@@ -5,6 +5,7 @@
 
 use crate::access::{AccessAction, DenialReason, InstitutionKind, ReviewOutcome, ViewerRole};
 use crate::consent::{ConsentState, DifficultyReason};
+use crate::handoff::SceneKind;
 use crate::identity::Sex;
 use crate::records::{
     AllergySeverity, Analyte, DrugClass, InfectionMarker, LabFlag, QualitativeResult, RecordKind,
@@ -123,6 +124,18 @@ pub fn record_source(source: RecordSource) -> Label {
         RecordSource::EPrescription => ("電子処方箋", "e-Prescription"),
         RecordSource::EhrSharing => ("電子カルテ共有", "EHR sharing"),
         RecordSource::Checkup => ("特定健診", "Checkup data"),
+    }
+}
+
+/// Where the patient was found (発生場所).
+pub fn scene_kind(kind: SceneKind) -> Label {
+    match kind {
+        SceneKind::Home => ("自宅", "Home"),
+        SceneKind::CareFacility => ("介護施設・高齢者施設", "Care facility"),
+        SceneKind::PublicPlace => ("公共の場所", "Public place"),
+        SceneKind::Workplace => ("職場・学校", "Workplace or school"),
+        SceneKind::Road => ("道路", "Road"),
+        SceneKind::Other => ("その他", "Other"),
     }
 }
 
@@ -257,6 +270,19 @@ mod tests {
         let labels: Vec<Label> = all.iter().map(|r| denial_reason(*r)).collect();
         for (reason, (ja, en)) in all.iter().zip(&labels) {
             assert!(!ja.is_empty() && !en.is_empty() && ja != en, "{reason:?}");
+        }
+        for (i, a) in labels.iter().enumerate() {
+            for b in &labels[i + 1..] {
+                assert!(a.0 != b.0 && a.1 != b.1, "{a:?} and {b:?} read the same");
+            }
+        }
+    }
+
+    #[test]
+    fn every_scene_kind_has_distinct_labels_in_both_languages() {
+        let labels: Vec<Label> = SceneKind::ALL.into_iter().map(scene_kind).collect();
+        for (kind, (ja, en)) in SceneKind::ALL.iter().zip(&labels) {
+            assert!(!ja.is_empty() && !en.is_empty() && ja != en, "{kind:?}");
         }
         for (i, a) in labels.iter().enumerate() {
             for b in &labels[i + 1..] {

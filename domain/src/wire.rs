@@ -14,6 +14,7 @@ use crate::access::{
     InstitutionKind, ReviewOutcome, ViewerRole,
 };
 use crate::consent::{ConsentState, DifficultyReason};
+use crate::handoff::SceneKind;
 use crate::identity::{AssuranceLevel, BasicFacts, ChallengeId, IdentityEvidence, PatientId};
 use crate::records::RecordKind;
 use crate::summary::EmergencySummary;
@@ -312,6 +313,10 @@ pub struct HandoffRequest {
     /// nothing new. Without one, the edge makes up an id and a retry is a new handoff.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff_id: Option<uuid::Uuid>,
+    /// Where the patient was found (発生場所); optional, so tablets that do not send it
+    /// keep working. The edge passes it on in the [`ArrivalNotice`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scene: Option<SceneKind>,
 }
 
 /// Response to [`HandoffRequest`].
@@ -403,6 +408,10 @@ pub struct ArrivalNotice {
     pub summary: Option<EmergencySummary>,
     /// When the edge sent it.
     pub sent_at: DateTime<Utc>,
+    /// Where the patient was found, as the crew recorded it; absent in notices from
+    /// tablets (or edges) that do not record it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scene: Option<SceneKind>,
 }
 
 /// `POST /portal/v1/dev-sign-in` (development only).
@@ -885,6 +894,59 @@ mod tests {
         assert_eq!(
             serde_json::from_str::<HandoffRequest>(&json).unwrap(),
             with_id
+        );
+    }
+
+    #[test]
+    fn handoff_scene_is_optional_and_known_kinds_only() {
+        let old_tablet = r#"{"hospital_id":"h","chief_complaint":"c","eta_minutes":5}"#;
+        let request: HandoffRequest = serde_json::from_str(old_tablet).unwrap();
+        assert_eq!(request.scene, None);
+        assert!(!serde_json::to_string(&request).unwrap().contains("scene"));
+        let with_scene =
+            r#"{"hospital_id":"h","chief_complaint":"c","eta_minutes":5,"scene":"care_facility"}"#;
+        let request: HandoffRequest = serde_json::from_str(with_scene).unwrap();
+        assert_eq!(request.scene, Some(SceneKind::CareFacility));
+        let json = serde_json::to_string(&request).unwrap();
+        assert_eq!(
+            serde_json::from_str::<HandoffRequest>(&json).unwrap(),
+            request
+        );
+        let unknown =
+            r#"{"hospital_id":"h","chief_complaint":"c","eta_minutes":5,"scene":"beach"}"#;
+        assert!(serde_json::from_str::<HandoffRequest>(unknown).is_err());
+    }
+
+    #[test]
+    fn arrival_notice_without_scene_still_parses_and_stays_without() {
+        let notice = ArrivalNotice {
+            handoff_id: uuid::Uuid::from_u128(1),
+            incident_id: IncidentId(uuid::Uuid::from_u128(2)),
+            fire_department: "Fire HQ".into(),
+            unit: "Unit 1".into(),
+            chief_complaint: "c".into(),
+            eta: DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap(),
+            vitals: Vitals::default(),
+            consent: None,
+            summary: None,
+            sent_at: DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap(),
+            scene: None,
+        };
+        let old = serde_json::to_value(&notice).unwrap();
+        assert!(old.get("scene").is_none(), "{old}");
+        assert_eq!(
+            serde_json::from_value::<ArrivalNotice>(old).unwrap(),
+            notice
+        );
+        let at_home = ArrivalNotice {
+            scene: Some(SceneKind::Home),
+            ..notice
+        };
+        let json = serde_json::to_value(&at_home).unwrap();
+        assert_eq!(json["scene"], "home");
+        assert_eq!(
+            serde_json::from_value::<ArrivalNotice>(json).unwrap(),
+            at_home
         );
     }
 

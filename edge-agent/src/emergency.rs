@@ -442,6 +442,7 @@ pub fn prepare_handoff(
         consent: incident.consent,
         summary,
         sent_at: now,
+        scene: request.scene,
     };
     // The notice is queued in this transaction: once the tablet hears of the handoff, the
     // hospital gets it, however long it is unreachable.

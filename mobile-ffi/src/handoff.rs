@@ -88,6 +88,39 @@ pub struct HandoffRequest {
     pub eta_minutes: u16,
     /// Vital signs.
     pub vitals: Vitals,
+    /// Where the patient was found (発生場所); none when the crew did not say.
+    #[uniffi(default)]
+    pub scene: Option<SceneKind>,
+}
+
+/// Where the crew found the patient (発生場所).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum SceneKind {
+    /// The patient's home (自宅).
+    Home,
+    /// A care or elderly facility (介護施設・高齢者施設).
+    CareFacility,
+    /// A public place (公共の場所).
+    PublicPlace,
+    /// A workplace or school (職場・学校).
+    Workplace,
+    /// A road (道路).
+    Road,
+    /// Anywhere else (その他).
+    Other,
+}
+
+impl From<SceneKind> for domain::SceneKind {
+    fn from(kind: SceneKind) -> Self {
+        match kind {
+            SceneKind::Home => domain::SceneKind::Home,
+            SceneKind::CareFacility => domain::SceneKind::CareFacility,
+            SceneKind::PublicPlace => domain::SceneKind::PublicPlace,
+            SceneKind::Workplace => domain::SceneKind::Workplace,
+            SceneKind::Road => domain::SceneKind::Road,
+            SceneKind::Other => domain::SceneKind::Other,
+        }
+    }
 }
 
 impl From<HandoffRequest> for wire::HandoffRequest {
@@ -108,6 +141,7 @@ impl From<HandoffRequest> for wire::HandoffRequest {
                 gcs: v.gcs,
                 temperature_c: v.temperature_c,
             },
+            scene: r.scene.map(Into::into),
         }
     }
 }
@@ -246,6 +280,20 @@ mod tests {
             "declined",
         );
         check(domain::HandoffStatus::Withdrawn, "withdrawn");
+    }
+
+    #[test]
+    fn the_scene_reaches_the_wire_request() {
+        let request = |scene| HandoffRequest {
+            hospital_id: "h".into(),
+            chief_complaint: "c".into(),
+            eta_minutes: 5,
+            vitals: Vitals::default(),
+            scene,
+        };
+        let wire = wire::HandoffRequest::from(request(Some(SceneKind::CareFacility)));
+        assert_eq!(wire.scene, Some(domain::SceneKind::CareFacility));
+        assert_eq!(wire::HandoffRequest::from(request(None)).scene, None);
     }
 
     #[test]

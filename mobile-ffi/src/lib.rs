@@ -68,7 +68,7 @@ pub mod transport;
 pub use consent::{Consent, DifficultyReason};
 pub use error::{MobileFfiError, TransportError};
 pub use handoff::{
-    Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location, Vitals,
+    Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location, SceneKind, Vitals,
 };
 pub use incident::{Assurance, CardReading, IdentityConfirmed, Incident, IncidentStep, StepRecord};
 pub use summary::{PatientHeader, Summary, SummaryRecord};

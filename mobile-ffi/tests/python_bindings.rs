@@ -105,6 +105,21 @@ async fn python_bindings_drive_the_scene_workflow_against_a_live_edge() {
         "the hospital got the summary: {given:#?}"
     );
 
+    // Where the crew found the patient reached the hospital's stored notice; the refused
+    // incident's handoff left it out (the field's default) and so does the notice.
+    let hospital_db = stack
+        .edge_config
+        .data_dir
+        .join(format!("hospital-{}.sqlite3", stack.hospitals[0].id));
+    assert_eq!(
+        stored_scene(&hospital_db, &incident("given")).await,
+        Some(Some("home".to_string()))
+    );
+    assert_eq!(
+        stored_scene(&hospital_db, &incident("refused")).await,
+        Some(None)
+    );
+
     // The summary shown again from the tablet's copy reached the log once, under the id the
     // tablet gave it.
     let view_id = results["given"]["view_id"].as_str().unwrap();
@@ -289,6 +304,27 @@ fn access_log(database: &Path) -> Vec<AccessRecord> {
         .unwrap()
         .map(|json| serde_json::from_str(&json.unwrap()).unwrap())
         .collect()
+}
+
+/// The scene in the notice hospital `database` stored for `incident_id`: `None` when no
+/// notice arrived within a few seconds, `Some(None)` for a notice without one.
+async fn stored_scene(database: &Path, incident_id: &str) -> Option<Option<String>> {
+    for _ in 0..50 {
+        let conn = rusqlite::Connection::open(database).unwrap();
+        let found = conn.query_row(
+            "SELECT json_extract(notice_json, '$.scene') FROM arrivals WHERE incident_id = ?1",
+            [incident_id],
+            |r| r.get::<_, Option<String>>(0),
+        );
+        match found {
+            Ok(scene) => return Some(scene),
+            Err(rusqlite::Error::QueryReturnedNoRows) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    None
 }
 
 /// How strongly the edge identified the patient of `incident_id`.

@@ -159,6 +159,7 @@ impl Dispatcher {
                 eta_minutes: plan.eta_minutes,
                 vitals: plan.vitals,
                 handoff_id: None,
+                scene: None,
             })
             .await?;
         incident.close()?;

@@ -26,12 +26,36 @@ async fn incident(edge: &TestEdge) -> String {
 }
 
 async fn hand_off(edge: &TestEdge, incident: &str, hospital: &str) -> (StatusCode, Value) {
-    edge.post(
-        &format!("/v1/incidents/{incident}/handoff"),
-        DEVICE,
-        &json!({"hospital_id": hospital, "chief_complaint": "chest pain", "eta_minutes": 7}),
-    )
-    .await
+    hand_off_from(edge, incident, hospital, None).await
+}
+
+/// A handoff saying where the patient was found (`scene`, when given).
+async fn hand_off_from(
+    edge: &TestEdge,
+    incident: &str,
+    hospital: &str,
+    scene: Option<&str>,
+) -> (StatusCode, Value) {
+    let mut body =
+        json!({"hospital_id": hospital, "chief_complaint": "chest pain", "eta_minutes": 7});
+    if let Some(scene) = scene {
+        body["scene"] = json!(scene);
+    }
+    edge.post(&format!("/v1/incidents/{incident}/handoff"), DEVICE, &body)
+        .await
+}
+
+/// The notice queued for handoff `handoff`, as the hospital will get it.
+fn queued_notice(edge: &TestEdge, handoff: &str) -> Value {
+    let body: String = edge
+        .raw_connection()
+        .query_row(
+            "SELECT body_json FROM hospital_outbox WHERE handoff_id = ?1",
+            [handoff],
+            |r| r.get(0),
+        )
+        .unwrap();
+    serde_json::from_str(&body).unwrap()
 }
 
 async fn decide(
@@ -256,20 +280,21 @@ async fn handoff_long_poll_answers_when_the_hospital_does() {
     );
 }
 
-/// A stand-in hospital-view on `listener`: answers every arrival with 201 and counts them.
+/// A stand-in hospital-view on `listener`: answers every arrival with 201 and keeps the
+/// notices it got.
 fn stub_hospital(
     listener: tokio::net::TcpListener,
-) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let received = std::sync::Arc::new(AtomicUsize::new(0));
-    let counter = std::sync::Arc::clone(&received);
+) -> std::sync::Arc<std::sync::Mutex<Vec<Value>>> {
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let notices = std::sync::Arc::clone(&received);
     let app = axum::Router::new().route(
         "/v1/arrivals",
         axum::routing::post(move |body: String| {
-            let counter = std::sync::Arc::clone(&counter);
+            let notices = std::sync::Arc::clone(&notices);
             async move {
-                assert!(body.contains("handoff_id"), "the queued notice itself");
-                counter.fetch_add(1, Ordering::SeqCst);
+                let notice: Value = serde_json::from_str(&body).unwrap();
+                assert!(notice["handoff_id"].is_string(), "the queued notice itself");
+                notices.lock().unwrap().push(notice);
                 StatusCode::CREATED
             }
         }),
@@ -279,8 +304,34 @@ fn stub_hospital(
 }
 
 #[tokio::test]
+async fn handoff_scene_goes_to_the_hospital_as_recorded_and_absent_stays_absent() {
+    let edge = two_hospital_edge();
+    let at_home = incident(&edge).await;
+    let (status, sent) = hand_off_from(&edge, &at_home, "hosp-a", Some("home")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    let notice = queued_notice(&edge, sent["handoff_id"].as_str().unwrap());
+    assert_eq!(notice["scene"], "home", "{notice}");
+
+    // An older tablet says nothing about the scene: the notice says nothing either.
+    let unsaid = incident(&edge).await;
+    let (status, sent) = hand_off(&edge, &unsaid, "hosp-a").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
+    let notice = queued_notice(&edge, sent["handoff_id"].as_str().unwrap());
+    assert!(notice.get("scene").is_none(), "{notice}");
+
+    // A kind the edge does not know is the tablet's mistake, not a silent "other".
+    let unknown = incident(&edge).await;
+    let (status, body) = hand_off_from(&edge, &unknown, "hosp-a", Some("beach")).await;
+    assert!(status.is_client_error(), "{status} {body}");
+    assert_eq!(
+        outbox(&edge).len(),
+        2,
+        "nothing queued for the refused request"
+    );
+}
+
+#[tokio::test]
 async fn handoff_outbox_survives_an_edge_restart() {
-    use std::sync::atomic::Ordering;
     // A port with nobody listening yet: the hospital is down when the crew hands off.
     let port = {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -291,7 +342,7 @@ async fn handoff_outbox_survives_an_edge_restart() {
         config.with_hospital("hosp-a", "Hospital A", 3, &url, TOKEN_A, None)
     });
     let incident = incident(&edge).await;
-    let (status, sent) = hand_off(&edge, &incident, "hosp-a").await;
+    let (status, sent) = hand_off_from(&edge, &incident, "hosp-a", Some("care_facility")).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{sent}");
 
     // The edge stops; the hospital comes back; the edge starts again on the same file.
@@ -314,15 +365,16 @@ async fn handoff_outbox_survives_an_edge_restart() {
     edge.clock.advance(chrono::Duration::seconds(20));
     edge.state.relay.wake();
     for _ in 0..100 {
-        if received.load(Ordering::SeqCst) > 0 {
+        if !received.lock().unwrap().is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    let notices = received.lock().unwrap().clone();
+    assert_eq!(notices.len(), 1, "delivered after the restart, once");
     assert_eq!(
-        received.load(Ordering::SeqCst),
-        1,
-        "delivered after the restart, once"
+        notices[0]["scene"], "care_facility",
+        "the re-sent notice still says where the patient was found"
     );
     let handoff = sent["handoff_id"].as_str().unwrap();
     for _ in 0..100 {

@@ -156,6 +156,7 @@ fn notice(summary: Option<EmergencySummary>, consent: Option<ConsentState>) -> A
         consent,
         summary,
         sent_at: at(0, 55),
+        scene: None,
     }
 }
 

@@ -1,6 +1,6 @@
 //! One arrival card (`<article id="arrival-{handoff_id}" data-eta=…>`, also the fragment
 //! the event stream sends), in reading order for the first minutes: ETA (with a live
-//! countdown), chief complaint, crew, sex and age, alerts (or the no-records notice),
+//! countdown), chief complaint, crew, where the patient was found, sex and age, alerts (or the no-records notice),
 //! vitals, the ER's answer (accept / decline), then a short history (active diagnoses
 //! first, medications, recent visits, surgeries) with a link to the full detail page.
 //!
@@ -45,7 +45,8 @@ pub fn arrival_card(arrival: &StoredArrival, now: DateTime<Utc>) -> Markup {
     }
 }
 
-/// ETA, chief complaint, crew, sex and age, consent basis.
+/// ETA, chief complaint, crew, where the patient was found (when the crew said), sex and
+/// age, consent basis.
 pub fn arrival_head(n: &ArrivalNotice, now: DateTime<Utc>) -> Markup {
     let today = now.with_timezone(&jst()).date_naive();
     html! {
@@ -56,6 +57,9 @@ pub fn arrival_head(n: &ArrivalNotice, now: DateTime<Utc>) -> Markup {
             }
             h2.complaint { span.label { "主訴 Chief complaint: " } (n.chief_complaint) }
             p.crew { span.label { "救急隊 Unit: " } (n.unit) " · " (n.fire_department) }
+            @if let Some(scene) = n.scene {
+                p.scene { span.label { "発生場所 Scene: " } (bi(labels::scene_kind(scene))) }
+            }
             p.patient {
                 @match &n.summary {
                     Some(s) => {
@@ -266,6 +270,10 @@ mod tests {
             "age on 2026-11-25 of someone born 1944-03-01"
         );
         assert!(html.contains("Setagaya Ambulance 3"));
+        assert!(pos("Setagaya Ambulance 3") < pos("発生場所 Scene: "));
+        assert!(pos("発生場所 Scene: ") < pos("自宅"));
+        assert!(pos("自宅") < pos("Home"));
+        assert!(pos("Home") < pos(r#"class="alerts""#));
         assert!(html.contains("Chest pain &lt;script&gt;"), "escaped");
         assert!(!html.contains("山田"), "no name on the wall screen");
     }
@@ -278,6 +286,10 @@ mod tests {
         assert!(html.contains("記録の共有なし（同意拒否）"));
         assert!(html.contains("Chest pain"));
         assert!(html.contains("112"), "vitals still shown");
+        assert!(
+            !html.contains("発生場所"),
+            "no scene line when the crew did not say"
+        );
         assert!(!html.contains(r#"class="alerts""#));
         for secret in ["Penicillin", "Warfarin", "Atrial", "Meguro Clinic", "山田"] {
             assert!(!html.contains(secret));

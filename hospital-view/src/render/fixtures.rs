@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use myna_domain::access::IncidentId;
 use myna_domain::consent::ConsentState;
+use myna_domain::handoff::SceneKind;
 use myna_domain::identity::{PatientId, Sex};
 use myna_domain::records::{
     Allergy, AllergySeverity, Analyte, Checkup, Diagnosis, DrugClass, InfectionMarker,
@@ -187,6 +188,7 @@ fn base(n: u128, eta: DateTime<Utc>) -> ArrivalNotice {
         consent: None,
         summary: None,
         sent_at: now(),
+        scene: None,
     }
 }
 
@@ -194,6 +196,7 @@ pub fn notice_with_summary(n: u128, eta: DateTime<Utc>) -> ArrivalNotice {
     ArrivalNotice {
         consent: Some(ConsentState::Given),
         summary: Some(summary()),
+        scene: Some(SceneKind::Home),
         ..base(n, eta)
     }
 }

@@ -320,6 +320,7 @@ mod tests {
             consent: None,
             summary: None,
             sent_at: at(0),
+            scene: None,
         };
         store.insert(&notice, at(1)).unwrap();
         (dir, store, id)

@@ -440,6 +440,7 @@ mod tests {
             consent: None,
             summary: None,
             sent_at: at(0),
+            scene: None,
         }
     }
 

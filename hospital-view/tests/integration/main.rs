@@ -232,6 +232,7 @@ pub fn notice(n: u128, eta_minutes: i64) -> ArrivalNotice {
         consent: Some(ConsentState::Given),
         summary: Some(summary(now)),
         sent_at: now,
+        scene: None,
     }
 }
 

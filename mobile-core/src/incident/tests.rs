@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, Utc};
 use myna_domain::consent::DifficultyReason;
+use myna_domain::handoff::SceneKind;
 use myna_domain::identity::{PatientId, Sex};
 use myna_domain::summary::PatientHeader;
 use myna_domain::wire::{
@@ -71,6 +72,7 @@ fn handoff_request() -> HandoffRequest {
         eta_minutes: 12,
         vitals: Vitals::default(),
         handoff_id: None,
+        scene: Some(SceneKind::Home),
     }
 }
 
@@ -348,6 +350,8 @@ async fn full_scene_against_a_canned_edge() {
             .parse::<uuid::Uuid>()
             .is_ok()
     );
+    // Where the patient was found goes through the outbox with the rest of the request.
+    assert_eq!(handoff["scene"], "home", "{handoff}");
     // The refused handoff stays listed as rejected; nothing is left pending.
     assert_eq!(incident.store.pending_count().unwrap(), 0);
     let steps: Vec<_> = incident.history().iter().map(|r| r.step.name()).collect();

@@ -30,6 +30,7 @@ from mobile_ffi import (
     IncidentStep,
     Location,
     MobileFfiError,
+    SceneKind,
     Sex,
     Tablet,
     TabletAccessKind,
@@ -116,12 +117,22 @@ async def expect_error(kind, awaitable, message_start: str) -> MobileFfiError:
     raise AssertionError(f"expected {kind.__name__}, got {result!r}")
 
 
-def chest_pain() -> HandoffRequest:
+def chest_pain(scene=None) -> HandoffRequest:
+    """The handoff; where the patient was found only when `scene` is given (the field
+    defaults to none, as for an app that does not ask)."""
+    if scene is None:
+        return HandoffRequest(
+            hospital_id=HOSPITAL_ID,
+            chief_complaint="胸痛 Chest pain",
+            eta_minutes=8,
+            vitals=Vitals(heart_rate=110, spo2_percent=94),
+        )
     return HandoffRequest(
         hospital_id=HOSPITAL_ID,
         chief_complaint="胸痛 Chest pain",
         eta_minutes=8,
         vitals=Vitals(heart_rate=110, spo2_percent=94),
+        scene=scene,
     )
 
 
@@ -168,7 +179,7 @@ async def consent_given(card: TestCard) -> dict:
     every = await incident.hospitals(None)
     assert HOSPITAL_ID in {h.id for h in every}, every
 
-    handoff = await incident.hand_off(chest_pain())
+    handoff = await incident.hand_off(chest_pain(SceneKind.HOME))
     assert handoff.hospital_id == HOSPITAL_ID and handoff.records_shared, handoff
     state = await incident.handoff_state(handoff.handoff_id, None)
     assert state.handoff_id == handoff.handoff_id and state.hospital_id == HOSPITAL_ID

@@ -1,5 +1,6 @@
 //! What the day produced: the checks against the services' own files (nothing lost, each
-//! handoff delivered once), the mix as the edge recorded it, latencies and delays.
+//! handoff delivered once), the mix as the edge and the hospitals recorded it, latencies
+//! and delays.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -7,6 +8,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use myna_domain::access::{AccessAction, AccessRecord};
 use myna_domain::consent::ConsentState;
+use myna_domain::handoff::SceneKind;
 use rusqlite::{Connection, OpenFlags};
 use serde::Serialize;
 
@@ -37,9 +39,10 @@ pub struct ReviewSample {
     pub reviewed: u64,
 }
 
-/// The mix of card uses as the edge recorded it (elderly from the patients' dates of
-/// birth, no-consent from the consent stored with each incident), and at home from the
-/// plan (the system does not record where the patient was).
+/// The mix of card uses as the system recorded it: elderly from the patients' dates of
+/// birth and no-consent from the consent stored with each incident (the edge), at home
+/// from where the crew said it found the patient (`scene`) in the arrival notices the
+/// hospitals stored.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Mix {
     /// Incidents on the edge.
@@ -50,8 +53,12 @@ pub struct Mix {
     pub no_consent: f64,
     /// Share with consent refused.
     pub refused: f64,
-    /// Share of card uses at home (plan).
+    /// Share of card uses at home: of our handoffs stored by a hospital, those whose notice
+    /// says `scene: home`.
     pub at_home: f64,
+    /// Our handoffs whose stored notice says where the patient was found (the at-home
+    /// share's denominator).
+    pub scenes_recorded: u64,
 }
 
 /// The end-of-day checks.
@@ -197,14 +204,28 @@ pub fn verify(
             expect("view on tablet", shown);
         }
     }
-    // Each handoff at its hospital exactly once, nowhere else.
+    // Each handoff at its hospital exactly once, nowhere else; and where the crew found
+    // the patient, as the stored notice says.
     let mut stored: HashMap<String, Vec<(String, String)>> = HashMap::new();
+    let mut scenes_at_hospitals: HashMap<String, Option<SceneKind>> = HashMap::new();
     for (hospital, path) in hospital_dbs {
         let db = read_only(path)?;
-        let mut stmt = db.prepare("SELECT handoff_id, received_at FROM arrivals")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut stmt = db.prepare(
+            "SELECT handoff_id, received_at, json_extract(notice_json, '$.scene') FROM arrivals",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
         for row in rows {
-            let (handoff, received) = row?;
+            let (handoff, received, scene) = row?;
+            let scene = scene
+                .map(|s| serde_json::from_value::<SceneKind>(serde_json::Value::String(s)))
+                .transpose()?;
+            scenes_at_hospitals.insert(handoff.clone(), scene);
             stored
                 .entry(handoff)
                 .or_default()
@@ -240,7 +261,7 @@ pub fn verify(
         delivery.last().copied().unwrap_or(0.0),
     ];
     v.relay_outbox_left = relay_outbox(&edge)?;
-    let mix = mix(&edge, scenes, today)?;
+    let mix = mix(&edge, scenes, &scenes_at_hospitals, today)?;
     Ok((v, mix))
 }
 
@@ -253,7 +274,14 @@ pub fn relay_outbox(edge: &Connection) -> anyhow::Result<u64> {
     )? as u64)
 }
 
-fn mix(edge: &Connection, scenes: &[SceneOutcome], today: NaiveDate) -> anyhow::Result<Mix> {
+/// The mix of our scenes: from the edge's incidents and, for at home, from the scene in
+/// the hospitals' stored notices (`at_hospitals`: handoff id → scene).
+fn mix(
+    edge: &Connection,
+    scenes: &[SceneOutcome],
+    at_hospitals: &HashMap<String, Option<SceneKind>>,
+    today: NaiveDate,
+) -> anyhow::Result<Mix> {
     let ours: HashSet<&str> = scenes
         .iter()
         .filter_map(|s| s.incident_id.as_deref())
@@ -289,14 +317,20 @@ fn mix(edge: &Connection, scenes: &[SceneOutcome], today: NaiveDate) -> anyhow::
             _ => {}
         }
     }
-    let tapped: Vec<&SceneOutcome> = scenes.iter().filter(|s| s.tapped).collect();
+    let recorded: Vec<SceneKind> = scenes
+        .iter()
+        .filter_map(|s| s.handoff_id.as_ref())
+        .filter_map(|h| at_hospitals.get(h).copied().flatten())
+        .collect();
+    let at_home = recorded.iter().filter(|&&k| k == SceneKind::Home).count();
     let share = |k: u64| if n == 0 { 0.0 } else { k as f64 / n as f64 };
     Ok(Mix {
         incidents: n,
         elderly: share(elderly),
         no_consent: share(difficult),
         refused: share(refused),
-        at_home: tapped.iter().filter(|s| s.at_home).count() as f64 / tapped.len().max(1) as f64,
+        at_home: at_home as f64 / recorded.len().max(1) as f64,
+        scenes_recorded: recorded.len() as u64,
     })
 }
 
@@ -343,7 +377,12 @@ impl DayReport {
             "| elderly (65+), from the edge's records | {} | 62.6% |",
             pct(self.mix.elderly)
         );
-        let _ = writeln!(md, "| at home (plan) | {} | 74.4% |", pct(self.mix.at_home));
+        let _ = writeln!(
+            md,
+            "| at home, from the hospitals' notices ({} recorded) | {} | 74.4% |",
+            self.mix.scenes_recorded,
+            pct(self.mix.at_home)
+        );
         let _ = writeln!(
             md,
             "| no consent needed (unconscious, cannot communicate), from the edge | {} | 7.4% |",

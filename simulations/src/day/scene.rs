@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use mobile_core::{EmergencyIncident, MobileError};
 use myna_domain::consent::ConsentState;
+use myna_domain::handoff::SceneKind;
 use myna_domain::wire::HandoffRequest;
 use serde::Serialize;
 
@@ -39,7 +40,8 @@ pub struct SceneOutcome {
     pub hq: usize,
     /// 65 or older (the plan).
     pub elderly: bool,
-    /// At home (the plan).
+    /// At home (the plan; the handoff records it as the scene, and the report counts it
+    /// from the hospitals' notices).
     pub at_home: bool,
     /// `given`, `refused` or `difficult`.
     pub consent: &'static str,
@@ -162,6 +164,7 @@ impl Crew {
                 eta_minutes: (TRANSPORT.as_secs() / 60) as u16,
                 vitals: dispatch.vitals.clone(),
                 handoff_id: None,
+                scene: Some(scene_kind(dispatch.at_home, dispatch.elderly, dispatch.n)),
             })
             .await?;
         out.handoff_id = Some(sent.handoff_id.to_string());
@@ -211,6 +214,23 @@ impl Crew {
     }
 }
 
+/// Where the crew found the patient (発生場所), as it records it with the handoff: at home
+/// as planned; elsewhere (the pilot gives only the share at home) a care facility for half
+/// of the elderly, and public places, roads, workplaces or schools and other places for
+/// the rest, spread by dispatch number.
+fn scene_kind(at_home: bool, elderly: bool, n: usize) -> SceneKind {
+    if at_home {
+        return SceneKind::Home;
+    }
+    match n % 4 {
+        0 | 1 if elderly => SceneKind::CareFacility,
+        0 | 2 => SceneKind::PublicPlace,
+        1 => SceneKind::Road,
+        _ if elderly => SceneKind::Other,
+        _ => SceneKind::Workplace,
+    }
+}
+
 fn config_error(detail: String) -> MobileError {
     MobileError::Configuration { detail }
 }
@@ -223,4 +243,28 @@ fn error_kind(error: &MobileError) -> String {
         .next()
         .unwrap_or("error")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_exactly_when_planned_at_home() {
+        for n in 0..16 {
+            for elderly in [false, true] {
+                assert_eq!(scene_kind(true, elderly, n), SceneKind::Home);
+                assert_ne!(
+                    scene_kind(false, elderly, n),
+                    SceneKind::Home,
+                    "{n} {elderly}"
+                );
+            }
+        }
+        let away: std::collections::HashSet<_> = (0..8)
+            .flat_map(|n| [scene_kind(false, false, n), scene_kind(false, true, n)])
+            .collect();
+        assert!(away.contains(&SceneKind::CareFacility) && away.contains(&SceneKind::Road));
+        assert!((0..8).all(|n| scene_kind(false, false, n) != SceneKind::CareFacility));
+    }
 }

@@ -1,6 +1,6 @@
 //! A sped-up day through the real services (edge and hospital-views over mTLS, tablets
-//! with their stores on disk), with every default fault: the mix the edge recorded
-//! matches the FY2024 pilot and nothing is lost.
+//! with their stores on disk), with every default fault: the mix the edge and the
+//! hospitals recorded matches the FY2024 pilot and nothing is lost.
 
 use simulations::day::{self, DayConfig, faults, load};
 
@@ -28,7 +28,10 @@ async fn pilot_mix_holds_and_every_incident_is_in_the_log_through_faults() {
     assert_eq!(report.mix.incidents, v.card_uses);
     assert_eq!(v.handoffs, v.card_uses);
     assert!(v.expected_records >= 2 * v.card_uses);
-    // The mix as the edge recorded it, within ±2 points of the pilot.
+    // At home is counted from where the crews said they found the patient, in the notices
+    // the hospitals stored: every delivered handoff says it.
+    assert_eq!(report.mix.scenes_recorded, v.delivered_once);
+    // The mix as the system recorded it, within ±2 points of the pilot.
     for (name, got, pilot) in [
         ("elderly", report.mix.elderly, load::PILOT_ELDERLY),
         ("at home", report.mix.at_home, load::PILOT_AT_HOME),

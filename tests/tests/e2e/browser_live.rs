@@ -79,6 +79,7 @@ async fn browser_handoff_from_the_tablet_appears_live_within_a_second() -> anyho
                 ..Vitals::default()
             },
             handoff_id: None,
+            scene: None,
         })
         .await?;
     let card = format!("#arrival-{}", sent.handoff_id);

@@ -37,6 +37,7 @@ fn request(f: &Fixture, hospital: usize) -> HandoffRequest {
             ..Vitals::default()
         },
         handoff_id: None,
+        scene: None,
     }
 }
 

@@ -143,6 +143,7 @@ async fn e2e_refused_discloses_nothing_anywhere_and_is_logged() {
             eta_minutes: 12,
             vitals: Vitals::default(),
             handoff_id: None,
+            scene: None,
         })
         .await
         .unwrap();

@@ -10,6 +10,7 @@ use mobile_core::local::{LocalAccessKind, WriteKind, WriteState};
 use mobile_core::{EdgeClient, IncidentStep, MobileError, StorageKey, Tablet};
 use myna_domain::access::{AccessAction, ViewerRole};
 use myna_domain::consent::ConsentState;
+use myna_domain::handoff::SceneKind;
 use myna_domain::wire::{HandoffRequest, Vitals};
 use simulations::scenario::tap;
 use tokio::net::TcpListener;
@@ -50,6 +51,7 @@ impl Scene {
                 ..Vitals::default()
             },
             handoff_id: None,
+            scene: Some(SceneKind::Home),
         }
     }
 
@@ -132,6 +134,11 @@ async fn offline_scene_is_queued_then_delivered_exactly_once() {
     let arrivals = s.f.arrivals(0).await;
     assert_eq!(arrivals.len(), 1);
     assert_eq!(arrivals[0].handoff_id, sent.handoff_id);
+    assert_eq!(
+        arrivals[0].scene,
+        Some(SceneKind::Home),
+        "kept through the queue"
+    );
 
     // Nothing left: a second pass sends nothing.
     let again = tablet.deliver_now().await.unwrap();
@@ -216,6 +223,11 @@ async fn offline_app_killed_mid_queue_still_delivers_once() {
     let arrivals = s.f.arrivals(0).await;
     assert_eq!(arrivals.len(), 1);
     assert_eq!(arrivals[0].handoff_id, handoff_id);
+    assert_eq!(
+        arrivals[0].scene,
+        Some(SceneKind::Home),
+        "kept through the queue"
+    );
     let device_views: Vec<_> = log
         .iter()
         .filter(|r| matches!(r.action, AccessAction::ViewOnDevice { .. }))

@@ -132,6 +132,7 @@ async fn bench(handoffs: usize, dashboards: usize) -> anyhow::Result<()> {
             eta_minutes: 10,
             vitals: Vitals::default(),
             handoff_id: None,
+            scene: None,
         };
         let start = Instant::now();
         let response = incident.hand_off(request).await?;

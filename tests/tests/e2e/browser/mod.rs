@@ -97,6 +97,7 @@ fn arrival_with_alerts(allergen: &str, eta_minutes: i64) -> ArrivalNotice {
             assembled_at: now,
         }),
         sent_at: now,
+        scene: None,
     }
 }
 
