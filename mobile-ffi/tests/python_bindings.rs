@@ -107,10 +107,7 @@ async fn python_bindings_drive_the_scene_workflow_against_a_live_edge() {
 
     // Where the crew found the patient reached the hospital's stored notice; the refused
     // incident's handoff left it out (the field's default) and so does the notice.
-    let hospital_db = stack
-        .edge_config
-        .data_dir
-        .join(format!("hospital-{}.sqlite3", stack.hospitals[0].id));
+    let hospital_db = stack.hospital_database(0).unwrap();
     assert_eq!(
         stored_scene(&hospital_db, &incident("given")).await,
         Some(Some("home".to_string()))

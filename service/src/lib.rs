@@ -92,11 +92,17 @@ pub async fn serve_with_drain(
     }
 }
 
+/// Page cache of a durable connection, in KiB (SQLite's negative `cache_size`).
+const DURABLE_CACHE_KIB: i64 = -32 * 1024;
+
 /// Opens (creating if needed) a SQLite file for durable writes: WAL journal,
 /// `synchronous=FULL` (a commit is on disk before the caller answers anyone, across power
-/// loss, not only process crashes), foreign keys on, 5 s busy timeout.
+/// loss, not only process crashes), foreign keys on, 5 s busy timeout, and a page cache of
+/// up to 32 MiB (SQLite's default 2 MiB made the edge's writer re-read the records and log
+/// indexes from the OS on every lookup: a seventh of its time at national load).
 pub fn open_durable(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
+    conn.pragma_update(None, "cache_size", DURABLE_CACHE_KIB)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;

@@ -444,6 +444,13 @@ impl LocalStack {
         self.edge_config.data_dir.join("edge.sqlite3")
     }
 
+    /// Hospital-view `n`'s database file (0-based, [`LocalStack::hospitals`] order).
+    pub fn hospital_database(&self, n: usize) -> Option<PathBuf> {
+        self.hospital_services
+            .get(n)
+            .map(|s| s.config.database_path())
+    }
+
     /// Bearer token of dev tablet `n` (1-based).
     pub fn device_token(&self, n: usize) -> String {
         self.edge_config.devices[n - 1].token.clone()

@@ -123,13 +123,8 @@ pub async fn run(config: DayConfig) -> anyhow::Result<DayReport> {
     let tablets = Arc::new(Tablets::new(config.data_dir.join("tablets"), links)?);
     let officer = Officer::new(&stack)?;
     let edge_db = stack.edge_database();
-    let hospital_dbs: Vec<(String, PathBuf)> = stack
-        .hospitals
-        .iter()
-        .map(|h| {
-            let file = format!("hospital-{}.sqlite3", h.id);
-            (h.id.clone(), stack.edge_config.data_dir.join(file))
-        })
+    let hospital_dbs: Vec<(String, PathBuf)> = (stack.hospitals.iter().enumerate())
+        .filter_map(|(n, h)| Some((h.id.clone(), stack.hospital_database(n)?)))
         .collect();
     let crew = Arc::new(Crew {
         clock: SimClock::start(config.speedup),
