@@ -90,10 +90,12 @@ impl Tx<'_> {
                     .tx
                     .prepare_cached(
                         // By unit, not by time: a unit's accesses are few, the window's
-                        // are every unit's (the national fleet's thousands per hour).
+                        // are every unit's (the national fleet's thousands per hour). A
+                        // unit is its name within its fire department: "救急1" is in many.
                         "SELECT COUNT(DISTINCT a.patient_id) FROM access_log a
                          INDEXED BY access_log_by_unit
                          WHERE json_extract(a.record_json, '$.viewer.unit') = ?3
+                           AND a.institution_id = ?4
                            AND a.seq <= ?2 AND unixepoch(a.at, 'subsec') >= ?1
                            AND a.patient_id IS NOT NULL
                            AND json_extract(a.record_json, '$.outcome.type') = 'disclosed'
@@ -102,7 +104,10 @@ impl Tx<'_> {
                                WHERE h.incident_id = a.incident_id
                                  AND h.status IN ('sent', 'accepted'))",
                     )?
-                    .query_row(params![since, seq, unit], |r| r.get(0))?;
+                    .query_row(
+                        params![since, seq, unit, record.viewer.institution.id],
+                        |r| r.get(0),
+                    )?;
                 Some(u32::try_from(count).unwrap_or(u32::MAX))
             }
             _ => None,

@@ -209,6 +209,35 @@ async fn review_many_patients_without_transport_is_flagged_until_they_are_transp
 }
 
 #[tokio::test]
+async fn review_many_patients_counts_one_fire_departments_unit_not_every_unit_of_that_name() {
+    // Two departments both call an ambulance "救急1": Osaka's views are not Tokyo's.
+    let edge = TestEdge::with(|mut config| {
+        config.review.many_patients = 3;
+        config.devices[2].unit = config.devices[0].unit.clone();
+        config
+    });
+    let osaka = config_token(&edge, 2);
+    viewed(&edge, carded_patient(0), GIVEN).await;
+    viewed(&edge, carded_patient(1), GIVEN).await;
+    let incident = open_with_consent(&edge, &osaka, carded_patient(2), GIVEN).await;
+    let (status, body) = edge
+        .get(&format!("/v1/incidents/{incident}/summary"), &osaka)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(queue(&edge, "all").await.is_empty());
+    // Tokyo's own third patient is.
+    viewed(&edge, carded_patient(3), GIVEN).await;
+    let items = queue(&edge, "all").await;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(codes(&items[0], "flags"), ["many_patients_without_transport"]);
+}
+
+/// The bearer token of configured device `n` (0-based).
+fn config_token(edge: &TestEdge, n: usize) -> String {
+    edge.state.config.devices[n].token.clone()
+}
+
+#[tokio::test]
 async fn review_repeated_views_of_one_patient_are_flagged_within_the_window() {
     let edge = edge_with(|t| {
         t.repeated_views = 3;
