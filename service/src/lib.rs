@@ -152,7 +152,7 @@ pub fn raise_open_file_limit() -> std::io::Result<Option<u64>> {
     let mut limit = getrlimit(Resource::Nofile);
     if limit.current != limit.maximum {
         limit.current = limit.maximum;
-        setrlimit(Resource::Nofile, limit.clone())?;
+        setrlimit(Resource::Nofile, limit)?;
     }
     // Connections plus the databases, logs and listeners.
     let wanted = tls::MAX_CONNECTIONS as u64 + 256;

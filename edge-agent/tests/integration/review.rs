@@ -229,7 +229,10 @@ async fn review_many_patients_counts_one_fire_departments_unit_not_every_unit_of
     viewed(&edge, carded_patient(3), GIVEN).await;
     let items = queue(&edge, "all").await;
     assert_eq!(items.len(), 1, "{items:?}");
-    assert_eq!(codes(&items[0], "flags"), ["many_patients_without_transport"]);
+    assert_eq!(
+        codes(&items[0], "flags"),
+        ["many_patients_without_transport"]
+    );
 }
 
 /// The bearer token of configured device `n` (0-based).
