@@ -125,7 +125,15 @@ impl Phase {
 /// Runs the benchmark and prints its table.
 pub fn run(options: Options) -> anyhow::Result<()> {
     // Each unit holds two sockets in this process (client and server end).
-    myna_service::raise_open_file_limit().context("raising the open-file limit")?;
+    let limit = myna_service::raise_open_file_limit().context("raising the open-file limit")?;
+    let needed = 2 * options.units as u64 + 1_000;
+    if let Some(limit) = limit {
+        anyhow::ensure!(
+            limit >= needed,
+            "{} units need about {needed} open files; the limit is {limit} (ulimit -n)",
+            options.units
+        );
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?
@@ -133,23 +141,9 @@ pub fn run(options: Options) -> anyhow::Result<()> {
 }
 
 async fn bench(options: Options) -> anyhow::Result<()> {
-    let temporary;
-    let dir = match options.dir.clone() {
-        Some(dir) => dir,
-        None => {
-            temporary = tempfile::tempdir()?;
-            temporary.path().to_path_buf()
-        }
-    };
+    let (dir, _temporary) = crate::bench_dir(options.dir.clone())?;
     let fleet = Fleet::new(simulations::fleet::NATIONAL_HQS, options.units);
     let units_count = fleet.units.len();
-    if let Some(limit) = rustix::process::getrlimit(rustix::process::Resource::Nofile).current {
-        let needed = 2 * units_count as u64 + 1_000;
-        anyhow::ensure!(
-            limit >= needed,
-            "{units_count} units need about {needed} open files; the limit is {limit} (ulimit -n)"
-        );
-    }
     let mut config = StackConfig::ephemeral(dir.clone(), options.patients);
     config.more_devices = fleet.devices();
     let started = Instant::now();
