@@ -416,6 +416,18 @@ impl LocalStack {
         self.edge_ca_der.clone()
     }
 
+    /// An HTTP client builder as a browser or an officer's tool would use: over TLS it
+    /// trusts the development CA only, and it presents no client certificate.
+    pub fn browser_client(&self) -> anyhow::Result<reqwest::ClientBuilder> {
+        let builder = reqwest::Client::builder();
+        Ok(match &self.edge_ca_der {
+            Some(ca) => builder
+                .tls_built_in_root_certs(false)
+                .add_root_certificate(reqwest::Certificate::from_der(ca)?),
+            None => builder,
+        })
+    }
+
     /// Dev tablet `n`'s (1-based) client certificate and key (PEM), when the edge is served
     /// over TLS; `None` over plain HTTP or for an unknown tablet.
     pub fn device_client_certificate(&self, n: usize) -> Option<(String, String)> {

@@ -13,11 +13,7 @@ use simulations::stack::{LocalStack, StackConfig};
 
 /// A client builder trusting the stack's development CA when it serves TLS.
 fn client_builder(stack: &LocalStack) -> reqwest::ClientBuilder {
-    let builder = reqwest::Client::builder();
-    match stack.edge_ca_der() {
-        Some(ca) => builder.add_root_certificate(reqwest::Certificate::from_der(&ca).unwrap()),
-        None => builder,
-    }
+    stack.browser_client().unwrap()
 }
 
 /// A running stack on a temp dir, a tablet dispatcher, and an HTTP client.

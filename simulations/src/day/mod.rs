@@ -205,7 +205,7 @@ async fn drain(tablets: &Tablets, edge_db: &std::path::Path) -> anyhow::Result<u
     let deadline = Instant::now() + DRAIN_TIMEOUT;
     loop {
         let left = tablets.deliver().await;
-        let relay = report::relay_outbox(&read_only(edge_db)?)?;
+        let relay = report::relay_outbox(&report::read_only(edge_db)?)?;
         if (left == 0 && relay == 0) || Instant::now() > deadline {
             return Ok(left);
         }
@@ -227,7 +227,7 @@ async fn sample_queues(
     while !done.load(Ordering::Relaxed) {
         clock.until(next).await;
         let tablet_outbox = tablets.deliver().await;
-        let relay_outbox = read_only(&edge_db)
+        let relay_outbox = report::read_only(&edge_db)
             .and_then(|db| report::relay_outbox(&db))
             .unwrap_or(0);
         samples.push(QueueSample {
@@ -241,13 +241,6 @@ async fn sample_queues(
     Ok(samples)
 }
 
-fn read_only(path: &std::path::Path) -> anyhow::Result<rusqlite::Connection> {
-    let db =
-        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    db.busy_timeout(Duration::from_secs(5))?;
-    Ok(db)
-}
-
 /// The privacy officer (個人情報保護担当者), through the edge's API over TLS with the
 /// officer's token (no client certificate: officers sign in from a browser).
 struct Officer {
@@ -257,14 +250,11 @@ struct Officer {
 
 impl Officer {
     fn new(stack: &LocalStack) -> anyhow::Result<Officer> {
-        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(30));
-        if let Some(ca) = stack.edge_ca_der() {
-            http = http
-                .tls_built_in_root_certs(false)
-                .add_root_certificate(reqwest::Certificate::from_der(&ca)?);
-        }
         Ok(Officer {
-            http: http.build()?,
+            http: stack
+                .browser_client()?
+                .timeout(Duration::from_secs(30))
+                .build()?,
             edge_url: stack.edge_url.clone(),
         })
     }

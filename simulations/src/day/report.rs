@@ -334,7 +334,8 @@ fn mix(
     })
 }
 
-fn read_only(path: &Path) -> anyhow::Result<Connection> {
+/// `path` opened read-only, waiting up to 5 s for a writer.
+pub(super) fn read_only(path: &Path) -> anyhow::Result<Connection> {
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
