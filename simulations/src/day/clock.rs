@@ -31,11 +31,6 @@ impl SimClock {
         self.start.elapsed().mul_f64(self.speedup)
     }
 
-    /// A real duration in simulated time.
-    pub fn to_sim(&self, real: Duration) -> Duration {
-        real.mul_f64(self.speedup)
-    }
-
     /// Sleeps until simulated time `at` (at once if it has passed).
     pub async fn until(&self, at: Duration) {
         let real = self.start + at.div_f64(self.speedup);

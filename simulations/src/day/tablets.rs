@@ -117,19 +117,6 @@ impl Tablets {
         queued
     }
 
-    /// Writes queued on open tablets now (no delivery attempt).
-    pub fn queued(&self) -> u64 {
-        self.lock()
-            .values()
-            .map(|t| u64::from(t.tablet.pending_writes().unwrap_or(0)))
-            .sum()
-    }
-
-    /// Tablets open now.
-    pub fn open_count(&self) -> usize {
-        self.lock().len()
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<usize, OpenTablet>> {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
