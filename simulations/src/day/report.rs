@@ -519,7 +519,7 @@ fn tapped_during(scene: &SceneOutcome, fault: &Fault) -> bool {
     {
         return false;
     }
-    let tap = std::time::Duration::from_millis(scene.at_ms) + std::time::Duration::from_secs(600);
-    let scene_end = tap + std::time::Duration::from_secs(12 * 60);
+    let tap = std::time::Duration::from_millis(scene.at_ms) + super::scene::RESPONSE;
+    let scene_end = tap + super::scene::AT_SCENE;
     tap < fault.to && scene_end > fault.from
 }

@@ -17,9 +17,9 @@ use super::tablets::Tablets;
 use crate::soft_card::PopulationCards;
 
 /// Call to arrival at the scene (national average about 10 minutes).
-const RESPONSE: Duration = Duration::from_secs(10 * 60);
+pub(super) const RESPONSE: Duration = Duration::from_secs(10 * 60);
 /// Card tap to the handoff call (assessment, hospital selection).
-const AT_SCENE: Duration = Duration::from_secs(12 * 60);
+pub(super) const AT_SCENE: Duration = Duration::from_secs(12 * 60);
 /// Handoff to looking at the summary again on the way.
 const SHOWN_AGAIN_AFTER: Duration = Duration::from_secs(5 * 60);
 /// Handoff to arrival at the hospital.
