@@ -101,6 +101,8 @@ pub struct LocalStack {
     hospital_services: Vec<Service<hospital_view::Config>>,
     /// The edge store's injected commit delay (a slow disk), kept across restarts.
     slow_disk: std::time::Duration,
+    /// How many development tablets come before [`StackConfig::more_devices`].
+    dev_devices: usize,
 }
 
 /// One service of the stack: what it needs to start again on the same address, and, while
@@ -242,6 +244,7 @@ impl LocalStack {
         let mut hospital_services = Vec::new();
         let mut edge_config = edge_agent::config::Config::local(config.data_dir.clone());
         edge_config.dataset.patients = config.patients;
+        let dev_devices = edge_config.devices.len();
         edge_config.devices.extend(config.more_devices);
         // The stack serves load tools (`myna-bench`) and end-to-end tests that drive far more
         // requests per second from its three tablets than a crew ever would: no rate limits.
@@ -358,6 +361,7 @@ impl LocalStack {
             edge,
             hospital_services,
             slow_disk: std::time::Duration::ZERO,
+            dev_devices,
         })
     }
 
@@ -463,6 +467,12 @@ impl LocalStack {
             .map(|s| s.config.database_path())
     }
 
+    /// The tablet number (1-based, as [`LocalStack::device_token`] and
+    /// [`LocalStack::tablet_tls`] take it) of `StackConfig::more_devices[n]`.
+    pub fn more_device(&self, n: usize) -> usize {
+        self.dev_devices + 1 + n
+    }
+
     /// Bearer token of dev tablet `n` (1-based).
     pub fn device_token(&self, n: usize) -> String {
         self.edge_config.devices[n - 1].token.clone()
@@ -520,6 +530,24 @@ async fn issue_cards(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn more_devices_follow_the_development_tablets() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = StackConfig::ephemeral(dir.path().to_path_buf(), 5);
+        config.more_devices = crate::fleet::Fleet::new(2, 4).devices();
+        let expected: Vec<String> = config
+            .more_devices
+            .iter()
+            .map(|d| d.token.clone())
+            .collect();
+        let stack = LocalStack::start(config).await.unwrap();
+        let tokens: Vec<String> = (0..4)
+            .map(|n| stack.device_token(stack.more_device(n)))
+            .collect();
+        assert_eq!(tokens, expected);
+        stack.stop().await.unwrap();
+    }
 
     #[tokio::test]
     async fn edge_over_tls_is_reached_with_its_ca_only() {

@@ -108,8 +108,7 @@ pub async fn run(config: DayConfig) -> anyhow::Result<DayReport> {
     }
     let mut links = Vec::with_capacity(fleet.units.len());
     for (n, unit) in fleet.units.iter().enumerate() {
-        // Dev tablets are 1..=3; the fleet's follow.
-        let device = 4 + n;
+        let device = stack.more_device(n);
         links.push(Link {
             url: fronts
                 .get(&unit.hq)

@@ -49,8 +49,6 @@ use simulations::stack::{LocalStack, StackConfig};
 
 use super::{Sample, ms};
 
-/// Dev tablets 1..=3 come first; the fleet's devices follow.
-const FIRST_FLEET_DEVICE: usize = 4;
 /// Incidents opened at once during setup.
 const SETUP_CONCURRENCY: usize = 64;
 /// The goal: lookups per second, with p99 at most this.
@@ -240,7 +238,7 @@ async fn open_incidents(stack: &LocalStack, count: usize) -> anyhow::Result<Vec<
     futures_util::stream::iter(patients.into_iter().enumerate())
         .map(|(n, patient)| {
             let cards = Arc::clone(&cards);
-            let device = FIRST_FLEET_DEVICE + n;
+            let device = stack.more_device(n);
             let tls = stack.tablet_tls(device);
             let (url, token) = (stack.edge_url.clone(), stack.device_token(device));
             async move {
