@@ -179,14 +179,10 @@ async fn serve(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let (stop_housekeeping, housekeeping_stopped) = tokio::sync::oneshot::channel::<()>();
-    let housekeeping = tokio::spawn(housekeeping::run(state.clone(), async {
-        let _ = housekeeping_stopped.await;
-    }));
-    let (stop_relay, relay_stopped) = tokio::sync::oneshot::channel::<()>();
-    let deliverer = tokio::spawn(relay::run(state.clone(), async {
-        let _ = relay_stopped.await;
-    }));
+    let (stop_housekeeping, housekeeping_stopped) = myna_service::stop_signal();
+    let housekeeping = tokio::spawn(housekeeping::run(state.clone(), housekeeping_stopped));
+    let (stop_relay, relay_stopped) = myna_service::stop_signal();
+    let deliverer = tokio::spawn(relay::run(state.clone(), relay_stopped));
     let router = app(state.clone());
     let served =
         myna_service::serve_either_with_drain(listener, tls, router, shutdown, DRAIN).await;

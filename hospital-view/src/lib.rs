@@ -338,10 +338,8 @@ async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
     let store = Arc::clone(&state.store);
-    let (stop_answers, answers_stopped) = tokio::sync::oneshot::channel::<()>();
-    let deliverer = tokio::spawn(answers::run(state.clone(), async {
-        let _ = answers_stopped.await;
-    }));
+    let (stop_answers, answers_stopped) = myna_service::stop_signal();
+    let deliverer = tokio::spawn(answers::run(state.clone(), answers_stopped));
     // Dropping it midway is harmless: each sweep is one transaction.
     let sweeper = {
         let state = state.clone();

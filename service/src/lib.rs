@@ -142,6 +142,18 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Longest wait between two delivery attempts of one outbox message.
 pub const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(30);
 
+/// A stop signal for a background task or a server: send on the first (or drop it), and
+/// the second completes.
+pub fn stop_signal() -> (
+    tokio::sync::oneshot::Sender<()>,
+    impl Future<Output = ()> + Send + 'static,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    (stop, async move {
+        let _ = stopped.await;
+    })
+}
+
 /// Raises the process's soft limit on open files to its hard limit: a service holds a
 /// descriptor per connection, and the national fleet keeps 5,334 tablets connected to one
 /// edge, far above the usual soft default of 1,024. Returns the soft limit afterwards

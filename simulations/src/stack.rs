@@ -135,7 +135,7 @@ impl Service<edge_agent::config::Config> {
     /// `listener`.
     fn start_edge(&mut self, listener: TcpListener) -> anyhow::Result<edge_agent::AppState> {
         let state = edge_agent::AppState::open(self.config.clone(), edge_agent::clock::system())?;
-        let (stop, stopped) = stop_channel();
+        let (stop, stopped) = myna_service::stop_signal();
         let (serving, tls) = (state.clone(), self.tls.clone());
         let task = tokio::spawn(async move {
             match tls {
@@ -157,7 +157,7 @@ impl Service<hospital_view::Config> {
     /// Opens the hospital-view's state and serves `listener`.
     fn start_hospital(&mut self, listener: TcpListener) -> anyhow::Result<()> {
         let state = hospital_view::AppState::open(self.config.clone())?;
-        let (stop, stopped) = stop_channel();
+        let (stop, stopped) = myna_service::stop_signal();
         let tls = self.tls.clone();
         let task = tokio::spawn(async move {
             match tls {
@@ -173,17 +173,6 @@ impl Service<hospital_view::Config> {
         });
         Ok(())
     }
-}
-
-/// A stop signal: send on the first, the second completes.
-fn stop_channel() -> (
-    oneshot::Sender<()>,
-    impl Future<Output = ()> + Send + 'static,
-) {
-    let (stop, stopped) = oneshot::channel::<()>();
-    (stop, async move {
-        let _ = stopped.await;
-    })
 }
 
 /// Binds `addr` again after its service stopped (the listener sets `SO_REUSEADDR`).
