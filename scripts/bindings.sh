@@ -6,7 +6,7 @@
 #   target/bindings/swift    mobile_ffi.swift, mobile_ffiFFI.h, mobile_ffiFFI.modulemap
 #   target/bindings/python   mobile_ffi.py, with a copy of the library beside it
 # The bindings do not depend on the target: generate them once here, and build the
-# library for each Android ABI / iOS target separately (README, "Tablet app bindings").
+# library for each Android ABI / iOS target separately (docs/tablet-app.md).
 #
 #   scripts/bindings.sh            all three languages
 #   scripts/bindings.sh kotlin     only the ones named (kotlin, swift, python)

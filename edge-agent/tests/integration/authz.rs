@@ -2,8 +2,8 @@
 //! every role × own/other resource, allow or deny. Each cell is called against a real
 //! edge (fresh resources per cell); an allowed call must succeed (2xx, or the portal
 //! page), a denied one must be refused (401, 403, or 404 for another's resource) **and**
-//! leave a row in the security log. The README prints the route table the edge enforces;
-//! the last test checks it is the one in the README.
+//! leave a row in the security log. docs/api.md prints the route table the edge enforces;
+//! two tests check it is that table and that every route it describes is served.
 
 use axum::http::{Method, StatusCode};
 use edge_agent::api::authz;
@@ -450,15 +450,71 @@ fn authz_the_spec_covers_every_route_the_edge_serves() {
     }
 }
 
+/// docs/api.md, the API reference.
+fn api_doc() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/api.md")).unwrap()
+}
+
 #[test]
-fn authz_the_readme_prints_the_table_the_edge_enforces() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    assert!(
-        readme.contains(&authz::markdown_table()),
-        "README.md must contain the route table exactly as `authz::markdown_table()` prints it:\n{}",
-        authz::markdown_table()
+fn authz_the_api_doc_prints_the_table_the_edge_enforces() {
+    let doc = api_doc();
+    let table = authz::markdown_table();
+    let header = table.lines().next().unwrap();
+    let start = doc
+        .find(header)
+        .expect("docs/api.md has no route table (its header line is missing)");
+    let printed: String = doc[start..]
+        .lines()
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(
+        printed, table,
+        "docs/api.md must hold the route table exactly as `authz::markdown_table()` prints it \
+         (every route with its roles, and no other row)"
     );
+}
+
+#[test]
+fn authz_every_route_the_api_doc_describes_is_in_the_table() {
+    // A reference row is `| GET | `/v1/path?query` | answer |`; parameters like `{access_id}`
+    // match the table's `{id}`.
+    let shape = |path: &str| {
+        let path = path.split('?').next().unwrap();
+        let mut out = String::new();
+        let mut in_param = false;
+        for c in path.chars() {
+            match c {
+                '{' => in_param = true,
+                '}' => {
+                    in_param = false;
+                    out.push_str("{}");
+                }
+                _ if !in_param => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    let mut described = 0;
+    for line in api_doc().lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let [_, method, path, ..] = cells[..] else {
+            continue;
+        };
+        if !["GET", "POST", "PUT", "DELETE", "PATCH"].contains(&method) {
+            continue;
+        }
+        let path = path.trim_matches('`');
+        assert!(
+            authz::ROUTES
+                .iter()
+                .any(|rule| rule.method == method && shape(rule.path) == shape(path)),
+            "docs/api.md describes {method} {path}, which is not in `authz::ROUTES`"
+        );
+        described += 1;
+    }
+    assert!(described > 0, "docs/api.md describes no route");
 }
 
 #[tokio::test]
