@@ -10,9 +10,12 @@ use myna_domain::wire::{
     ConsentRecorded, HandoffResponse, HospitalList, IncidentOpened, SummaryResponse, Vitals,
 };
 
+use myna_domain::identity::AssuranceLevel;
+
 use super::*;
 use crate::card::CardLinkError;
 use crate::card::apdu;
+use crate::card::jpki;
 use crate::card::jpki::tests::{SCRIPT_PIN, ScriptedCard, Step, certificate_script};
 use crate::test_support::{Exchange, FakeEdge};
 
@@ -236,7 +239,7 @@ async fn out_of_order_calls_are_rejected_locally() {
 async fn full_scene_against_a_canned_edge() {
     let edge = EdgeClient::new("http://127.0.0.1:9".into(), "t".into()).unwrap();
     let probe = EmergencyIncident::new(edge, "crew-042".into());
-    let id = probe.id;
+    let id = probe.scene.id;
     let summary = EmergencySummary::assemble(
         PatientHeader {
             id: PatientId("p-1".into()),
@@ -297,10 +300,8 @@ async fn full_scene_against_a_canned_edge() {
         },
     ];
     let fake = FakeEdge::start(script).await;
-    let incident = EmergencyIncident {
-        edge: EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap(),
-        ..probe
-    };
+    let incident =
+        probe.with_edge(EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap());
 
     incident.read_card(&card(&certificate(2099))).unwrap();
     let confirmed = incident.confirm_identity(true).await.unwrap();
@@ -353,7 +354,7 @@ async fn full_scene_against_a_canned_edge() {
     // Where the patient was found goes through the outbox with the rest of the request.
     assert_eq!(handoff["scene"], "home", "{handoff}");
     // The refused handoff stays listed as rejected; nothing is left pending.
-    assert_eq!(incident.store.pending_count().unwrap(), 0);
+    assert_eq!(incident.scene.delivery.store().pending_count().unwrap(), 0);
     let steps: Vec<_> = incident.history().iter().map(|r| r.step.name()).collect();
     assert_eq!(
         steps,
@@ -400,7 +401,7 @@ async fn an_interrupted_identity_is_finished_not_sent_twice_and_no_other_card_fo
     assert!(is_illegal(incident.read_card(&ScriptedCard::new(vec![]))));
     // …and confirming again finishes the open already queued instead of sending another.
     let edge = EdgeClient::new("http://127.0.0.1:9".into(), "tablet-token".into()).unwrap();
-    let incident = EmergencyIncident { edge, ..incident };
+    let incident = incident.with_edge(edge);
     let confirmed = incident.confirm_identity(true).await.unwrap();
     assert!(confirmed.queued);
     assert_eq!(incident.step(), IncidentStep::Identified);
