@@ -71,10 +71,12 @@ pub use handoff::{
     Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location, SceneKind, Vitals,
 };
 pub use incident::{Assurance, CardReading, IdentityConfirmed, Incident, IncidentStep, StepRecord};
+/// mobile-core's own types, exported as they are (its `uniffi` feature).
+pub use mobile_core::{DeliveryReport, QueuedWrite, WriteKind, WriteState};
 pub use summary::{PatientHeader, Summary, SummaryRecord};
 pub use tablet::{
-    BasicFacts, DeliveryReport, Disaster, QueuedWrite, Sex, Tablet, TabletAccess, TabletAccessKind,
-    TabletConfig, UnfinishedIncident, WriteKind, WriteState,
+    BasicFacts, Disaster, Sex, Tablet, TabletAccess, TabletAccessKind, TabletConfig,
+    UnfinishedIncident,
 };
 #[cfg(feature = "test-card")]
 pub use test_card::TestCard;

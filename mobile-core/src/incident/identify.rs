@@ -2,7 +2,7 @@
 //! (in a declared disaster) the four basic facts. See [`super`]'s docs for the two card
 //! ways and why the PIN path's card exchange runs where it does.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::Utc;
 use myna_domain::certificate::{CardCertificate, Validity};
 use myna_domain::identity::{AssuranceLevel, BasicFacts};
 use myna_domain::wire::{IdentityEvidenceDto, IncidentOpened, OpenIncidentRequest};
@@ -61,9 +61,7 @@ impl Scene {
         Ok(CardReading {
             certificate_der: der,
             serial_hex: certificate.serial_hex,
-            not_after: certificate
-                .not_after
-                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            not_after: certificate.not_after.into(),
             expired,
             not_yet_valid,
         })

@@ -1,17 +1,20 @@
 //! What the incident's steps report to the crew.
 
+use std::time::SystemTime;
+
 use myna_domain::identity::AssuranceLevel;
 
 /// What the tablet learned from the card. No personal data: the JPKI
 /// user-authentication certificate holds no name or address.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct CardReading {
     /// DER of the user-authentication certificate.
     pub certificate_der: Vec<u8>,
     /// Certificate serial number, lowercase hex.
     pub serial_hex: String,
-    /// End of validity, RFC 3339 UTC.
-    pub not_after: String,
+    /// End of validity.
+    pub not_after: SystemTime,
     /// The certificate has expired. The crew may still continue; the edge decides
     /// whether an expired card identifies the patient.
     pub expired: bool,

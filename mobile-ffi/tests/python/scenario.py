@@ -33,13 +33,13 @@ from mobile_ffi import (
     SceneKind,
     Sex,
     Tablet,
-    TabletAccessKind,
     TabletConfig,
     TestCard,
     TransportError,
     Vitals,
-    WriteKind,
 )
+# mobile-core's own records and enums, exported from their crate as they are.
+from mobile_core import TabletAccessKind, WriteKind
 
 EDGE_URL = os.environ["MYNA_EDGE_URL"]
 DEVICE_TOKEN = os.environ["MYNA_DEVICE_TOKEN"]
