@@ -7,7 +7,7 @@ use chrono::SecondsFormat;
 use myna_domain::handoff::{self as domain, GeoPoint};
 use myna_domain::wire::{self, HospitalDto};
 
-use crate::MobileFfiError;
+use crate::error::MobileFfiError;
 
 /// Where the crew is (WGS 84 degrees), to list the nearest hospitals first.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]

@@ -20,14 +20,17 @@ use myna_domain::consent::ConsentState;
 use myna_domain::identity::AssuranceLevel;
 use tokio::task::JoinHandle;
 
-use crate::handoff::handoff_id as parse_handoff_id;
-use crate::transport::ForeignCard;
-pub use mobile_core::CardReading;
+pub use mobile_core::{CardReading, QueuedWrite};
 
-use crate::{
-    CardTransport, Consent, Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital,
-    Location, MobileFfiError, Summary,
+use crate::consent::Consent;
+use crate::disaster::{BasicFacts, Disaster};
+use crate::error::MobileFfiError;
+use crate::handoff::{
+    Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location,
+    handoff_id as parse_handoff_id,
 };
+use crate::summary::Summary;
+use crate::transport::{CardTransport, ForeignCard};
 
 /// How strongly the patient is identified. (A mirror of the domain's `AssuranceLevel`:
 /// domain types do not derive uniffi's traits.)
@@ -180,7 +183,7 @@ impl Incident {
     /// before any card read. Without signal it waits in the outbox.
     pub async fn identify_by_basic_facts(
         &self,
-        facts: crate::BasicFacts,
+        facts: BasicFacts,
     ) -> Result<IdentityConfirmed, MobileFfiError> {
         let facts = facts.try_into()?;
         let confirmed = self.core.identify_by_basic_facts(facts).await?;
@@ -188,7 +191,7 @@ impl Incident {
     }
 
     /// Declared disasters covering this tablet's area now.
-    pub async fn active_disasters(&self) -> Result<Vec<crate::Disaster>, MobileFfiError> {
+    pub async fn active_disasters(&self) -> Result<Vec<Disaster>, MobileFfiError> {
         Ok(self
             .core
             .active_disasters()
@@ -222,7 +225,7 @@ impl Incident {
     }
 
     /// This incident's writes in the outbox, oldest first.
-    pub fn queued_writes(&self) -> Result<Vec<crate::QueuedWrite>, MobileFfiError> {
+    pub fn queued_writes(&self) -> Result<Vec<QueuedWrite>, MobileFfiError> {
         Ok(self.core.queued_writes()?)
     }
 

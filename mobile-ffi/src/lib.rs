@@ -12,7 +12,9 @@
 //!   mobile-core's trait of the same name.
 //! - [`tablet`]: [`Tablet`], the app's handle: the sealed local store and the edge; starts
 //!   and resumes incidents, lists queued writes and this tablet's accesses, delivers the
-//!   outbox (`deliver_now`, `run_delivery`); disaster-mode types.
+//!   outbox (`deliver_now`, `run_delivery`).
+//! - [`disaster`]: disaster-mode identification by the four basic facts ([`BasicFacts`],
+//!   [`Disaster`]).
 //! - [`incident`]: [`Incident`], one patient at one scene: `read_card`,
 //!   `confirm_identity` or `identify_with_pin`, `record_consent`, `fetch_summary`,
 //!   `hospitals`, `hand_off`, `handoff_state`, `close`.
@@ -56,6 +58,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod consent;
+pub mod disaster;
 pub mod error;
 pub mod handoff;
 pub mod incident;
@@ -66,6 +69,7 @@ pub mod test_card;
 pub mod transport;
 
 pub use consent::{Consent, DifficultyReason};
+pub use disaster::{BasicFacts, Disaster, Sex};
 pub use error::{MobileFfiError, TransportError};
 pub use handoff::{
     Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location, SceneKind, Vitals,
@@ -74,10 +78,7 @@ pub use incident::{Assurance, CardReading, IdentityConfirmed, Incident, Incident
 /// mobile-core's own types, exported as they are (its `uniffi` feature).
 pub use mobile_core::{DeliveryReport, QueuedWrite, WriteKind, WriteState};
 pub use summary::{PatientHeader, Summary, SummaryRecord};
-pub use tablet::{
-    BasicFacts, Disaster, Sex, Tablet, TabletAccess, TabletAccessKind, TabletConfig,
-    UnfinishedIncident,
-};
+pub use tablet::{Tablet, TabletAccess, TabletAccessKind, TabletConfig, UnfinishedIncident};
 #[cfg(feature = "test-card")]
 pub use test_card::TestCard;
 pub use transport::CardTransport;
