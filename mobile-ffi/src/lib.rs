@@ -20,7 +20,8 @@
 //!   `hospitals`, `hand_off`, `handoff_state`, `close`.
 //! - [`consent`]: [`Consent`] (`Given` / `Refused` / `Difficult { reason }`).
 //! - [`summary`]: [`Summary`], the emergency summary flattened for a screen: patient
-//!   header, alert lines, one line per record.
+//!   header, the domain's structured alerts ([`Alert`]: kind, severity, labels, subject,
+//!   value, date), one line per record.
 //! - [`handoff`]: hospitals, the handoff request and where a handoff stands.
 //! - [`error`]: [`MobileFfiError`], the one exported error (each message tells the crew
 //!   what to do), and [`TransportError`], what the app's transport throws.
@@ -77,7 +78,9 @@ pub use handoff::{
 pub use incident::{Assurance, CardReading, IdentityConfirmed, Incident, IncidentStep, StepRecord};
 /// mobile-core's own types, exported as they are (its `uniffi` feature).
 pub use mobile_core::{DeliveryReport, QueuedWrite, WriteKind, WriteState};
-pub use summary::{PatientHeader, Summary, SummaryRecord};
+pub use summary::{
+    Alert, AlertKind, AlertSeverity, Bilingual, PatientHeader, Summary, SummaryRecord,
+};
 pub use tablet::{Tablet, TabletAccess, TabletAccessKind, TabletConfig, UnfinishedIncident};
 #[cfg(feature = "test-card")]
 pub use test_card::TestCard;
