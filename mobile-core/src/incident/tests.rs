@@ -413,3 +413,51 @@ async fn an_interrupted_identity_is_finished_not_sent_twice_and_no_other_card_fo
         [crate::local::WriteKind::OpenIncident]
     );
 }
+
+#[tokio::test]
+async fn a_writing_step_runs_to_completion_when_its_caller_stops_waiting() {
+    // The crew's call is dropped (a cancelled coroutine, a closed screen) while the edge
+    // is still answering the open: the step still finishes, so the delivered write and
+    // the saved step stay together.
+    let probe = offline_incident();
+    let id = probe.scene.id;
+    let fake = FakeEdge::slow(
+        vec![Exchange {
+            expect: "POST /v1/incidents".into(),
+            status: 201,
+            body: json(&IncidentOpened {
+                incident_id: id,
+                assurance: AssuranceLevel::CardAndPhoto,
+            }),
+        }],
+        std::time::Duration::from_millis(300),
+    )
+    .await;
+    let incident =
+        probe.with_edge(EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap());
+    incident.read_card(&card(&certificate(2099))).unwrap();
+    let dropped = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        incident.confirm_identity(true),
+    )
+    .await;
+    assert!(dropped.is_err(), "the call was still waiting for the edge");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while incident.step() != IncidentStep::Identified {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the step did not finish"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let writes = incident.queued_writes().unwrap();
+    assert!(matches!(
+        writes.as_slice(),
+        [QueuedWrite {
+            kind: crate::local::WriteKind::OpenIncident,
+            state: crate::local::WriteState::Delivered { .. },
+            ..
+        }]
+    ));
+    assert_eq!(fake.received().len(), 1);
+}
