@@ -74,6 +74,8 @@ mod completion;
 pub mod delivery;
 pub mod edge;
 pub mod error;
+#[cfg(feature = "uniffi")]
+mod ffi_types;
 pub mod incident;
 pub mod local;
 pub mod log_witness;

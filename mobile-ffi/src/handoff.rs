@@ -6,6 +6,7 @@
 use chrono::SecondsFormat;
 use myna_domain::handoff::{self as domain, GeoPoint};
 use myna_domain::wire::{self, HospitalDto};
+use uuid::Uuid;
 
 use crate::error::MobileFfiError;
 
@@ -146,34 +147,11 @@ impl From<HandoffRequest> for wire::HandoffRequest {
     }
 }
 
-/// The edge accepted a handoff.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Handoff {
-    /// Handoff id, for [`crate::Incident::handoff_state`].
-    pub handoff_id: String,
-    /// The hospital.
-    pub hospital_id: String,
-    /// The hospital has already acknowledged receipt.
-    pub delivered: bool,
-    /// Medical records went with it (false after a refusal: crew observations only);
-    /// unknown while queued.
-    pub records_shared: Option<bool>,
-    /// No signal: the handoff waits in the tablet's outbox and reaches the hospital when
-    /// the edge does.
-    pub queued: bool,
-}
+/// A handoff the crew made: mobile-core's own record, its id crossing as text.
+pub use mobile_core::HandoffSent as Handoff;
 
-impl From<mobile_core::HandoffSent> for Handoff {
-    fn from(r: mobile_core::HandoffSent) -> Self {
-        Handoff {
-            handoff_id: r.handoff_id.to_string(),
-            hospital_id: r.hospital_id,
-            delivered: r.delivered,
-            records_shared: r.records_shared,
-            queued: r.queued,
-        }
-    }
-}
+// The handoff id is a `Uuid`, which mobile-core exports as text (its `ffi_types`).
+uniffi::use_remote_type!(mobile_core::Uuid);
 
 /// Where a handoff stands.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]

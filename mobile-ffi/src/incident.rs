@@ -246,7 +246,7 @@ impl Incident {
     /// refusal the hospital gets the crew's observations only), and again after a decline
     /// or withdrawal.
     pub async fn hand_off(&self, request: HandoffRequest) -> Result<Handoff, MobileFfiError> {
-        Ok(self.core.hand_off(request.into()).await?.into())
+        Ok(self.core.hand_off(request.into()).await?)
     }
 
     /// Where handoff `handoff_id` stands. With `known` (the status the app shows), waits up

@@ -38,8 +38,10 @@ pub struct IdentityConfirmed {
     pub queued: bool,
 }
 
-/// A handoff the crew made: sent to the edge, or waiting in the outbox.
+/// A handoff the crew made: sent to the edge, or waiting in the outbox. (Exported to the
+/// apps as `Handoff`, its id as text.)
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "Handoff"))]
 pub struct HandoffSent {
     /// Handoff id (the tablet's UUIDv7; follow it with [`EmergencyIncident::handoff_state`]).
     pub handoff_id: uuid::Uuid,
