@@ -1,7 +1,8 @@
 //! Hospital selection and handoff (搬送先選定): the exported records of
 //! [`crate::Incident::hospitals`], [`crate::Incident::hand_off`] and
 //! [`crate::Incident::handoff_state`], mapped onto [`myna_domain::wire`] and
-//! [`myna_domain::handoff`].
+//! [`myna_domain::handoff`]. Mirrors, because domain and wire types do not derive uniffi's
+//! traits; [`Handoff`] is mobile-core's own record, re-exported.
 
 use chrono::SecondsFormat;
 use myna_domain::handoff::{self as domain, GeoPoint};

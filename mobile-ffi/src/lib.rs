@@ -36,7 +36,17 @@
 //! block there until the card answers. An app that cancels an awaited card call (Kotlin
 //! does) leaves the incident at the step it was at; a cancelled step that writes (identity,
 //! consent, summary, handoff, withdrawal) still runs to its end on a core worker, so the
-//! write it queued and the step it saves stay together.
+//! write it queued and the step it saves stay together (mobile-core's rule, for every
+//! caller).
+//!
+//! # Types from mobile-core
+//! mobile-core's records and enums that cross as they are (the outbox's [`QueuedWrite`],
+//! [`DeliveryReport`], the tablet's access records, [`CardReading`], [`Handoff`]) derive
+//! uniffi's traits behind its `uniffi` feature and are re-exported here, so the bindings
+//! have a `mobile_core` module beside `mobile_ffi` (Python imports it as a top-level
+//! module, see `uniffi.toml`). What stays here is the exported objects, the foreign-trait
+//! adapter, the error mapping, and mirrors of domain types (which do not derive uniffi's
+//! traits), each saying so.
 //!
 //! # Example (Kotlin)
 //! ```text
