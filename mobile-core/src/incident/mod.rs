@@ -1,7 +1,7 @@
 //! One emergency incident on the tablet: read the card, confirm identity, record consent,
 //! fetch the summary, hand off, close.
 //!
-//! [`step`] holds the pure rules; [`EmergencyIncident`] drives them. Each method checks
+//! [`crate::progress`] holds the pure rules; [`EmergencyIncident`] drives them. Each method checks
 //! the step locally *before* any card or network I/O, so an illegal action (fetching a
 //! summary after a refusal) never reaches the edge. The state lock is never held across
 //! an `.await` or a card exchange: what is needed is copied out, the guard dropped, and
@@ -31,7 +31,7 @@
 //! # Run to completion
 //! The steps that write (identity, consent, summary, handoff, withdrawal) run to their end
 //! even if the caller stops waiting: inside a tokio runtime each runs as a task of that
-//! runtime ([`crate::completion`]), so the write it queued and the step it saves stay
+//! runtime (`completion.rs`), so the write it queued and the step it saves stay
 //! together. Card reads and the PIN path stop where they are when dropped (the incident
 //! stays at its previous step).
 //!
@@ -199,7 +199,7 @@ impl EmergencyIncident {
 
     /// The patient entered the card's 4-digit user-authentication PIN (利用者証明用暗証番号):
     /// the card signs a one-time challenge from the edge, and the edge opens the incident
-    /// with [`AssuranceLevel::PinVerified`]. Allowed where [`Self::confirm_identity`] is
+    /// with [`myna_domain::identity::AssuranceLevel::PinVerified`]. Allowed where [`Self::confirm_identity`] is
     /// (after [`Self::read_card`]); the card must still be on the reader.
     ///
     /// In order: a fresh challenge from the edge; then, in one card exchange (blocking,

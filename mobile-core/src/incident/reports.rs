@@ -43,7 +43,7 @@ pub struct IdentityConfirmed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record), uniffi(name = "Handoff"))]
 pub struct HandoffSent {
-    /// Handoff id (the tablet's UUIDv7; follow it with [`EmergencyIncident::handoff_state`]).
+    /// Handoff id (the tablet's UUIDv7; follow it with [`super::EmergencyIncident::handoff_state`]).
     pub handoff_id: uuid::Uuid,
     /// Hospital.
     pub hospital_id: String,

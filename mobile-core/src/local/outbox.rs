@@ -8,7 +8,7 @@
 //! to see). Until then it is **pending**, with its attempts, its next attempt time and the
 //! last failure.
 //!
-//! Order: [`LocalStore::outbox_head`] is always an incident's oldest pending write, so a
+//! Order: `LocalStore::outbox_head` is always an incident's oldest pending write, so a
 //! deliverer that sends only heads sends an incident's writes in the order they were
 //! queued (consent never overtakes the open). Different incidents do not wait for each
 //! other.
