@@ -12,7 +12,7 @@
 //! - [`client_identity`]: who a client certificate (mTLS) names: a tablet or a hospital.
 //! - [`consent`]: the consent state (`Given` / `Refused` / `Difficult { reason }`).
 //! - [`records`]: the medical record kinds an emergency summary can hold, and retention.
-//! - [`summary`]: the emergency summary assembled from records.
+//! - [`summary`]: the emergency summary assembled from records, and its ordered alerts.
 //! - [`access`]: the access record written for every access attempt.
 //! - [`fhir_systems`]: this system's own FHIR code, identifier and extension URLs.
 //! - [`disaster`]: declared disasters (area and period) that allow identification by the
@@ -22,6 +22,7 @@
 //! - [`labels`]: Japanese and English labels for every coded value.
 //! - [`transparency`]: the tamper-evident access log's hashing, signed checkpoints and
 //!   proof checks (RFC 6962 Merkle tree, c2sp signed notes).
+//! - [`time`]: Japan Standard Time and the JST day of an instant.
 //! - [`policy`]: the emergency-access decision (pure, table-tested).
 //! - [`wire`]: the JSON request/response types of the HTTP APIs (edge, hospital, portal).
 #![warn(missing_docs)]
@@ -40,6 +41,7 @@ pub mod labels;
 pub mod policy;
 pub mod records;
 pub mod summary;
+pub mod time;
 pub mod transparency;
 pub mod wire;
 

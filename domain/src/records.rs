@@ -398,6 +398,18 @@ pub struct ReferenceRange {
     pub high: Option<f64>,
 }
 
+impl std::fmt::Display for ReferenceRange {
+    /// `3.5–5`, `≤ 5`, `≥ 3.5` or `—`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.low, self.high) {
+            (Some(low), Some(high)) => write!(f, "{low}–{high}"),
+            (None, Some(high)) => write!(f, "≤ {high}"),
+            (Some(low), None) => write!(f, "≥ {low}"),
+            (None, None) => f.write_str("—"),
+        }
+    }
+}
+
 /// A lab value's position relative to its reference range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

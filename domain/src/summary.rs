@@ -1,9 +1,12 @@
 //! The emergency summary: what a crew or an ER sees about one patient.
 //!
 //! # Layout
-//! - this file: the summary, its assembly under retention, and the alert accessors.
+//! - this file: the summary, its assembly under retention, and the accessors the alerts
+//!   are built from.
+//! - [`alerts`]: the ordered list of structured alerts every screen renders.
 //! - [`warnings`]: duplicate-medication (重複投薬) and contraindication (禁忌) warnings.
 
+pub mod alerts;
 pub mod warnings;
 
 use std::collections::BTreeSet;
@@ -17,6 +20,7 @@ use crate::records::{
     QualitativeResult, RecordKind,
 };
 
+pub use alerts::{Alert, AlertKind, AlertSource, Bilingual};
 pub use warnings::{ContraindicationReason, DrugGroup, DuplicateBasis, MedicationWarning, Risk};
 
 /// Who the summary is about: enough for the ER to register the patient.
@@ -84,6 +88,21 @@ impl EmergencySummary {
             records,
             assembled_at: now,
         }
+    }
+
+    /// The day the summary was assembled, in Japan time: the day its alerts hold for
+    /// and the patient's age is counted on.
+    pub fn assembled_on(&self) -> NaiveDate {
+        crate::time::jst_day(self.assembled_at)
+    }
+
+    /// The alerts, most urgent kind first, each as data (kind, severity, labels, subject,
+    /// value, date), with medication warnings as of `on`. Screens pass
+    /// [`assembled_on`](Self::assembled_on): the records were cut on that day, and a
+    /// summary read later must still show what held when the patient was picked up. The
+    /// order and the one-alert-per-drug rule are in [`alerts`].
+    pub fn alerts(&self, on: NaiveDate) -> Vec<Alert<'_>> {
+        alerts::alerts(self, on)
     }
 
     /// The distinct record kinds this summary discloses (written into the access record).

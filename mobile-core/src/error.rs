@@ -4,8 +4,14 @@
 //! contain personal data; the `detail` fields (for logs and support) hold only
 //! transport or protocol descriptions.
 
-use crate::card::{CardError, CardLinkError, ReaderError, StatusError};
+use crate::card::error::CardError;
+use crate::card::reader::ReaderError;
+use crate::card::status::StatusError;
+use crate::card::transport::CardLinkError;
 use crate::edge::EdgeError;
+
+/// Result type of this crate.
+pub type Result<T, E = MobileError> = std::result::Result<T, E>;
 
 /// Everything that can go wrong on the tablet during an incident.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

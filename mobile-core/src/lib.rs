@@ -20,18 +20,27 @@
 //!   optionally pinned to the deployment's CA).
 //! - [`local`]: the tablet's own SQLite store, sealed with the app's [`StorageKey`]: each
 //!   incident's steps (resume after the app is killed), the outbox every write to the edge
-//!   goes through (in order, client ids, backoff; the edge deduplicates), the summary copy
-//!   (wiped at close or after [`local::SUMMARY_TTL`]) and the tablet's own access records.
-//! - [`Tablet`]: the store and the edge together: start or resume incidents, deliver the
-//!   outbox.
+//!   goes through (in order, client ids), the summary copy (wiped at close or after
+//!   [`local::SUMMARY_TTL`]) and the tablet's own access records. It does no I/O but SQLite.
+//! - [`delivery`]: [`Delivery`], which owns the store handle and the edge client and sends
+//!   the outbox (in order per incident, backoff 1 s doubling to a minute, jittered; the
+//!   edge deduplicates), fetches the summary into the store, and runs in the background.
+//! - [`Tablet`]: the store and its deliverer together: start or resume incidents, deliver
+//!   the outbox.
 //! - [`log_witness`]: [`LogWitness`] keeps the edge access log's last signed checkpoint
 //!   the tablet verified and checks, at each contact, that the log still extends it
 //!   (the tamper check; it never blocks an incident).
-//! - [`incident`]: the scene workflow. [`incident::step`] is the pure state machine
-//!   (which step may follow which); [`EmergencyIncident`] drives it over card and edge,
-//!   and confirms identity by the face photo or by the patient's PIN (the card signs a
-//!   one-time challenge from the edge).
-//! - [`error`]: the flat [`MobileError`].
+//! - [`progress`]: the pure state machine of an incident's steps (which step may follow
+//!   which); below both [`incident`], which advances it, and [`local`], which saves it.
+//! - [`incident`]: the scene workflow. [`EmergencyIncident`] drives [`progress`] over card
+//!   and edge, and confirms identity by the face photo or by the patient's PIN (the card
+//!   signs a one-time challenge from the edge). Its writing steps run to completion even
+//!   when the caller drops the future (`completion`).
+//! - [`error`]: the flat [`MobileError`] and this crate's [`Result`].
+//!
+//! With the `uniffi` feature, the records and enums that cross to the apps (the outbox's
+//! [`QueuedWrite`], [`DeliveryReport`], the tablet's access records) derive uniffi's
+//! `Record`/`Enum`, so mobile-ffi re-exports them instead of copying them.
 //!
 //! # Example
 //! ```no_run
@@ -57,12 +66,20 @@
 //! ```
 #![warn(missing_docs)]
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
+
 pub mod card;
+mod completion;
+pub mod delivery;
 pub mod edge;
 pub mod error;
+#[cfg(feature = "uniffi")]
+mod ffi_types;
 pub mod incident;
 pub mod local;
 pub mod log_witness;
+pub mod progress;
 mod tablet;
 #[cfg(test)]
 mod test_support;
@@ -71,14 +88,13 @@ pub use card::jpki::{CardKind, read_auth_certificate, read_token_info};
 pub use card::{
     CardError, CardIdentity, CardLinkError, CardTransport, Pin, PinTries, ReaderError, StatusError,
 };
+pub use delivery::{Delivery, DeliveryReport};
 pub use edge::{EdgeClient, EdgeError};
-pub use error::MobileError;
-pub use incident::{
-    CardReading, EmergencyIncident, HandoffSent, IdentityConfirmed, IncidentStep, StepRecord,
+pub use error::{MobileError, Result};
+pub use incident::{CardReading, EmergencyIncident, HandoffSent, IdentityConfirmed};
+pub use local::{
+    LocalAccessKind, LocalAccessRecord, LocalStore, QueuedWrite, StorageKey, WriteKind, WriteState,
 };
-pub use local::{LocalStore, StorageKey};
 pub use log_witness::{LogCheck, LogWitness};
+pub use progress::{IncidentProgress, IncidentStep, StepRecord};
 pub use tablet::Tablet;
-
-/// Result type of this crate.
-pub type Result<T, E = MobileError> = std::result::Result<T, E>;

@@ -46,8 +46,9 @@ use chrono::SecondsFormat;
 use myna_domain::transparency::{self, Checkpoint, LogVerifier};
 use myna_domain::wire;
 
+use crate::edge::EdgeClient;
 use crate::edge::MAX_CHECKPOINT_BYTES;
-use crate::{EdgeClient, MobileError, Result};
+use crate::error::{MobileError, Result};
 
 /// How often [`LogWitness::check`] starts over when other checks keep storing checkpoints
 /// while it talks to the edge.

@@ -34,6 +34,11 @@ pub(crate) struct FakeEdge {
 impl FakeEdge {
     /// Serves `script` in order on 127.0.0.1 and a random port.
     pub(crate) async fn start(script: Vec<Exchange>) -> FakeEdge {
+        Self::slow(script, std::time::Duration::ZERO).await
+    }
+
+    /// Like [`Self::start`], each answer sent `delay` after its request was read.
+    pub(crate) async fn slow(script: Vec<Exchange>, delay: std::time::Duration) -> FakeEdge {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base_url = format!("http://{}", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -91,6 +96,7 @@ impl FakeEdge {
                             exchange.body.len(),
                             exchange.body
                         );
+                        tokio::time::sleep(delay).await;
                         write.write_all(response.as_bytes()).await.unwrap();
                     }
                 });

@@ -1,13 +1,15 @@
 //! Hospital selection and handoff (搬送先選定): the exported records of
 //! [`crate::Incident::hospitals`], [`crate::Incident::hand_off`] and
 //! [`crate::Incident::handoff_state`], mapped onto [`myna_domain::wire`] and
-//! [`myna_domain::handoff`].
+//! [`myna_domain::handoff`]. Mirrors, because domain and wire types do not derive uniffi's
+//! traits; [`Handoff`] is mobile-core's own record, re-exported.
 
 use chrono::SecondsFormat;
 use myna_domain::handoff::{self as domain, GeoPoint};
 use myna_domain::wire::{self, HospitalDto};
+use uuid::Uuid;
 
-use crate::MobileFfiError;
+use crate::error::MobileFfiError;
 
 /// Where the crew is (WGS 84 degrees), to list the nearest hospitals first.
 #[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
@@ -146,34 +148,11 @@ impl From<HandoffRequest> for wire::HandoffRequest {
     }
 }
 
-/// The edge accepted a handoff.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Handoff {
-    /// Handoff id, for [`crate::Incident::handoff_state`].
-    pub handoff_id: String,
-    /// The hospital.
-    pub hospital_id: String,
-    /// The hospital has already acknowledged receipt.
-    pub delivered: bool,
-    /// Medical records went with it (false after a refusal: crew observations only);
-    /// unknown while queued.
-    pub records_shared: Option<bool>,
-    /// No signal: the handoff waits in the tablet's outbox and reaches the hospital when
-    /// the edge does.
-    pub queued: bool,
-}
+/// A handoff the crew made: mobile-core's own record, its id crossing as text.
+pub use mobile_core::HandoffSent as Handoff;
 
-impl From<mobile_core::HandoffSent> for Handoff {
-    fn from(r: mobile_core::HandoffSent) -> Self {
-        Handoff {
-            handoff_id: r.handoff_id.to_string(),
-            hospital_id: r.hospital_id,
-            delivered: r.delivered,
-            records_shared: r.records_shared,
-            queued: r.queued,
-        }
-    }
-}
+// The handoff id is a `Uuid`, which mobile-core exports as text (its `ffi_types`).
+uniffi::use_remote_type!(mobile_core::Uuid);
 
 /// Where a handoff stands.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]

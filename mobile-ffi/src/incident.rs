@@ -13,34 +13,27 @@ use std::future::Future;
 use std::pin::Pin as StdPin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::SystemTime;
 
 use mobile_core::{EmergencyIncident, MobileError, Pin};
 use myna_domain::consent::ConsentState;
 use myna_domain::identity::AssuranceLevel;
 use tokio::task::JoinHandle;
 
-use crate::handoff::handoff_id as parse_handoff_id;
-use crate::transport::ForeignCard;
-use crate::{
-    CardTransport, Consent, Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital,
-    Location, MobileFfiError, Summary,
+pub use mobile_core::{CardReading, QueuedWrite};
+
+use crate::consent::Consent;
+use crate::disaster::{BasicFacts, Disaster};
+use crate::error::MobileFfiError;
+use crate::handoff::{
+    Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location,
+    handoff_id as parse_handoff_id,
 };
+use crate::summary::Summary;
+use crate::transport::{CardTransport, ForeignCard};
 
-/// What the tablet learned from the card: the user-authentication certificate, which
-/// holds no name or address.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct CardReading {
-    /// Certificate serial number, lowercase hex.
-    pub serial_hex: String,
-    /// End of validity, RFC 3339 UTC.
-    pub not_after: String,
-    /// The certificate has expired. The crew may continue; the edge decides.
-    pub expired: bool,
-    /// The certificate is not valid yet (a reissued card, or a wrong tablet clock).
-    pub not_yet_valid: bool,
-}
-
-/// How strongly the patient is identified.
+/// How strongly the patient is identified. (A mirror of the domain's `AssuranceLevel`:
+/// domain types do not derive uniffi's traits.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Assurance {
     /// The card signed with the patient's PIN.
@@ -52,7 +45,7 @@ pub enum Assurance {
 }
 
 /// The identity was confirmed: the edge opened the incident, or will when the queued
-/// open reaches it.
+/// open reaches it. (A mirror of mobile-core's, whose assurance is the domain's.)
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct IdentityConfirmed {
     /// Incident id (UUID).
@@ -64,7 +57,8 @@ pub struct IdentityConfirmed {
     pub queued: bool,
 }
 
-/// A step of the incident.
+/// A step of the incident. (A mirror of mobile-core's `IncidentStep`, whose consent step
+/// holds the domain's `ConsentState`, exported here as [`Consent`].)
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum IncidentStep {
     /// Created; nothing read yet.
@@ -91,8 +85,8 @@ pub enum IncidentStep {
 pub struct StepRecord {
     /// The step.
     pub step: IncidentStep,
-    /// When, RFC 3339 UTC.
-    pub at: String,
+    /// When.
+    pub at: SystemTime,
 }
 
 /// One emergency incident: one patient, one crew, against the edge server.
@@ -128,7 +122,7 @@ impl Incident {
             .into_iter()
             .map(|r| StepRecord {
                 step: r.step.into(),
-                at: r.at,
+                at: instant(&r.at),
             })
             .collect()
     }
@@ -142,13 +136,7 @@ impl Incident {
     ) -> Result<CardReading, MobileFfiError> {
         let core = Arc::clone(&self.core);
         let card = ForeignCard(transport);
-        let reading = on_core(tokio::task::spawn_blocking(move || core.read_card(&card))).await?;
-        Ok(CardReading {
-            serial_hex: reading.serial_hex,
-            not_after: reading.not_after,
-            expired: reading.expired,
-            not_yet_valid: reading.not_yet_valid,
-        })
+        on_core(tokio::task::spawn_blocking(move || core.read_card(&card))).await
     }
 
     /// The crew compared the card's face photo with the patient. A match opens the
@@ -158,9 +146,7 @@ impl Incident {
         &self,
         photo_matches: bool,
     ) -> Result<IdentityConfirmed, MobileFfiError> {
-        let core = Arc::clone(&self.core);
-        let confirmed =
-            to_completion(async move { core.confirm_identity(photo_matches).await }).await?;
+        let confirmed = self.core.confirm_identity(photo_matches).await?;
         Ok(confirmed.into())
     }
 
@@ -197,17 +183,15 @@ impl Incident {
     /// before any card read. Without signal it waits in the outbox.
     pub async fn identify_by_basic_facts(
         &self,
-        facts: crate::BasicFacts,
+        facts: BasicFacts,
     ) -> Result<IdentityConfirmed, MobileFfiError> {
         let facts = facts.try_into()?;
-        let core = Arc::clone(&self.core);
-        let confirmed =
-            to_completion(async move { core.identify_by_basic_facts(facts).await }).await?;
+        let confirmed = self.core.identify_by_basic_facts(facts).await?;
         Ok(confirmed.into())
     }
 
     /// Declared disasters covering this tablet's area now.
-    pub async fn active_disasters(&self) -> Result<Vec<crate::Disaster>, MobileFfiError> {
+    pub async fn active_disasters(&self) -> Result<Vec<Disaster>, MobileFfiError> {
         Ok(self
             .core
             .active_disasters()
@@ -223,21 +207,14 @@ impl Incident {
     /// ([`MobileFfiError::ConsentReasonInvalid`]).
     pub async fn record_consent(&self, consent: Consent) -> Result<Consent, MobileFfiError> {
         let state = ConsentState::from(consent);
-        let core = Arc::clone(&self.core);
-        Ok(
-            to_completion(async move { core.record_consent(state).await })
-                .await?
-                .into(),
-        )
+        Ok(self.core.record_consent(state).await?.into())
     }
 
     /// Fetches the emergency summary (and keeps a sealed copy on the tablet). After
     /// `Refused` (or before consent) it fails with [`MobileFfiError::IllegalStep`] and
     /// nothing is sent to the edge; queued writes of this incident go first.
     pub async fn fetch_summary(&self) -> Result<Summary, MobileFfiError> {
-        let core = Arc::clone(&self.core);
-        let summary = to_completion(async move { core.fetch_summary().await }).await?;
-        Ok(Summary::from(&summary))
+        Ok(Summary::from(&self.core.fetch_summary().await?))
     }
 
     /// The summary again from the tablet's sealed copy, without signal. The view is logged
@@ -248,13 +225,8 @@ impl Incident {
     }
 
     /// This incident's writes in the outbox, oldest first.
-    pub fn queued_writes(&self) -> Result<Vec<crate::QueuedWrite>, MobileFfiError> {
-        Ok(self
-            .core
-            .queued_writes()?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+    pub fn queued_writes(&self) -> Result<Vec<QueuedWrite>, MobileFfiError> {
+        Ok(self.core.queued_writes()?)
     }
 
     /// Receiving hospitals; with `location`, nearest first with distances. Allowed at any
@@ -274,11 +246,7 @@ impl Incident {
     /// refusal the hospital gets the crew's observations only), and again after a decline
     /// or withdrawal.
     pub async fn hand_off(&self, request: HandoffRequest) -> Result<Handoff, MobileFfiError> {
-        let core = Arc::clone(&self.core);
-        let request = request.into();
-        Ok(to_completion(async move { core.hand_off(request).await })
-            .await?
-            .into())
+        Ok(self.core.hand_off(request.into()).await?)
     }
 
     /// Where handoff `handoff_id` stands. With `known` (the status the app shows), waits up
@@ -300,9 +268,7 @@ impl Incident {
         handoff_id: String,
     ) -> Result<Option<HandoffState>, MobileFfiError> {
         let id = parse_handoff_id(&handoff_id)?;
-        let core = Arc::clone(&self.core);
-        let state = to_completion(async move { core.withdraw_handoff(id).await }).await?;
-        Ok(state.map(Into::into))
+        Ok(self.core.withdraw_handoff(id).await?.map(Into::into))
     }
 
     /// Ends the incident: forgets the card certificate and wipes the summary copy (queued
@@ -327,19 +293,10 @@ async fn on_core<T: Send + 'static>(
     }
 }
 
-/// Runs a step that writes on a core worker, to its end even if the app stops waiting (a
-/// cancelled coroutine, a closed screen): the write it queued and the step it saves then
-/// stay together, instead of a write sent whose step was never recorded. It also keeps
-/// the step's SQLite work off the app's thread.
-async fn to_completion<T: Send + 'static>(
-    step: impl Future<Output = Result<T, MobileError>> + Send + 'static,
-) -> Result<T, MobileFfiError> {
-    match tokio::spawn(step).await {
-        Ok(result) => Ok(result?),
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        // Nothing aborts these tasks, and the core's runtime lives as long as the process.
-        Err(error) => unreachable!("core task cancelled: {error}"),
-    }
+/// A step time as saved by mobile-core (RFC 3339), as the instant the apps get (the epoch
+/// if damaged).
+pub(crate) fn instant(rfc3339: &str) -> SystemTime {
+    chrono::DateTime::parse_from_rfc3339(rfc3339).map_or(SystemTime::UNIX_EPOCH, SystemTime::from)
 }
 
 /// A task handle that aborts its task when dropped.

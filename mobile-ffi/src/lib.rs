@@ -12,13 +12,16 @@
 //!   mobile-core's trait of the same name.
 //! - [`tablet`]: [`Tablet`], the app's handle: the sealed local store and the edge; starts
 //!   and resumes incidents, lists queued writes and this tablet's accesses, delivers the
-//!   outbox (`deliver_now`, `run_delivery`); disaster-mode types.
+//!   outbox (`deliver_now`, `run_delivery`).
+//! - [`disaster`]: disaster-mode identification by the four basic facts ([`BasicFacts`],
+//!   [`Disaster`]).
 //! - [`incident`]: [`Incident`], one patient at one scene: `read_card`,
 //!   `confirm_identity` or `identify_with_pin`, `record_consent`, `fetch_summary`,
 //!   `hospitals`, `hand_off`, `handoff_state`, `close`.
 //! - [`consent`]: [`Consent`] (`Given` / `Refused` / `Difficult { reason }`).
 //! - [`summary`]: [`Summary`], the emergency summary flattened for a screen: patient
-//!   header, alert lines, one line per record.
+//!   header, the domain's structured alerts ([`Alert`]: kind, severity, labels, subject,
+//!   value, date), one line per record.
 //! - [`handoff`]: hospitals, the handoff request and where a handoff stands.
 //! - [`error`]: [`MobileFfiError`], the one exported error (each message tells the crew
 //!   what to do), and [`TransportError`], what the app's transport throws.
@@ -33,7 +36,17 @@
 //! block there until the card answers. An app that cancels an awaited card call (Kotlin
 //! does) leaves the incident at the step it was at; a cancelled step that writes (identity,
 //! consent, summary, handoff, withdrawal) still runs to its end on a core worker, so the
-//! write it queued and the step it saves stay together.
+//! write it queued and the step it saves stay together (mobile-core's rule, for every
+//! caller).
+//!
+//! # Types from mobile-core
+//! mobile-core's records and enums that cross as they are (the outbox's [`QueuedWrite`],
+//! [`DeliveryReport`], the tablet's access records, [`CardReading`], [`Handoff`]) derive
+//! uniffi's traits behind its `uniffi` feature and are re-exported here, so the bindings
+//! have a `mobile_core` module beside `mobile_ffi` (Python imports it as a top-level
+//! module, see `uniffi.toml`). What stays here is the exported objects, the foreign-trait
+//! adapter, the error mapping, and mirrors of domain types (which do not derive uniffi's
+//! traits), each saying so.
 //!
 //! # Example (Kotlin)
 //! ```text
@@ -56,6 +69,7 @@
 uniffi::setup_scaffolding!();
 
 pub mod consent;
+pub mod disaster;
 pub mod error;
 pub mod handoff;
 pub mod incident;
@@ -66,16 +80,18 @@ pub mod test_card;
 pub mod transport;
 
 pub use consent::{Consent, DifficultyReason};
+pub use disaster::{BasicFacts, Disaster, Sex};
 pub use error::{MobileFfiError, TransportError};
 pub use handoff::{
     Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location, SceneKind, Vitals,
 };
 pub use incident::{Assurance, CardReading, IdentityConfirmed, Incident, IncidentStep, StepRecord};
-pub use summary::{PatientHeader, Summary, SummaryRecord};
-pub use tablet::{
-    BasicFacts, DeliveryReport, Disaster, QueuedWrite, Sex, Tablet, TabletAccess, TabletAccessKind,
-    TabletConfig, UnfinishedIncident, WriteKind, WriteState,
+/// mobile-core's own types, exported as they are (its `uniffi` feature).
+pub use mobile_core::{DeliveryReport, QueuedWrite, WriteKind, WriteState};
+pub use summary::{
+    Alert, AlertKind, AlertSeverity, Bilingual, PatientHeader, Summary, SummaryRecord,
 };
+pub use tablet::{Tablet, TabletAccess, TabletAccessKind, TabletConfig, UnfinishedIncident};
 #[cfg(feature = "test-card")]
 pub use test_card::TestCard;
 pub use transport::CardTransport;

@@ -1,34 +1,127 @@
 //! The emergency summary flattened for a tablet screen: [`Summary`] is a patient header,
-//! alert lines and one [`SummaryRecord`] per record (kind, date, source, one line of
-//! text). Text is English; every coded value also comes as its stable code (`kind`) so
-//! the app can show its own translations.
+//! the structured alerts and one [`SummaryRecord`] per record (kind, date, source, one
+//! line of text). Text is English; every coded value also comes as its stable code
+//! (`kind`) so the app can show its own translations.
 //!
-//! Which records are alerts, and in which order, is decided by the domain's
-//! [`EmergencySummary`] accessors (the same ones the ER dashboard uses): drug and other
-//! allergies, positive or indeterminate infections, high-risk drugs, medication warnings
-//! (contraindications, then duplicates), abnormal labs. This module only writes them out.
+//! Which records are alerts, in which order, and their wording are decided once, in the
+//! domain ([`EmergencySummary::alerts`], which the ER dashboard renders too); here each
+//! alert is only copied into an exported record. [`Alert`] is a thin mirror of the
+//! domain's: that one borrows the summary's records and holds static label pairs, which
+//! cannot cross the FFI as they are.
 
-use std::collections::HashSet;
+use std::time::SystemTime;
 
-use chrono::{FixedOffset, SecondsFormat};
 use myna_domain::labels;
-use myna_domain::records::{LabResult, LabValue, MedicalRecord, ReferenceRange};
-use myna_domain::summary::EmergencySummary;
+use myna_domain::records::{AllergySeverity, LabResult, LabValue, MedicalRecord};
+use myna_domain::summary::{self as domain, EmergencySummary};
 
 /// The emergency summary of the patient, as the crew reads it.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Summary {
     /// Who the patient is.
     pub patient: PatientHeader,
-    /// What changes treatment in the first minutes, most urgent kind first; each line
-    /// starts with its tag (`ALLERGY`, `INFECTION`, `HIGH-RISK DRUG`, `CONTRAINDICATION`,
-    /// `DUPLICATE`, `LAB`). Empty when nothing is known.
-    pub alerts: Vec<String>,
+    /// What changes treatment in the first minutes, most urgent kind first (allergies,
+    /// infections, high-risk drugs, contraindications, duplicates, abnormal labs). Empty
+    /// when nothing is known.
+    pub alerts: Vec<Alert>,
     /// Every record within retention: allergies, infections, drugs, prescriptions, labs,
     /// diagnoses, visits, surgery, checkups; newest first within a kind.
     pub records: Vec<SummaryRecord>,
-    /// When the edge assembled the summary, RFC 3339 UTC.
-    pub assembled_at: String,
+    /// When the edge assembled the summary.
+    pub assembled_at: SystemTime,
+}
+
+/// A text in Japanese and in English (names as recorded are the same in both).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Bilingual {
+    /// Japanese.
+    pub ja: String,
+    /// English.
+    pub en: String,
+}
+
+/// What an alert is about: style an alert by it, never by parsing its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AlertKind {
+    /// A drug allergy (薬剤アレルギー).
+    DrugAllergy,
+    /// Any other allergy: food, latex, … (その他アレルギー).
+    OtherAllergy,
+    /// A positive or indeterminate infection test (感染症).
+    Infection,
+    /// A current or past drug in a high-risk class (要注意薬).
+    HighRiskDrug,
+    /// A current medication the patient should not take (禁忌).
+    Contraindication,
+    /// Duplicate medication (重複投薬).
+    DuplicateMedication,
+    /// A lab result outside its reference range (検査異常).
+    AbnormalLab,
+}
+
+/// An allergy's recorded severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AlertSeverity {
+    /// Anaphylaxis or another life-threatening reaction.
+    Severe,
+    /// Everything else.
+    Moderate,
+    /// A mild reaction.
+    Mild,
+}
+
+/// One alert, as the domain computed it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Alert {
+    /// What the alert is about.
+    pub kind: AlertKind,
+    /// The recorded severity: allergies only.
+    pub severity: Option<AlertSeverity>,
+    /// The kind's text tag (`アレルギー` / `ALLERGY`, …), so colour is never the only
+    /// signal.
+    pub label: Bilingual,
+    /// What it concerns: the allergen, the infection marker, the drug, the lab item.
+    pub subject: Bilingual,
+    /// The finding: the reaction, the result, the dosage, the reason, the lab value.
+    pub value: Bilingual,
+    /// The date of the record it comes from, `YYYY-MM-DD`.
+    pub date: String,
+    /// The whole alert in one line, starting with its tag, e.g.
+    /// `ALLERGY (drug): penicillin — anaphylaxis (SEVERE)`.
+    pub line: Bilingual,
+}
+
+impl From<&domain::Alert<'_>> for Alert {
+    fn from(alert: &domain::Alert<'_>) -> Self {
+        Alert {
+            kind: match alert.kind {
+                domain::AlertKind::DrugAllergy => AlertKind::DrugAllergy,
+                domain::AlertKind::OtherAllergy => AlertKind::OtherAllergy,
+                domain::AlertKind::Infection => AlertKind::Infection,
+                domain::AlertKind::HighRiskDrug => AlertKind::HighRiskDrug,
+                domain::AlertKind::Contraindication => AlertKind::Contraindication,
+                domain::AlertKind::DuplicateMedication => AlertKind::DuplicateMedication,
+                domain::AlertKind::AbnormalLab => AlertKind::AbnormalLab,
+            },
+            severity: alert.severity.map(|severity| match severity {
+                AllergySeverity::Severe => AlertSeverity::Severe,
+                AllergySeverity::Moderate => AlertSeverity::Moderate,
+                AllergySeverity::Mild => AlertSeverity::Mild,
+            }),
+            label: bilingual(&alert.label.into()),
+            subject: bilingual(&alert.subject),
+            value: bilingual(&alert.value),
+            date: alert.date.to_string(),
+            line: bilingual(&alert.line),
+        }
+    }
+}
+
+fn bilingual(text: &domain::Bilingual) -> Bilingual {
+    Bilingual {
+        ja: text.ja.clone(),
+        en: text.en.clone(),
+    }
 }
 
 /// Who the summary is about.
@@ -66,15 +159,9 @@ pub struct SummaryRecord {
     pub text: String,
 }
 
-/// Japan time, in which the crew and the edge count days.
-fn jst() -> FixedOffset {
-    // 9 h is within FixedOffset's ±24 h range.
-    FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset")
-}
-
 impl From<&EmergencySummary> for Summary {
     fn from(summary: &EmergencySummary) -> Self {
-        let assembled_on = summary.assembled_at.with_timezone(&jst()).date_naive();
+        let assembled_on = summary.assembled_on();
         let patient = &summary.patient;
         Summary {
             patient: PatientHeader {
@@ -85,7 +172,12 @@ impl From<&EmergencySummary> for Summary {
                 sex: labels::sex(patient.sex).1.to_string(),
                 blood_type: summary.blood_type(),
             },
-            alerts: alert_lines(summary),
+            // As of the day the summary was assembled, as on the ER dashboard.
+            alerts: summary
+                .alerts(assembled_on)
+                .iter()
+                .map(Alert::from)
+                .collect(),
             records: summary
                 .records
                 .iter()
@@ -97,55 +189,9 @@ impl From<&EmergencySummary> for Summary {
                     text: record_line(record),
                 })
                 .collect(),
-            assembled_at: summary
-                .assembled_at
-                .to_rfc3339_opts(SecondsFormat::Secs, true),
+            assembled_at: summary.assembled_at.into(),
         }
     }
-}
-
-/// The alert lines, in the order of the module docs. Medication warnings are computed as
-/// of the day the summary was assembled, as on the ER dashboard.
-fn alert_lines(summary: &EmergencySummary) -> Vec<String> {
-    let mut lines = Vec::new();
-    for (allergy, is_drug) in summary.allergies() {
-        let which = if is_drug { "drug" } else { "other" };
-        lines.push(format!(
-            "ALLERGY ({which}): {} — {} ({})",
-            allergy.substance,
-            allergy.reaction,
-            labels::severity(allergy.severity).1
-        ));
-    }
-    for infection in summary.infection_alerts() {
-        lines.push(format!(
-            "INFECTION: {} {} ({})",
-            labels::marker(infection.marker).1,
-            labels::qualitative(infection.result).1,
-            infection.tested_on
-        ));
-    }
-    let mut seen = HashSet::new();
-    for drug in summary.high_risk_medications() {
-        if seen.insert(drug.drug.as_str()) {
-            lines.push(format!(
-                "HIGH-RISK DRUG: {} ({}) — {} ({} {})",
-                drug.drug,
-                labels::drug_class(drug.class).1,
-                drug.dosage,
-                drug.institution,
-                drug.date
-            ));
-        }
-    }
-    let assembled_on = summary.assembled_at.with_timezone(&jst()).date_naive();
-    for warning in summary.medication_warnings(assembled_on) {
-        lines.push(warning.explain().1);
-    }
-    for lab in summary.abnormal_labs() {
-        lines.push(format!("LAB: {}", lab_line(lab)));
-    }
-    lines
 }
 
 /// One record in one line.
@@ -205,8 +251,7 @@ fn lab_line(lab: &LabResult) -> String {
                 .map(|f| format!(" {}", labels::lab_flag(f).1))
                 .unwrap_or_default();
             format!(
-                "{analyte} {value} {unit}{flag} (ref {}) {}",
-                reference_range(reference),
+                "{analyte} {value} {unit}{flag} (ref {reference}) {}",
                 lab.observed_on
             )
         }
@@ -214,21 +259,11 @@ fn lab_line(lab: &LabResult) -> String {
     }
 }
 
-/// `3.5–5`, `≤ 5`, `≥ 3.5` or `—`.
-fn reference_range(range: &ReferenceRange) -> String {
-    match (range.low, range.high) {
-        (Some(low), Some(high)) => format!("{low}–{high}"),
-        (None, Some(high)) => format!("≤ {high}"),
-        (Some(low), None) => format!("≥ {low}"),
-        (None, None) => "—".to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, TimeZone, Utc};
     use myna_domain::identity::{PatientId, Sex};
-    use myna_domain::records::{Allergy, AllergySeverity, Analyte, DrugClass, Medication};
+    use myna_domain::records::{Allergy, Analyte, DrugClass, Medication, ReferenceRange};
     use myna_domain::records::{RecordSource, Visit};
     use myna_domain::summary::PatientHeader as DomainHeader;
 
@@ -301,13 +336,44 @@ mod tests {
                 blood_type: None,
             }
         );
+        let lines: Vec<_> = view.alerts.iter().map(|a| a.line.en.as_str()).collect();
         assert_eq!(
-            view.alerts,
+            lines,
             [
                 "ALLERGY (drug): penicillin — anaphylaxis (SEVERE)",
                 "HIGH-RISK DRUG: Warfarin (Anticoagulant) — 3 mg once daily (Setagaya Clinic 2026-11-01)",
                 "LAB: Potassium (K) 6 mmol/L H (ref 3.5–5) 2026-11-20",
             ]
+        );
+        let kinds: Vec<_> = view.alerts.iter().map(|a| a.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                AlertKind::DrugAllergy,
+                AlertKind::HighRiskDrug,
+                AlertKind::AbnormalLab
+            ]
+        );
+        assert_eq!(
+            view.alerts[0],
+            Alert {
+                kind: AlertKind::DrugAllergy,
+                severity: Some(AlertSeverity::Severe),
+                label: Bilingual {
+                    ja: "アレルギー".into(),
+                    en: "ALLERGY".into()
+                },
+                subject: Bilingual {
+                    ja: "penicillin".into(),
+                    en: "penicillin".into()
+                },
+                value: Bilingual {
+                    ja: "anaphylaxis".into(),
+                    en: "anaphylaxis".into()
+                },
+                date: "2024-01-01".into(),
+                line: view.alerts[0].line.clone(),
+            }
         );
         let kinds: Vec<_> = view.records.iter().map(|r| r.kind.as_str()).collect();
         assert_eq!(
@@ -329,6 +395,9 @@ mod tests {
             view.records[3].text,
             "Setagaya Clinic Cardiology (outpatient)"
         );
-        assert_eq!(view.assembled_at, "2026-11-25T03:00:00Z");
+        assert_eq!(
+            view.assembled_at,
+            SystemTime::from(Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap())
+        );
     }
 }

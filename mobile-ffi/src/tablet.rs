@@ -1,16 +1,19 @@
 //! [`Tablet`]: the app's one handle on the core. It opens the tablet's local store
 //! (sealed with a key from the platform key store), starts and resumes incidents, and
-//! delivers the outbox; plus the records the app shows about it (writes waiting to send,
-//! this tablet's own accesses). Disaster-mode identification types live here too.
+//! delivers the outbox. The records the app shows about it (writes waiting to send, this
+//! tablet's own accesses, a delivery pass) are mobile-core's own types, re-exported here
+//! (mobile-core's `uniffi` feature derives them).
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
-use mobile_core::local::{self, LocalAccessKind};
+use crate::error::MobileFfiError;
+use crate::incident::{Incident, IncidentStep, instant};
+pub use mobile_core::{
+    DeliveryReport, LocalAccessKind as TabletAccessKind, LocalAccessRecord as TabletAccess,
+    QueuedWrite, WriteKind, WriteState,
+};
 use mobile_core::{EdgeClient, MobileError, StorageKey};
-use myna_domain::disaster::DisasterDeclaration;
-use myna_domain::identity::{self as domain, AddressOrInsurer};
-
-use crate::{Incident, IncidentStep, MobileFfiError};
 
 /// How the tablet is set up.
 #[derive(Clone, PartialEq, Eq, uniffi::Record)]
@@ -60,6 +63,8 @@ impl std::fmt::Debug for TabletConfig {
 }
 
 /// An incident started on this tablet and not closed (the app was killed mid-scene).
+/// A view of mobile-core's `SavedIncident`, whose step history holds domain types that
+/// do not cross the FFI as they are.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct UnfinishedIncident {
     /// Incident id, for [`Tablet::resume_incident`].
@@ -68,175 +73,8 @@ pub struct UnfinishedIncident {
     pub crew_member_id: String,
     /// The step it had reached.
     pub step: IncidentStep,
-    /// When it was started (RFC 3339 UTC).
-    pub started_at: String,
-}
-
-/// What kind of write waits in the outbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum WriteKind {
-    /// Opening the incident.
-    OpenIncident,
-    /// The consent decision.
-    Consent,
-    /// A handoff.
-    Handoff,
-    /// Withdrawing a handoff.
-    Withdrawal,
-    /// A report that the summary was shown again on the tablet.
-    SummaryShownAgain,
-}
-
-/// Where a queued write stands.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
-pub enum WriteState {
-    /// Waiting for signal; sent again after `next_attempt_at`.
-    Pending {
-        /// Attempts so far.
-        attempts: u32,
-        /// Next attempt (RFC 3339).
-        next_attempt_at: String,
-    },
-    /// The edge has it.
-    Delivered {
-        /// When (RFC 3339).
-        at: String,
-    },
-    /// The edge refused it for good; show `message` to the crew.
-    Rejected {
-        /// Why, for the crew.
-        message: String,
-    },
-}
-
-/// A write in the outbox (no personal data).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct QueuedWrite {
-    /// Client-generated id.
-    pub id: String,
-    /// Incident id.
-    pub incident_id: String,
-    /// What it is.
-    pub kind: WriteKind,
-    /// When it was queued (RFC 3339).
-    pub queued_at: String,
-    /// Where it stands.
-    pub state: WriteState,
-    /// For a handoff or a withdrawal: the handoff's id (follow it with
-    /// `Incident.handoffState` after a restart).
-    pub handoff_id: Option<String>,
-}
-
-/// What one delivery pass did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
-pub struct DeliveryReport {
-    /// Writes the edge took.
-    pub delivered: u32,
-    /// Writes the edge refused for good.
-    pub rejected: u32,
-    /// Writes still waiting.
-    pub pending: u32,
-}
-
-/// Which access a [`TabletAccess`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum TabletAccessKind {
-    /// The summary was fetched from the edge.
-    SummaryFetched,
-    /// The summary was shown again from the tablet's copy.
-    SummaryShownAgain,
-}
-
-/// One of this tablet's own accesses to patient data.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct TabletAccess {
-    /// Record id (for a shown-again view, also the edge's access record id).
-    pub id: String,
-    /// Incident id.
-    pub incident_id: String,
-    /// What happened.
-    pub kind: TabletAccessKind,
-    /// Crew member.
-    pub crew_member_id: String,
-    /// When (RFC 3339, tablet clock).
-    pub at: String,
-    /// The edge's access log has it.
-    pub on_edge: bool,
-}
-
-/// Sex as on the card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Sex {
-    /// Male.
-    Male,
-    /// Female.
-    Female,
-    /// Not applicable.
-    NotApplicable,
-}
-
-/// The four basic facts (基本4情報), for disaster-mode identification without a card.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct BasicFacts {
-    /// Full name.
-    pub name: String,
-    /// Date of birth, `YYYY-MM-DD`.
-    pub birth_date: String,
-    /// Sex.
-    pub sex: Sex,
-    /// The address, or the insurer's name when `is_insurer`.
-    pub address_or_insurer: String,
-    /// `address_or_insurer` is the insurer's name.
-    #[uniffi(default = false)]
-    pub is_insurer: bool,
-}
-
-impl TryFrom<BasicFacts> for domain::BasicFacts {
-    type Error = MobileFfiError;
-
-    fn try_from(f: BasicFacts) -> Result<Self, Self::Error> {
-        let birth_date = chrono::NaiveDate::parse_from_str(&f.birth_date, "%Y-%m-%d")
-            .map_err(|_| MobileFfiError::invalid_argument("birth date, YYYY-MM-DD"))?;
-        Ok(domain::BasicFacts {
-            name: f.name,
-            birth_date,
-            sex: match f.sex {
-                Sex::Male => domain::Sex::Male,
-                Sex::Female => domain::Sex::Female,
-                Sex::NotApplicable => domain::Sex::NotApplicable,
-            },
-            address_or_insurer: if f.is_insurer {
-                AddressOrInsurer::Insurer(f.address_or_insurer)
-            } else {
-                AddressOrInsurer::Address(f.address_or_insurer)
-            },
-        })
-    }
-}
-
-/// A declared disaster covering the tablet's area: identification by the basic facts is
-/// allowed while it lasts.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Disaster {
-    /// Name.
-    pub name: String,
-    /// Area code (prefecture or municipality).
-    pub area: String,
-    /// Start (RFC 3339).
-    pub starts_at: String,
-    /// End (RFC 3339, exclusive).
-    pub ends_at: String,
-}
-
-impl From<DisasterDeclaration> for Disaster {
-    fn from(d: DisasterDeclaration) -> Self {
-        Disaster {
-            name: d.name,
-            area: d.area.as_str().to_string(),
-            starts_at: d.starts_at.to_rfc3339(),
-            ends_at: d.ends_at.to_rfc3339(),
-        }
-    }
+    /// When it was started.
+    pub started_at: SystemTime,
 }
 
 /// The tablet: its local store and the edge.
@@ -316,20 +154,14 @@ impl Tablet {
                     .progress
                     .history()
                     .first()
-                    .map(|r| r.at.clone())
-                    .unwrap_or_default(),
+                    .map_or(SystemTime::UNIX_EPOCH, |r| instant(&r.at)),
             })
             .collect())
     }
 
     /// Every write in the outbox, oldest first ("waiting to send").
     pub fn queued_writes(&self) -> Result<Vec<QueuedWrite>, MobileFfiError> {
-        Ok(self
-            .core
-            .queued_writes()?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        Ok(self.core.queued_writes()?)
     }
 
     /// Writes not delivered yet.
@@ -339,34 +171,14 @@ impl Tablet {
 
     /// This tablet's own accesses to patient data, newest first, at most `limit`.
     pub fn access_records(&self, limit: u32) -> Result<Vec<TabletAccess>, MobileFfiError> {
-        Ok(self
-            .core
-            .access_records(limit)?
-            .into_iter()
-            .map(|r| TabletAccess {
-                id: r.id,
-                incident_id: r.incident_id,
-                kind: match r.kind {
-                    LocalAccessKind::SummaryFetched => TabletAccessKind::SummaryFetched,
-                    LocalAccessKind::SummaryShownAgain => TabletAccessKind::SummaryShownAgain,
-                },
-                crew_member_id: r.crew_member_id,
-                at: r.at,
-                on_edge: r.on_edge,
-            })
-            .collect())
+        Ok(self.core.access_records(limit)?)
     }
 
     /// Sends every pending write now, without waiting for backoffs: call it when the
     /// platform reports the network is back (Android `ConnectivityManager.NetworkCallback`,
     /// iOS `NWPathMonitor`).
     pub async fn deliver_now(&self) -> Result<DeliveryReport, MobileFfiError> {
-        let r = self.core.deliver_now().await?;
-        Ok(DeliveryReport {
-            delivered: r.delivered,
-            rejected: r.rejected,
-            pending: r.pending,
-        })
+        Ok(self.core.deliver_now().await?)
     }
 
     /// Delivers the outbox in the background until [`Self::stop_delivery`] or until the
@@ -384,36 +196,6 @@ impl Tablet {
     /// Stops a running [`Self::run_delivery`].
     pub fn stop_delivery(&self) {
         self.stop.send_replace(true);
-    }
-}
-
-impl From<local::QueuedWrite> for QueuedWrite {
-    fn from(w: local::QueuedWrite) -> Self {
-        QueuedWrite {
-            id: w.id,
-            incident_id: w.incident_id,
-            kind: match w.kind {
-                local::WriteKind::OpenIncident => WriteKind::OpenIncident,
-                local::WriteKind::Consent => WriteKind::Consent,
-                local::WriteKind::Handoff => WriteKind::Handoff,
-                local::WriteKind::Withdrawal => WriteKind::Withdrawal,
-                local::WriteKind::SummaryShownAgain => WriteKind::SummaryShownAgain,
-            },
-            queued_at: w.queued_at,
-            state: match w.state {
-                local::WriteState::Pending {
-                    attempts,
-                    next_attempt_at,
-                    ..
-                } => WriteState::Pending {
-                    attempts,
-                    next_attempt_at,
-                },
-                local::WriteState::Delivered { at } => WriteState::Delivered { at },
-                local::WriteState::Rejected { message } => WriteState::Rejected { message },
-            },
-            handoff_id: w.handoff_id,
-        }
     }
 }
 

@@ -16,7 +16,7 @@ use mobile_core::CardTransport as _;
 use rsa::pkcs8::DecodePrivateKey;
 use simulations::soft_card::{CardPin, SoftwareCard};
 
-use crate::{MobileFfiError, TransportError};
+use crate::error::{MobileFfiError, TransportError};
 
 /// A software My Number card: JPKI application with `certificate_der`, its RSA key and
 /// the user-authentication PIN, answering APDUs like the physical card.

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use mobile_core::CardLinkError;
 
-use crate::TransportError;
+use crate::error::TransportError;
 
 /// A link to the patient's My Number card, implemented by the app (Kotlin, Swift, Python).
 #[uniffi::export(foreign)]

@@ -113,9 +113,17 @@ impl MedicationWarning<'_> {
         }
     }
 
-    /// The warning in one line each, `(ja, en)`, naming the drugs and the reason.
+    /// The warning in one line each, `(ja, en)`, naming the drugs and the reason, after
+    /// its [`tag`](Self::tag): `禁忌: …` / `CONTRAINDICATION: …`.
     pub fn explain(&self) -> (String, String) {
         let (tag_ja, tag_en) = self.tag();
+        let (ja, en) = self.reason();
+        (format!("{tag_ja}: {ja}"), format!("{tag_en}: {en}"))
+    }
+
+    /// The warning's drugs and reason, `(ja, en)`: [`explain`](Self::explain) without
+    /// the tag.
+    pub fn reason(&self) -> (String, String) {
         match self {
             MedicationWarning::Duplicate { basis, medications } => {
                 let list = medications
@@ -134,10 +142,7 @@ impl MedicationWarning<'_> {
                         format!("{n} different {}s", g.label().1),
                     ),
                 };
-                (
-                    format!("{tag_ja}: {ja} — {list}"),
-                    format!("{tag_en}: {en} — {list}"),
-                )
+                (format!("{ja} — {list}"), format!("{en} — {list}"))
             }
             MedicationWarning::Contraindication {
                 medication,
@@ -185,7 +190,7 @@ impl MedicationWarning<'_> {
                         ),
                     ),
                 };
-                (format!("{tag_ja}: {ja}"), format!("{tag_en}: {en}"))
+                (ja, en)
             }
         }
     }

@@ -1,46 +1,25 @@
 //! The alerts block: what changes treatment in the first minutes.
 //!
-//! Order: allergies (drug and other, with reaction and severity), positive or
-//! indeterminate infections, high-risk drugs (anticoagulant, antiplatelet,
-//! glucose-lowering), medication warnings (contraindications `⚠ 禁忌 CONTRAINDICATION`,
-//! then duplicates `⚠ 重複投薬 DUPLICATE`, naming the drugs and the reason), abnormal labs
-//! (value, unit, reference range, `H`/`L`, date), blood type. Which records count as
-//! alerts is decided by the domain's [`EmergencySummary`] accessors; this module only lays
-//! them out. Every line starts with a text tag (`⚠ ALLERGY`, ...) so colour is never the
-//! only signal.
-//!
-//! Medication warnings are computed as of the day the summary was assembled (in JST), not
-//! the dashboard's `now`: the summary's records were cut on that day, and a card read
-//! later must still show what held when the patient was picked up.
-
-use std::collections::HashSet;
+//! Which records are alerts, in which order (allergies, infections, high-risk drugs one
+//! line per drug, contraindications, duplicates, abnormal labs) and as of which day (the
+//! JST day the summary was assembled) is decided once by the domain's
+//! [`EmergencySummary::alerts`], shared with the tablet app; this module only lays each
+//! alert out (lab values with unit, reference range, `H`/`L` and date; warnings naming
+//! the drugs and the reason) and adds the blood type. Every line starts with a text tag
+//! (`⚠ ALLERGY`, ...) so colour is never the only signal.
 
 use maud::{Markup, html};
 use myna_domain::records::{LabResult, LabValue, Medication, ReferenceRange};
 use myna_domain::summary::{
-    ContraindicationReason, DuplicateBasis, EmergencySummary, MedicationWarning,
+    Alert, AlertKind, AlertSource, ContraindicationReason, DuplicateBasis, EmergencySummary,
+    MedicationWarning,
 };
 
-use super::jst;
 use super::labels::{self, bi};
-
-/// High-risk drugs, newest first, one line per drug name.
-pub fn distinct_high_risk(summary: &EmergencySummary) -> Vec<&Medication> {
-    let mut seen = HashSet::new();
-    summary
-        .high_risk_medications()
-        .filter(|m| seen.insert(m.drug.as_str()))
-        .collect()
-}
 
 /// `3.5–5`, `≤ 5`, `≥ 3.5` or `—`.
 pub fn reference_range(range: &ReferenceRange) -> String {
-    match (range.low, range.high) {
-        (Some(low), Some(high)) => format!("{low}–{high}"),
-        (None, Some(high)) => format!("≤ {high}"),
-        (Some(low), None) => format!("≥ {low}"),
-        (None, None) => "—".to_string(),
-    }
+    range.to_string()
 }
 
 /// A lab value with its unit, flag and reference range.
@@ -112,66 +91,58 @@ pub fn medication_warning(warning: &MedicationWarning<'_>) -> Markup {
     }
 }
 
+/// One alert as a list item, its tag first.
+fn alert_item(alert: &Alert<'_>) -> Markup {
+    let (tag_ja, tag_en) = alert.label;
+    html! {
+        @match &alert.source {
+            AlertSource::Allergy(allergy) => li.allergy {
+                span.tag { "⚠ " (tag_en) " " (tag_ja) }
+                @if alert.kind == AlertKind::DrugAllergy {
+                    span.label { "薬剤 Drug: " }
+                } @else {
+                    span.label { "その他 Other: " }
+                }
+                strong { (allergy.substance) }
+                " — " (allergy.reaction) " ("
+                (bi(labels::severity(allergy.severity)))
+                ") " span.date { (allergy.recorded_on) }
+            },
+            AlertSource::Infection(infection) => li.infection {
+                span.tag { "⚠ " (tag_en) " " (tag_ja) }
+                (bi(labels::marker(infection.marker))) ": "
+                strong { (bi(labels::qualitative(infection.result))) }
+                " " span.date { (infection.tested_on) }
+            },
+            AlertSource::Medication(drug) => li.drug {
+                span.tag { "⚠ " (tag_en) " " (tag_ja) }
+                (bi(labels::drug_class(drug.class))) ": "
+                strong { (drug.drug) } " (" (drug.ingredient) ") " (drug.dosage)
+                " " span.date { (drug.date) }
+            },
+            AlertSource::Warning(warning) => (medication_warning(warning)),
+            AlertSource::Lab(lab) => li.lab {
+                span.tag { "⚠ " (tag_en) " " (tag_ja) }
+                (bi(labels::analyte(lab.analyte))) ": " (lab_value(lab))
+                " " span.date { (lab.observed_on) }
+            },
+        }
+    }
+}
+
 /// The alerts block of one summary (`<section class="alerts">`).
 pub fn alerts_block(summary: &EmergencySummary) -> Markup {
-    let allergies: Vec<_> = summary.allergies().collect();
-    let infections: Vec<_> = summary.infection_alerts().collect();
-    let drugs = distinct_high_risk(summary);
-    let assembled_on = summary.assembled_at.with_timezone(&jst()).date_naive();
-    let warnings = summary.medication_warnings(assembled_on);
-    let labs: Vec<_> = summary.abnormal_labs().collect();
+    let alerts = summary.alerts(summary.assembled_on());
     let blood_type = summary.blood_type();
-    let nothing = allergies.is_empty()
-        && infections.is_empty()
-        && drugs.is_empty()
-        && warnings.is_empty()
-        && labs.is_empty();
     html! {
         section.alerts aria-label="Alerts" {
             h3 { "⚠ " span.ja lang="ja" { "警告" } " " span.en { "ALERTS" } }
             ul {
-                @for (allergy, is_drug) in &allergies {
-                    li.allergy {
-                        span.tag { "⚠ ALLERGY アレルギー" }
-                        @if *is_drug {
-                            span.label { "薬剤 Drug: " }
-                        } @else {
-                            span.label { "その他 Other: " }
-                        }
-                        strong { (allergy.substance) }
-                        " — " (allergy.reaction) " ("
-                        (bi(labels::severity(allergy.severity)))
-                        ") " span.date { (allergy.recorded_on) }
-                    }
-                }
-                @for infection in &infections {
-                    li.infection {
-                        span.tag { "⚠ INFECTION 感染症" }
-                        (bi(labels::marker(infection.marker))) ": "
-                        strong { (bi(labels::qualitative(infection.result))) }
-                        " " span.date { (infection.tested_on) }
-                    }
-                }
-                @for drug in &drugs {
-                    li.drug {
-                        span.tag { "⚠ HIGH-RISK DRUG 要注意薬" }
-                        (bi(labels::drug_class(drug.class))) ": "
-                        strong { (drug.drug) } " (" (drug.ingredient) ") " (drug.dosage)
-                        " " span.date { (drug.date) }
-                    }
-                }
-                @for warning in &warnings {
-                    (medication_warning(warning))
-                }
-                @for lab in &labs {
-                    li.lab {
-                        span.tag { "⚠ LAB 検査異常" }
-                        (bi(labels::analyte(lab.analyte))) ": " (lab_value(lab))
-                        " " span.date { (lab.observed_on) }
-                    }
+                @for alert in &alerts {
+                    (alert_item(alert))
                 }
             }
-            @if nothing {
+            @if alerts.is_empty() {
                 p.no-alerts {
                     span.ja lang="ja" { "共有された記録に警告事項なし" } " "
                     span.en { "No alerts in the shared records" }

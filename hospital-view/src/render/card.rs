@@ -13,12 +13,13 @@ use maud::{Markup, html};
 use myna_domain::consent::ConsentState;
 use myna_domain::records::{Diagnosis, MedicalRecord, Medication, Surgery, Visit};
 use myna_domain::summary::EmergencySummary;
+use myna_domain::time::jst_day;
 use myna_domain::wire::{ArrivalNotice, Vitals};
 
 use super::alerts::alerts_block;
 use super::answer::{answer_block, answer_class};
 use super::labels::{self, bi};
-use super::{clock_time, eta_relative, jst};
+use super::{clock_time, eta_relative};
 use crate::store::StoredArrival;
 
 /// Most items per history list on a card; the detail page has them all.
@@ -48,7 +49,7 @@ pub fn arrival_card(arrival: &StoredArrival, now: DateTime<Utc>) -> Markup {
 /// ETA, chief complaint, crew, where the patient was found (when the crew said), sex and
 /// age, consent basis.
 pub fn arrival_head(n: &ArrivalNotice, now: DateTime<Utc>) -> Markup {
-    let today = now.with_timezone(&jst()).date_naive();
+    let today = jst_day(now);
     html! {
         header.arrival-head {
             div.eta {

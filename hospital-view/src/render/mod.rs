@@ -15,7 +15,7 @@
 //!   blood type).
 //! - [`detail`]: the detail page with every record and its provenance.
 //! - this file: the page frame, the dashboard and its live script, sign-in, error pages,
-//!   time formatting.
+//!   time formatting (in JST, the ER's wall clock: [`myna_domain::time::jst`]).
 
 pub mod alerts;
 pub mod answer;
@@ -23,19 +23,14 @@ pub mod card;
 pub mod detail;
 pub mod labels;
 
-use chrono::{DateTime, FixedOffset, Offset, Utc};
+use chrono::{DateTime, Utc};
 use maud::{DOCTYPE, Markup, PreEscaped, html};
+use myna_domain::time::jst;
 
 pub use card::arrival_card;
 pub use detail::detail_page;
 
 use crate::store::Listing;
-
-/// Japan Standard Time (UTC+9, no daylight saving): the ER's wall clock.
-pub fn jst() -> FixedOffset {
-    // 9 h is within FixedOffset's ±24 h range, so the fallback is never taken.
-    FixedOffset::east_opt(9 * 3600).unwrap_or(Utc.fix())
-}
 
 /// `14:32` in JST.
 pub fn clock_time(t: DateTime<Utc>) -> String {

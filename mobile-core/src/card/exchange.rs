@@ -8,8 +8,11 @@
 //! Only INS and status words are logged, never command or response data (a PIN, the
 //! patient's name or address travel through here).
 
-use super::apdu::{self, ResponseApdu, StatusError};
-use super::{CardError, CardTransport, tlv};
+use super::apdu::{self, ResponseApdu};
+use super::error::CardError;
+use super::status::StatusError;
+use super::tlv;
+use super::transport::CardTransport;
 
 /// Most response bytes accepted from one command, GET RESPONSE pieces included.
 pub(crate) const MAX_RESPONSE_LEN: usize = 8 * 1024;

@@ -15,8 +15,10 @@
 
 use myna_domain::identity::{AssuranceLevel, ChallengeId, IdentityEvidence};
 
+use super::error::CardError;
 use super::pin::Pin;
-use super::{CardError, CardTransport, input_support, jpki};
+use super::transport::CardTransport;
+use super::{input_support, jpki};
 
 /// Identity evidence collected from a card, with the assurance it carries.
 #[derive(Clone, PartialEq, Eq)]

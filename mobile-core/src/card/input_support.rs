@@ -23,10 +23,13 @@
 use chrono::NaiveDate;
 use myna_domain::identity::{AddressOrInsurer, BasicFacts, Sex};
 
-use super::apdu::{self, StatusError};
+use super::apdu;
+use super::error::CardError;
 use super::exchange::{exchange, read_tlv_file};
 use super::pin::{self, Pin, PinTries};
-use super::{CardError, CardTransport, tlv};
+use super::status::StatusError;
+use super::tlv;
+use super::transport::CardTransport;
 
 /// AID of the card-info input-support application.
 pub const INPUT_SUPPORT_AP_AID: [u8; 10] =

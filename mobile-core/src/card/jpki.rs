@@ -27,10 +27,12 @@
 
 use myna_domain::certificate::sha256_digest_info;
 
-use super::apdu::{self, StatusError};
+use super::apdu;
+use super::error::CardError;
 use super::exchange::{exchange, read_tlv_file};
 use super::pin::{self, Pin, PinTries};
-use super::{CardError, CardTransport};
+use super::status::StatusError;
+use super::transport::CardTransport;
 
 /// AID of the JPKI application.
 pub const JPKI_AP_AID: [u8; 10] = [0xD3, 0x92, 0xF0, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x01];

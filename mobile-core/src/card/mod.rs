@@ -6,7 +6,9 @@
 //! # Layout
 //! - [`transport`]: the [`CardTransport`] trait the platform implements (NFC, PC/SC, a
 //!   software card), and its link errors. [`reader`]: errors finding a reader or card.
-//! - [`apdu`]: command builders and status-word decoding, sans I/O.
+//! - [`apdu`]: command builders and response APDUs, sans I/O; [`status`]: status words
+//!   decoded into [`StatusError`], sans I/O.
+//! - [`error`]: [`CardError`], why a card read failed.
 //! - [`tlv`]: BER-TLV parsing (headers, objects, children of constructed objects),
 //!   sans I/O.
 //! - [`pin`]: the [`Pin`] and the retry guard ([`PinTries`]).
@@ -33,6 +35,7 @@
 //! face-photo check instead.
 
 pub mod apdu;
+pub mod error;
 mod exchange;
 pub mod identity;
 pub mod input_support;
@@ -44,61 +47,13 @@ pub mod portal;
 pub mod reader;
 #[cfg(test)]
 pub(crate) mod scripted;
+pub mod status;
 pub mod tlv;
 pub mod transport;
 
-pub use apdu::StatusError;
+pub use error::CardError;
 pub use identity::CardIdentity;
 pub use pin::{Pin, PinTries};
 pub use reader::ReaderError;
+pub use status::StatusError;
 pub use transport::{CardLinkError, CardTransport};
-
-/// Why reading the card failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CardError {
-    /// The link to the card failed (card removed, timeout, reader error).
-    #[error(transparent)]
-    Link(#[from] CardLinkError),
-    /// No reader or no card could be reached (before any exchange).
-    #[error(transparent)]
-    Reader(#[from] ReaderError),
-    /// The card answered with an error status word.
-    #[error("card status: {0}")]
-    Status(#[from] StatusError),
-    /// The PIN was not sent: only `tries_left` tries remain, and a typo would block
-    /// the card.
-    #[error("only {tries_left} PIN try left; the PIN was not sent")]
-    PinGuard {
-        /// Tries the card reported (1).
-        tries_left: u8,
-    },
-    /// The PIN entered is not exactly four digits (nothing was sent to the card).
-    #[error("a PIN is exactly 4 digits")]
-    PinFormat,
-    /// The card's answer does not have the expected shape.
-    #[error("malformed card response: {0}")]
-    Malformed(String),
-    /// The card announced an object larger than any genuine one.
-    #[error("card object of {len} bytes exceeds the {max} byte limit")]
-    Oversized {
-        /// Announced length.
-        len: usize,
-        /// Limit.
-        max: usize,
-    },
-    /// The card has no JPKI application or is not a My Number card.
-    #[error("not a My Number card")]
-    NotAMyNumberCard,
-    /// A command could not be built (a bug in the caller, not a card problem).
-    #[error("invalid command: {0}")]
-    InvalidCommand(&'static str),
-}
-
-impl From<tlv::TlvError> for CardError {
-    fn from(error: tlv::TlvError) -> Self {
-        match error {
-            tlv::TlvError::Oversized { len, max } => CardError::Oversized { len, max },
-            other => CardError::Malformed(other.to_string()),
-        }
-    }
-}

@@ -33,7 +33,7 @@ use ::pcsc::{
 };
 
 use super::reader::ReaderError;
-use super::{CardLinkError, CardTransport};
+use super::transport::{CardLinkError, CardTransport};
 
 /// Pause between connection attempts while another application holds the card.
 const SHARING_RETRY_INTERVAL: Duration = Duration::from_millis(100);

@@ -11,9 +11,11 @@
 //! [`Pin`] never prints its digits and wipes them on drop (best effort: it is a plain
 //! array, so copies the optimiser makes are out of reach).
 
-use super::apdu::{self, StatusError};
+use super::apdu;
+use super::error::CardError;
 use super::exchange::exchange;
-use super::{CardError, CardTransport};
+use super::status::StatusError;
+use super::transport::CardTransport;
 
 /// Digits in a JPKI user-authentication or input-support PIN.
 pub const PIN_LEN: usize = 4;
@@ -111,7 +113,7 @@ pub(crate) fn pin_tries(transport: &dyn CardTransport) -> Result<PinTries, CardE
 pub(crate) fn verify_guarded(transport: &dyn CardTransport, pin: &Pin) -> Result<(), CardError> {
     let tries = pin_tries(transport)?;
     if tries.allows_pin_entry() {
-        return exchange(transport, apdu::verify(pin)).map(drop);
+        return exchange(transport, apdu::verify(pin.digits())).map(drop);
     }
     match tries {
         PinTries::Left(tries_left) => {

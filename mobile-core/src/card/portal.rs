@@ -12,8 +12,10 @@ use myna_domain::certificate::portal_sign_in_message;
 use myna_domain::identity::ChallengeId;
 use myna_domain::wire::PortalSignInRequest;
 
+use super::error::CardError;
 use super::jpki;
-use super::{CardError, CardTransport, Pin};
+use super::pin::Pin;
+use super::transport::CardTransport;
 
 /// Reads the card's user-authentication certificate (no PIN) and signs the portal
 /// message over `challenge` with `pin` ([`jpki::sign_challenge`]: the retry counter is

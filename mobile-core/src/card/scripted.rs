@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-use super::{CardLinkError, CardTransport};
+use super::transport::{CardLinkError, CardTransport};
 
 /// One scripted exchange: the expected command and the link's answer.
 pub(crate) type Step = (Vec<u8>, Result<Vec<u8>, CardLinkError>);

@@ -10,9 +10,12 @@ use myna_domain::wire::{
     ConsentRecorded, HandoffResponse, HospitalList, IncidentOpened, SummaryResponse, Vitals,
 };
 
+use myna_domain::identity::AssuranceLevel;
+
 use super::*;
 use crate::card::CardLinkError;
 use crate::card::apdu;
+use crate::card::jpki;
 use crate::card::jpki::tests::{SCRIPT_PIN, ScriptedCard, Step, certificate_script};
 use crate::test_support::{Exchange, FakeEdge};
 
@@ -107,7 +110,10 @@ fn reads_a_card_and_reports_expiry() {
     nfc.assert_done();
     assert_eq!(reading.certificate_der, der);
     assert_eq!(reading.serial_hex, "0abcde");
-    assert_eq!(reading.not_after, "2099-01-01T00:00:00Z");
+    assert_eq!(
+        chrono::DateTime::<Utc>::from(reading.not_after).to_rfc3339(),
+        "2099-01-01T00:00:00+00:00"
+    );
     assert!(!reading.expired);
     assert_eq!(incident.step(), IncidentStep::CardRead);
 
@@ -236,7 +242,7 @@ async fn out_of_order_calls_are_rejected_locally() {
 async fn full_scene_against_a_canned_edge() {
     let edge = EdgeClient::new("http://127.0.0.1:9".into(), "t".into()).unwrap();
     let probe = EmergencyIncident::new(edge, "crew-042".into());
-    let id = probe.id;
+    let id = probe.scene.id;
     let summary = EmergencySummary::assemble(
         PatientHeader {
             id: PatientId("p-1".into()),
@@ -297,10 +303,8 @@ async fn full_scene_against_a_canned_edge() {
         },
     ];
     let fake = FakeEdge::start(script).await;
-    let incident = EmergencyIncident {
-        edge: EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap(),
-        ..probe
-    };
+    let incident =
+        probe.with_edge(EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap());
 
     incident.read_card(&card(&certificate(2099))).unwrap();
     let confirmed = incident.confirm_identity(true).await.unwrap();
@@ -353,7 +357,7 @@ async fn full_scene_against_a_canned_edge() {
     // Where the patient was found goes through the outbox with the rest of the request.
     assert_eq!(handoff["scene"], "home", "{handoff}");
     // The refused handoff stays listed as rejected; nothing is left pending.
-    assert_eq!(incident.store.pending_count().unwrap(), 0);
+    assert_eq!(incident.scene.delivery.store().pending_count().unwrap(), 0);
     let steps: Vec<_> = incident.history().iter().map(|r| r.step.name()).collect();
     assert_eq!(
         steps,
@@ -400,7 +404,7 @@ async fn an_interrupted_identity_is_finished_not_sent_twice_and_no_other_card_fo
     assert!(is_illegal(incident.read_card(&ScriptedCard::new(vec![]))));
     // …and confirming again finishes the open already queued instead of sending another.
     let edge = EdgeClient::new("http://127.0.0.1:9".into(), "tablet-token".into()).unwrap();
-    let incident = EmergencyIncident { edge, ..incident };
+    let incident = incident.with_edge(edge);
     let confirmed = incident.confirm_identity(true).await.unwrap();
     assert!(confirmed.queued);
     assert_eq!(incident.step(), IncidentStep::Identified);
@@ -408,4 +412,52 @@ async fn an_interrupted_identity_is_finished_not_sent_twice_and_no_other_card_fo
         queued_kinds(&incident),
         [crate::local::WriteKind::OpenIncident]
     );
+}
+
+#[tokio::test]
+async fn a_writing_step_runs_to_completion_when_its_caller_stops_waiting() {
+    // The crew's call is dropped (a cancelled coroutine, a closed screen) while the edge
+    // is still answering the open: the step still finishes, so the delivered write and
+    // the saved step stay together.
+    let probe = offline_incident();
+    let id = probe.scene.id;
+    let fake = FakeEdge::slow(
+        vec![Exchange {
+            expect: "POST /v1/incidents".into(),
+            status: 201,
+            body: json(&IncidentOpened {
+                incident_id: id,
+                assurance: AssuranceLevel::CardAndPhoto,
+            }),
+        }],
+        std::time::Duration::from_millis(300),
+    )
+    .await;
+    let incident =
+        probe.with_edge(EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap());
+    incident.read_card(&card(&certificate(2099))).unwrap();
+    let dropped = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        incident.confirm_identity(true),
+    )
+    .await;
+    assert!(dropped.is_err(), "the call was still waiting for the edge");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while incident.step() != IncidentStep::Identified {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the step did not finish"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let writes = incident.queued_writes().unwrap();
+    assert!(matches!(
+        writes.as_slice(),
+        [QueuedWrite {
+            kind: crate::local::WriteKind::OpenIncident,
+            state: crate::local::WriteState::Delivered { .. },
+            ..
+        }]
+    ));
+    assert_eq!(fake.received().len(), 1);
 }

@@ -7,7 +7,7 @@ use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use zeroize::Zeroizing;
 
-use crate::MobileError;
+use crate::error::MobileError;
 
 /// Nonce length of XChaCha20-Poly1305.
 const NONCE_BYTES: usize = 24;

@@ -15,11 +15,13 @@ Exits non-zero (an AssertionError or an uncaught error) when any expectation fai
 """
 
 import asyncio
+import datetime
 import json
 import os
 
 import mobile_ffi as ffi
 from mobile_ffi import (
+    AlertKind,
     Assurance,
     BasicFacts,
     Consent,
@@ -33,13 +35,13 @@ from mobile_ffi import (
     SceneKind,
     Sex,
     Tablet,
-    TabletAccessKind,
     TabletConfig,
     TestCard,
     TransportError,
     Vitals,
-    WriteKind,
 )
+# mobile-core's own records and enums, exported from their crate as they are.
+from mobile_core import TabletAccessKind, WriteKind
 
 EDGE_URL = os.environ["MYNA_EDGE_URL"]
 DEVICE_TOKEN = os.environ["MYNA_DEVICE_TOKEN"]
@@ -157,7 +159,15 @@ async def consent_given(card: TestCard) -> dict:
     for record in summary.records:
         assert record.kind and record.kind_label and record.source and record.text, record
         assert len(record.date) == 10, record
-    assert all(isinstance(line, str) and line for line in summary.alerts)
+    # Structured alerts: styled by kind, never by parsing; each line starts with its tag.
+    allergies = (AlertKind.DRUG_ALLERGY, AlertKind.OTHER_ALLERGY)
+    for alert in summary.alerts:
+        assert isinstance(alert.kind, AlertKind), alert
+        assert alert.line.en.startswith(alert.label.en) and alert.label.en, alert
+        assert alert.line.ja.startswith(alert.label.ja) and alert.label.ja, alert
+        assert alert.subject.en and len(alert.date) == 10, alert
+        assert (alert.severity is not None) == (alert.kind in allergies), alert
+    assert isinstance(summary.assembled_at, datetime.datetime), summary.assembled_at
 
     # Shown again from the tablet's sealed copy: logged on the tablet at once, and on the
     # edge once delivered.
@@ -299,7 +309,9 @@ async def offline_then_killed_then_back(card: TestCard) -> dict:
     assert confirmed.queued and confirmed.assurance == Assurance.CARD_AND_PHOTO, confirmed
     assert await incident.record_consent(Consent.GIVEN()) == Consent.GIVEN()
     await expect_error(MobileFfiError.EdgeUnreachable, incident.fetch_summary(), "No connection")
-    assert [w.kind for w in offline.queued_writes()] == [WriteKind.OPEN_INCIDENT, WriteKind.CONSENT]
+    queued = offline.queued_writes()
+    assert [w.kind for w in queued] == [WriteKind.OPEN_INCIDENT, WriteKind.CONSENT]
+    assert all(isinstance(w.queued_at, datetime.datetime) for w in queued), queued
     incident_id = incident.incident_id()
     del incident, offline  # killed: nothing closed, nothing flushed
 

@@ -55,7 +55,7 @@ fn guard_steps(tries: u16) -> Vec<Step> {
 /// The whole read of `file`: guard, VERIFY, select EF 0002, 5-byte probe, chunks.
 fn read_script(file: &[u8]) -> Vec<Step> {
     let mut steps = guard_steps(0x63C3);
-    steps.push((apdu::verify(&pin()), ok(&[])));
+    steps.push((apdu::verify(pin().digits()), ok(&[])));
     steps.push((apdu::select_ef(EF_BASIC_FACTS), ok(&[])));
     let probe = file.len().min(5);
     steps.push((apdu::read_binary(0, 5).unwrap(), ok(&file[..probe])));
@@ -259,7 +259,7 @@ fn guard_refuses_and_sends_no_pin() {
 #[test]
 fn wrong_pin_reports_the_tries_left() {
     let mut steps = guard_steps(0x63C3);
-    steps.push((apdu::verify(&pin()), sw(0x63C2)));
+    steps.push((apdu::verify(pin().digits()), sw(0x63C2)));
     let card = ScriptedCard::new(steps);
     assert_eq!(
         read_basic_facts(&card, &pin()),
@@ -271,7 +271,7 @@ fn wrong_pin_reports_the_tries_left() {
 #[test]
 fn oversized_and_truncated_files_on_the_card() {
     let mut steps = guard_steps(0x63C3);
-    steps.push((apdu::verify(&pin()), ok(&[])));
+    steps.push((apdu::verify(pin().digits()), ok(&[])));
     steps.push((apdu::select_ef(EF_BASIC_FACTS), ok(&[])));
     let mut head = steps.clone();
     head.push((

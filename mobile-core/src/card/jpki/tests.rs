@@ -253,7 +253,7 @@ fn pin() -> Pin {
 }
 
 fn verify(answer: u16) -> Step {
-    (apdu::verify(&pin()), sw(answer))
+    (apdu::verify(pin().digits()), sw(answer))
 }
 
 fn sign_steps(message: &[u8], answer: Result<Vec<u8>, CardLinkError>) -> Vec<Step> {

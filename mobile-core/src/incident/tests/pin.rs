@@ -4,6 +4,9 @@
 use myna_domain::identity::ChallengeId;
 use myna_domain::wire::{IdentityChallenge, IncidentOpened};
 
+use myna_domain::identity::AssuranceLevel;
+use myna_domain::wire::IdentityEvidenceDto;
+
 use super::*;
 use crate::card::jpki::tests::{pin_query_script, pin_verify_script, signing_script};
 
@@ -56,11 +59,10 @@ async fn read_incident(
     script: impl FnOnce(IncidentId) -> Vec<Exchange>,
 ) -> (EmergencyIncident, FakeEdge) {
     let probe = offline_incident();
-    let fake = FakeEdge::start(script(probe.id)).await;
-    let incident = EmergencyIncident {
-        edge: EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap(),
-        ..probe
-    };
+    let fake = FakeEdge::start(script(probe.scene.id)).await;
+    // The probe's incident (same id, same in-memory state) against the canned edge.
+    let edge = EdgeClient::new(fake.base_url.clone(), "tablet-token".into()).unwrap();
+    let incident = probe.with_edge(edge);
     incident.read_card(&card(der)).unwrap();
     (incident, fake)
 }

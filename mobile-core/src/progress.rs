@@ -1,4 +1,7 @@
-//! The scene workflow as a pure state machine: which step may follow which.
+//! The scene workflow's steps as a pure state machine: which step may follow which, and
+//! the steps an incident took ([`IncidentProgress`]). Below both the incident workflow
+//! ([`crate::incident`]), which advances it, and the local store ([`crate::local`]),
+//! which saves it, so neither imports the other.
 //!
 //! ```text
 //! Started ─▶ CardRead ─▶ Identified ─▶ ConsentRecorded(Given | Difficult) ─▶ SummaryFetched ─▶ HandedOff
@@ -23,7 +26,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use myna_domain::consent::ConsentState;
 use serde::{Deserialize, Serialize};
 
-use crate::MobileError;
+use crate::error::MobileError;
 
 /// A step of one incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
