@@ -294,7 +294,7 @@ pub struct HandoffRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff_id: Option<uuid::Uuid>,
     /// Where the patient was found (発生場所); optional, so tablets that do not send it
-    /// keep working. The edge passes it on in the [`ArrivalNotice`].
+    /// keep working. The edge passes it on in the [`ArrivalNotice`](crate::wire::ArrivalNotice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scene: Option<SceneKind>,
 }
