@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Decodes base64 field `field`.
 pub(super) fn b64(field: &'static str, value: &str) -> Result<Vec<u8>> {

@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::encoding::{b64, to_b64};
-use crate::Result;
 use crate::access::{
     AccessAction, AccessOutcome, AccessRecord, AccessRecordId, InstitutionKind, ViewerRole,
 };
 use crate::consent::ConsentState;
+use crate::error::Result;
 use crate::identity::ChallengeId;
 use crate::records::RecordKind;
 

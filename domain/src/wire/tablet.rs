@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use super::encoding::{b64, to_b64};
 use crate::access::IncidentId;
 use crate::consent::{ConsentState, DifficultyReason};
+use crate::error::{Error, Result};
 use crate::handoff::SceneKind;
 use crate::identity::{AssuranceLevel, BasicFacts, ChallengeId, IdentityEvidence};
 use crate::summary::EmergencySummary;
-use crate::{Error, Result};
 
 /// Identity evidence as sent by the tablet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
