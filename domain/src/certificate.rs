@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 use x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// The identifying facts of a card certificate.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

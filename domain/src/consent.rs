@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// Longest free-text note accepted for [`DifficultyReason::Other`].
 pub const MAX_REASON_NOTE_CHARS: usize = 200;

@@ -24,7 +24,9 @@
 //!   proof checks (RFC 6962 Merkle tree, c2sp signed notes).
 //! - [`time`]: Japan Standard Time and the JST day of an instant.
 //! - [`policy`]: the emergency-access decision (pure, table-tested).
-//! - [`wire`]: the JSON request/response types of the HTTP APIs (edge, hospital, portal).
+//! - [`error`]: the crate's error ([`Error`]) and [`Result`].
+//! - [`wire`]: the JSON request/response types of the HTTP APIs, one module per audience
+//!   (tablet, hospital, portal, review, log).
 #![warn(missing_docs)]
 
 pub mod access;
@@ -32,6 +34,7 @@ pub mod certificate;
 pub mod client_identity;
 pub mod consent;
 pub mod disaster;
+pub mod error;
 pub mod fhir_systems;
 #[cfg(feature = "fixtures")]
 pub mod fixtures;
@@ -45,34 +48,4 @@ pub mod time;
 pub mod transparency;
 pub mod wire;
 
-/// Errors raised while turning outside input into domain values.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum Error {
-    /// The card certificate could not be parsed as X.509 DER.
-    #[error("card certificate is not valid X.509 DER: {0}")]
-    CertificateMalformed(String),
-    /// `Difficult` consent was asserted without saying why.
-    #[error("consent marked difficult without a reason")]
-    ConsentReasonMissing,
-    /// A free-text reason was empty or too long.
-    #[error("consent reason note must be 1 to {max} characters")]
-    ConsentNoteInvalid {
-        /// Maximum accepted length in characters.
-        max: usize,
-    },
-    /// A base64 field could not be decoded.
-    #[error("field `{field}` is not valid base64")]
-    Base64 {
-        /// Name of the offending field.
-        field: &'static str,
-    },
-    /// The four basic facts are incomplete.
-    #[error("basic facts incomplete: {0}")]
-    BasicFactsIncomplete(&'static str),
-    /// A card's signature does not verify against its certificate's RSA key.
-    #[error("card signature does not verify")]
-    SignatureInvalid,
-}
-
-/// Result type of this crate.
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub use error::{Error, Result};

@@ -18,7 +18,7 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 
-use super::EmergencySummary;
+use super::emergency::EmergencySummary;
 use super::warnings::{DuplicateBasis, MedicationWarning};
 use crate::labels::{self, Label};
 use crate::records::{Allergy, AllergySeverity, InfectionResult, LabResult, LabValue, Medication};
@@ -155,9 +155,20 @@ pub enum AlertSource<'a> {
     Lab(&'a LabResult),
 }
 
+impl EmergencySummary {
+    /// The alerts, most urgent kind first, each as data (kind, severity, labels, subject,
+    /// value, date), with medication warnings as of `on`. Screens pass
+    /// [`assembled_on`](Self::assembled_on): the records were cut on that day, and a
+    /// summary read later must still show what held when the patient was picked up. The
+    /// order and the one-alert-per-drug rule are in [`crate::summary::alerts`].
+    pub fn alerts(&self, on: NaiveDate) -> Vec<Alert<'_>> {
+        alerts(self, on)
+    }
+}
+
 /// The alerts of `summary` in the order of the module docs; medication warnings as of
 /// `on`.
-pub(super) fn alerts(summary: &EmergencySummary, on: NaiveDate) -> Vec<Alert<'_>> {
+fn alerts(summary: &EmergencySummary, on: NaiveDate) -> Vec<Alert<'_>> {
     let mut out = Vec::new();
     out.extend(summary.allergies().map(|(a, is_drug)| allergy(a, is_drug)));
     out.extend(summary.infection_alerts().map(infection));

@@ -39,7 +39,7 @@ use chrono::{Days, NaiveDate};
 
 pub use self::rules::{BIGUANIDE_EGFR_LIMIT, DrugGroup, Risk, egfr_jsn};
 use self::rules::{COMBINATIONS, DUPLICATE_GROUPS, components, creatinine_mg_dl, normalize};
-use super::EmergencySummary;
+use super::emergency::EmergencySummary;
 use crate::labels::Label;
 use crate::records::{Allergy, Analyte, MedicalRecord, Medication, RecordKind};
 
@@ -196,12 +196,18 @@ impl MedicationWarning<'_> {
     }
 }
 
+impl EmergencySummary {
+    /// Duplicate-medication and contraindication warnings among the medications current
+    /// on `today` (dated within [`CURRENT_WINDOW_DAYS`]): contraindications
+    /// first, then duplicates. The rules are a small illustrative table, see [`crate::summary::warnings`].
+    pub fn medication_warnings(&self, today: NaiveDate) -> Vec<MedicationWarning<'_>> {
+        medication_warnings(self, today)
+    }
+}
+
 /// Every warning for `summary` on `today`: contraindications first (allergy,
 /// combination, renal), then duplicates (same ingredient, same group).
-pub(super) fn medication_warnings(
-    summary: &EmergencySummary,
-    today: NaiveDate,
-) -> Vec<MedicationWarning<'_>> {
+fn medication_warnings(summary: &EmergencySummary, today: NaiveDate) -> Vec<MedicationWarning<'_>> {
     let current: Vec<(RecordKind, &Medication)> = summary
         .records
         .iter()

@@ -6,9 +6,10 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use myna_domain::wire::{ConsistencyProofDto, InclusionProofDto, proof_strings};
+use myna_domain::wire::{ConsistencyProofDto, proof_strings};
 use serde::Deserialize;
 
+use super::wire::InclusionProofDto;
 use super::{ApiJson, ApiQuery, AppError};
 use crate::AppState;
 

@@ -43,6 +43,7 @@ mod portal_text;
 pub mod rate_limit;
 mod review;
 mod tablet;
+mod wire;
 
 use std::sync::Arc;
 use std::time::Duration;

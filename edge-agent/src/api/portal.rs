@@ -20,9 +20,8 @@ use myna_domain::transparency::{
     Checkpoint, Hash, LogError, LogVerifier, hash_to_base64, leaf_hash, verify_inclusion,
 };
 use myna_domain::wire::{
-    DevSignInRequest, FlagRequest, FlagResponse, InclusionProofDto, MAX_FLAG_NOTE_CHARS,
-    PortalEntry, PortalHistory, PortalInstitution, PortalProof, PortalSession, ProofStatus,
-    proof_strings,
+    DevSignInRequest, FlagRequest, PortalEntry, PortalHistory, PortalInstitution, PortalSession,
+    ProofStatus, proof_strings,
 };
 use myna_service::tls::TlsPeer;
 use serde::Deserialize;
@@ -30,6 +29,7 @@ use serde::Deserialize;
 use super::portal_query::{HistoryParams, HistoryQuery};
 use super::portal_sign_in::{NewSession, session_cookie};
 use super::portal_text::{Lang, Text};
+use super::wire::{FlagResponse, InclusionProofDto, MAX_FLAG_NOTE_CHARS, PortalProof};
 use super::{ApiJson, AppError, PortalPatient, portal_page};
 use crate::AppState;
 use crate::store::portal::{FlagOutcome, PatientAccess};

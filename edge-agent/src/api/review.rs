@@ -10,12 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use myna_domain::access::AccessRecordId;
 use myna_domain::wire::{
-    MAX_REVIEW_NOTE_CHARS, ReviewDecision, ReviewFlag, ReviewItem, ReviewOutcomeRequest,
-    ReviewQueue, ReviewState,
+    ReviewDecision, ReviewFlag, ReviewItem, ReviewOutcomeRequest, ReviewQueue, ReviewState,
 };
 use serde::Deserialize;
 
 use super::auth::PrivacyOfficer;
+use super::wire::MAX_REVIEW_NOTE_CHARS;
 use super::{ApiJson, ApiQuery, AppError};
 use crate::AppState;
 use crate::review::finding::{self, FindingRefused, Reviewer};

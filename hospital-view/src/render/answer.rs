@@ -6,7 +6,7 @@
 use maud::{Markup, html};
 use myna_domain::handoff::DeclineReason;
 
-use super::clock_time;
+use super::time::clock_time;
 use crate::store::{Answer, CrewNotice, StoredArrival};
 
 /// CSS class of the card for its answer (`answer-pending`, `answer-accepted`, ...).

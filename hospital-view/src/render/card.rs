@@ -19,7 +19,7 @@ use myna_domain::wire::{ArrivalNotice, Vitals};
 use super::alerts::alerts_block;
 use super::answer::{answer_block, answer_class};
 use super::labels::{self, bi};
-use super::{clock_time, eta_relative};
+use super::time::{clock_time, eta_relative};
 use crate::store::StoredArrival;
 
 /// Most items per history list on a card; the detail page has them all.

@@ -12,8 +12,9 @@ use myna_domain::summary::EmergencySummary;
 use super::alerts::{alerts_block, lab_value};
 use super::answer::answer_block;
 use super::card::{arrival_head, consent_basis, diagnosis_status, no_records_notice, vitals};
+use super::frame::{PRINT_JS, page};
 use super::labels::{self, bi};
-use super::{date_time, page};
+use super::time::date_time;
 use crate::store::StoredArrival;
 
 /// The detail page.
@@ -61,7 +62,7 @@ pub fn detail_page(hospital_name: &str, arrival: &StoredArrival, now: DateTime<U
                 (all_records(summary))
             }
         }
-        script { (PreEscaped(super::PRINT_JS)) }
+        script { (PreEscaped(PRINT_JS)) }
     };
     page(&format!("受入詳細 Arrival — {hospital_name}"), false, body)
 }

@@ -1,33 +1,17 @@
-//! JSON types of the HTTP APIs. Requests deny unknown fields; conversion to domain
-//! types happens here, at the boundary, so handlers only see validated domain values.
-//!
-//! Medical records travel as their domain types ([`EmergencySummary`]): they are data
-//! records whose JSON shape is the contract, and a second copy would only drift.
+//! The ambulance tablet's API (`/v1/identity-challenges`, `/v1/incidents…`,
+//! `/v1/hospitals`): identity evidence, consent, the summary, the receiving hospitals,
+//! the handoff with its vital signs, and views shown from the tablet's own copy.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::access::{
-    AccessAction, AccessOutcome, AccessRecord, AccessRecordId, DenialReason, IncidentId,
-    InstitutionKind, ReviewOutcome, ViewerRole,
-};
+use super::encoding::{b64, to_b64};
+use crate::access::IncidentId;
 use crate::consent::{ConsentState, DifficultyReason};
+use crate::error::{Error, Result};
 use crate::handoff::SceneKind;
-use crate::identity::{AssuranceLevel, BasicFacts, ChallengeId, IdentityEvidence, PatientId};
-use crate::records::RecordKind;
+use crate::identity::{AssuranceLevel, BasicFacts, ChallengeId, IdentityEvidence};
 use crate::summary::EmergencySummary;
-use crate::{Error, Result};
-
-/// Error body of every 4xx/5xx: a stable code for programs, a short message for people.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `consent_refused`.
-    pub code: String,
-    /// Short human-readable message. Never contains personal data.
-    pub message: String,
-}
 
 /// Identity evidence as sent by the tablet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,10 +44,6 @@ pub enum IdentityEvidenceDto {
 /// The photo was not confirmed to match: identity is not established.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PhotoNotConfirmed;
-
-fn b64(field: &'static str, value: &str) -> Result<Vec<u8>> {
-    B64.decode(value).map_err(|_| Error::Base64 { field })
-}
 
 impl IdentityEvidenceDto {
     /// Converts to domain evidence. `Ok(Err(PhotoNotConfirmed))` when the crew said the
@@ -99,7 +79,7 @@ impl IdentityEvidenceDto {
     /// Evidence for a card certificate read without PIN and a matching photo.
     pub fn card_with_photo(certificate_der: &[u8], photo_matches: bool) -> Self {
         IdentityEvidenceDto::CardWithPhotoCheck {
-            certificate_der_b64: B64.encode(certificate_der),
+            certificate_der_b64: to_b64(certificate_der),
             photo_matches,
         }
     }
@@ -112,9 +92,9 @@ impl IdentityEvidenceDto {
         signature: &[u8],
     ) -> Self {
         IdentityEvidenceDto::PinVerifiedCard {
-            certificate_der_b64: B64.encode(certificate_der),
+            certificate_der_b64: to_b64(certificate_der),
             challenge_id,
-            signature_b64: B64.encode(signature),
+            signature_b64: to_b64(signature),
         }
     }
 }
@@ -142,7 +122,7 @@ impl IdentityChallenge {
     pub fn new(challenge_id: ChallengeId, challenge: &[u8], expires_at: DateTime<Utc>) -> Self {
         IdentityChallenge {
             challenge_id,
-            challenge_b64: B64.encode(challenge),
+            challenge_b64: to_b64(challenge),
             expires_at,
         }
     }
@@ -314,7 +294,7 @@ pub struct HandoffRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub handoff_id: Option<uuid::Uuid>,
     /// Where the patient was found (発生場所); optional, so tablets that do not send it
-    /// keep working. The edge passes it on in the [`ArrivalNotice`].
+    /// keep working. The edge passes it on in the [`ArrivalNotice`](crate::wire::ArrivalNotice).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scene: Option<SceneKind>,
 }
@@ -383,428 +363,6 @@ pub struct DeviceViewRecorded {
     /// had been recorded before (a retry): nothing was appended.
     pub recorded: bool,
 }
-
-/// Edge → hospital-view: an incoming patient.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ArrivalNotice {
-    /// Handoff id; hospital-view stores each id once.
-    pub handoff_id: uuid::Uuid,
-    /// Incident.
-    pub incident_id: IncidentId,
-    /// Fire department name.
-    pub fire_department: String,
-    /// Ambulance unit.
-    pub unit: String,
-    /// Chief complaint.
-    pub chief_complaint: String,
-    /// Expected arrival.
-    pub eta: DateTime<Utc>,
-    /// Vital signs.
-    pub vitals: Vitals,
-    /// Consent state at handoff; `None` when no decision was recorded.
-    pub consent: Option<ConsentState>,
-    /// The summary; `None` when consent was refused.
-    pub summary: Option<EmergencySummary>,
-    /// When the edge sent it.
-    pub sent_at: DateTime<Utc>,
-    /// Where the patient was found, as the crew recorded it; absent in notices from
-    /// tablets (or edges) that do not record it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scene: Option<SceneKind>,
-}
-
-/// `POST /portal/v1/dev-sign-in` (development only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DevSignInRequest {
-    /// Patient to sign in as.
-    pub patient_id: String,
-}
-
-/// Response to `POST /portal/v1/sign-in/challenges` (no body, no credentials): a
-/// one-time challenge for the patient's card to sign to sign in to the portal. Portal
-/// challenges are kept apart from the tablets' identity challenges: an id of one kind is
-/// unknown to the other. Single use, refused at and after `expires_at`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortalChallenge {
-    /// Id to send back in [`PortalSignInRequest`].
-    pub challenge_id: ChallengeId,
-    /// Base64 of the random challenge bytes. The card signs
-    /// [`portal_sign_in_message`](crate::certificate::portal_sign_in_message) of them, not
-    /// the bare bytes.
-    pub challenge_b64: String,
-    /// From this instant on the challenge is refused.
-    pub expires_at: DateTime<Utc>,
-}
-
-impl PortalChallenge {
-    /// A challenge response for these bytes.
-    pub fn new(challenge_id: ChallengeId, challenge: &[u8], expires_at: DateTime<Utc>) -> Self {
-        PortalChallenge {
-            challenge_id,
-            challenge_b64: B64.encode(challenge),
-            expires_at,
-        }
-    }
-
-    /// The challenge bytes.
-    pub fn challenge(&self) -> Result<Vec<u8>> {
-        b64("challenge_b64", &self.challenge_b64)
-    }
-}
-
-/// `POST /portal/v1/sign-in`: the patient proves possession of their card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PortalSignInRequest {
-    /// Base64 DER of the card's JPKI user-authentication certificate.
-    pub certificate_der_b64: String,
-    /// The portal challenge the card signed.
-    pub challenge_id: ChallengeId,
-    /// Base64 RSASSA-PKCS1-v1_5 (SHA-256) signature by the card's user-authentication
-    /// key over
-    /// [`portal_sign_in_message`](crate::certificate::portal_sign_in_message)(challenge).
-    pub signature_b64: String,
-}
-
-impl PortalSignInRequest {
-    /// A request for this certificate and signature over challenge `challenge_id`.
-    pub fn new(certificate_der: &[u8], challenge_id: ChallengeId, signature: &[u8]) -> Self {
-        PortalSignInRequest {
-            certificate_der_b64: B64.encode(certificate_der),
-            challenge_id,
-            signature_b64: B64.encode(signature),
-        }
-    }
-
-    /// The certificate DER and the signature bytes.
-    pub fn decode(&self) -> Result<(Vec<u8>, Vec<u8>)> {
-        Ok((
-            b64("certificate_der_b64", &self.certificate_der_b64)?,
-            b64("signature_b64", &self.signature_b64)?,
-        ))
-    }
-}
-
-/// A portal session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortalSession {
-    /// Bearer token.
-    pub token: String,
-    /// Expiry.
-    pub expires_at: DateTime<Utc>,
-}
-
-/// Whether an access-log entry's inclusion in the signed log was checked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ProofStatus {
-    /// Its inclusion proof verifies against the newest signed checkpoint, which covers it.
-    Verified,
-    /// No signed checkpoint covers it yet (one is signed every few seconds).
-    Pending,
-    /// The proof does not verify: the log may have been tampered with.
-    Failed,
-}
-
-/// One line of a patient's viewing history (閲覧履歴). Never carries staff ids.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortalEntry {
-    /// Id of the access record (for its proof, FHIR AuditEvent and flag routes).
-    pub access_id: AccessRecordId,
-    /// Position in the access log's Merkle tree (0-based); also the pagination cursor.
-    pub leaf_index: u64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Institution id.
-    pub institution_id: String,
-    /// Institution name.
-    pub institution: String,
-    /// Institution kind.
-    pub institution_kind: InstitutionKind,
-    /// Role of the viewer.
-    pub role: ViewerRole,
-    /// Ambulance unit, for crews.
-    pub unit: Option<String>,
-    /// What was attempted.
-    pub action: AccessAction,
-    /// Consent state at the time.
-    pub consent: Option<ConsentState>,
-    /// Records were viewed without consent (同意取得困難, break-the-glass).
-    pub without_consent: bool,
-    /// What happened.
-    pub outcome: AccessOutcome,
-    /// Kinds of records shown (empty when nothing was disclosed).
-    pub kinds: Vec<RecordKind>,
-    /// Inclusion in the signed access log.
-    pub proof: ProofStatus,
-    /// When the patient reported this entry as not recognised, if they did.
-    pub flagged_at: Option<DateTime<Utc>>,
-}
-
-impl PortalEntry {
-    /// The portal line of `record`, leaf `leaf_index` of the log.
-    pub fn new(
-        record: &AccessRecord,
-        leaf_index: u64,
-        proof: ProofStatus,
-        flagged_at: Option<DateTime<Utc>>,
-    ) -> Self {
-        let kinds = match &record.outcome {
-            AccessOutcome::Disclosed { kinds } => kinds.clone(),
-            _ => Vec::new(),
-        };
-        PortalEntry {
-            access_id: record.id,
-            leaf_index,
-            at: record.at,
-            institution_id: record.viewer.institution.id.clone(),
-            institution: record.viewer.institution.name.clone(),
-            institution_kind: record.viewer.institution.kind,
-            role: record.viewer.role,
-            unit: record.viewer.unit.clone(),
-            action: record.action.clone(),
-            without_consent: record
-                .consent
-                .as_ref()
-                .is_some_and(ConsentState::is_without_consent),
-            consent: record.consent.clone(),
-            outcome: record.outcome.clone(),
-            kinds,
-            proof,
-            flagged_at,
-        }
-    }
-}
-
-/// An institution that appears in a patient's history (the institution filter's choices).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortalInstitution {
-    /// Institution id (the `institution` query value).
-    pub id: String,
-    /// Name.
-    pub name: String,
-}
-
-/// `GET /portal/v1/history?before=&limit=&from=&to=&institution=` response, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortalHistory {
-    /// Entries of this page.
-    pub entries: Vec<PortalEntry>,
-    /// Cursor of the next (older) page, as `before=`; `None` on the last page.
-    pub next_before: Option<u64>,
-    /// Every institution in the patient's whole history, for the filter.
-    pub institutions: Vec<PortalInstitution>,
-    /// Size of the newest signed checkpoint the proofs were checked against.
-    pub checkpoint_size: Option<u64>,
-}
-
-/// `GET /portal/v1/history/{access_id}/proof`: everything a patient's own tool needs to
-/// check an entry independently (with the log's verifier key from a trusted source).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PortalProof {
-    /// The access record.
-    pub access_id: AccessRecordId,
-    /// Its leaf index.
-    pub leaf_index: u64,
-    /// The leaf hash (`SHA-256(0x00 || stored record text)`), standard base64. The stored
-    /// text itself is not given to patients: it names the staff member and the tablet,
-    /// which patients do not see; auditors replay it with `myna-log`.
-    pub leaf_hash: String,
-    /// The server's own check of the proof below.
-    pub status: ProofStatus,
-    /// The newest signed checkpoint (c2sp signed note) when it covers the entry.
-    pub checkpoint: Option<String>,
-    /// The inclusion proof against that checkpoint's tree size.
-    pub proof: Option<InclusionProofDto>,
-    /// The log's verifier key as this server states it (compare it with a copy from
-    /// elsewhere: a key from the server being checked proves little).
-    pub verifier_key: String,
-}
-
-/// `POST /portal/v1/history/{access_id}/flag` body (optional): "I don't recognise this".
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FlagRequest {
-    /// What the patient wants to say, at most [`MAX_FLAG_NOTE_CHARS`] characters.
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// Longest note accepted with a flag.
-pub const MAX_FLAG_NOTE_CHARS: usize = 500;
-
-/// Response to [`FlagRequest`]: 201 when newly flagged, 200 when it already was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FlagResponse {
-    /// The access record.
-    pub access_id: AccessRecordId,
-    /// When it was (first) flagged.
-    pub flagged_at: DateTime<Utc>,
-    /// It had been flagged before this request (the first note is kept).
-    pub already_flagged: bool,
-}
-
-/// One access in the privacy officer's review queue, with only what review needs: who
-/// accessed (institution, unit, device, role — no staff id), when, what was attempted,
-/// the consent state, a patient reference (the internal patient id, never name or
-/// records), why it is queued, its anomaly flags as they stand now, and the officer's
-/// findings. No record content: not even the kinds of records disclosed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewItem {
-    /// The access record to review (the id of `POST /v1/review-queue/{access_id}/outcome`).
-    pub access_id: AccessRecordId,
-    /// Position in the queue (when the access was first queued); the page cursor.
-    pub position: i64,
-    /// When the access happened (the edge's clock).
-    pub at: DateTime<Utc>,
-    /// When it was first queued.
-    pub queued_at: DateTime<Utc>,
-    /// Institution id of the viewer.
-    pub institution_id: String,
-    /// Institution name.
-    pub institution: String,
-    /// Ambulance unit, for crews.
-    pub unit: Option<String>,
-    /// Tablet, when the access came from one.
-    pub device_id: Option<String>,
-    /// Role of the viewer.
-    pub role: ViewerRole,
-    /// What was attempted (for a relay, the hospital; for a view on the tablet, its time).
-    pub action: AccessAction,
-    /// Records left the server.
-    pub disclosed: bool,
-    /// Why it was denied, if it was.
-    pub denial: Option<DenialReason>,
-    /// Incident, when the access belonged to one.
-    pub incident_id: Option<IncidentId>,
-    /// Consent state at the time; for `difficult`, the crew's reason.
-    pub consent: Option<ConsentState>,
-    /// The patient's internal id (no name, no records), when known.
-    pub patient_id: Option<PatientId>,
-    /// Why it was queued, in order: `difficult_consent`, `patient_flag`, or an anomaly
-    /// flag's code that held when the access was logged.
-    pub queued_for: Vec<String>,
-    /// The anomaly flags that hold now (recomputed at each listing).
-    pub flags: Vec<ReviewFlag>,
-    /// What the patient wrote when flagging the access, if anything.
-    pub patient_note: Option<String>,
-    /// `open` until a finding covers every reason it was queued for; a reason added after
-    /// the latest finding (e.g. a patient's flag) opens it again.
-    pub state: ReviewState,
-    /// The officers' findings, oldest first; the last one stands.
-    pub outcomes: Vec<ReviewDecision>,
-}
-
-/// An anomaly flag on an access: a stable code and a short reason for the officer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewFlag {
-    /// `many_patients_without_transport`, `repeated_views`, `outside_active_incident` or
-    /// `patient_flag`.
-    pub code: String,
-    /// Why, in a few words with the numbers that tripped it (no personal data).
-    pub reason: String,
-}
-
-/// Where a review-queue item stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewState {
-    /// Waiting for a finding.
-    Open,
-    /// A finding covers it.
-    Reviewed,
-}
-
-/// One finding of a privacy officer on a queued access.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewDecision {
-    /// The access reviewed.
-    pub access_id: AccessRecordId,
-    /// The finding.
-    pub outcome: ReviewOutcome,
-    /// The officer's note, if any.
-    pub note: Option<String>,
-    /// The officer who recorded it.
-    pub officer_id: String,
-    /// When.
-    pub decided_at: DateTime<Utc>,
-    /// The access record that logs this finding in the tamper-evident log.
-    pub log_access_id: AccessRecordId,
-}
-
-/// `GET /v1/review-queue?state=&after=&limit=` response, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReviewQueue {
-    /// Items.
-    pub items: Vec<ReviewItem>,
-    /// Cursor of the next page (`?after=`), null on the last.
-    pub next_after: Option<i64>,
-}
-
-/// Longest note accepted with a review finding.
-pub const MAX_REVIEW_NOTE_CHARS: usize = 1000;
-
-/// `POST /v1/review-queue/{access_id}/outcome` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ReviewOutcomeRequest {
-    /// `appropriate`, `inappropriate` or `needs_follow_up`.
-    pub outcome: ReviewOutcome,
-    /// At most [`MAX_REVIEW_NOTE_CHARS`] characters; kept with the finding, not in the
-    /// access log (free text may name people).
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// `GET /v1/log/proof/inclusion?index=&tree_size=`: the audit path of one access-log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct InclusionProofDto {
-    /// Entry index (0-based position in the log).
-    pub index: u64,
-    /// Size of the tree the proof is for.
-    pub tree_size: u64,
-    /// Proof hashes, standard base64.
-    pub hashes: Vec<String>,
-}
-
-/// `GET /v1/log/proof/consistency?from=&to=`: the tree of `to` entries extends that of `from`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ConsistencyProofDto {
-    /// Older tree size.
-    pub from: u64,
-    /// Newer tree size.
-    pub to: u64,
-    /// Proof hashes, standard base64.
-    pub hashes: Vec<String>,
-}
-
-/// Proof hashes from base64; any malformed hash refuses the whole proof.
-pub fn proof_hashes(
-    hashes: &[String],
-) -> Result<Vec<crate::transparency::Hash>, crate::transparency::LogError> {
-    if hashes.len() > crate::transparency::MAX_PROOF_HASHES {
-        return Err(crate::transparency::LogError::ProofInvalid);
-    }
-    hashes
-        .iter()
-        .map(|h| crate::transparency::hash_from_base64(h))
-        .collect()
-}
-
-/// Proof hashes as base64.
-pub fn proof_strings(hashes: &[crate::transparency::Hash]) -> Vec<String> {
-    hashes
-        .iter()
-        .map(crate::transparency::hash_to_base64)
-        .collect()
-}
-
-#[cfg(test)]
-mod properties;
 
 #[cfg(test)]
 mod tests {
@@ -915,39 +473,6 @@ mod tests {
         let unknown =
             r#"{"hospital_id":"h","chief_complaint":"c","eta_minutes":5,"scene":"beach"}"#;
         assert!(serde_json::from_str::<HandoffRequest>(unknown).is_err());
-    }
-
-    #[test]
-    fn arrival_notice_without_scene_still_parses_and_stays_without() {
-        let notice = ArrivalNotice {
-            handoff_id: uuid::Uuid::from_u128(1),
-            incident_id: IncidentId(uuid::Uuid::from_u128(2)),
-            fire_department: "Fire HQ".into(),
-            unit: "Unit 1".into(),
-            chief_complaint: "c".into(),
-            eta: DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap(),
-            vitals: Vitals::default(),
-            consent: None,
-            summary: None,
-            sent_at: DateTime::<Utc>::from_timestamp(1_800_000_000, 0).unwrap(),
-            scene: None,
-        };
-        let old = serde_json::to_value(&notice).unwrap();
-        assert!(old.get("scene").is_none(), "{old}");
-        assert_eq!(
-            serde_json::from_value::<ArrivalNotice>(old).unwrap(),
-            notice
-        );
-        let at_home = ArrivalNotice {
-            scene: Some(SceneKind::Home),
-            ..notice
-        };
-        let json = serde_json::to_value(&at_home).unwrap();
-        assert_eq!(json["scene"], "home");
-        assert_eq!(
-            serde_json::from_value::<ArrivalNotice>(json).unwrap(),
-            at_home
-        );
     }
 
     #[test]
