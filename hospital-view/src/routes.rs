@@ -1,6 +1,6 @@
 //! The router: every route, its body limit and timeout. The handlers live with what they
 //! serve: [`crate::edge_api`] (the edge), [`crate::pages`] (the staff's pages),
-//! [`crate::sign_in`], [`crate::stream`]; all thin: authenticate, call the store through
+//! `sign_in`, [`crate::stream`]; all thin: authenticate, call the store through
 //! `spawn_blocking`, render.
 //!
 //! | Route | Auth | Answer |

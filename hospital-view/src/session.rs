@@ -1,7 +1,7 @@
 //! A staff member's browser session: the cookie that carries its token, and the signed-in
 //! [`Staff`] a page handler takes as an extractor. Only the token's SHA-256
 //! ([`myna_service::token::token_hash`]) is stored; the sign-in handlers
-//! ([`crate::sign_in`]) issue and end sessions.
+//! (`sign_in`) issue and end sessions.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

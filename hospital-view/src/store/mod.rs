@@ -8,11 +8,11 @@
 //! Times are stored as fixed-width RFC 3339 UTC text, so text order is time order.
 //!
 //! # Layout
-//! - [`database`]: the file, its schema, [`Store`] and [`Store::run`], the time format.
+//! - `database`: the file, its schema, [`Store`] and [`Store::run`], the time format.
 //! - this file: arrivals, their listing, and events.
-//! - [`answers`]: the ER's answer, the crew's withdrawal, the answers' outbox.
-//! - [`sessions`]: staff sessions (absolute and idle expiry).
-//! - [`staff`]: staff accounts (password hash, TOTP, failures, lock, disabled).
+//! - `answers`: the ER's answer, the crew's withdrawal, the answers' outbox.
+//! - `sessions`: staff sessions (absolute and idle expiry).
+//! - `staff`: staff accounts (password hash, TOTP, failures, lock, disabled).
 
 mod answers;
 mod database;
