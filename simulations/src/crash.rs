@@ -48,7 +48,7 @@ use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::scenario::carded_patients;
-use crate::soft_card::{DevCardIssuer, generate_card_key};
+use soft_card::{DevCardIssuer, generate_card_key};
 
 /// Longest wait for `/healthz` after a start (the first start seeds the population).
 const START_TIMEOUT: Duration = Duration::from_secs(180);
@@ -408,7 +408,7 @@ fn issue_cards(seed: u64, tokens: Vec<String>, ca_file: &Path) -> anyhow::Result
             let card = population::patient(seed, index, today)
                 .card
                 .context("carded patient without a card")?;
-            issuer.issue_for_key(&key, &card.serial, card.not_before, card.not_after)
+            Ok(issuer.issue_for_key(&key, &card.serial, card.not_before, card.not_after)?)
         })
         .collect::<anyhow::Result<_>>()?;
     Ok(Tablets { cards, tokens })

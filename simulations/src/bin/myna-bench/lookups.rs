@@ -44,8 +44,8 @@ use myna_domain::consent::ConsentState;
 use rand::{Rng, SeedableRng};
 use simulations::fleet::Fleet;
 use simulations::scenario::{carded_patients, tap};
-use simulations::soft_card::PopulationCards;
 use simulations::stack::{LocalStack, StackConfig};
+use soft_card::PopulationCards;
 
 use super::{Sample, ms};
 
