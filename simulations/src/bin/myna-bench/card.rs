@@ -18,7 +18,7 @@ use myna_domain::certificate::CardCertificate;
 use soft_card::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
 use soft_card::{DEFAULT_TEST_PIN, DevCardIssuer, SoftwareCard, generate_card_key};
 
-use crate::Sample;
+use crate::measure::Sample;
 
 /// Runs the card benchmark and prints its table.
 pub fn run(iterations: usize) -> anyhow::Result<()> {
