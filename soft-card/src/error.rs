@@ -32,6 +32,7 @@ pub enum Error {
     #[error("encoding the RSA key")]
     KeyEncoding(#[source] rsa::pkcs8::Error),
     /// rcgen failed at `step` (importing the key, building, signing).
+    #[cfg(feature = "issuer")]
     #[error("{step}")]
     Certificate {
         /// What the issuer was doing.
@@ -46,6 +47,7 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// `rcgen`'s error at `step`, for `map_err`.
+#[cfg(feature = "issuer")]
 pub(crate) fn certificate(step: &'static str) -> impl FnOnce(rcgen::Error) -> Error {
     move |source| Error::Certificate { step, source }
 }

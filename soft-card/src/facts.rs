@@ -41,17 +41,6 @@ pub struct CardHolderFacts {
     pub sex: Sex,
 }
 
-impl From<&population::SyntheticPatient> for CardHolderFacts {
-    fn from(patient: &population::SyntheticPatient) -> Self {
-        CardHolderFacts {
-            name: patient.header.name.clone(),
-            address: patient.address.clone(),
-            birth_date: patient.header.birth_date,
-            sex: patient.header.sex,
-        }
-    }
-}
-
 /// The content of EF `0002` for `facts`. Fails only for a name or address so long that
 /// the template would exceed 65535 bytes.
 pub fn encode(facts: &CardHolderFacts) -> Result<Vec<u8>> {

@@ -234,6 +234,18 @@ impl DevCardIssuer {
     }
 }
 
+/// The four basic facts of a synthetic patient, as their card holds them.
+impl From<&population::SyntheticPatient> for CardHolderFacts {
+    fn from(patient: &population::SyntheticPatient) -> Self {
+        CardHolderFacts {
+            name: patient.header.name.clone(),
+            address: patient.address.clone(),
+            birth_date: patient.header.birth_date,
+            sex: patient.header.sex,
+        }
+    }
+}
+
 fn check_serial(serial: &[u8]) -> Result<()> {
     if !(1..=20).contains(&serial.len()) {
         return Err(Error::InvalidRequest("serial must be 1 to 20 bytes"));

@@ -20,15 +20,20 @@
 //! Used by the simulations, the end-to-end tests and mobile-ffi's `test-card` feature; it
 //! depends on no service crate.
 //!
+//! # Features
+//! - `issuer` (default): the development issuer and the population's cards, with rcgen
+//!   and the synthetic population generator. Without it the crate is the card and the
+//!   vpcd bridge only: mobile-ffi's test card builds its card from parts.
+//!
 //! # Layout
 //! - `card`: [`SoftwareCard`] (power, removal, `transmit`) and [`SoftwareCardBuilder`].
 //! - `files`: identifiers, status words, the file and state model.
 //! - `commands`: the pure command interpreter.
 //! - [`facts`]: the EF `0002` TLV.
-//! - `issuer`: [`DevCardIssuer`] (RSA CA, certificates, CRLs, patient cards) and
-//!   [`generate_card_key`].
-//! - `population_cards`: [`PopulationCards`] (lazily created cards of a synthetic
-//!   population) and [`dev_pin`].
+//! - `issuer` (feature `issuer`): `DevCardIssuer` (RSA CA, certificates, CRLs, patient
+//!   cards) and `generate_card_key`.
+//! - `population_cards` (feature `issuer`): `PopulationCards` (lazily created cards of a
+//!   synthetic population) and `dev_pin`.
 //! - [`vpicc`]: plugs a card into a real pcscd through the vsmartcard `vpcd` virtual
 //!   reader driver.
 //! - `error`: the crate's [`Error`] and [`Result`].
@@ -39,9 +44,11 @@ mod commands;
 mod error;
 pub mod facts;
 mod files;
+#[cfg(feature = "issuer")]
 mod issuer;
+#[cfg(feature = "issuer")]
 mod population_cards;
-#[cfg(test)]
+#[cfg(all(test, feature = "issuer"))]
 mod tests;
 pub mod vpicc;
 
@@ -52,7 +59,9 @@ pub use files::{
     CARD_INFO_AP_AID, CardPin, EF_AUTH_CA_CERTIFICATE, EF_AUTH_KEY, EF_AUTH_PIN, EF_BASIC_FACTS,
     EF_CARD_INFO_PIN, PIN_MAX_TRIES,
 };
+#[cfg(feature = "issuer")]
 pub use issuer::{
     CARD_ISSUER_CN, CARD_KEY_BITS, CARD_SUBJECT_CN, DevCardIssuer, generate_card_key,
 };
+#[cfg(feature = "issuer")]
 pub use population_cards::{PopulationCards, dev_pin};
