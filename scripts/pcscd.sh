@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts, stops or reports Debian's pcscd with the vsmartcard vpcd virtual reader driver,
-# which the software My Number card (simulations::vpicc) plugs into.
+# which the software My Number card (soft_card::vpicc) plugs into.
 #
 #   scripts/pcscd.sh start    start pcscd unless it runs already; wait until vpcd listens
 #   scripts/pcscd.sh stop     stop pcscd only if `start` started it

@@ -21,8 +21,8 @@ use std::time::{Duration, Instant};
 
 use mobile_ffi::{CardTransport, Consent, Tablet, TabletConfig, TransportError};
 use simulations::scenario::carded_patients;
-use simulations::soft_card::SoftwareCard;
 use simulations::stack::{LocalStack, StackConfig};
+use soft_card::SoftwareCard;
 
 /// The software card behind the exported transport trait.
 struct SoftTransport(Arc<SoftwareCard>);

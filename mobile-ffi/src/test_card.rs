@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use mobile_core::CardTransport as _;
 use rsa::pkcs8::DecodePrivateKey;
-use simulations::soft_card::{CardPin, SoftwareCard};
+use soft_card::{CardPin, SoftwareCard};
 
 use crate::error::{MobileFfiError, TransportError};
 

@@ -15,8 +15,8 @@ use myna_domain::consent::{ConsentState, DifficultyReason};
 use myna_domain::identity::AssuranceLevel;
 use rsa::pkcs8::EncodePrivateKey;
 use simulations::scenario::carded_patients;
-use simulations::soft_card::{dev_pin, generate_card_key};
 use simulations::stack::{LocalStack, StackConfig};
+use soft_card::{dev_pin, generate_card_key};
 use uniffi::{GenerateOptions, TargetLanguage};
 
 /// Longest the Python scenario may run.

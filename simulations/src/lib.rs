@@ -1,14 +1,16 @@
-//! Simulations: the software My Number card, the incident scenario driver, and the local
-//! stack that runs the whole system in one process on loopback.
+//! Simulations: the incident scenario driver, the local stack that runs the whole system
+//! in one process on loopback, the national day and the crash harness. The software My
+//! Number card they tap is the `soft-card` crate.
 //!
 //! # Layout
-//! - [`soft_card`]: a software My Number card answering APDUs (JPKI and card-info
-//!   applications, PINs, RSA signing), and a development card issuer (RSA CA, CRLs).
-//! - [`vpicc`]: plugs a software card into a real pcscd through the vsmartcard `vpcd`
-//!   virtual reader driver.
 //! - [`stack`]: edge-agent plus two hospital-view instances, on loopback ports.
 //! - [`front`]: a TCP proxy that takes a service's network away (fault injection).
 //! - [`scenario`]: one ambulance incident driven through `mobile-core`, card tap to handoff.
+//! - [`fleet`]: the ambulance fleet (headquarters, units, their tablets' devices).
+//! - [`day`]: a sped-up day of incidents through the real services, with faults, and its
+//!   report and plots.
+//! - [`crash`]: the real edge process SIGKILLed under load and restarted, and the checks
+//!   that must hold after every restart.
 #![warn(missing_docs)]
 
 pub mod crash;
@@ -16,6 +18,4 @@ pub mod day;
 pub mod fleet;
 pub mod front;
 pub mod scenario;
-pub mod soft_card;
 pub mod stack;
-pub mod vpicc;

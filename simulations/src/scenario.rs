@@ -10,8 +10,7 @@ use myna_domain::consent::{ConsentState, DifficultyReason};
 use myna_domain::identity::PatientId;
 use myna_domain::summary::EmergencySummary;
 use myna_domain::wire::{HandoffRequest, Vitals};
-
-use crate::soft_card::{DevCardIssuer, PopulationCards, SoftwareCard};
+use soft_card::{DevCardIssuer, PopulationCards, SoftwareCard};
 
 /// What happens at one scene.
 #[derive(Debug, Clone)]
@@ -106,16 +105,16 @@ impl Dispatcher {
 
     /// The software card of synthetic patient `index` (fails if they have none), created
     /// on first use and the same card afterwards; PINs are
-    /// [`dev_pin`](crate::soft_card::dev_pin). Blocks for RSA key generation the first
+    /// [`dev_pin`](soft_card::dev_pin). Blocks for RSA key generation the first
     /// time: in async code prefer [`Dispatcher::card`].
     pub fn card_for(&self, index: u64) -> anyhow::Result<Arc<SoftwareCard>> {
-        self.cards.card(index)
+        Ok(self.cards.card(index)?)
     }
 
     /// [`Dispatcher::card_for`] on a blocking thread.
     pub async fn card(&self, index: u64) -> anyhow::Result<Arc<SoftwareCard>> {
         let cards = Arc::clone(&self.cards);
-        tokio::task::spawn_blocking(move || cards.card(index)).await?
+        Ok(tokio::task::spawn_blocking(move || cards.card(index)).await??)
     }
 
     /// The development CA of every card this dispatcher hands out.

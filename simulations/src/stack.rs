@@ -13,12 +13,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
+use soft_card::{DevCardIssuer, PopulationCards};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::scenario::{Dispatcher, TabletTls};
-use crate::soft_card::{DevCardIssuer, PopulationCards};
 
 /// Prefix of the per-hospital tokens in the local stack: hospital `ID`'s is
 /// `dev-edge-token-ID`, presented by the edge to that hospital-view and back.

@@ -8,8 +8,27 @@
 use chrono::{Months, NaiveDate};
 use rand::Rng;
 
-use crate::CardFacts;
 use crate::random::{PatientRng, chance, days_before};
+
+/// The facts of a card's JPKI user-authentication certificate that identify the patient.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CardFacts {
+    /// Certificate serial number: 8 bytes, first byte in `0x01..=0x7f` (a positive DER
+    /// integer without a leading zero byte), unique among the patients of one seed.
+    pub serial: Vec<u8>,
+    /// Start of validity (issue date).
+    pub not_before: NaiveDate,
+    /// End of validity, about five years after issue; about 2% are already past.
+    pub not_after: NaiveDate,
+}
+
+impl CardFacts {
+    /// The serial as lowercase hex without separators, as in
+    /// `myna_domain::certificate::CardCertificate::serial_hex`.
+    pub fn serial_hex(&self) -> String {
+        self.serial.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
 
 /// Share of patients carrying a My Number card (マイナ保険証).
 pub(crate) const CARD_SHARE: f64 = 0.93;

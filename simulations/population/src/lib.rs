@@ -54,6 +54,8 @@ use myna_domain::summary::PatientHeader;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+pub use card::CardFacts;
+
 /// Issuer common name used for every synthetic card certificate.
 pub const CARD_ISSUER_CN: &str = "JPKI Development User Authentication CA";
 
@@ -70,26 +72,6 @@ pub struct SyntheticPatient {
     pub card: Option<CardFacts>,
     /// Medical records, oldest first, all dated on or before `today`.
     pub records: Vec<MedicalRecord>,
-}
-
-/// The facts of a card's JPKI user-authentication certificate that identify the patient.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CardFacts {
-    /// Certificate serial number: 8 bytes, first byte in `0x01..=0x7f` (a positive DER
-    /// integer without a leading zero byte), unique among the patients of one seed.
-    pub serial: Vec<u8>,
-    /// Start of validity (issue date).
-    pub not_before: NaiveDate,
-    /// End of validity, about five years after issue; about 2% are already past.
-    pub not_after: NaiveDate,
-}
-
-impl CardFacts {
-    /// The serial as lowercase hex without separators, as in
-    /// `myna_domain::certificate::CardCertificate::serial_hex`.
-    pub fn serial_hex(&self) -> String {
-        self.serial.iter().map(|b| format!("{b:02x}")).collect()
-    }
 }
 
 /// Patient number `index` of the population for `seed`: random access, same result every

@@ -12,9 +12,9 @@ use std::path::PathBuf;
 
 use clap::Parser;
 use simulations::scenario::{carded_patients, demo_plans};
-use simulations::soft_card::dev_pin;
 use simulations::stack::{LocalStack, StackConfig};
-use simulations::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
+use soft_card::dev_pin;
+use soft_card::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
 
 /// Run My Number emergency locally.
 #[derive(Parser)]

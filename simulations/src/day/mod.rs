@@ -30,11 +30,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use soft_card::PopulationCards;
 use tokio::net::TcpListener;
 
 use crate::fleet::Fleet;
 use crate::front::Front;
-use crate::soft_card::PopulationCards;
 use crate::stack::{LocalStack, StackConfig};
 use clock::SimClock;
 use faults::{Fault, FaultKind};

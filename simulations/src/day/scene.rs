@@ -10,11 +10,11 @@ use myna_domain::consent::ConsentState;
 use myna_domain::handoff::SceneKind;
 use myna_domain::wire::HandoffRequest;
 use serde::Serialize;
+use soft_card::PopulationCards;
 
 use super::clock::SimClock;
 use super::load::Dispatch;
 use super::tablets::Tablets;
-use crate::soft_card::PopulationCards;
 
 /// Call to arrival at the scene (national average about 10 minutes).
 pub(super) const RESPONSE: Duration = Duration::from_secs(10 * 60);

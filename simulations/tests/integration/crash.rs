@@ -36,7 +36,7 @@ mod injected_failure {
     use myna_domain::consent::ConsentState;
     use myna_domain::wire::{ConsentRequest, IdentityEvidenceDto, OpenIncidentRequest};
     use simulations::scenario::carded_patients;
-    use simulations::soft_card::{DevCardIssuer, generate_card_key};
+    use soft_card::{DevCardIssuer, generate_card_key};
 
     /// The real process on a temp dir with one carded patient's certificate.
     struct Running {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use mobile_core::MobileError;
 use simulations::scenario::{carded_patients, tap};
-use simulations::soft_card::{DevCardIssuer, SoftwareCard};
 use simulations::stack::{LocalStack, StackConfig};
+use soft_card::{DevCardIssuer, SoftwareCard};
 
 #[tokio::test]
 async fn stack_edge_trusts_the_dev_ca_and_honours_its_crl() {

@@ -19,9 +19,7 @@ use myna_domain::identity::AssuranceLevel;
 use myna_domain::records::MedicalRecord;
 use myna_domain::wire::Vitals;
 use simulations::scenario::tap;
-use simulations::soft_card::{
-    CardPin, DevCardIssuer, PIN_MAX_TRIES, SoftwareCard, dev_pin, generate_card_key,
-};
+use soft_card::{CardPin, DevCardIssuer, PIN_MAX_TRIES, SoftwareCard, dev_pin, generate_card_key};
 
 /// Distinctive text of a record: what must never appear where records were not disclosed.
 fn record_text(record: &MedicalRecord) -> Vec<String> {

@@ -8,7 +8,7 @@ use mobile_core::Pin;
 use mobile_core::card::portal::sign_in_to_portal;
 use myna_domain::consent::ConsentState;
 use myna_domain::wire::{PortalChallenge, PortalHistory, PortalSession};
-use simulations::soft_card::{CardPin, PIN_MAX_TRIES, dev_pin};
+use soft_card::{CardPin, PIN_MAX_TRIES, dev_pin};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn e2e_portal_sign_in_with_the_card_shows_the_patients_history() {

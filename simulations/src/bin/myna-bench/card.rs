@@ -15,10 +15,10 @@ use mobile_core::card::jpki::{read_auth_certificate, read_token_info, sign_chall
 use mobile_core::card::pcsc::{PcscReaders, PcscTransport};
 use mobile_core::{CardKind, CardTransport, Pin};
 use myna_domain::certificate::CardCertificate;
-use simulations::soft_card::{DEFAULT_TEST_PIN, DevCardIssuer, SoftwareCard, generate_card_key};
-use simulations::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
+use soft_card::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
+use soft_card::{DEFAULT_TEST_PIN, DevCardIssuer, SoftwareCard, generate_card_key};
 
-use crate::Sample;
+use crate::measure::Sample;
 
 /// Runs the card benchmark and prints its table.
 pub fn run(iterations: usize) -> anyhow::Result<()> {
@@ -85,7 +85,7 @@ pub fn run(iterations: usize) -> anyhow::Result<()> {
     )?;
     inserted.remove()?;
     ensure!(
-        card.pin_tries_left(simulations::soft_card::CardPin::UserAuthentication) == 3,
+        card.pin_tries_left(soft_card::CardPin::UserAuthentication) == 3,
         "the benchmark spent a PIN try"
     );
 

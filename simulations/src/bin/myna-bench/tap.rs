@@ -44,11 +44,11 @@ use myna_domain::identity::PatientId;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use simulations::scenario::{carded_patients, tap};
-use simulations::soft_card::{DevCardIssuer, PopulationCards, SoftwareCard};
 use simulations::stack::{LocalStack, StackConfig};
-use simulations::vpicc::{VPCD_READER_NAME, VPCD_SECOND_READER_NAME, VirtualCardSlot};
+use soft_card::vpicc::{VPCD_READER_NAME, VPCD_SECOND_READER_NAME, VirtualCardSlot};
+use soft_card::{DevCardIssuer, PopulationCards, SoftwareCard};
 
-use super::{Sample, ms};
+use crate::measure::{Sample, ms};
 
 /// The goal for the PC/SC tap-to-summary p99 (issue 9).
 const GOAL: Duration = Duration::from_millis(1_500);

@@ -1,56 +1,28 @@
-//! A software My Number card: an APDU responder modelling the card's two applications,
-//! its PINs and its signing key, and a development issuer of JPKI-like certificates.
+//! The card itself: [`SoftwareCard`], an APDU responder modelling the card's two
+//! applications, its PINs and its signing key, and [`SoftwareCardBuilder`], which chooses
+//! its contents.
 //!
 //! [`SoftwareCard`] implements [`mobile_core::CardTransport`], so the tablet core reads it
 //! exactly as it reads a real card over NFC; [`crate::vpicc`] plugs the same card into a
-//! real pcscd. It models, after OpenSC's `card-jpki.c` and the `jpki`/`myna` tools:
-//! - the JPKI application (公的個人認証AP, AID `D3 92 F0 00 26 01 00 00 00 01`): EF `0006`
-//!   token info (`JPKIAPICCTOKEN2`, space-padded to 0x20 bytes), EF `000A` the
-//!   user-authentication certificate and EF `000B` its CA certificate (both readable
-//!   without a PIN), EF `0018` the auth PIN, EF `0017` the RSA-2048 private key;
-//! - the card-info input-support application (券面事項入力補助AP, AID
-//!   `D3 92 10 00 31 00 01 01 04 08`): EF `0011` its PIN, EF `0002` the four basic facts
-//!   ([`facts`]), readable only after that PIN;
-//! - SELECT, READ BINARY, VERIFY and COMPUTE DIGITAL SIGNATURE (see `commands`), PIN
-//!   counters of 3 tries that block for good at 0;
-//! - power: [`SoftwareCard::power_off`], [`SoftwareCard::power_on`] and
-//!   [`SoftwareCard::reset`] forget the selection and verified PINs, never the counters;
-//! - a card pulled away: [`SoftwareCard::remove`] and [`SoftwareCard::remove_after`]
-//!   make `transmit` fail with [`CardLinkError::Lost`].
-//!
-//! # Layout
-//! - `files`: identifiers, status words, the file and state model.
-//! - `commands`: the pure command interpreter.
-//! - [`facts`]: the EF `0002` TLV.
-//! - `issuer`: [`DevCardIssuer`] (RSA CA, certificates, CRLs, patient cards) and
-//!   [`PopulationCards`] (lazily created cards of a synthetic population).
-
-mod commands;
-pub mod facts;
-mod files;
-mod issuer;
-#[cfg(test)]
-mod tests;
+//! real pcscd. Power: [`SoftwareCard::power_off`], [`SoftwareCard::power_on`] and
+//! [`SoftwareCard::reset`] forget the selection and verified PINs, never the counters; a
+//! card pulled away ([`SoftwareCard::remove`], [`SoftwareCard::remove_after`]) makes
+//! `transmit` fail with [`CardLinkError::Lost`].
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use anyhow::ensure;
 use mobile_core::card::jpki::{
     EF_AUTH_CERTIFICATE, EF_TOKEN_INFO, JPKI_AP_AID, MY_NUMBER_CARD_TOKEN,
 };
 use mobile_core::{CardLinkError, CardTransport};
 
-pub use facts::CardHolderFacts;
-pub use files::{
-    CARD_INFO_AP_AID, CardPin, EF_AUTH_CA_CERTIFICATE, EF_AUTH_KEY, EF_AUTH_PIN, EF_BASIC_FACTS,
-    EF_CARD_INFO_PIN, PIN_MAX_TRIES,
+use crate::commands;
+use crate::error::{Error, Result};
+use crate::facts::{self, CardHolderFacts};
+use crate::files::{
+    Application, CARD_INFO_AP_AID, CardPin, CardState, EF_AUTH_CA_CERTIFICATE, EF_AUTH_KEY,
+    EF_AUTH_PIN, EF_BASIC_FACTS, EF_CARD_INFO_PIN, ElementaryFile, FileBody, PIN_MAX_TRIES,
 };
-pub use issuer::{
-    CARD_ISSUER_CN, CARD_KEY_BITS, CARD_SUBJECT_CN, DevCardIssuer, PopulationCards, dev_pin,
-    generate_card_key,
-};
-
-use files::{Application, CardState, ElementaryFile, FileBody};
 
 /// PIN of a card built without choosing one (both PINs).
 pub const DEFAULT_TEST_PIN: &str = "1234";
@@ -233,22 +205,27 @@ impl Default for PinSetting {
 }
 
 impl PinSetting {
-    fn checked(&self, which: &str) -> anyhow::Result<[u8; 4]> {
-        ensure!(
-            self.tries_left <= PIN_MAX_TRIES,
-            "{which}: at most {PIN_MAX_TRIES} tries"
-        );
+    fn checked(&self, which: &'static str) -> Result<[u8; 4]> {
+        if self.tries_left > PIN_MAX_TRIES {
+            return Err(Error::PinSetting {
+                which,
+                problem: format!("at most {PIN_MAX_TRIES} tries"),
+            });
+        }
         let digits = <[u8; 4]>::try_from(self.digits.as_bytes())
             .ok()
             .filter(|d| d.iter().all(u8::is_ascii_digit));
-        digits.ok_or_else(|| anyhow::anyhow!("{which}: a PIN is exactly four ASCII digits"))
+        digits.ok_or_else(|| Error::PinSetting {
+            which,
+            problem: "a PIN is exactly four ASCII digits".into(),
+        })
     }
 }
 
 /// Builds a [`SoftwareCard`] with chosen contents, for tests.
 ///
 /// ```
-/// use simulations::soft_card::{CardPin, SoftwareCard};
+/// use soft_card::{CardPin, SoftwareCard};
 /// let card = SoftwareCard::builder(vec![0x30, 0x00])
 ///     .auth_pin("0427")
 ///     .auth_pin_tries_left(1)
@@ -326,7 +303,7 @@ impl SoftwareCardBuilder {
 
     /// The card, present and powered. Fails for a PIN that is not four ASCII digits, more
     /// than [`PIN_MAX_TRIES`] tries, or facts too long to encode.
-    pub fn build(self) -> anyhow::Result<SoftwareCard> {
+    pub fn build(self) -> Result<SoftwareCard> {
         let auth_digits = self.auth_pin.checked("auth PIN")?;
         let card_info_digits = self.card_info_pin.checked("card-info PIN")?;
         let mut token = MY_NUMBER_CARD_TOKEN.to_vec();

@@ -9,7 +9,9 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use mobile_core::card::apdu;
+use mobile_core::card::jpki::{EF_AUTH_CERTIFICATE, JPKI_AP_AID};
 use mobile_core::{CardKind, read_auth_certificate, read_token_info};
+use mobile_core::{CardLinkError, CardTransport};
 use myna_domain::certificate::CardCertificate;
 use myna_domain::identity::Sex;
 use rsa::pkcs8::DecodePublicKey;
@@ -18,8 +20,11 @@ use rsa::traits::PublicKeyParts;
 use rsa::{Pkcs1v15Sign, PublicKey};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::files::*;
-use super::*;
+use crate::card::*;
+use crate::facts::{self, *};
+use crate::files::*;
+use crate::issuer::*;
+use crate::population_cards::*;
 
 /// The process's CA and one card key for the whole test binary: RSA key generation is the
 /// slow part.

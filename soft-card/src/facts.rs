@@ -13,9 +13,10 @@
 //! Inner lengths use the shortest BER form (`81 xx` from 128 bytes, `82 xx xx` from 256).
 //! [`decode`] is a small strict parser of exactly this layout, for tests.
 
-use anyhow::{Context, bail, ensure};
 use chrono::NaiveDate;
 use myna_domain::identity::Sex;
+
+use crate::error::{Error, Result};
 
 /// The fixed DF 21 header of every software card: opaque on real cards, so any value does.
 pub const BASIC_FACTS_HEADER: [u8; 16] = *b"MYNA-SOFT-CARD01";
@@ -40,20 +41,9 @@ pub struct CardHolderFacts {
     pub sex: Sex,
 }
 
-impl From<&population::SyntheticPatient> for CardHolderFacts {
-    fn from(patient: &population::SyntheticPatient) -> Self {
-        CardHolderFacts {
-            name: patient.header.name.clone(),
-            address: patient.address.clone(),
-            birth_date: patient.header.birth_date,
-            sex: patient.header.sex,
-        }
-    }
-}
-
 /// The content of EF `0002` for `facts`. Fails only for a name or address so long that
 /// the template would exceed 65535 bytes.
-pub fn encode(facts: &CardHolderFacts) -> anyhow::Result<Vec<u8>> {
+pub fn encode(facts: &CardHolderFacts) -> Result<Vec<u8>> {
     let birth_date = facts.birth_date.format("%Y%m%d").to_string();
     let mut sex = [0; 4];
     let sex = facts.sex.card_code().encode_utf8(&mut sex);
@@ -69,7 +59,8 @@ pub fn encode(facts: &CardHolderFacts) -> anyhow::Result<Vec<u8>> {
         inner.extend_from_slice(&ber_length(value.len())?);
         inner.extend_from_slice(value);
     }
-    let total = u16::try_from(inner.len()).context("basic facts longer than 65535 bytes")?;
+    let total = u16::try_from(inner.len())
+        .map_err(|_| Error::FactsTooLong("basic facts longer than 65535 bytes"))?;
     let mut out = Vec::with_capacity(5 + inner.len());
     out.extend_from_slice(&TAG_TEMPLATE);
     // Real cards always use the three-byte form here, e.g. `82 00 9F`.
@@ -80,12 +71,13 @@ pub fn encode(facts: &CardHolderFacts) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The shortest BER definite length for `len`.
-fn ber_length(len: usize) -> anyhow::Result<Vec<u8>> {
+fn ber_length(len: usize) -> Result<Vec<u8>> {
     Ok(match len {
         0..=0x7F => vec![len as u8],
         0x80..=0xFF => vec![0x81, len as u8],
         _ => {
-            let len = u16::try_from(len).context("TLV value longer than 65535 bytes")?;
+            let len = u16::try_from(len)
+                .map_err(|_| Error::FactsTooLong("TLV value longer than 65535 bytes"))?;
             let [hi, lo] = len.to_be_bytes();
             vec![0x82, hi, lo]
         }
@@ -94,36 +86,36 @@ fn ber_length(len: usize) -> anyhow::Result<Vec<u8>> {
 
 /// Splits one TLV with a two-byte tag off `input`: (tag, value, rest). Strict: rejects
 /// indefinite and non-shortest lengths.
-fn split_tlv(input: &[u8]) -> anyhow::Result<([u8; 2], &[u8], &[u8])> {
+fn split_tlv(input: &[u8]) -> Result<([u8; 2], &[u8], &[u8])> {
     let [t0, t1, first, rest @ ..] = input else {
-        bail!("truncated TLV header");
+        return Err(malformed("truncated TLV header"));
     };
     let (len, rest) = match *first {
         n @ 0..=0x7F => (usize::from(n), rest),
         0x81 => match rest {
             [n @ 0x80..=0xFF, rest @ ..] => (usize::from(*n), rest),
-            _ => bail!("bad 81 xx length"),
+            _ => return Err(malformed("bad 81 xx length")),
         },
         0x82 => match rest {
             [hi, lo, rest @ ..] => (usize::from(u16::from_be_bytes([*hi, *lo])), rest),
-            _ => bail!("truncated 82 xx xx length"),
+            _ => return Err(malformed("truncated 82 xx xx length")),
         },
-        other => bail!("unsupported length byte {other:02X}"),
+        other => return Err(malformed(format!("unsupported length byte {other:02X}"))),
     };
-    ensure!(rest.len() >= len, "TLV value truncated");
+    check(rest.len() >= len, "TLV value truncated")?;
     let (value, rest) = rest.split_at(len);
     Ok(([*t0, *t1], value, rest))
 }
 
 /// Parses the content of EF `0002` as [`encode`] writes it (the outer length must use
 /// the `82 hh ll` form; nothing may follow the template).
-pub fn decode(bytes: &[u8]) -> anyhow::Result<CardHolderFacts> {
-    ensure!(
+pub fn decode(bytes: &[u8]) -> Result<CardHolderFacts> {
+    check(
         bytes.len() >= 5 && bytes[..2] == TAG_TEMPLATE && bytes[2] == 0x82,
-        "EF 0002 must start FF 20 82 hh ll"
-    );
+        "EF 0002 must start FF 20 82 hh ll",
+    )?;
     let (_, mut inner, rest) = split_tlv(bytes)?;
-    ensure!(rest.is_empty(), "bytes after the FF 20 template");
+    check(rest.is_empty(), "bytes after the FF 20 template")?;
     let mut values = Vec::new();
     while !inner.is_empty() {
         let (tag, value, rest) = split_tlv(inner)?;
@@ -131,17 +123,20 @@ pub fn decode(bytes: &[u8]) -> anyhow::Result<CardHolderFacts> {
         inner = rest;
     }
     let tags: Vec<[u8; 2]> = values.iter().map(|(t, _)| *t).collect();
-    ensure!(
-        tags == [TAG_HEADER, TAG_NAME, TAG_ADDRESS, TAG_BIRTH_DATE, TAG_SEX],
-        "expected DF21..DF25 in order, got {tags:02X?}"
-    );
-    let text = |i: usize| String::from_utf8(values[i].1.to_vec()).context("not UTF-8");
-    let birth_date = NaiveDate::parse_from_str(&text(3)?, "%Y%m%d").context("DF 24")?;
+    if tags != [TAG_HEADER, TAG_NAME, TAG_ADDRESS, TAG_BIRTH_DATE, TAG_SEX] {
+        return Err(malformed(format!(
+            "expected DF21..DF25 in order, got {tags:02X?}"
+        )));
+    }
+    let text =
+        |i: usize| String::from_utf8(values[i].1.to_vec()).map_err(|_| malformed("not UTF-8"));
+    let birth_date =
+        NaiveDate::parse_from_str(&text(3)?, "%Y%m%d").map_err(|_| malformed("DF 24"))?;
     let sex = match values[4].1 {
         b"1" => Sex::Male,
         b"2" => Sex::Female,
         b"9" => Sex::NotApplicable,
-        other => bail!("DF 25 is {other:02X?}"),
+        other => return Err(malformed(format!("DF 25 is {other:02X?}"))),
     };
     Ok(CardHolderFacts {
         name: text(1)?,
@@ -149,6 +144,19 @@ pub fn decode(bytes: &[u8]) -> anyhow::Result<CardHolderFacts> {
         birth_date,
         sex,
     })
+}
+
+fn malformed(detail: impl Into<String>) -> Error {
+    Error::MalformedFacts(detail.into())
+}
+
+/// `Ok` when `holds`, else the malformed-facts error `detail`.
+fn check(holds: bool, detail: &'static str) -> Result<()> {
+    if holds {
+        Ok(())
+    } else {
+        Err(malformed(detail))
+    }
 }
 
 #[cfg(test)]

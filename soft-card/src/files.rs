@@ -15,20 +15,20 @@ pub use mobile_core::card::jpki::{EF_AUTH_CA_CERTIFICATE, EF_AUTH_KEY, EF_AUTH_P
 /// Wrong tries a PIN allows before it blocks; a correct PIN restores this count.
 pub const PIN_MAX_TRIES: u8 = 3;
 
-pub(super) const SW_OK: [u8; 2] = [0x90, 0x00];
-pub(super) const SW_WRONG_LENGTH: [u8; 2] = [0x67, 0x00];
-pub(super) const SW_SECURITY_NOT_SATISFIED: [u8; 2] = [0x69, 0x82];
-pub(super) const SW_PIN_BLOCKED: [u8; 2] = [0x69, 0x83];
-pub(super) const SW_NO_CURRENT_EF: [u8; 2] = [0x69, 0x86];
-pub(super) const SW_WRONG_DATA: [u8; 2] = [0x6A, 0x80];
-pub(super) const SW_WRONG_P1P2: [u8; 2] = [0x6A, 0x86];
-pub(super) const SW_FILE_NOT_FOUND: [u8; 2] = [0x6A, 0x82];
-pub(super) const SW_OFFSET_OUTSIDE_EF: [u8; 2] = [0x6B, 0x00];
-pub(super) const SW_INS_NOT_SUPPORTED: [u8; 2] = [0x6D, 0x00];
-pub(super) const SW_CLA_NOT_SUPPORTED: [u8; 2] = [0x6E, 0x00];
+pub(crate) const SW_OK: [u8; 2] = [0x90, 0x00];
+pub(crate) const SW_WRONG_LENGTH: [u8; 2] = [0x67, 0x00];
+pub(crate) const SW_SECURITY_NOT_SATISFIED: [u8; 2] = [0x69, 0x82];
+pub(crate) const SW_PIN_BLOCKED: [u8; 2] = [0x69, 0x83];
+pub(crate) const SW_NO_CURRENT_EF: [u8; 2] = [0x69, 0x86];
+pub(crate) const SW_WRONG_DATA: [u8; 2] = [0x6A, 0x80];
+pub(crate) const SW_WRONG_P1P2: [u8; 2] = [0x6A, 0x86];
+pub(crate) const SW_FILE_NOT_FOUND: [u8; 2] = [0x6A, 0x82];
+pub(crate) const SW_OFFSET_OUTSIDE_EF: [u8; 2] = [0x6B, 0x00];
+pub(crate) const SW_INS_NOT_SUPPORTED: [u8; 2] = [0x6D, 0x00];
+pub(crate) const SW_CLA_NOT_SUPPORTED: [u8; 2] = [0x6E, 0x00];
 
 /// `63 Cx`: a PIN with `tries_left` tries left (x is at most 15).
-pub(super) fn sw_tries_left(tries_left: u8) -> [u8; 2] {
+pub(crate) fn sw_tries_left(tries_left: u8) -> [u8; 2] {
     [0x63, 0xC0 | tries_left.min(0x0F)]
 }
 
@@ -47,7 +47,7 @@ impl CardPin {
     /// Both PINs, in index order.
     pub const ALL: [CardPin; 2] = [CardPin::UserAuthentication, CardPin::CardInfo];
 
-    pub(super) fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         match self {
             CardPin::UserAuthentication => 0,
             CardPin::CardInfo => 1,
@@ -56,7 +56,7 @@ impl CardPin {
 }
 
 /// What an elementary file holds, and what it takes to use it.
-pub(super) enum FileBody {
+pub(crate) enum FileBody {
     /// Transparent data for READ BINARY, after `read_requires` was verified if set.
     Binary {
         content: Vec<u8>,
@@ -89,40 +89,40 @@ impl std::fmt::Debug for FileBody {
 
 /// An elementary file of an application.
 #[derive(Debug)]
-pub(super) struct ElementaryFile {
-    pub(super) id: [u8; 2],
-    pub(super) body: FileBody,
+pub(crate) struct ElementaryFile {
+    pub(crate) id: [u8; 2],
+    pub(crate) body: FileBody,
 }
 
 /// An application (DF) and its elementary files.
 #[derive(Debug)]
-pub(super) struct Application {
-    pub(super) aid: Vec<u8>,
-    pub(super) files: Vec<ElementaryFile>,
+pub(crate) struct Application {
+    pub(crate) aid: Vec<u8>,
+    pub(crate) files: Vec<ElementaryFile>,
 }
 
 /// The volatile and persistent state of one card. Selection and verified PINs are the
 /// security state (lost at power-off, reset and removal); PIN counters persist.
 #[derive(Debug)]
-pub(super) struct CardState {
-    pub(super) present: bool,
-    pub(super) powered: bool,
+pub(crate) struct CardState {
+    pub(crate) present: bool,
+    pub(crate) powered: bool,
     /// Index into the card's applications.
-    pub(super) application: Option<usize>,
+    pub(crate) application: Option<usize>,
     /// Index into that application's files.
-    pub(super) file: Option<usize>,
+    pub(crate) file: Option<usize>,
     /// Which PINs are verified in this session, by [`CardPin::index`].
-    pub(super) verified: [bool; 2],
+    pub(crate) verified: [bool; 2],
     /// Tries left per PIN, by [`CardPin::index`]; 0 is blocked, for good.
-    pub(super) tries_left: [u8; 2],
+    pub(crate) tries_left: [u8; 2],
     /// Exchanges left before the card is pulled away, if a removal is scheduled.
-    pub(super) exchanges_left: Option<usize>,
+    pub(crate) exchanges_left: Option<usize>,
     /// Exchanges answered (or attempted) so far.
-    pub(super) exchanges: usize,
+    pub(crate) exchanges: usize,
 }
 
 impl CardState {
-    pub(super) fn new(tries_left: [u8; 2]) -> Self {
+    pub(crate) fn new(tries_left: [u8; 2]) -> Self {
         CardState {
             present: true,
             powered: true,
@@ -136,7 +136,7 @@ impl CardState {
     }
 
     /// Forgets the selection and every verified PIN, as at power-off. Counters stay.
-    pub(super) fn clear_security(&mut self) {
+    pub(crate) fn clear_security(&mut self) {
         self.application = None;
         self.file = None;
         self.verified = [false; 2];

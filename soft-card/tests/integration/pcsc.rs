@@ -21,12 +21,10 @@ use mobile_core::card::pcsc::{PcscReaders, PcscTransport};
 use mobile_core::{CardKind, Pin};
 use myna_domain::certificate::CardCertificate;
 use myna_domain::identity::{AddressOrInsurer, BasicFacts, Sex};
-use simulations::soft_card::{
+use soft_card::vpicc::{InsertedCard, VPCD_READER_NAME, VPCD_SECOND_READER_NAME, VirtualCardSlot};
+use soft_card::{
     CARD_ISSUER_CN, CardHolderFacts, CardPin, DEFAULT_TEST_PIN, DevCardIssuer, SoftwareCard,
     generate_card_key,
-};
-use simulations::vpicc::{
-    InsertedCard, VPCD_READER_NAME, VPCD_SECOND_READER_NAME, VirtualCardSlot,
 };
 
 /// What to do when the daemon or its virtual readers cannot be reached.

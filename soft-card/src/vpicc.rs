@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use mobile_core::{CardLinkError, CardTransport};
 
-use crate::soft_card::SoftwareCard;
+use crate::card::SoftwareCard;
 
 /// TCP port of vpcd's first slot, the PC/SC reader "Virtual PCD 00 00".
 pub const VPCD_PORT: u16 = 35963;

@@ -13,7 +13,7 @@
 
 use rsa::Pkcs1v15Sign;
 
-use super::files::{
+use crate::files::{
     Application, CardPin, CardState, FileBody, PIN_MAX_TRIES, SW_CLA_NOT_SUPPORTED,
     SW_FILE_NOT_FOUND, SW_INS_NOT_SUPPORTED, SW_NO_CURRENT_EF, SW_OFFSET_OUTSIDE_EF, SW_OK,
     SW_PIN_BLOCKED, SW_SECURITY_NOT_SATISFIED, SW_WRONG_DATA, SW_WRONG_LENGTH, SW_WRONG_P1P2,
@@ -21,7 +21,7 @@ use super::files::{
 };
 
 /// Answers one command APDU on a powered card: response data then SW1 SW2.
-pub(super) fn respond(apps: &[Application], state: &mut CardState, command: &[u8]) -> Vec<u8> {
+pub(crate) fn respond(apps: &[Application], state: &mut CardState, command: &[u8]) -> Vec<u8> {
     let [cla, ins, p1, p2, body @ ..] = command else {
         return SW_WRONG_LENGTH.to_vec();
     };

@@ -12,7 +12,7 @@ use mobile_core::card::jpki::{EF_AUTH_PIN, JPKI_AP_AID, auth_pin_tries, sign_cha
 use mobile_core::{CardError, CardLinkError, CardTransport, Pin, PinTries, StatusError};
 use myna_domain::certificate::CardCertificate;
 use myna_domain::identity::Sex;
-use simulations::soft_card::{CardHolderFacts, CardPin, SoftwareCard};
+use soft_card::{CardHolderFacts, CardPin, SoftwareCard};
 
 use crate::pcsc::{AUTH_PIN, FIRST, SECOND, WRONG_PIN, card, certificate};
 

@@ -9,7 +9,7 @@ use mobile_core::card::jpki::{
     JPKI_AP_AID, read_auth_certificate, read_token_info, sign_challenge,
 };
 use mobile_core::{CardError, CardKind, CardLinkError, CardTransport, Pin, ReaderError};
-use simulations::soft_card::CardPin;
+use soft_card::CardPin;
 
 use crate::pcsc::{
     AUTH_PIN, CARD_EVENT_TIMEOUT, CONNECT_TIMEOUT, FIRST, SECOND, card, certificate, establish,
