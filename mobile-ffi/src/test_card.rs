@@ -1,4 +1,4 @@
-//! [`TestCard`] (feature `test-card`): the `simulations` software My Number card, exported
+//! [`TestCard`] (feature `test-card`): the `soft-card` software My Number card, exported
 //! so the foreign-language tests can put it behind a [`crate::CardTransport`] written in
 //! their own language. Each APDU then crosses the FFI twice, as on a phone: core → app
 //! transport (foreign), app transport → card (Rust).
