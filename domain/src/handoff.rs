@@ -43,6 +43,7 @@ impl GeoPoint {
 /// the setting and the national figures ("74.4 % of uses at home") can be counted from
 /// what was recorded. A kind, never an address: it is not personal data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum SceneKind {
     /// The patient's home (自宅).

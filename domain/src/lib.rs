@@ -27,7 +27,15 @@
 //! - [`error`]: the crate's error ([`Error`]) and [`Result`].
 //! - [`wire`]: the JSON request/response types of the HTTP APIs, one module per audience
 //!   (tablet, hospital, portal, review, log).
+//!
+//! With the `uniffi` feature, the few types the tablet apps get as they are
+//! ([`handoff::SceneKind`], [`summary::AlertKind`], [`summary::Bilingual`],
+//! [`records::AllergySeverity`]) derive uniffi's `Enum`/`Record`, so mobile-ffi re-exports
+//! them instead of copying them.
 #![warn(missing_docs)]
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
 
 pub mod access;
 pub mod certificate;

@@ -295,6 +295,7 @@ pub struct Checkup {
 
 /// What an allergy record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum AllergySeverity {
     /// Anaphylaxis or other life-threatening reaction.

@@ -128,6 +128,10 @@ impl MobileFfiError {
 /// message. iOS: `readerTransceiveErrorTagConnectionLost` / `…TagNotConnected` → `Lost`,
 /// `readerSessionInvalidationErrorSessionTimeout` → `Timeout`, other `NFCReaderError`s →
 /// `Io`. Never put APDU bytes in `message`.
+///
+/// A mirror of mobile-core's [`CardLinkError`], not a re-export: an error thrown by a
+/// foreign callback must be declared in the crate that exports the callback trait (with
+/// mobile-core's type, Python's bindings lifted a thrown `Lost` as an unexpected error).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum TransportError {
     /// The card left the field (tag lost, card removed or moved).

@@ -1,11 +1,12 @@
 //! Hospital selection and handoff (搬送先選定): the exported records of
 //! [`crate::Incident::hospitals`], [`crate::Incident::hand_off`] and
 //! [`crate::Incident::handoff_state`], mapped onto [`myna_domain::wire`] and
-//! [`myna_domain::handoff`]. Mirrors, because domain and wire types do not derive uniffi's
-//! traits; [`Handoff`] is mobile-core's own record, re-exported.
+//! [`myna_domain::handoff`]. Mirrors, because wire types and most domain types do not derive
+//! uniffi's traits; [`Handoff`] is mobile-core's own record and [`SceneKind`] the domain's,
+//! re-exported.
 
 use chrono::SecondsFormat;
-use myna_domain::handoff::{self as domain, GeoPoint};
+use myna_domain::handoff::{self as domain, GeoPoint, SceneKind};
 use myna_domain::wire::{self, HospitalDto};
 use uuid::Uuid;
 
@@ -95,36 +96,6 @@ pub struct HandoffRequest {
     pub scene: Option<SceneKind>,
 }
 
-/// Where the crew found the patient (発生場所).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum SceneKind {
-    /// The patient's home (自宅).
-    Home,
-    /// A care or elderly facility (介護施設・高齢者施設).
-    CareFacility,
-    /// A public place (公共の場所).
-    PublicPlace,
-    /// A workplace or school (職場・学校).
-    Workplace,
-    /// A road (道路).
-    Road,
-    /// Anywhere else (その他).
-    Other,
-}
-
-impl From<SceneKind> for domain::SceneKind {
-    fn from(kind: SceneKind) -> Self {
-        match kind {
-            SceneKind::Home => domain::SceneKind::Home,
-            SceneKind::CareFacility => domain::SceneKind::CareFacility,
-            SceneKind::PublicPlace => domain::SceneKind::PublicPlace,
-            SceneKind::Workplace => domain::SceneKind::Workplace,
-            SceneKind::Road => domain::SceneKind::Road,
-            SceneKind::Other => domain::SceneKind::Other,
-        }
-    }
-}
-
 impl From<HandoffRequest> for wire::HandoffRequest {
     fn from(r: HandoffRequest) -> Self {
         let v = r.vitals;
@@ -143,7 +114,7 @@ impl From<HandoffRequest> for wire::HandoffRequest {
                 gcs: v.gcs,
                 temperature_c: v.temperature_c,
             },
-            scene: r.scene.map(Into::into),
+            scene: r.scene,
         }
     }
 }
@@ -271,7 +242,7 @@ mod tests {
             scene,
         };
         let wire = wire::HandoffRequest::from(request(Some(SceneKind::CareFacility)));
-        assert_eq!(wire.scene, Some(domain::SceneKind::CareFacility));
+        assert_eq!(wire.scene, Some(SceneKind::CareFacility));
         assert_eq!(wire::HandoffRequest::from(request(None)).scene, None);
     }
 

@@ -83,14 +83,18 @@ pub use consent::{Consent, DifficultyReason};
 pub use disaster::{BasicFacts, Disaster, Sex};
 pub use error::{MobileFfiError, TransportError};
 pub use handoff::{
-    Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location, SceneKind, Vitals,
+    Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location, Vitals,
 };
 pub use incident::{Assurance, CardReading, IdentityConfirmed, Incident, IncidentStep, StepRecord};
 /// mobile-core's own types, exported as they are (its `uniffi` feature).
 pub use mobile_core::{DeliveryReport, QueuedWrite, WriteKind, WriteState};
-pub use summary::{
-    Alert, AlertKind, AlertSeverity, Bilingual, PatientHeader, Summary, SummaryRecord,
+/// The domain's own types, exported as they are (its `uniffi` feature).
+pub use myna_domain::{
+    handoff::SceneKind,
+    records::AllergySeverity,
+    summary::{AlertKind, Bilingual},
 };
+pub use summary::{Alert, PatientHeader, Summary, SummaryRecord};
 pub use tablet::{Tablet, TabletAccess, TabletAccessKind, TabletConfig, UnfinishedIncident};
 #[cfg(feature = "test-card")]
 pub use test_card::TestCard;

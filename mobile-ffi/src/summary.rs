@@ -7,13 +7,14 @@
 //! domain ([`EmergencySummary::alerts`], which the ER dashboard renders too); here each
 //! alert is only copied into an exported record. [`Alert`] is a thin mirror of the
 //! domain's: that one borrows the summary's records and holds static label pairs, which
-//! cannot cross the FFI as they are.
+//! cannot cross the FFI as they are; its parts ([`AlertKind`], [`Bilingual`],
+//! [`AllergySeverity`]) are the domain's own types (myna-domain's `uniffi` feature).
 
 use std::time::SystemTime;
 
 use myna_domain::labels;
 use myna_domain::records::{AllergySeverity, LabResult, LabValue, MedicalRecord};
-use myna_domain::summary::{self as domain, EmergencySummary};
+use myna_domain::summary::{self as domain, AlertKind, Bilingual, EmergencySummary};
 
 /// The emergency summary of the patient, as the crew reads it.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -31,52 +32,13 @@ pub struct Summary {
     pub assembled_at: SystemTime,
 }
 
-/// A text in Japanese and in English (names as recorded are the same in both).
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Bilingual {
-    /// Japanese.
-    pub ja: String,
-    /// English.
-    pub en: String,
-}
-
-/// What an alert is about: style an alert by it, never by parsing its text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum AlertKind {
-    /// A drug allergy (薬剤アレルギー).
-    DrugAllergy,
-    /// Any other allergy: food, latex, … (その他アレルギー).
-    OtherAllergy,
-    /// A positive or indeterminate infection test (感染症).
-    Infection,
-    /// A current or past drug in a high-risk class (要注意薬).
-    HighRiskDrug,
-    /// A current medication the patient should not take (禁忌).
-    Contraindication,
-    /// Duplicate medication (重複投薬).
-    DuplicateMedication,
-    /// A lab result outside its reference range (検査異常).
-    AbnormalLab,
-}
-
-/// An allergy's recorded severity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum AlertSeverity {
-    /// Anaphylaxis or another life-threatening reaction.
-    Severe,
-    /// Everything else.
-    Moderate,
-    /// A mild reaction.
-    Mild,
-}
-
 /// One alert, as the domain computed it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct Alert {
     /// What the alert is about.
     pub kind: AlertKind,
     /// The recorded severity: allergies only.
-    pub severity: Option<AlertSeverity>,
+    pub severity: Option<AllergySeverity>,
     /// The kind's text tag (`アレルギー` / `ALLERGY`, …), so colour is never the only
     /// signal.
     pub label: Bilingual,
@@ -94,33 +56,14 @@ pub struct Alert {
 impl From<&domain::Alert<'_>> for Alert {
     fn from(alert: &domain::Alert<'_>) -> Self {
         Alert {
-            kind: match alert.kind {
-                domain::AlertKind::DrugAllergy => AlertKind::DrugAllergy,
-                domain::AlertKind::OtherAllergy => AlertKind::OtherAllergy,
-                domain::AlertKind::Infection => AlertKind::Infection,
-                domain::AlertKind::HighRiskDrug => AlertKind::HighRiskDrug,
-                domain::AlertKind::Contraindication => AlertKind::Contraindication,
-                domain::AlertKind::DuplicateMedication => AlertKind::DuplicateMedication,
-                domain::AlertKind::AbnormalLab => AlertKind::AbnormalLab,
-            },
-            severity: alert.severity.map(|severity| match severity {
-                AllergySeverity::Severe => AlertSeverity::Severe,
-                AllergySeverity::Moderate => AlertSeverity::Moderate,
-                AllergySeverity::Mild => AlertSeverity::Mild,
-            }),
-            label: bilingual(&alert.label.into()),
-            subject: bilingual(&alert.subject),
-            value: bilingual(&alert.value),
+            kind: alert.kind,
+            severity: alert.severity,
+            label: alert.label.into(),
+            subject: alert.subject.clone(),
+            value: alert.value.clone(),
             date: alert.date.to_string(),
-            line: bilingual(&alert.line),
+            line: alert.line.clone(),
         }
-    }
-}
-
-fn bilingual(text: &domain::Bilingual) -> Bilingual {
-    Bilingual {
-        ja: text.ja.clone(),
-        en: text.en.clone(),
     }
 }
 
@@ -358,7 +301,7 @@ mod tests {
             view.alerts[0],
             Alert {
                 kind: AlertKind::DrugAllergy,
-                severity: Some(AlertSeverity::Severe),
+                severity: Some(AllergySeverity::Severe),
                 label: Bilingual {
                     ja: "アレルギー".into(),
                     en: "ALLERGY".into()

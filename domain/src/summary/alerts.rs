@@ -23,8 +23,9 @@ use super::warnings::{DuplicateBasis, MedicationWarning};
 use crate::labels::{self, Label};
 use crate::records::{Allergy, AllergySeverity, InfectionResult, LabResult, LabValue, Medication};
 
-/// What an alert is about.
+/// What an alert is about: a screen styles an alert by it, never by parsing its text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum AlertKind {
     /// A drug allergy (薬剤アレルギー).
     DrugAllergy,
@@ -88,6 +89,7 @@ impl AlertKind {
 /// A text in Japanese and in English. Names as recorded (a drug, an allergen, a
 /// reaction) are the same in both.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Bilingual {
     /// Japanese.
     pub ja: String,

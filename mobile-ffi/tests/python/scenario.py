@@ -21,7 +21,6 @@ import os
 
 import mobile_ffi as ffi
 from mobile_ffi import (
-    AlertKind,
     Assurance,
     BasicFacts,
     Consent,
@@ -32,7 +31,6 @@ from mobile_ffi import (
     IncidentStep,
     Location,
     MobileFfiError,
-    SceneKind,
     Sex,
     Tablet,
     TabletConfig,
@@ -42,6 +40,8 @@ from mobile_ffi import (
 )
 # mobile-core's own records and enums, exported from their crate as they are.
 from mobile_core import TabletAccessKind, WriteKind
+# The domain's few types the apps get as they are (where the scene was, an alert's kind).
+from myna_domain import AlertKind, SceneKind
 
 EDGE_URL = os.environ["MYNA_EDGE_URL"]
 DEVICE_TOKEN = os.environ["MYNA_DEVICE_TOKEN"]
