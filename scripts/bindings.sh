@@ -2,9 +2,11 @@
 # Builds the tablet core's library (mobile-ffi, release) for this machine and generates its
 # Kotlin, Swift and Python bindings from it with the workspace's own uniffi-bindgen (the
 # same uniffi version as the library's scaffolding), into
-#   target/bindings/kotlin   uniffi/mobile_ffi/mobile_ffi.kt
-#   target/bindings/swift    mobile_ffi.swift, mobile_ffiFFI.h, mobile_ffiFFI.modulemap
-#   target/bindings/python   mobile_ffi.py, with a copy of the library beside it
+#   target/bindings/kotlin   uniffi/{mobile_ffi,mobile_core,myna_domain}/*.kt
+#   target/bindings/swift    {mobile_ffi,mobile_core,myna_domain}.swift, their FFI headers
+#                            and module maps
+#   target/bindings/python   mobile_ffi.py, mobile_core.py, myna_domain.py, with a copy of
+#                            the library beside them
 # The bindings do not depend on the target: generate them once here, and build the
 # library for each Android ABI / iOS target separately (docs/tablet-app.md).
 #
