@@ -35,3 +35,17 @@ pub fn unknown_patient_denial(n: u64) -> AccessRecord {
         },
     }
 }
+
+/// The vitals of a patient in shock as the crew measured them (tachycardic, hypotensive,
+/// hypoxic): what the ER dashboard's tests and the browser tests show on an arrival card.
+pub fn shock_vitals() -> crate::wire::Vitals {
+    crate::wire::Vitals {
+        heart_rate: Some(118),
+        systolic_mmhg: Some(84),
+        diastolic_mmhg: Some(50),
+        spo2_percent: Some(91),
+        respiratory_rate: Some(24),
+        gcs: Some(13),
+        temperature_c: Some(36.9),
+    }
+}

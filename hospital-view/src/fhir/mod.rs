@@ -114,7 +114,6 @@ use {
         Visit,
     },
     myna_domain::summary::PatientHeader,
-    myna_domain::wire::Vitals,
     records::other_allergy_category,
 };
 

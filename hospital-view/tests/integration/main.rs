@@ -24,7 +24,7 @@ use myna_domain::records::{
     LabValue, MedicalRecord, Medication, QualitativeResult, RecordSource, ReferenceRange,
 };
 use myna_domain::summary::{EmergencySummary, PatientHeader};
-use myna_domain::wire::{ArrivalNotice, Vitals};
+use myna_domain::wire::ArrivalNotice;
 use tempfile::TempDir;
 use tower::ServiceExt;
 
@@ -220,15 +220,7 @@ pub fn notice(n: u128, eta_minutes: i64) -> ArrivalNotice {
         unit: "Setagaya Ambulance 7".into(),
         chief_complaint: "Chest pain 胸痛".into(),
         eta: now + Duration::minutes(eta_minutes),
-        vitals: Vitals {
-            heart_rate: Some(118),
-            systolic_mmhg: Some(84),
-            diastolic_mmhg: Some(50),
-            spo2_percent: Some(91),
-            respiratory_rate: Some(24),
-            gcs: Some(13),
-            temperature_c: Some(36.9),
-        },
+        vitals: myna_domain::fixtures::shock_vitals(),
         consent: Some(ConsentState::Given),
         summary: Some(summary(now)),
         sent_at: now,

@@ -46,7 +46,7 @@ use myna_domain::records::{
     Allergy, AllergySeverity, InfectionMarker, InfectionResult, MedicalRecord, QualitativeResult,
 };
 use myna_domain::summary::{EmergencySummary, PatientHeader};
-use myna_domain::wire::{ArrivalNotice, Vitals};
+use myna_domain::wire::ArrivalNotice;
 use serde_json::json;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -64,15 +64,7 @@ fn arrival_with_alerts(allergen: &str, eta_minutes: i64) -> ArrivalNotice {
         unit: "世田谷救急7 Setagaya Ambulance 7".into(),
         chief_complaint: "胸痛 Chest pain".into(),
         eta: now + chrono::Duration::minutes(eta_minutes),
-        vitals: Vitals {
-            heart_rate: Some(118),
-            systolic_mmhg: Some(84),
-            diastolic_mmhg: Some(50),
-            spo2_percent: Some(91),
-            respiratory_rate: Some(24),
-            gcs: Some(13),
-            temperature_c: Some(36.9),
-        },
+        vitals: myna_domain::fixtures::shock_vitals(),
         consent: Some(ConsentState::Given),
         summary: Some(EmergencySummary {
             patient: PatientHeader {
