@@ -209,7 +209,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         }
     };
     config.relay_tls = relay_tls(&args, tls.as_ref(), &config)?;
-    let state = crate::AppState::open(config, crate::clock::system())?;
+    let state = crate::state::AppState::open(config, crate::clock::system())?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     let shutdown = async {
@@ -233,11 +233,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
                     "from --client-ca".to_string()
                 }
             );
-            crate::run_tls(listener, state, server_config, shutdown).await?;
+            crate::server::run_tls(listener, state, server_config, shutdown).await?;
         }
         _ => {
             tracing::info!(%addr, "edge-agent listening");
-            crate::run(listener, state, shutdown).await?;
+            crate::server::run(listener, state, shutdown).await?;
         }
     }
     Ok(())

@@ -14,8 +14,8 @@ use myna_domain::access::{Institution, InstitutionKind};
 use myna_domain::disaster::AreaCode;
 use myna_domain::handoff::GeoPoint;
 
-use crate::Result;
 use crate::card_trust::CardTrust;
+use crate::error::Result;
 use crate::review::ReviewThresholds;
 
 /// Which synthetic population to load at first start.

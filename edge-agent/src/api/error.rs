@@ -67,7 +67,7 @@ pub enum AppError {
     /// Conflicts with existing state: a stable code and what to do about it.
     Conflict(&'static str, &'static str),
     /// Storage failed (disk full, I/O error): nothing was disclosed.
-    Storage(crate::Error),
+    Storage(crate::error::Error),
 }
 
 impl From<JsonRejection> for AppError {
@@ -87,8 +87,8 @@ impl From<JsonRejection> for AppError {
     }
 }
 
-impl From<crate::Error> for AppError {
-    fn from(error: crate::Error) -> Self {
+impl From<crate::error::Error> for AppError {
+    fn from(error: crate::error::Error) -> Self {
         AppError::Storage(error)
     }
 }

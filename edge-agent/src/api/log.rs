@@ -9,8 +9,8 @@ use axum::response::IntoResponse;
 use myna_domain::wire::{ConsistencyProofDto, InclusionProofDto, proof_strings};
 use serde::Deserialize;
 
-use super::{ApiJson, ApiQuery, AppError};
-use crate::AppState;
+use super::error::{ApiJson, ApiQuery, AppError};
+use crate::state::AppState;
 
 const TEXT: [(header::HeaderName, &str); 1] = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
 

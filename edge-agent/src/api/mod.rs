@@ -38,10 +38,12 @@ mod log;
 mod portal;
 mod portal_page;
 mod portal_query;
+mod portal_redirect;
 mod portal_sign_in;
 mod portal_text;
 pub mod rate_limit;
 mod review;
+mod session;
 mod tablet;
 
 use std::sync::Arc;
@@ -58,7 +60,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::{Device, Hospital, Operator, PortalPatient, PrivacyOfficer};
 pub use error::{ApiJson, ApiQuery, AppError};
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// Largest accepted request body. A card certificate is ~2 KiB in base64; a handoff far less.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -67,7 +69,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// wait, `MAX_WAIT` of the handoff routes, is shorter).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Builds the router. Tests call it with `oneshot`; [`crate::run`] serves it.
+/// Builds the router. Tests call it with `oneshot`; [`crate::server::run`] serves it.
 pub fn app(state: AppState) -> Router {
     let limiter = Arc::new(rate_limit::Limiter::new(Arc::clone(&state.config)));
     Router::new()

@@ -16,9 +16,9 @@ use myna_domain::wire::{
 use serde::Deserialize;
 
 use super::auth::PrivacyOfficer;
-use super::{ApiJson, ApiQuery, AppError};
-use crate::AppState;
+use super::error::{ApiJson, ApiQuery, AppError};
 use crate::review::finding::{self, FindingRefused, Reviewer};
+use crate::state::AppState;
 use crate::store::ReviewItemRow;
 
 /// Items per page unless asked otherwise.

@@ -42,7 +42,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use denials::AuthDenial;
-pub use handoffs::{HandoffRow, OutboxKind, OutboxMessage};
+pub use handoffs::{FIRST_ATTEMPT_GRACE, HandoffRow, OutboxKind, OutboxMessage};
 pub use log::StoredCheckpoint;
 pub use portal_challenges::PortalChallengeRow;
 pub use retention::PurgeReport;
@@ -51,8 +51,8 @@ pub use seed::synthetic_card_issuer;
 pub use tx::{ChallengeRow, IncidentRow, Tx};
 pub use writer::MAX_BATCH;
 
+use crate::error::{Error, Result};
 use crate::review::ReviewThresholds;
-use crate::{Error, Result};
 use writer::Job;
 
 /// The edge-agent's database.

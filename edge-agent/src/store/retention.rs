@@ -21,8 +21,8 @@ use chrono::{Days, NaiveDate};
 use myna_domain::records::{RecordKind, Retention};
 use rusqlite::{Connection, params};
 
-use super::Tx;
-use crate::Result;
+use super::tx::Tx;
+use crate::error::Result;
 
 /// How many medical records a purge deleted, per kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use crate::Result;
+use crate::error::Result;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS dataset (

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use rusqlite::{Connection, Transaction, params};
 
-use crate::Result;
+use crate::error::Result;
 
 /// Patients per transaction while loading. One transaction for the whole population made
 /// the write-ahead log a second copy of the database (5 GB for a million patients,
