@@ -28,22 +28,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens the database in `config.data_dir`, loading the synthetic population at first start.
+    /// Opens the database in `config.data_dir` as it is. Patients come only through
+    /// [`Store::import`]: the edge never makes any up.
     pub fn open(config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
         std::fs::create_dir_all(&config.data_dir)?;
         let store = Store::open_with_review(&config.data_dir.join("edge.sqlite3"), config.review)?;
-        let loaded = store.seed_if_empty(
-            config.dataset.seed,
-            config.dataset.patients,
-            clock.now().date_naive(),
-        )?;
-        if loaded > 0 {
-            tracing::info!(
-                patients = loaded,
-                seed = config.dataset.seed,
-                "loaded synthetic population"
-            );
-        }
         config.card_trust.log_status(clock.now());
         let log_signer = load_or_create_signer(&config.data_dir, &config.log_origin)?;
         tracing::info!(key = %log_signer.verifier_key(), "access log verifier key");

@@ -27,6 +27,18 @@
 //!
 //! Every route but `/healthz` is rate limited per caller and client address
 //! ([`rate_limit`]); bodies are capped at [`MAX_BODY_BYTES`] and requests at 15 s.
+//!
+//! # Layout
+//! - this file: the router ([`app`]), its layers and limits;
+//! - [`authz`]: the route table (deny by default) and the middleware that identifies the
+//!   caller; `auth`: the typed principals handlers take;
+//! - `session`: the portal session cookie, token hashing, new sessions (used by `authz`,
+//!   `rate_limit`, `portal` and `portal_sign_in`); `portal_redirect`: where a browser
+//!   without a session goes;
+//! - `error`: [`AppError`] and the JSON extractors with their rejection mapping;
+//! - one module per audience's handlers: `tablet`, `handoff`, `portal` (with
+//!   `portal_query`, `portal_page`, `portal_text`), `portal_sign_in`, `review`,
+//!   `denials`, `disasters`, `log`; [`rate_limit`].
 
 mod auth;
 pub mod authz;
