@@ -12,10 +12,11 @@
 use clap::Parser;
 use simulations::load::{self, Population};
 
-/// The edge-agent's command line and the population to load.
+/// The edge-agent's command line and the population to load. (Not named `Args`: clap names
+/// each struct's argument group after it, and the flattened one is `Args` already.)
 #[derive(Parser)]
 #[command(version, about)]
-struct Args {
+struct Cli {
     /// Synthetic patients to load at first start.
     #[arg(long, default_value_t = Population::LOCAL.patients)]
     patients: u64,
@@ -24,7 +25,7 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
+    let args = Cli::parse();
     let population = Population::local(args.patients);
     edge_agent::cli::main_with(
         args.edge,
@@ -34,4 +35,18 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+        let cli = Cli::try_parse_from(["myna-edge", "--patients", "7", "--no-rate-limit"]).unwrap();
+        assert_eq!(cli.patients, 7);
+    }
 }
