@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
+use edge_agent::AppState;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -134,21 +135,16 @@ impl Running {
 }
 
 impl Service<edge_agent::config::Config> {
-    /// Opens the edge's state, loads `population` into it at first start (as of today),
-    /// and serves `listener`.
-    fn start_edge(
-        &mut self,
-        listener: TcpListener,
-        population: Population,
-    ) -> anyhow::Result<edge_agent::AppState> {
-        let state = edge_agent::AppState::open(self.config.clone(), edge_agent::clock::system())?;
-        crate::load::load(&state.store, population, Utc::now().date_naive())?;
+    /// Opens the edge's state, loads `people` at first start (as of today), serves `socket`.
+    fn start_edge(&mut self, socket: TcpListener, people: Population) -> anyhow::Result<AppState> {
+        let state = AppState::open(self.config.clone(), edge_agent::clock::system())?;
+        crate::load::load(&state.store, people, Utc::now().date_naive())?;
         let (stop, stopped) = myna_service::stop_signal();
         let (serving, tls) = (state.clone(), self.tls.clone());
         let task = tokio::spawn(async move {
             match tls {
-                Some(tls) => edge_agent::run_tls(listener, serving, tls, stopped).await?,
-                None => edge_agent::run(listener, serving, stopped).await?,
+                Some(tls) => edge_agent::run_tls(socket, serving, tls, stopped).await?,
+                None => edge_agent::run(socket, serving, stopped).await?,
             }
             Ok(())
         });
