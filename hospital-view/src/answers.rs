@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::error::Result;
+use crate::state::AppState;
 use crate::store::PendingAnswer;
-use crate::{AppState, Result};
 
 use myna_service::{MAX_RETRY_BACKOFF as MAX_BACKOFF, retry_backoff as backoff};
 
@@ -25,7 +26,7 @@ enum Sent {
 
 async fn send(state: &AppState, edge_url: &str, answer: &PendingAnswer) -> Sent {
     let response = state
-        .edge
+        .edge_client()
         .post(format!(
             "{edge_url}/v1/hospital/handoffs/{}/decision",
             answer.handoff_id
@@ -108,7 +109,7 @@ pub async fn run(state: AppState, shutdown: impl Future<Output = ()> + Send) {
         });
         tokio::select! {
             () = &mut shutdown => return,
-            () = state.answers.notified() => {}
+            () = state.answers_woken() => {}
             () = tokio::time::sleep(wait) => {}
         }
     }

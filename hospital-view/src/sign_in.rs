@@ -11,17 +11,28 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use rand::RngCore;
+use myna_service::tls::TlsPeer;
+use myna_service::token::{new_token, token_hash};
 use serde::Deserialize;
 
-use myna_service::tls::TlsPeer;
-
-use crate::error::{PageError, html};
-use crate::routes::{SESSION_COOKIE, local_path, token_hash};
+use crate::error::Error;
+use crate::http_error::{PageError, html};
+use crate::render;
+use crate::session::SESSION_COOKIE;
 use crate::staff::totp::TotpSecret;
 use crate::staff::{Gate, password};
+use crate::state::AppState;
 use crate::store::NewSession;
-use crate::{AppState, Error};
+
+/// A return path after sign-in: local paths only (no `//host`, no scheme).
+fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+            path.to_string()
+        }
+        _ => "/".to_string(),
+    }
+}
 
 /// `GET /sign-in?next=`.
 #[derive(Debug, Deserialize)]
@@ -30,7 +41,7 @@ pub(crate) struct SignInQuery {
 }
 
 pub(crate) async fn sign_in_page(Query(query): Query<SignInQuery>) -> Response {
-    html(crate::render::sign_in_page(
+    html(render::sign_in_page(
         &local_path(query.next.as_deref()),
         false,
     ))
@@ -63,7 +74,7 @@ pub(crate) async fn sign_in(
     let refused = || {
         (
             StatusCode::UNAUTHORIZED,
-            html(crate::render::sign_in_page(&next, true)),
+            html(render::sign_in_page(&next, true)),
         )
             .into_response()
     };
@@ -102,9 +113,7 @@ pub(crate) async fn sign_in(
         .and_then(|secret| secret.verify(&form.code, now, account.last_totp_step));
     let signed_in = match (password_ok, step) {
         (true, Some(step)) => {
-            let mut raw = [0u8; 32];
-            rand::rng().fill_bytes(&mut raw);
-            let token = hex::encode(raw);
+            let token = new_token();
             let hash = token_hash(&token);
             let id = account.id.clone();
             let stored = state
@@ -161,4 +170,18 @@ pub(crate) async fn sign_out(
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to("/sign-in")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(local_path(Some("/arrivals/x?y=1")), "/arrivals/x?y=1");
+        for bad in ["//evil.example", "https://evil.example", "evil", "/\\evil"] {
+            assert_eq!(local_path(Some(bad)), "/", "{bad}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
 }

@@ -26,10 +26,13 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 
-use crate::error::PageError;
-use crate::routes::{STILL_INCOMING, Staff};
+use crate::error::Result;
+use crate::http_error::PageError;
+use crate::pages::STILL_INCOMING;
+use crate::render;
+use crate::session::Staff;
+use crate::state::AppState;
 use crate::store::ArrivalEvent;
-use crate::{AppState, Result};
 
 /// Events read from the store per query.
 const BATCH: u32 = 100;
@@ -214,7 +217,7 @@ async fn card_event(state: &AppState, event: ArrivalEvent) -> Result<Option<Even
         handoff_id,
         eta: arrival.notice.eta,
         section: section.into(),
-        html: crate::render::arrival_card(&arrival, now).into_string(),
+        html: render::arrival_card(&arrival, now).into_string(),
     };
     let json = serde_json::to_string(&data)?;
     Ok(Some(

@@ -34,7 +34,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// File name of the CA certificate (PEM) in the certificate directory.
 pub const CA_FILE: &str = "ca.pem";

@@ -6,7 +6,7 @@
 //! the client's preface choose) with the router as the service. A failed, abandoned or
 //! garbage handshake ends that task only; the accept loop never sees it.
 //!
-//! Shutdown mirrors [`crate::serve_with_drain`]: stop accepting, tell every connection to
+//! Shutdown mirrors [`crate::serve::serve_with_drain`]: stop accepting, tell every connection to
 //! finish (handshakes in progress are dropped, idle keep-alive connections close, HTTP/2
 //! clients get GOAWAY), wait at most `drain` for in-flight requests, then abort the rest.
 //! One `watch` signal covers both phases of a connection (hyper-util's `GracefulShutdown`
@@ -59,7 +59,7 @@ pub const TLS_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// each, so a flood cannot exhaust the process's descriptors. Sized for the national fleet:
 /// 5,334 tablets each keeping a connection to one edge, plus hospitals and browsers, three
 /// times over (4,096 turned a quarter of the fleet away: `myna-bench lookups`). The
-/// binaries raise their open-file limit at start ([`crate::raise_open_file_limit`]).
+/// binaries raise their open-file limit at start ([`crate::process::raise_open_file_limit`]).
 pub const MAX_CONNECTIONS: usize = 16_384;
 
 /// ALPN protocols offered, in order of preference.
@@ -91,7 +91,7 @@ impl TlsPeer {
 pub fn server_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
-) -> crate::Result<Arc<ServerConfig>> {
+) -> crate::error::Result<Arc<ServerConfig>> {
     let mut config =
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()?
@@ -113,7 +113,7 @@ pub fn server_config_with_client_auth(
     key: PrivateKeyDer<'static>,
     client_roots: Vec<CertificateDer<'static>>,
     crls: Vec<CertificateRevocationListDer<'static>>,
-) -> crate::Result<Arc<ServerConfig>> {
+) -> crate::error::Result<Arc<ServerConfig>> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     for root in client_roots {
@@ -123,7 +123,7 @@ pub fn server_config_with_client_auth(
         .with_crls(crls)
         .allow_unauthenticated()
         .build()
-        .map_err(|error| crate::Error::Certificate(error.to_string()))?;
+        .map_err(|error| crate::error::Error::Certificate(error.to_string()))?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_client_cert_verifier(verifier)

@@ -11,7 +11,7 @@ use fhir_model::{Date, DateTime, Instant};
 use myna_domain::labels::Label;
 
 use super::codes::{OBSERVATION_CATEGORY, UCUM, XHTML};
-use super::{Error, Result};
+use super::error::{Error, Result};
 
 /// "English 日本語", or one of them when they are the same.
 pub(super) fn bilingual((ja, en): Label) -> String {

@@ -70,16 +70,17 @@
 //! [`RecordKind`]: myna_domain::records::RecordKind
 
 mod codes;
+mod document;
 mod elements;
+mod error;
 mod records;
 mod results;
 mod vitals;
 
 use chrono::{NaiveDate, Utc};
-use fhir_model::BuilderError;
 use fhir_model::DateTime;
 use fhir_model::r4b::codes::{BundleType, CompositionStatus};
-use fhir_model::r4b::resources::{Bundle, BundleEntry, Composition, CompositionSection, Resource};
+use fhir_model::r4b::resources::{Bundle, BundleEntry, Composition, CompositionSection};
 use fhir_model::r4b::types::{Identifier, Reference};
 use myna_domain::fhir_systems::{
     CONSENT_REASON_EXTENSION, CONSENT_REASON_SYSTEM, CONSENT_STATE_EXTENSION, CONSENT_STATE_SYSTEM,
@@ -91,13 +92,16 @@ use myna_domain::wire::ArrivalNotice;
 use uuid::Uuid;
 
 use codes::{LIST_EMPTY_REASON, LOINC, RFC3986, consent_label};
-use elements::{bilingual, coded_extension, coding, concept, instant, narrative, reference};
+use document::{Document, Section};
+use elements::{bilingual, coded_extension, coding, concept, instant, narrative};
+use error::Result;
 use vitals::add_vitals;
 // Names the tests (`use super::*`) use and the code here does not.
 #[cfg(test)]
 use {
     codes::{INTERPRETATION, OBSERVATION_CATEGORY, SNOMED, UCUM},
     fhir_model::r4b::codes::AllergyIntoleranceCategory,
+    fhir_model::r4b::resources::Resource,
     myna_domain::consent::{ConsentState, DifficultyReason},
     myna_domain::fhir_systems::{
         ANALYTE_SYSTEM, DRUG_CLASS_SYSTEM, HIGH_RISK_EXTENSION, PATIENT_ID_SYSTEM,
@@ -113,22 +117,6 @@ use {
     myna_domain::wire::Vitals,
     records::other_allergy_category,
 };
-
-/// Why a notice could not become a bundle. Messages carry no personal data.
-#[derive(Debug, thiserror::Error)]
-enum Error {
-    /// A date is outside what FHIR can hold (years 1 to 9999).
-    #[error("date outside the FHIR range")]
-    DateOutOfRange,
-    /// A required FHIR element was left unset: a bug in this module.
-    #[error("incomplete FHIR element: {0}")]
-    Incomplete(#[from] BuilderError),
-    /// JSON encoding failed.
-    #[error("json: {0}")]
-    Json(#[from] serde_json::Error),
-}
-
-type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// The FHIR R4 document `Bundle` (IPS-shaped) of `notice`, stamped `generated_at`.
 ///
@@ -149,123 +137,6 @@ pub fn ips_bundle(
                 "issue": [{"severity": "error", "code": "processing", "diagnostics": error.to_string()}]
             })
         }
-    }
-}
-
-/// A section of the Composition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Section {
-    Allergies,
-    Medications,
-    Problems,
-    Results,
-    Procedures,
-    VitalSigns,
-    PastIllness,
-    Encounters,
-}
-
-impl Section {
-    /// In document order.
-    const ALL: [Section; 8] = [
-        Section::Allergies,
-        Section::Medications,
-        Section::Problems,
-        Section::Results,
-        Section::Procedures,
-        Section::VitalSigns,
-        Section::PastIllness,
-        Section::Encounters,
-    ];
-
-    /// LOINC code and display, and title.
-    fn code(self) -> (&'static str, &'static str, &'static str) {
-        match self {
-            Section::Allergies => (
-                "48765-2",
-                "Allergies and adverse reactions Document",
-                "Allergies and intolerances (アレルギー)",
-            ),
-            Section::Medications => (
-                "10160-0",
-                "History of Medication use Narrative",
-                "Medication summary (薬剤情報・処方)",
-            ),
-            Section::Problems => (
-                "11450-4",
-                "Problem list - Reported",
-                "Problem list (傷病名)",
-            ),
-            Section::Results => (
-                "30954-2",
-                "Relevant diagnostic tests/laboratory data Narrative",
-                "Results (検査結果・感染症・特定健診)",
-            ),
-            Section::Procedures => (
-                "47519-4",
-                "History of Procedures Document",
-                "History of procedures (手術)",
-            ),
-            Section::VitalSigns => (
-                "8716-3",
-                "Vital signs",
-                "Vital signs by the crew (救急隊測定)",
-            ),
-            Section::PastIllness => (
-                "11348-0",
-                "History of Past illness Narrative",
-                "History of past illness (既往症)",
-            ),
-            Section::Encounters => (
-                "46240-8",
-                "History of Hospitalizations+Outpatient visits Narrative",
-                "Visits (受診歴)",
-            ),
-        }
-    }
-
-    /// IPS requires these sections even when they have no entry.
-    fn required(self) -> bool {
-        matches!(
-            self,
-            Section::Allergies | Section::Medications | Section::Problems
-        )
-    }
-}
-
-/// The entries after the Composition, and what each section lists.
-struct Document {
-    handoff: Uuid,
-    entries: Vec<BundleEntry>,
-    /// (section, reference to the entry, narrative line)
-    items: Vec<(Section, Reference, String)>,
-}
-
-impl Document {
-    fn full_url(&self, index: usize) -> String {
-        let uuid = Uuid::new_v5(&self.handoff, format!("entry/{index}").as_bytes());
-        format!("urn:uuid:{uuid}")
-    }
-
-    /// Adds the resource `build` makes from its id, listed in `section` with a narrative
-    /// line; returns a reference to it.
-    fn add<R: Into<Resource>>(
-        &mut self,
-        section: Option<(Section, String)>,
-        build: impl FnOnce(String) -> Result<R>,
-    ) -> Result<Reference> {
-        let full_url = self.full_url(self.entries.len() + 1);
-        let id = full_url.trim_start_matches("urn:uuid:").to_owned();
-        let entry = BundleEntry::builder()
-            .full_url(full_url.clone())
-            .resource(build(id)?.into())
-            .build()?;
-        self.entries.push(entry);
-        let reference = reference(&full_url)?;
-        if let Some((section, line)) = section {
-            self.items.push((section, reference.clone(), line));
-        }
-        Ok(reference)
     }
 }
 

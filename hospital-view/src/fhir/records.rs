@@ -29,10 +29,11 @@ use myna_domain::records::{
 use myna_domain::summary::PatientHeader;
 
 use super::codes::{ACT_CODE, ALLERGY_CLINICAL, CONDITION_CATEGORY, CONDITION_CLINICAL, ICD10};
+use super::document::{Document, Section};
 use super::elements::{
     bilingual, coded_extension, coding, concept, date, date_time, organization, text,
 };
-use super::{Document, Result, Section};
+use super::error::Result;
 
 pub(super) fn patient(id: String, header: &PatientHeader) -> Result<Patient> {
     let parts: Vec<&str> = header.name.split_whitespace().collect();

@@ -15,9 +15,10 @@ use myna_domain::records::{
 };
 
 use super::codes::{INTERPRETATION, KG_M2, LOINC, MMHG, PERCENT, SNOMED, ucum, wire_code};
+use super::document::{Document, Section};
 use super::elements::{bilingual, category, coding, concept, date_time, quantity};
+use super::error::Result;
 use super::records::Provenance;
-use super::{Document, Result, Section};
 
 /// LOINC code of an analyte, where one code fits whatever the unit. D-dimer has none:
 /// its LOINC code depends on the unit convention (FEU or DDU), which the record lacks.

@@ -11,8 +11,9 @@ use fhir_model::{DateTime, Instant};
 use myna_domain::wire::Vitals;
 
 use super::codes::{CELSIUS, LOINC, MMHG, PER_MINUTE, PERCENT, SCORE, Unit};
+use super::document::{Document, Section};
 use super::elements::{category, concept, quantity};
-use super::{Document, Error, Result, Section};
+use super::error::{Error, Result};
 
 /// One vital sign: LOINC code and display, category, value and unit, narrative line.
 struct VitalSign {

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use myna_domain::handoff::{DeclineReason, HandoffDecision};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, add_event, time_text};
-use crate::{Error, Result};
+use super::database::{Store, add_event, parse_time, time_text};
+use crate::error::{Error, Result};
 
 /// What the ER answered, or that the crew withdrew.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,7 +253,7 @@ impl Store {
             [],
             |r| r.get(0),
         )?;
-        next.as_deref().map(super::parse_time).transpose()
+        next.as_deref().map(parse_time).transpose()
     }
 
     /// Records the edge's verdict on an answer (`delivered` or `rejected`), with an event

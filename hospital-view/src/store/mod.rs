@@ -8,93 +8,29 @@
 //! Times are stored as fixed-width RFC 3339 UTC text, so text order is time order.
 //!
 //! # Layout
+//! - `database`: the file, its schema, [`Store`] and [`Store::run`], the time format.
 //! - this file: arrivals, their listing, and events.
-//! - [`answers`]: the ER's answer, the crew's withdrawal, the answers' outbox.
-//! - [`sessions`]: staff sessions (absolute and idle expiry).
-//! - [`staff`]: staff accounts (password hash, TOTP, failures, lock, disabled).
-
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+//! - `answers`: the ER's answer, the crew's withdrawal, the answers' outbox.
+//! - `sessions`: staff sessions (absolute and idle expiry).
+//! - `staff`: staff accounts (password hash, TOTP, failures, lock, disabled).
 
 mod answers;
+mod database;
 mod sessions;
 mod staff;
 
 pub use answers::{Answer, AnswerOutcome, CrewNotice, PendingAnswer};
+pub use database::Store;
 pub use sessions::NewSession;
 pub use staff::{NewStaff, StoredStaff};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use myna_domain::handoff::DeclineReason;
 use myna_domain::wire::ArrivalNotice;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, params};
 
-use crate::{Error, Result};
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS arrivals (
-    handoff_id  TEXT PRIMARY KEY NOT NULL,
-    incident_id TEXT NOT NULL,
-    eta         TEXT NOT NULL,
-    received_at TEXT NOT NULL,
-    notice_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS arrivals_by_eta ON arrivals (eta);
-CREATE INDEX IF NOT EXISTS arrivals_by_received ON arrivals (received_at);
-
--- Every change to an arrival (stored, answered, withdrawn, crew told) is an event; the
--- live dashboard resumes from the last event id it saw, so nothing is missed across a
--- restart of either side, and re-sending a card replaces it: nothing is shown twice.
-CREATE TABLE IF NOT EXISTS events (
-    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
-    handoff_id TEXT NOT NULL REFERENCES arrivals(handoff_id),
-    at         TEXT NOT NULL
-);
-
--- The ER's answer on its way to the edge (and so to the crew). outcome: NULL while
--- undelivered, 'delivered', or 'rejected' (the edge refused it: the crew had withdrawn).
-CREATE TABLE IF NOT EXISTS decision_outbox (
-    handoff_id      TEXT PRIMARY KEY NOT NULL REFERENCES arrivals(handoff_id),
-    body_json       TEXT NOT NULL,
-    attempts        INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TEXT NOT NULL,
-    outcome         TEXT
-);
-
--- Staff sessions: only the SHA-256 of the cookie's token is stored. last_seen_at: the
--- last request (idle timeout).
-CREATE TABLE IF NOT EXISTS sessions (
-    token_sha256 TEXT PRIMARY KEY NOT NULL,
-    staff_id     TEXT NOT NULL,
-    expires_at   TEXT NOT NULL,
-    last_seen_at TEXT NOT NULL DEFAULT ''
-);
-
--- Staff accounts: Argon2id PHC hash, TOTP secret (base32) and the last TOTP step used
--- (replay), consecutive failures and the lock they set, the last sign-in (stale
--- accounts are disabled), disabled 0/1.
-CREATE TABLE IF NOT EXISTS staff_accounts (
-    id              TEXT PRIMARY KEY NOT NULL,
-    display_name    TEXT NOT NULL,
-    password_phc    TEXT NOT NULL,
-    totp_secret     TEXT NOT NULL,
-    last_totp_step  INTEGER,
-    failed_attempts INTEGER NOT NULL DEFAULT 0,
-    locked_until    TEXT,
-    last_sign_in_at TEXT,
-    created_at      TEXT NOT NULL,
-    disabled        INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1))
-);
-";
-
-/// Columns added to `arrivals` after it first shipped: the ER's answer.
-/// `answer` is `pending`, `accepted`, `declined` or `withdrawn` (by the crew).
-const ADDED_COLUMNS: [(&str, &str); 4] = [
-    ("answer", "TEXT NOT NULL DEFAULT 'pending'"),
-    ("decline_reason", "TEXT"),
-    ("answered_at", "TEXT"),
-    ("answered_by", "TEXT"),
-];
+use crate::error::{Error, Result};
+use database::{add_event, parse_time, time_text};
 
 /// A stored arrival notice, when this hospital received it, and what the ER answered.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,22 +76,6 @@ pub struct ArrivalEvent {
     pub handoff_id: uuid::Uuid,
 }
 
-/// The arrivals database of one hospital.
-pub struct Store {
-    conn: Mutex<Connection>,
-    path: PathBuf,
-}
-
-fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| Error::Corrupt("time".into()))
-}
-
 /// The columns [`decode`] reads, in its order.
 const ARRIVAL_COLUMNS: &str = "a.handoff_id, a.received_at, a.notice_json, a.answer,
     a.decline_reason, a.answered_at, a.answered_by, o.outcome, o.attempts";
@@ -163,72 +83,7 @@ const ARRIVAL_COLUMNS: &str = "a.handoff_id, a.received_at, a.notice_json, a.ans
 const ARRIVALS_WITH_OUTBOX: &str =
     "arrivals a LEFT JOIN decision_outbox o ON o.handoff_id = a.handoff_id";
 
-/// Adds an event for `handoff_id` in `tx`; returns its id.
-fn add_event(tx: &Transaction<'_>, handoff_id: uuid::Uuid, at: DateTime<Utc>) -> Result<i64> {
-    tx.execute(
-        "INSERT INTO events (handoff_id, at) VALUES (?1, ?2)",
-        params![handoff_id.to_string(), time_text(at)],
-    )?;
-    Ok(tx.last_insert_rowid())
-}
-
 impl Store {
-    /// Opens (creating if needed) the database at `path` and applies the schema.
-    pub fn open(path: &Path) -> Result<Self> {
-        // Durable: a stored notice is on disk before the edge hears "stored".
-        let conn = myna_service::open_durable(path)?;
-        conn.execute_batch(SCHEMA)?;
-        for (column, declaration) in ADDED_COLUMNS {
-            let present: bool = conn.query_row(
-                "SELECT COUNT(*) > 0 FROM pragma_table_info('arrivals') WHERE name = ?1",
-                [column],
-                |r| r.get(0),
-            )?;
-            if !present {
-                conn.execute_batch(&format!(
-                    "ALTER TABLE arrivals ADD COLUMN {column} {declaration}"
-                ))?;
-            }
-        }
-        let idle_column: bool = conn.query_row(
-            "SELECT COUNT(*) > 0 FROM pragma_table_info('sessions') WHERE name = 'last_seen_at'",
-            [],
-            |r| r.get(0),
-        )?;
-        if !idle_column {
-            // Sessions from before sign-in had a second factor end here.
-            conn.execute_batch(
-                "DELETE FROM sessions;
-                 ALTER TABLE sessions ADD COLUMN last_seen_at TEXT NOT NULL DEFAULT ''",
-            )?;
-        }
-        Ok(Store {
-            conn: Mutex::new(conn),
-            path: path.to_path_buf(),
-        })
-    }
-
-    /// Path of the database file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// Runs blocking store work on tokio's blocking pool.
-    pub async fn run<T, F>(self: &Arc<Self>, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Store) -> Result<T> + Send + 'static,
-    {
-        let store = Arc::clone(self);
-        tokio::task::spawn_blocking(move || f(&store))
-            .await
-            .map_err(|_| Error::Poisoned)?
-    }
-
-    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
-        self.conn.lock().map_err(|_| Error::Poisoned)
-    }
-
     /// Stores `notice` unless its handoff id is already stored, with its event. Returns
     /// the event id when a new row was written, `None` for a duplicate (the first copy is
     /// kept unchanged and nothing is announced again).
@@ -347,13 +202,6 @@ impl Store {
         Ok(self
             .conn()?
             .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?)
-    }
-
-    /// Moves the WAL into the main file; called on shutdown so the file is self-contained.
-    pub fn checkpoint(&self) -> Result<()> {
-        self.conn()?
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
     }
 }
 

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{Store, parse_time, time_text};
-use crate::Result;
+use super::database::{Store, parse_time, time_text};
+use crate::error::Result;
 
 /// A session to store at sign-in.
 pub struct NewSession<'a> {

@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::{Store, parse_time, time_text};
-use crate::Result;
+use super::database::{Store, parse_time, time_text};
+use super::sessions::{NewSession, insert_session};
+use crate::error::Result;
 use crate::staff::{AccountStatus, SignInPolicy};
 
 /// A stored account, as the sign-in reads it.
@@ -150,7 +151,7 @@ impl Store {
         &self,
         id: &str,
         totp_step: u64,
-        session: &super::NewSession<'_>,
+        session: &NewSession<'_>,
     ) -> Result<bool> {
         let now = time_text(session.now);
         let step = i64::try_from(totp_step).unwrap_or(i64::MAX);
@@ -168,7 +169,7 @@ impl Store {
         if changed != 1 {
             return Ok(false);
         }
-        super::sessions::insert_session(&tx, id, session)?;
+        insert_session(&tx, id, session)?;
         tx.commit()?;
         Ok(true)
     }

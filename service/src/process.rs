@@ -1,0 +1,60 @@
+//! What a server binary sets up about its own process: tracing, the open-file limit, and
+//! the refusal to listen beyond loopback while it runs on development credentials.
+
+/// Installs the fmt subscriber for a binary: `RUST_LOG` if set, else `default_filter`.
+pub fn init_tracing(default_filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+/// Refuses a listen address that is not loopback, saying `why` the service must stay local
+/// (development credentials, no sign-in yet).
+pub fn require_loopback(addr: std::net::SocketAddr, why: &str) -> std::io::Result<()> {
+    if addr.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("refusing to listen on {addr}: {why}; use a loopback address"),
+        ))
+    }
+}
+
+/// Raises the process's soft limit on open files to its hard limit: a service holds a
+/// descriptor per connection, and the national fleet keeps 5,334 tablets connected to one
+/// edge, far above the usual soft default of 1,024. Returns the soft limit afterwards
+/// (`None`: unlimited). Logs a warning when it stays below what
+/// [`crate::tls::MAX_CONNECTIONS`] needs, so an operator sees why connections are refused.
+pub fn raise_open_file_limit() -> std::io::Result<Option<u64>> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        setrlimit(Resource::Nofile, limit)?;
+    }
+    // Connections plus the databases, logs and listeners.
+    let wanted = crate::tls::MAX_CONNECTIONS as u64 + 256;
+    if let Some(soft) = limit.current
+        && soft < wanted
+    {
+        tracing::warn!(
+            limit = soft,
+            wanted,
+            "open-file limit below the connection cap: raise it (e.g. LimitNOFILE) or connections will fail"
+        );
+    }
+    Ok(limit.current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_addresses_pass() {
+        assert!(require_loopback(([127, 0, 0, 1], 80).into(), "dev").is_ok());
+        assert!(require_loopback(([0, 0, 0, 0], 80).into(), "dev").is_err());
+        assert!(require_loopback(([192, 168, 1, 2], 80).into(), "dev").is_err());
+    }
+}
