@@ -219,7 +219,7 @@ async fn serve(args: Args, prepare: Prepare) -> anyhow::Result<()> {
         }
     };
     config.relay_tls = relay_tls(&args, tls.as_ref(), &config)?;
-    let state = AppState::open(config, crate::clock::system())?;
+    let state = AppState::open(config, myna_service::clock::system())?;
     prepare(&state)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;

@@ -34,7 +34,7 @@
 //! - [`client_certs`]: development client certificates (mTLS) for configured tablets and
 //!   hospitals.
 //! - [`cli`]: the `edge-agent` binary's arguments and start-up.
-//! - [`clock`]: the clock trait, so tests control time.
+//! - [`clock`]: the clock trait, so tests control time: `myna_service::clock`, re-exported.
 //!
 //! # Example
 //! ```no_run
@@ -54,7 +54,6 @@ pub mod api;
 pub mod card_trust;
 pub mod cli;
 pub mod client_certs;
-pub mod clock;
 pub mod config;
 pub mod emergency;
 pub mod error;
@@ -73,5 +72,6 @@ pub mod verify;
 
 pub use api::app;
 pub use error::{Error, Result};
+pub use myna_service::clock;
 pub use server::{run, run_tls};
 pub use state::AppState;

@@ -1,9 +1,11 @@
 //! The service's life: serving the API over plain TCP or TLS, the background tasks beside
-//! it (housekeeping, the hospital relay), and the drain at shutdown.
+//! it (housekeeping, the hospital relay), and the drain at shutdown. The lifecycle itself
+//! (transport, drain, stopping background tasks in order) is `myna_service::serve`'s.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
+
+use myna_service::serve::{BackgroundTasks, DRAIN_TIMEOUT};
 
 use crate::api::app;
 use crate::error::Result;
@@ -11,9 +13,6 @@ use crate::housekeeping;
 use crate::relay;
 use crate::state::AppState;
 use crate::transparency;
-
-/// How long in-flight requests may take to finish after the shutdown signal.
-const DRAIN: Duration = Duration::from_secs(10);
 
 /// Serves the API over plain HTTP on `listener` until `shutdown` completes, publishing log
 /// checkpoints as it goes; then drains in-flight requests (at most 10 s), signs a last
@@ -45,17 +44,16 @@ async fn serve(
     tls: Option<Arc<rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let (stop_housekeeping, housekeeping_stopped) = myna_service::stop_signal();
-    let housekeeping = tokio::spawn(housekeeping::run(state.clone(), housekeeping_stopped));
-    let (stop_relay, relay_stopped) = myna_service::stop_signal();
-    let deliverer = tokio::spawn(relay::run(state.clone(), relay_stopped));
+    // Stopped in this order after the drain: housekeeping, then the relay's deliverer.
+    let mut background = BackgroundTasks::new();
+    let housekeeping_state = state.clone();
+    background.spawn(move |stop| housekeeping::run(housekeeping_state, stop));
+    let relay_state = state.clone();
+    background.spawn(move |stop| relay::run(relay_state, stop));
     let router = app(state.clone());
     let served =
-        myna_service::serve_either_with_drain(listener, tls, router, shutdown, DRAIN).await;
-    let _ = stop_housekeeping.send(());
-    let _ = housekeeping.await;
-    let _ = stop_relay.send(());
-    let _ = deliverer.await;
+        myna_service::serve::serve(listener, tls.into(), router, shutdown, DRAIN_TIMEOUT).await;
+    background.stop().await;
     if let Err(error) = transparency::publish(&state).await {
         tracing::error!(%error, "could not sign the last checkpoint");
     }

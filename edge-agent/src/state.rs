@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use myna_domain::transparency::LogSigner;
+use myna_service::clock::Clock;
 
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Result;
 use crate::relay::client::HospitalRelay;

@@ -23,10 +23,11 @@ use myna_domain::client_identity::{ClientIdentity, parse_client_certificate};
 use myna_domain::identity::PatientId;
 use myna_domain::policy;
 use myna_service::tls::TlsPeer;
+use myna_service::token::token_hash;
 
 use super::error::{AppError, ScopeRefusal};
 use super::portal_redirect::sign_in_redirect_for;
-use super::session::{PORTAL_COOKIE, token_hash};
+use super::session::PORTAL_COOKIE;
 use crate::config::{Config, DeviceRegistration, HospitalEndpoint};
 use crate::state::AppState;
 use crate::store::AuthDenial;

@@ -1,13 +1,12 @@
-//! Portal sessions: the cookie that carries the token, the token's hash (only the hash is
-//! stored), and a new session about to be stored. The sign-in routes open sessions,
-//! `authz` and `rate_limit` read the cookie.
+//! Portal sessions: the cookie that carries the token, and a new session about to be
+//! stored (its token from `myna_service::token`, of which only the hash is stored). The
+//! sign-in routes open sessions, `authz` and `rate_limit` read the cookie.
 
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::{DateTime, Utc};
 use myna_domain::identity::PatientId;
 use myna_domain::wire::PortalSession;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
+use myna_service::token::{new_token, token_hash};
 
 use crate::error::Result;
 use crate::state::AppState;
@@ -15,11 +14,6 @@ use crate::store::Tx;
 
 /// Cookie holding the portal session token.
 pub const PORTAL_COOKIE: &str = "portal_session";
-
-/// SHA-256 hex of a session token: only the hash is stored.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 /// A session token about to be stored: the token for the patient, its hash for the table.
 pub(super) struct NewSession {
@@ -31,9 +25,7 @@ pub(super) struct NewSession {
 impl NewSession {
     /// 32 random bytes, hex; expires after the configured portal session lifetime.
     pub(super) fn new(state: &AppState) -> Self {
-        let mut raw = [0u8; 32];
-        rand::rng().fill_bytes(&mut raw);
-        let token = hex::encode(raw);
+        let token = new_token();
         NewSession {
             hash: token_hash(&token),
             token,
