@@ -49,7 +49,7 @@ pub enum AppError {
     NotFound(&'static str),
     /// Another unit's, hospital's or patient's resource: answered exactly like
     /// [`AppError::NotFound`] with the same code, and logged as a refusal by
-    /// [`super::authz::authorize`] (the response carries [`ScopeRefusal`]).
+    /// [`super::authz::authorize`] (the response carries `ScopeRefusal`).
     OutsideScope(&'static str),
     /// Denied by the emergency-access policy (already in the access log).
     Denied(DenialReason),

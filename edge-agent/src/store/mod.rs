@@ -10,12 +10,12 @@
 //! lets run beside the writer.
 //!
 //! # Layout
-//! - [`schema`]: tables, triggers that make the access log append-only.
-//! - [`import`]: importing patients, their records and card links (the only way in).
-//! - [`tx`]: the typed operations inside a transaction.
-//! - [`log`]: the access log's Merkle tree, checkpoints and proofs.
+//! - `schema`: tables, triggers that make the access log append-only.
+//! - `import`: importing patients, their records and card links (the only way in).
+//! - `tx`: the typed operations inside a transaction.
+//! - `log`: the access log's Merkle tree, checkpoints and proofs.
 //! - `disasters`: declared disasters (area, period).
-//! - [`handoffs`]: handoffs, their state, and the outbox of messages to hospitals.
+//! - `handoffs`: handoffs, their state, and the outbox of messages to hospitals.
 //! - [`portal`]: a patient's history a page at a time, their flags.
 //! - `review`: the privacy officer's review queue and findings.
 //! - `portal_challenges`: one-time challenges for the portal's card sign-in.
