@@ -30,7 +30,7 @@ const BASELINE_BATCH: usize = 1_000;
 
 /// Runs the benchmark and prints its table.
 pub fn run(concurrency: &[usize], appends: usize, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let (dir, _temporary) = crate::bench_dir(dir)?;
+    let (dir, _temporary) = crate::measure::bench_dir(dir)?;
     let records = Arc::new(records(appends));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

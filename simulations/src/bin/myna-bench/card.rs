@@ -18,7 +18,7 @@ use myna_domain::certificate::CardCertificate;
 use simulations::soft_card::{DEFAULT_TEST_PIN, DevCardIssuer, SoftwareCard, generate_card_key};
 use simulations::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
 
-use crate::Sample;
+use crate::measure::Sample;
 
 /// Runs the card benchmark and prints its table.
 pub fn run(iterations: usize) -> anyhow::Result<()> {

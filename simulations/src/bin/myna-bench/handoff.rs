@@ -22,7 +22,7 @@ use myna_domain::wire::{HandoffRequest, Vitals};
 use simulations::scenario::{carded_patients, tap};
 use simulations::stack::{LocalStack, StackConfig};
 
-use super::{Sample, ms};
+use crate::measure::{Sample, ms};
 
 /// When each dashboard received each handoff's card.
 type Arrivals = Arc<Mutex<HashMap<uuid::Uuid, Vec<Instant>>>>;

@@ -47,7 +47,7 @@ use simulations::scenario::{carded_patients, tap};
 use simulations::soft_card::PopulationCards;
 use simulations::stack::{LocalStack, StackConfig};
 
-use super::{Sample, ms};
+use crate::measure::{Sample, ms};
 
 /// Incidents opened at once during setup.
 const SETUP_CONCURRENCY: usize = 64;
@@ -139,7 +139,7 @@ pub fn run(options: Options) -> anyhow::Result<()> {
 }
 
 async fn bench(options: Options) -> anyhow::Result<()> {
-    let (dir, _temporary) = crate::bench_dir(options.dir.clone())?;
+    let (dir, _temporary) = crate::measure::bench_dir(options.dir.clone())?;
     let fleet = Fleet::new(simulations::fleet::NATIONAL_HQS, options.units);
     let units_count = fleet.units.len();
     let mut config = StackConfig::ephemeral(dir.clone(), options.patients);

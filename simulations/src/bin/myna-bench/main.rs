@@ -26,12 +26,12 @@ mod card;
 mod crash;
 mod handoff;
 mod lookups;
+mod measure;
 mod population;
 mod proofs;
 mod tap;
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 
@@ -199,57 +199,4 @@ fn main() -> anyhow::Result<()> {
             edge,
         } => crash::run(cycles, tablets, seed, patients, dir, edge),
     }
-}
-
-/// Latency percentiles of one operation.
-struct Sample {
-    name: &'static str,
-    sorted: Vec<Duration>,
-}
-
-impl Sample {
-    /// Runs `run` a tenth of `iterations` times to warm up, then `iterations` times timed.
-    fn measure(
-        name: &'static str,
-        iterations: usize,
-        mut run: impl FnMut() -> anyhow::Result<()>,
-    ) -> anyhow::Result<Sample> {
-        for _ in 0..iterations / 10 {
-            run()?;
-        }
-        let mut sorted = Vec::with_capacity(iterations);
-        for _ in 0..iterations {
-            let start = Instant::now();
-            run()?;
-            sorted.push(start.elapsed());
-        }
-        sorted.sort_unstable();
-        Ok(Sample { name, sorted })
-    }
-
-    /// Nearest-rank percentile.
-    fn percentile(&self, p: f64) -> Duration {
-        let rank = ((p / 100.0) * self.sorted.len() as f64).ceil() as usize;
-        self.sorted[rank.clamp(1, self.sorted.len()) - 1]
-    }
-}
-
-/// `dir` (created if needed), or a new temporary directory, removed when the second value
-/// is dropped.
-fn bench_dir(dir: Option<PathBuf>) -> anyhow::Result<(PathBuf, Option<tempfile::TempDir>)> {
-    Ok(match dir {
-        Some(dir) => {
-            std::fs::create_dir_all(&dir)?;
-            (dir, None)
-        }
-        None => {
-            let temporary = tempfile::tempdir()?;
-            (temporary.path().to_path_buf(), Some(temporary))
-        }
-    })
-}
-
-/// `d` in milliseconds.
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
 }

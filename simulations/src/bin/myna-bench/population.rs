@@ -57,7 +57,7 @@ struct Files {
 
 /// Runs the benchmark and prints its table.
 pub fn run(patients: u64, seed: u64, dir: Option<PathBuf>) -> anyhow::Result<()> {
-    let (dir, _temporary) = crate::bench_dir(dir)?;
+    let (dir, _temporary) = crate::measure::bench_dir(dir)?;
     let resettable = reset_peak();
     let mut rows = Vec::new();
     for n in [(patients / 10).max(1), patients] {

@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use rusqlite::params;
 use tlog_tiles::tlog::{stored_hash_index, stored_hashes};
 
-use crate::{Sample, ms};
+use crate::measure::{Sample, ms};
 
 /// Leaves per build transaction.
 const BUILD_BATCH: u64 = 100_000;

@@ -48,7 +48,7 @@ use simulations::soft_card::{DevCardIssuer, PopulationCards, SoftwareCard};
 use simulations::stack::{LocalStack, StackConfig};
 use simulations::vpicc::{VPCD_READER_NAME, VPCD_SECOND_READER_NAME, VirtualCardSlot};
 
-use super::{Sample, ms};
+use crate::measure::{Sample, ms};
 
 /// The goal for the PC/SC tap-to-summary p99 (issue 9).
 const GOAL: Duration = Duration::from_millis(1_500);
