@@ -31,7 +31,7 @@ use x509_parser::prelude::{
     CertificateRevocationList, FromDer, SubjectPublicKeyInfo, X509Certificate,
 };
 
-use crate::{Error, Result};
+use crate::error::{Error, Result};
 
 /// A card certificate issued by a trusted card CA: its issuer is a trust anchor and its
 /// signature verifies with the anchor's key. It may still be revoked or expired; only

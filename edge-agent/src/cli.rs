@@ -9,10 +9,14 @@
 //! and `--relay-key`) and trusts only the development CA and `--hospital-ca` for `https://`
 //! hospital URLs.
 //!
+//! The edge serves the patients its database holds and makes none up: a new data directory
+//! has none until they are imported (`Store::import`).
+//!
 //! [`main`] is the whole `edge-agent` binary. It lives in the library so that other
-//! packages can build the same binary under their own name (the simulations package's
-//! `myna-edge`, which its crash tests and `myna-bench crash` start and SIGKILL: Cargo only
-//! gives tests the path of binaries of their own package).
+//! packages can build the same binary under their own name: the simulations package's
+//! `myna-edge` (which its crash tests and `myna-bench crash` start and SIGKILL: Cargo only
+//! gives tests the path of binaries of their own package) adds `--patients` and loads the
+//! synthetic population through [`main_with`].
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -20,19 +24,19 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Parser;
 
-/// The edge-agent service.
+use crate::state::AppState;
+
+/// The edge-agent service's command line. Public so that a binary built around this one
+/// can flatten it into its own (the simulations package's `myna-edge` adds `--patients`).
 #[derive(Parser)]
 #[command(version, about)]
-struct Args {
+pub struct Args {
     /// Address to listen on (loopback by default).
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Directory for the SQLite file.
     #[arg(long, default_value = "./.myna-local")]
     data_dir: PathBuf,
-    /// Synthetic patients to load at first start.
-    #[arg(long, default_value_t = 2_000)]
-    patients: u64,
     /// Receiving hospitals as `id=base_url` (repeatable), served by hospital-view.
     #[arg(long = "hospital", value_name = "ID=URL")]
     hospitals: Vec<String>,
@@ -127,21 +131,28 @@ fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<Vec<u8>>> {
     Ok(objects)
 }
 
-/// Parses the command line and serves until Ctrl-C: the whole `edge-agent` binary (and its
-/// copy in the simulations package, `myna-edge`). Builds the multi-threaded tokio runtime
-/// `#[tokio::main]` would.
+/// What runs on the opened state before the edge serves (see [`main_with`]).
+pub type Prepare = Box<dyn FnOnce(&AppState) -> anyhow::Result<()> + Send>;
+
+/// Parses the command line and serves until Ctrl-C: the whole `edge-agent` binary. Builds
+/// the multi-threaded tokio runtime `#[tokio::main]` would.
 pub fn main() -> anyhow::Result<()> {
+    main_with(Args::parse(), Box::new(|_| Ok(())))
+}
+
+/// [`main`] with `args` parsed already, running `prepare` on the opened state before
+/// serving: the simulations package's `myna-edge` loads its synthetic population there.
+pub fn main_with(args: Args, prepare: Prepare) -> anyhow::Result<()> {
     myna_service::init_tracing("info");
     myna_service::raise_open_file_limit()?;
-    let args = Args::parse();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the tokio runtime")?
-        .block_on(serve(args))
+        .block_on(serve(args, prepare))
 }
 
-async fn serve(args: Args) -> anyhow::Result<()> {
+async fn serve(args: Args, prepare: Prepare) -> anyhow::Result<()> {
     // Development credentials (fixed device tokens, portal sign-in by patient id) are always
     // on in this binary until device certificates and card sign-in land: loopback only.
     myna_service::require_loopback(args.listen, "this build uses development credentials")?;
@@ -168,7 +179,6 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let mut config = crate::config::Config::local(args.data_dir.clone())
         .with_card_trust(read_all(&args.card_cas)?, read_all(&args.card_crls)?)
         .context("loading the card CAs and CRLs")?;
-    config.dataset.patients = args.patients;
     if args.no_rate_limit {
         tracing::warn!("request rate limits are off (--no-rate-limit)");
         config.rate_limits = crate::config::RateLimits::OFF;
@@ -209,7 +219,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         }
     };
     config.relay_tls = relay_tls(&args, tls.as_ref(), &config)?;
-    let state = crate::AppState::open(config, crate::clock::system())?;
+    let state = AppState::open(config, myna_service::clock::system())?;
+    prepare(&state)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     let shutdown = async {
@@ -233,11 +244,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
                     "from --client-ca".to_string()
                 }
             );
-            crate::run_tls(listener, state, server_config, shutdown).await?;
+            crate::server::run_tls(listener, state, server_config, shutdown).await?;
         }
         _ => {
             tracing::info!(%addr, "edge-agent listening");
-            crate::run(listener, state, shutdown).await?;
+            crate::server::run(listener, state, shutdown).await?;
         }
     }
     Ok(())

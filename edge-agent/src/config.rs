@@ -1,5 +1,5 @@
-//! Configuration: registered devices, receiving hospitals, the synthetic dataset, and the
-//! JPKI card CAs the edge trusts.
+//! Configuration: registered devices, receiving hospitals, and the JPKI card CAs the edge
+//! trusts. No patients: they come through `Store::import`.
 //!
 //! Devices and hospitals authenticate with a client certificate (mTLS) naming them
 //! (`myna_domain::client_identity`), or, when [`Config::require_client_certificates`] is
@@ -14,18 +14,9 @@ use myna_domain::access::{Institution, InstitutionKind};
 use myna_domain::disaster::AreaCode;
 use myna_domain::handoff::GeoPoint;
 
-use crate::Result;
 use crate::card_trust::CardTrust;
+use crate::error::Result;
 use crate::review::ReviewThresholds;
-
-/// Which synthetic population to load at first start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DatasetConfig {
-    /// Generator seed.
-    pub seed: u64,
-    /// Number of patients.
-    pub patients: u64,
-}
 
 /// A tablet allowed to call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,8 +135,6 @@ impl Default for RateLimits {
 pub struct Config {
     /// Directory of the SQLite file.
     pub data_dir: PathBuf,
-    /// Synthetic dataset.
-    pub dataset: DatasetConfig,
     /// Registered tablets.
     pub devices: Vec<DeviceRegistration>,
     /// Receiving hospitals.
@@ -220,10 +209,11 @@ fn fire_department(id: &str, name: &str) -> Institution {
 }
 
 impl Config {
-    /// Local development defaults: three dev tablets in two fire departments, 2,000
-    /// synthetic patients, dev portal sign-in on, one privacy-officer token
-    /// (`dev-privacy-officer-token`), no hospitals (add them with their URLs),
-    /// no trusted card CA (add the development CA with [`Config::with_card_trust`]).
+    /// Local development defaults: three dev tablets in two fire departments, dev portal
+    /// sign-in on, one privacy-officer token (`dev-privacy-officer-token`), no hospitals
+    /// (add them with their URLs), no trusted card CA (add the development CA with
+    /// [`Config::with_card_trust`]). Patients are not configuration: they are imported
+    /// ([`crate::store::Store::import`]).
     pub fn local(data_dir: PathBuf) -> Self {
         let tokyo = fire_department("fd-tokyo", "東京消防庁 Tokyo Fire Department");
         let osaka = fire_department("fd-osaka", "大阪市消防局 Osaka Municipal Fire Department");
@@ -238,10 +228,6 @@ impl Config {
             };
         Config {
             data_dir,
-            dataset: DatasetConfig {
-                seed: 20_251_001,
-                patients: 2_000,
-            },
             devices: vec![
                 // Setagaya (13112), Meguro (13110), Osaka Kita ward (27127).
                 device(

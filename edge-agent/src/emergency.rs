@@ -10,7 +10,7 @@
 //! than once (an answer can be lost after the commit). Every flow here is idempotent by an
 //! id the tablet chose, checked in the same transaction as the effect: the incident id
 //! ([`open_incident`]), the decision itself ([`record_consent`]), the handoff id
-//! ([`prepare_handoff`]), the view id ([`record_device_view`]). A repeat appends no access
+//! ([`prepare_handoff`]), the view id ([`device_view::record_device_view`]). A repeat appends no access
 //! record and queues no message; the same id used for something else is a conflict.
 
 use chrono::{DateTime, Utc};
@@ -26,12 +26,11 @@ use myna_domain::wire::{ArrivalNotice, ConsentRequest, HandoffRequest, OpenIncid
 
 use crate::card_trust::CardTrust;
 use crate::config::{DeviceRegistration, HospitalEndpoint};
+use crate::error::Result;
+use crate::identify;
 use crate::store::{HandoffRow, IncidentRow, OutboxKind, OutboxMessage, Tx};
-use crate::{Result, identify};
 
-mod device_view;
-
-pub use device_view::record_device_view;
+pub mod device_view;
 
 /// Why a request did not go through. Policy denials are in the access log already.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -46,6 +46,8 @@
 //! # Personal data
 //! The export holds ids (patient, staff, device, institution), codes and times. The crew's
 //! free-text note of [`DifficultyReason::Other`] is never exported, only the code `other`.
+//!
+//! [`DifficultyReason::Other`]: myna_domain::consent::DifficultyReason::Other
 
 use std::io::Write;
 

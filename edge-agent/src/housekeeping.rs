@@ -3,7 +3,9 @@
 
 use std::future::Future;
 
-use crate::{AppState, Result, transparency};
+use crate::error::Result;
+use crate::state::AppState;
+use crate::transparency;
 
 /// Deletes the medical records retention no longer keeps, as of the clock's date (the
 /// same date the summary applies retention with). Returns how many were deleted.

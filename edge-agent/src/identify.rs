@@ -28,9 +28,9 @@ use myna_domain::policy;
 use myna_domain::wire::IdentityEvidenceDto;
 use rand::RngCore;
 
-use crate::Result;
 use crate::card_trust::{CardTrust, GenuineCard};
 use crate::config::DeviceRegistration;
+use crate::error::Result;
 use crate::store::{ChallengeRow, Tx};
 
 /// Length of a challenge in bytes.

@@ -41,8 +41,8 @@ use myna_domain::identity::{ChallengeId, PatientId};
 use myna_domain::wire::PortalSignInRequest;
 use rand::RngCore;
 
-use crate::Result;
 use crate::card_trust::{CardTrust, GenuineCard};
+use crate::error::Result;
 use crate::identify::CHALLENGE_BYTES;
 use crate::store::{PortalChallengeRow, Tx};
 

@@ -52,162 +52,30 @@
 //! [`VerifyError::Malformed`]; an export written by [`export_jsonl`] has at most one).
 //!
 //! # Layout
-//! - this file: the report types, reading the database, the checks on its stored tree;
+//! - this file: reading the database, the checks on its stored tree;
+//! - `report`: the report types, the error, why a replay stopped;
+//! - `sqlite`: opening the database read-only, reading columns whatever their type;
 //! - `replay`: the replay itself (entries, checkpoints, the tree's right edge), no I/O;
 //! - `export`: the export format, writing it (and FHIR), reading it back.
 
 mod export;
 mod replay;
+mod report;
+mod sqlite;
 
-use std::fmt;
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use myna_domain::transparency::{Checkpoint, Hash, LogError, LogVerifier, tree_size_storing};
-use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use myna_domain::transparency::{Checkpoint, LogVerifier, tree_size_storing};
+use rusqlite::Connection;
 use tlog_tiles::tlog::stored_hash_index;
 
 use export::replay_export;
 pub use export::{MAX_EARLY_CHECKPOINTS, export_fhir, export_jsonl};
 use replay::{Entry, PendingCheckpoint, Replay};
-
-/// What a verification found.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Report {
-    /// Entries replayed (all of them when the log is intact; up to the finding otherwise).
-    pub entries: u64,
-    /// Checkpoints checked and found good.
-    pub checkpoints: u64,
-    /// Root recomputed over the `entries` replayed; `None` for no entries.
-    pub root: Option<Hash>,
-    /// Entries replayed after the last good checkpoint (in the log or given), all of them
-    /// when there is none: no signature covers them, so they cannot be vouched for without
-    /// a newer checkpoint (module docs). Normal for a fresh tail; 0 when a checkpoint signs
-    /// the whole log.
-    pub unsigned_entries: u64,
-    /// Checkpoints kept elsewhere ([`verify_db_with`]) checked and found good.
-    pub trusted_checkpoints: u64,
-    /// The first problem; `None`: the log is intact.
-    pub finding: Option<Finding>,
-}
-
-/// A problem in the log: where, and what (no personal data).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    /// Where in the log.
-    pub position: Position,
-    /// What is wrong there.
-    pub problem: String,
-}
-
-impl fmt::Display for Finding {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.position, self.problem)
-    }
-}
-
-/// Where a [`Finding`] is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Position {
-    /// The entry at leaf `index` (0-based), found in the row `seq`.
-    Entry {
-        /// Leaf index: the position the entry must have.
-        index: u64,
-        /// The row's seq (should be `index + 1`).
-        seq: i64,
-    },
-    /// A signed checkpoint.
-    Checkpoint {
-        /// The checkpoint's seq.
-        seq: i64,
-        /// The size it claims.
-        tree_size: u64,
-    },
-    /// The entries `from..to` (leaf indexes, end excluded) differ from what was signed or
-    /// stored, though each one alone looks right: between two checkpoints, or under one
-    /// stored subtree hash.
-    Range {
-        /// First entry.
-        from: u64,
-        /// One past the last entry.
-        to: u64,
-    },
-    /// The log ends early: `expected` entries were signed or stored, `found` are there.
-    Tail {
-        /// Entries a checkpoint or the stored tree covers.
-        expected: u64,
-        /// Entries present.
-        found: u64,
-    },
-    /// A stored hash (database only) at an index no log of any size stores one: negative,
-    /// or beyond [`MAX_TREE_SIZE`](myna_domain::transparency::MAX_TREE_SIZE) entries.
-    StoredHash {
-        /// The `log_hashes` row's idx.
-        idx: i64,
-    },
-}
-
-impl fmt::Display for Position {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Position::Entry { index, seq } => write!(f, "entry {index} (seq {seq})"),
-            Position::Checkpoint { seq, tree_size } => {
-                write!(f, "checkpoint {seq} (size {tree_size})")
-            }
-            Position::Range { from, to } => write!(f, "entries {from}..{to}"),
-            Position::Tail { expected, found } => {
-                write!(f, "tail (entries {found}..{expected} missing)")
-            }
-            Position::StoredHash { idx } => write!(f, "log_hashes idx {idx}"),
-        }
-    }
-}
-
-/// The log could not be checked at all (as opposed to a [`Finding`] in it).
-#[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
-    /// The database file could not be opened.
-    #[error("cannot open {}: {source}", path.display())]
-    Open {
-        /// The file.
-        path: PathBuf,
-        /// Why.
-        source: rusqlite::Error,
-    },
-    /// Reading the database failed (not an edge database, I/O error, ...).
-    #[error("cannot read the log: {0}")]
-    Read(#[from] rusqlite::Error),
-    /// Reading the export or writing output failed.
-    #[error("i/o: {0}")]
-    Io(#[from] std::io::Error),
-    /// An export line is not one of the line kinds of the format.
-    #[error("export line {line} malformed: {reason}")]
-    Malformed {
-        /// Line number, from 1.
-        line: u64,
-        /// Why (never the line's content).
-        reason: String,
-    },
-    /// A checkpoint given to check the log against was not accepted (not signed by the log
-    /// key, another log's, not a checkpoint).
-    #[error("given checkpoint {index} rejected: {source}")]
-    TrustedCheckpoint {
-        /// Its position among those given, from 1.
-        index: usize,
-        /// Why.
-        source: LogError,
-    },
-    /// An entry cannot be exported: its text is not UTF-8, or (FHIR) not an access record.
-    /// Verifying the database names the problem.
-    #[error("entry seq {seq} cannot be exported: {reason}; run verify on the database")]
-    Unexportable {
-        /// The row.
-        seq: i64,
-        /// Why.
-        reason: &'static str,
-    },
-}
+use report::Stop;
+pub use report::{Finding, Position, Report, VerifyError};
+use sqlite::{open_read_only, size_column, text};
 
 /// Checks the access log in the edge database at `path`, opened read-only, in one
 /// consistent snapshot (safe while the edge runs; later appends are not seen).
@@ -261,71 +129,6 @@ fn open_trusted(key: &LogVerifier, notes: &[String]) -> Result<Vec<Checkpoint>, 
                 })
         })
         .collect()
-}
-
-fn open_read_only(path: &Path) -> Result<Connection, VerifyError> {
-    let open = || {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        Ok(conn)
-    };
-    open().map_err(|source| VerifyError::Open {
-        path: path.to_path_buf(),
-        source,
-    })
-}
-
-/// A column as text whatever its SQLite type (an attacker is not bound by the schema);
-/// `None` for NULL.
-fn text(value: ValueRef<'_>) -> Option<String> {
-    match value {
-        ValueRef::Null => None,
-        ValueRef::Integer(i) => Some(i.to_string()),
-        ValueRef::Real(r) => Some(r.to_string()),
-        ValueRef::Text(t) | ValueRef::Blob(t) => Some(String::from_utf8_lossy(t).into_owned()),
-    }
-}
-
-/// A size column; a negative or non-integer one reads as `u64::MAX`, which no checkpoint
-/// note can match.
-fn size_column(value: ValueRef<'_>) -> u64 {
-    match value {
-        ValueRef::Integer(i) => u64::try_from(i).unwrap_or(u64::MAX),
-        _ => u64::MAX,
-    }
-}
-
-/// Why replaying stopped early.
-enum Stop {
-    Found(Finding),
-    Failed(VerifyError),
-}
-
-impl From<Finding> for Stop {
-    fn from(finding: Finding) -> Self {
-        Stop::Found(finding)
-    }
-}
-
-impl From<VerifyError> for Stop {
-    fn from(error: VerifyError) -> Self {
-        Stop::Failed(error)
-    }
-}
-
-impl From<rusqlite::Error> for Stop {
-    fn from(error: rusqlite::Error) -> Self {
-        Stop::Failed(error.into())
-    }
-}
-
-impl From<std::io::Error> for Stop {
-    fn from(error: std::io::Error) -> Self {
-        Stop::Failed(error.into())
-    }
 }
 
 fn replay_db(conn: &Connection, replay: &mut Replay<'_>) -> Result<(), Stop> {

@@ -10,6 +10,7 @@ use axum::http::{Method, Request, StatusCode};
 use chrono::{TimeZone, Utc};
 use edge_agent::clock::ManualClock;
 use edge_agent::config::Config;
+use edge_agent::store::{Dataset, ImportedPatient};
 use edge_agent::{AppState, app};
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
@@ -29,13 +30,26 @@ static EDGE: LazyLock<Edge> = LazyLock::new(|| {
     let mut config = Config::local(dir.path().to_path_buf());
     // Millions of requests from one tablet: the limits would answer most of them.
     config.rate_limits = edge_agent::config::RateLimits::OFF;
-    config.dataset.patients = 20;
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap(),
     ));
     let state = runtime
         .block_on(async { AppState::open(config, clock) })
         .unwrap();
+    // 20 synthetic patients, no card linked: no card CA is trusted here.
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap();
+    let patients = population::patients(20_251_001, 20, today).map(|p| ImportedPatient {
+        header: p.header,
+        address: p.address,
+        insurer: p.insurer,
+        card: None,
+        records: p.records,
+    });
+    let dataset = Dataset {
+        seed: 20_251_001,
+        generated_on: today,
+    };
+    state.store.import(dataset, patients).unwrap();
     Edge {
         runtime,
         state,

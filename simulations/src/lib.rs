@@ -3,6 +3,7 @@
 //! Number card they tap is the `soft-card` crate.
 //!
 //! # Layout
+//! - [`load`]: loading the synthetic population into an edge's store (`Store::import`).
 //! - [`stack`]: edge-agent plus two hospital-view instances, on loopback ports.
 //! - [`front`]: a TCP proxy that takes a service's network away (fault injection).
 //! - [`scenario`]: one ambulance incident driven through `mobile-core`, card tap to handoff.
@@ -17,5 +18,6 @@ pub mod crash;
 pub mod day;
 pub mod fleet;
 pub mod front;
+pub mod load;
 pub mod scenario;
 pub mod stack;

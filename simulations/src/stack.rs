@@ -13,11 +13,13 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::Utc;
+use edge_agent::AppState;
 use soft_card::{DevCardIssuer, PopulationCards};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::load::Population;
 use crate::scenario::{Dispatcher, TabletTls};
 
 /// Prefix of the per-hospital tokens in the local stack: hospital `ID`'s is
@@ -85,8 +87,10 @@ pub struct LocalStack {
     pub edge_url: String,
     /// The receiving hospitals.
     pub hospitals: Vec<HospitalInstance>,
-    /// edge-agent configuration (devices, dataset, trusted card CA).
+    /// edge-agent configuration (devices, trusted card CA).
     pub edge_config: edge_agent::config::Config,
+    /// The synthetic population loaded into the edge's store at first start.
+    pub population: Population,
     /// The population's cards, created on first use; their CA is the one the edge trusts.
     pub cards: Arc<PopulationCards>,
     /// The access log's verifier key (public), for `myna-log verify` and tablets.
@@ -131,16 +135,16 @@ impl Running {
 }
 
 impl Service<edge_agent::config::Config> {
-    /// Opens the edge's state (loading the population at first start) and serves
-    /// `listener`.
-    fn start_edge(&mut self, listener: TcpListener) -> anyhow::Result<edge_agent::AppState> {
-        let state = edge_agent::AppState::open(self.config.clone(), edge_agent::clock::system())?;
+    /// Opens the edge's state, loads `people` at first start (as of today), serves `socket`.
+    fn start_edge(&mut self, socket: TcpListener, people: Population) -> anyhow::Result<AppState> {
+        let state = AppState::open(self.config.clone(), edge_agent::clock::system())?;
+        crate::load::load(&state.store, people, Utc::now().date_naive())?;
         let (stop, stopped) = myna_service::stop_signal();
         let (serving, tls) = (state.clone(), self.tls.clone());
         let task = tokio::spawn(async move {
             match tls {
-                Some(tls) => edge_agent::run_tls(listener, serving, tls, stopped).await?,
-                None => edge_agent::run(listener, serving, stopped).await?,
+                Some(tls) => edge_agent::run_tls(socket, serving, tls, stopped).await?,
+                None => edge_agent::run(socket, serving, stopped).await?,
             }
             Ok(())
         });
@@ -232,13 +236,13 @@ impl LocalStack {
         let mut hospitals = Vec::new();
         let mut hospital_services = Vec::new();
         let mut edge_config = edge_agent::config::Config::local(config.data_dir.clone());
-        edge_config.dataset.patients = config.patients;
+        let population = Population::local(config.patients);
         let dev_devices = edge_config.devices.len();
         edge_config.devices.extend(config.more_devices);
         // The stack serves load tools (`myna-bench`) and end-to-end tests that drive far more
         // requests per second from its three tablets than a crew ever would: no rate limits.
         edge_config.rate_limits = edge_agent::config::RateLimits::OFF;
-        let (cards, crl) = issue_cards(edge_config.dataset.seed, config.revoked_patients).await?;
+        let (cards, crl) = issue_cards(population.seed, config.revoked_patients).await?;
         let mut edge_config = edge_config
             .with_card_trust(vec![cards.issuer().ca_certificate_der()], vec![crl])
             .context("trusting the development card CA")?;
@@ -335,13 +339,14 @@ impl LocalStack {
             tls: edge_tls.as_ref().map(|tls| tls.mtls_server_config()),
             running: None,
         };
-        let state = edge.start_edge(listener)?;
+        let state = edge.start_edge(listener, population)?;
         let log_key = state.log_signer.verifier_key().to_string();
         let edge_ca_der = edge_tls.as_ref().map(|tls| tls.ca_der().to_vec());
         Ok(LocalStack {
             edge_url,
             hospitals,
             edge_config,
+            population,
             cards,
             log_key,
             edge_ca_der,
@@ -363,7 +368,7 @@ impl LocalStack {
         }
         tokio::time::sleep(down_for).await;
         let listener = rebind(self.edge.addr).await?;
-        self.edge.start_edge(listener)?;
+        self.edge.start_edge(listener, self.population)?;
         self.set_slow_disk(self.slow_disk);
         Ok(())
     }

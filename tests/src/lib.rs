@@ -48,10 +48,8 @@ impl Fixture {
     pub async fn start_revoking(patients: u64, revoked: &[usize]) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let mut config = StackConfig::ephemeral(dir.path().to_path_buf(), patients);
-        // The stack's population: the local edge configuration's seed, as of today.
-        let expected_seed = edge_agent::config::Config::local(dir.path().to_path_buf())
-            .dataset
-            .seed;
+        // The stack's population: the local population's seed, as of today.
+        let expected_seed = simulations::load::LOCAL_SEED;
         if let Some(last) = revoked.iter().max() {
             let carded = carded_patients(expected_seed, Utc::now().date_naive(), last + 1);
             config.revoked_patients = revoked.iter().map(|n| carded[*n]).collect();

@@ -7,12 +7,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use myna_domain::identity::PatientId;
 
-use super::AppError;
 use super::authz::Principal;
-use crate::AppState;
+use super::error::AppError;
 use crate::config::{DeviceRegistration, HospitalEndpoint};
-
-pub use super::authz::{PORTAL_COOKIE, token_hash};
+use crate::state::AppState;
 
 /// The principal [`super::authz::authorize`] identified, if any.
 fn principal(parts: &Parts) -> Option<&Principal> {

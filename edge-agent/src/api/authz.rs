@@ -23,16 +23,14 @@ use myna_domain::client_identity::{ClientIdentity, parse_client_certificate};
 use myna_domain::identity::PatientId;
 use myna_domain::policy;
 use myna_service::tls::TlsPeer;
-use sha2::{Digest, Sha256};
+use myna_service::token::token_hash;
 
-use super::AppError;
-use super::error::ScopeRefusal;
-use crate::AppState;
+use super::error::{AppError, ScopeRefusal};
+use super::portal_redirect::sign_in_redirect_for;
+use super::session::PORTAL_COOKIE;
 use crate::config::{Config, DeviceRegistration, HospitalEndpoint};
+use crate::state::AppState;
 use crate::store::AuthDenial;
-
-/// Cookie holding the portal session token.
-pub const PORTAL_COOKIE: &str = "portal_session";
 
 /// A caller's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -237,11 +235,6 @@ pub fn markdown_table() -> String {
     out
 }
 
-/// SHA-256 hex of a session token: only the hash is stored.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
 /// The request's bearer token, if it has one.
 fn bearer_token(headers: &HeaderMap) -> Option<String> {
     let value = headers
@@ -424,7 +417,7 @@ pub async fn authorize(
         };
         log_denial(&state, principal.as_ref(), &method, &route, None, reason).await;
         return match (access, principal) {
-            (Some(Access::PatientPage), None) => super::portal::sign_in_redirect_for(&request),
+            (Some(Access::PatientPage), None) => sign_in_redirect_for(&request),
             (_, None) => AppError::Unauthorized.into_response(),
             (_, Some(_)) => AppError::Forbidden.into_response(),
         };

@@ -6,8 +6,8 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
 use super::authz::{Principal, Role};
-use super::{ApiJson, ApiQuery, AppError};
-use crate::AppState;
+use super::error::{ApiJson, ApiQuery, AppError};
+use crate::state::AppState;
 use crate::store::AuthDenial;
 
 /// Rows unless asked otherwise, and the most at once.

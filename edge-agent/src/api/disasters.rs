@@ -10,9 +10,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use myna_domain::disaster::{DeclareDisasterRequest, DisasterDeclaration, DisasterList};
 
+use super::auth::Device;
 use super::auth::Operator;
-use super::{ApiJson, AppError, Device};
-use crate::AppState;
+use super::error::{ApiJson, AppError};
+use crate::state::AppState;
 
 pub(super) async fn declare(
     State(state): State<AppState>,

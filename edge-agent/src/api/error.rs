@@ -1,18 +1,22 @@
 //! The HTTP error type: a stable code and a short message for the client, details to the log.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
+use axum::extract::FromRequestParts;
+use axum::extract::rejection::QueryRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use myna_domain::access::DenialReason;
 use myna_domain::wire::ErrorBody;
+/// The JSON body extractor and response of every service (`myna_service::json`); its
+/// rejections are [`AppError`]s here (JSON error bodies, 4xx).
+pub use myna_service::json::ApiJson;
+use myna_service::json::{ApiState, BodyRejection};
 
 use crate::emergency::Denial;
+use crate::state::AppState;
 
-/// JSON body extractor whose rejections are [`AppError`]s (JSON error bodies, 4xx).
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
-pub struct ApiJson<T>(pub T);
+impl ApiState for AppState {
+    type Error = AppError;
+}
 
 /// Query-string extractor whose rejections are [`AppError`]s: a missing or malformed
 /// parameter is a JSON 422 `invalid_query`, like every other error of the API.
@@ -27,12 +31,6 @@ impl From<QueryRejection> for AppError {
             "invalid_query",
             "a query parameter is missing or not of the expected form",
         )
-    }
-}
-
-impl<T: serde::Serialize> IntoResponse for ApiJson<T> {
-    fn into_response(self) -> Response {
-        axum::Json(self.0).into_response()
     }
 }
 
@@ -51,7 +49,7 @@ pub enum AppError {
     NotFound(&'static str),
     /// Another unit's, hospital's or patient's resource: answered exactly like
     /// [`AppError::NotFound`] with the same code, and logged as a refusal by
-    /// [`super::authz::authorize`] (the response carries [`ScopeRefusal`]).
+    /// [`super::authz::authorize`] (the response carries `ScopeRefusal`).
     OutsideScope(&'static str),
     /// Denied by the emergency-access policy (already in the access log).
     Denied(DenialReason),
@@ -67,28 +65,22 @@ pub enum AppError {
     /// Conflicts with existing state: a stable code and what to do about it.
     Conflict(&'static str, &'static str),
     /// Storage failed (disk full, I/O error): nothing was disclosed.
-    Storage(crate::Error),
+    Storage(crate::error::Error),
 }
 
-impl From<JsonRejection> for AppError {
-    /// serde's own messages can quote the offending value (a name, a drug), so the client
-    /// gets a fixed message per kind of failure instead.
-    fn from(rejection: JsonRejection) -> Self {
-        let message = match &rejection {
-            JsonRejection::JsonSyntaxError(_) => "body is not valid JSON",
-            JsonRejection::JsonDataError(_) => "body does not have the expected fields and types",
-            JsonRejection::MissingJsonContentType(_) => "content-type must be application/json",
-            _ => "body could not be read (too large or interrupted)",
-        };
+impl From<BodyRejection> for AppError {
+    /// A body `myna_service::json` refused: its status and fixed message (serde's own can
+    /// quote the offending value, a name or a drug); the code follows from the status.
+    fn from(rejection: BodyRejection) -> Self {
         AppError::InvalidBody {
-            status: rejection.status(),
-            message: message.to_string(),
+            status: rejection.status,
+            message: rejection.message.to_string(),
         }
     }
 }
 
-impl From<crate::Error> for AppError {
-    fn from(error: crate::Error) -> Self {
+impl From<crate::error::Error> for AppError {
+    fn from(error: crate::error::Error) -> Self {
         AppError::Storage(error)
     }
 }

@@ -20,11 +20,15 @@ use myna_domain::wire::{
 };
 use serde::Deserialize;
 
+use super::auth::Device;
 use super::auth::Hospital;
-use super::{ApiJson, ApiQuery, AppError, Device};
+use super::error::{ApiJson, ApiQuery, AppError};
+use crate::emergency;
 use crate::emergency::HandoffPrepared;
+use crate::handoff;
+use crate::relay;
+use crate::state::AppState;
 use crate::store::{HandoffRow, OutboxMessage};
-use crate::{AppState, emergency, handoff, relay};
 
 /// Longest accepted chief complaint.
 const MAX_COMPLAINT_CHARS: usize = 500;

@@ -9,9 +9,9 @@ use axum::response::IntoResponse;
 use myna_domain::wire::{ConsistencyProofDto, proof_strings};
 use serde::Deserialize;
 
+use super::error::{ApiJson, ApiQuery, AppError};
 use super::wire::InclusionProofDto;
-use super::{ApiJson, ApiQuery, AppError};
-use crate::AppState;
+use crate::state::AppState;
 
 const TEXT: [(header::HeaderName, &str); 1] = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
 

@@ -27,6 +27,18 @@
 //!
 //! Every route but `/healthz` is rate limited per caller and client address
 //! ([`rate_limit`]); bodies are capped at [`MAX_BODY_BYTES`] and requests at 15 s.
+//!
+//! # Layout
+//! - this file: the router ([`app`]), its layers and limits;
+//! - [`authz`]: the route table (deny by default) and the middleware that identifies the
+//!   caller; `auth`: the typed principals handlers take;
+//! - `session`: the portal session cookie, token hashing, new sessions (used by `authz`,
+//!   `rate_limit`, `portal` and `portal_sign_in`); `portal_redirect`: where a browser
+//!   without a session goes;
+//! - `error`: [`AppError`] and the JSON extractors with their rejection mapping;
+//! - one module per audience's handlers: `tablet`, `handoff`, `portal` (with
+//!   `portal_query`, `portal_page`, `portal_text`), `portal_sign_in`, `review`,
+//!   `denials`, `disasters`, `log`; [`rate_limit`].
 
 mod auth;
 pub mod authz;
@@ -38,10 +50,12 @@ mod log;
 mod portal;
 mod portal_page;
 mod portal_query;
+mod portal_redirect;
 mod portal_sign_in;
 mod portal_text;
 pub mod rate_limit;
 mod review;
+mod session;
 mod tablet;
 mod wire;
 
@@ -59,7 +73,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::{Device, Hospital, Operator, PortalPatient, PrivacyOfficer};
 pub use error::{ApiJson, ApiQuery, AppError};
 
-use crate::AppState;
+use crate::state::AppState;
 
 /// Largest accepted request body. A card certificate is ~2 KiB in base64; a handoff far less.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -68,7 +82,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// wait, `MAX_WAIT` of the handoff routes, is shorter).
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Builds the router. Tests call it with `oneshot`; [`crate::run`] serves it.
+/// Builds the router. Tests call it with `oneshot`; [`crate::server::run`] serves it.
 pub fn app(state: AppState) -> Router {
     let limiter = Arc::new(rate_limit::Limiter::new(Arc::clone(&state.config)));
     Router::new()

@@ -9,7 +9,6 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Form, Path, Query, State};
-use axum::http::header::ACCEPT_LANGUAGE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
@@ -26,12 +25,15 @@ use myna_domain::wire::{
 use myna_service::tls::TlsPeer;
 use serde::Deserialize;
 
+use super::auth::PortalPatient;
+use super::error::{ApiJson, AppError};
+use super::portal_page;
 use super::portal_query::{HistoryParams, HistoryQuery};
-use super::portal_sign_in::{NewSession, session_cookie};
+use super::portal_redirect::{lang_of, sign_in_redirect};
 use super::portal_text::{Lang, Text};
+use super::session::{NewSession, session_cookie};
 use super::wire::{FlagResponse, InclusionProofDto, MAX_FLAG_NOTE_CHARS, PortalProof};
-use super::{ApiJson, AppError, PortalPatient, portal_page};
-use crate::AppState;
+use crate::state::AppState;
 use crate::store::portal::{FlagOutcome, PatientAccess};
 use crate::store::{StoredCheckpoint, Tx};
 
@@ -63,7 +65,7 @@ fn covering_proof(
     tx: &Tx<'_>,
     latest: Option<&StoredCheckpoint>,
     leaf: u64,
-) -> crate::Result<CoveringProof> {
+) -> crate::error::Result<CoveringProof> {
     match latest {
         Some(checkpoint) if leaf < checkpoint.tree_size => {
             Ok(Some(tx.inclusion_proof(leaf, checkpoint.tree_size)?))
@@ -129,7 +131,7 @@ async fn load_history(
             let proofs = rows
                 .iter()
                 .map(|row| covering_proof(tx, latest.as_ref(), row.leaf_index))
-                .collect::<crate::Result<Vec<_>>>()?;
+                .collect::<crate::error::Result<Vec<_>>>()?;
             let institutions = tx.portal_institutions(&patient)?;
             Ok((rows, more, institutions, latest, proofs))
         })
@@ -253,7 +255,9 @@ pub(super) async fn audit_event(
         return Err(not_found(&state, id).await);
     };
     let event = crate::fhir::patient_audit_event_json(&access.record, Some(access.leaf_index))
-        .map_err(|e| AppError::Storage(crate::Error::Corrupt(format!("fhir export: {e}"))))?;
+        .map_err(|e| {
+            AppError::Storage(crate::error::Error::Corrupt(format!("fhir export: {e}")))
+        })?;
     Ok(ApiJson(event))
 }
 
@@ -327,11 +331,6 @@ pub(super) async fn flag(
     ))
 }
 
-fn lang_of(headers: &HeaderMap, query_lang: Option<&str>) -> Lang {
-    let accept = headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
-    Lang::choose(query_lang, accept)
-}
-
 fn problem_page(status: StatusCode, lang: Lang, error: &AppError) -> Response {
     let text = match error {
         AppError::Invalid("invalid_date", _) => Text::InvalidDate,
@@ -340,22 +339,6 @@ fn problem_page(status: StatusCode, lang: Lang, error: &AppError) -> Response {
         _ => Text::InvalidRequest,
     };
     (status, Html(portal_page::problem(lang, text).into_string())).into_response()
-}
-
-fn sign_in_redirect(lang: Lang) -> Response {
-    Redirect::to(&format!("/portal/sign-in?lang={}", lang.code())).into_response()
-}
-
-/// The sign-in redirect for a browser without a session, in the language it asked for.
-pub(super) fn sign_in_redirect_for(request: &axum::extract::Request) -> Response {
-    let query = Query::<HistoryQuery>::try_from_uri(request.uri())
-        .ok()
-        .map(|Query(q)| q);
-    let lang = lang_of(
-        request.headers(),
-        query.as_ref().and_then(|q| q.lang.as_deref()),
-    );
-    sign_in_redirect(lang)
 }
 
 /// `GET /portal`: the history page.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use serde::Deserialize;
 
-use super::AppError;
+use super::error::AppError;
 use crate::store::portal::HistoryFilter;
 
 /// Entries per page unless `limit` says otherwise.

@@ -13,64 +13,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
-use chrono::{DateTime, Utc};
-use myna_domain::identity::PatientId;
-use myna_domain::wire::{ErrorBody, PortalChallenge, PortalSession, PortalSignInRequest};
+use myna_domain::wire::{ErrorBody, PortalChallenge, PortalSignInRequest};
 use myna_service::tls::TlsPeer;
-use rand::RngCore;
 
+use super::error::{ApiJson, AppError};
+use super::session::{NewSession, session_cookie};
+use crate::portal_sign_in;
+use crate::state::AppState;
 use crate::store::AuthDenial;
-
-use super::auth::{PORTAL_COOKIE, token_hash};
-use super::{ApiJson, AppError};
-use crate::store::Tx;
-use crate::{AppState, portal_sign_in};
-
-/// A session token about to be stored: the token for the patient, its hash for the table.
-pub(super) struct NewSession {
-    token: String,
-    hash: String,
-    expires_at: DateTime<Utc>,
-}
-
-impl NewSession {
-    /// 32 random bytes, hex; expires after the configured portal session lifetime.
-    pub(super) fn new(state: &AppState) -> Self {
-        let mut raw = [0u8; 32];
-        rand::rng().fill_bytes(&mut raw);
-        let token = hex::encode(raw);
-        NewSession {
-            hash: token_hash(&token),
-            token,
-            expires_at: state.clock.now() + state.config.portal_session_ttl,
-        }
-    }
-
-    /// Stores the session (its token's hash only) for `patient`.
-    pub(super) fn store(&self, tx: &Tx<'_>, patient: &PatientId) -> crate::Result<()> {
-        tx.insert_portal_session(&self.hash, patient, self.expires_at)
-    }
-
-    /// What the client gets.
-    pub(super) fn into_session(self) -> PortalSession {
-        PortalSession {
-            token: self.token,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
-/// The session cookie: script-free, same-site only, and `Secure` over TLS (a plain-HTTP
-/// development edge could not set it back otherwise).
-pub(super) fn session_cookie(token: String, over_tls: bool) -> Cookie<'static> {
-    Cookie::build((PORTAL_COOKIE, token))
-        .path("/portal")
-        .http_only(true)
-        .secure(over_tls)
-        .same_site(SameSite::Strict)
-        .build()
-}
 
 /// `POST /portal/v1/sign-in/challenges`.
 pub(super) async fn issue_challenge(
@@ -139,27 +89,6 @@ pub(super) async fn sign_in(
                 }),
             )
                 .into_response())
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_session_cookie_is_secure_exactly_over_tls() {
-        for over_tls in [false, true] {
-            let cookie = session_cookie("t0k3n".into(), over_tls).to_string();
-            for attribute in [
-                "portal_session=t0k3n",
-                "HttpOnly",
-                "SameSite=Strict",
-                "Path=/portal",
-            ] {
-                assert!(cookie.contains(attribute), "{attribute} in {cookie}");
-            }
-            assert_eq!(cookie.contains("Secure"), over_tls, "{cookie}");
         }
     }
 }

@@ -32,7 +32,7 @@ use myna_domain::wire::ErrorBody;
 use myna_service::tls::TlsPeer;
 use sha2::{Digest, Sha256};
 
-use super::auth::PORTAL_COOKIE;
+use super::session::PORTAL_COOKIE;
 use crate::config::{Config, RateLimit, RateLimits};
 
 /// Tracked keys above which quiet (full again) keys are dropped.

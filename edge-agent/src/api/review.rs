@@ -15,10 +15,10 @@ use myna_domain::wire::{
 use serde::Deserialize;
 
 use super::auth::PrivacyOfficer;
+use super::error::{ApiJson, ApiQuery, AppError};
 use super::wire::MAX_REVIEW_NOTE_CHARS;
-use super::{ApiJson, ApiQuery, AppError};
-use crate::AppState;
 use crate::review::finding::{self, FindingRefused, Reviewer};
+use crate::state::AppState;
 use crate::store::ReviewItemRow;
 
 /// Items per page unless asked otherwise.

@@ -3,7 +3,7 @@
 //! (`POST /v1/incidents/{id}/device-views`: 201 `recorded: true`, 200 `recorded: false` for
 //! a repeat; 404 `incident_not_found`, 409 `view_id_conflict` or `no_summary_disclosed`; a
 //! tablet clock badly off is recorded with a warning, not refused; see
-//! [`crate::emergency::record_device_view`]). (Handoff routes are in `handoff`.)
+//! [`crate::emergency::device_view::record_device_view`]). (Handoff routes are in `handoff`.)
 //!
 //! Free text is bounded and refused whole when too long (422 with its own code, never
 //! truncated): crew member id 64 characters (`crew_member_id_invalid`), the consent note
@@ -19,8 +19,11 @@ use myna_domain::wire::{
     IdentityEvidenceDto, IncidentOpened, OpenIncidentRequest, SummaryResponse,
 };
 
-use super::{ApiJson, AppError, Device};
-use crate::{AppState, emergency, identify};
+use super::auth::Device;
+use super::error::{ApiJson, AppError};
+use crate::emergency;
+use crate::identify;
+use crate::state::AppState;
 
 /// Longest accepted crew member id.
 const MAX_STAFF_ID_CHARS: usize = 64;
@@ -166,7 +169,7 @@ pub(super) async fn device_view(
     // Appended (or found already there) in this transaction, committed before the answer.
     let recorded = state
         .store
-        .write(move |tx| emergency::record_device_view(tx, &device, id, report, now))
+        .write(move |tx| emergency::device_view::record_device_view(tx, &device, id, report, now))
         .await??;
     tracing::info!(recorded, "view on the tablet reported");
     let status = if recorded {

@@ -38,8 +38,8 @@ use myna_domain::records::RecordKind;
 use myna_domain::wire::DeviceViewReport;
 
 use super::{Attempt, Denial, Flow, IncidentUse, crew_incident, crew_viewer};
-use crate::Result;
 use crate::config::DeviceRegistration;
+use crate::error::Result;
 use crate::store::Tx;
 
 /// Records the tablet's report that it showed the incident's summary again. `Ok(true)` when

@@ -9,8 +9,8 @@ use myna_domain::access::{
     Viewer, ViewerRole,
 };
 
+use crate::error::{Error, Result};
 use crate::store::{Finding, QueueStatus, Tx};
-use crate::{Error, Result};
 
 /// Why a finding was not recorded (nothing was written).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,9 +5,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::Tx;
-use super::tx::parse_time;
-use crate::Result;
+use super::tx::{Tx, parse_time};
+use crate::error::Result;
 
 /// One refused request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -4,9 +4,8 @@ use chrono::{DateTime, Utc};
 use myna_domain::disaster::{AreaCode, DisasterDeclaration};
 use rusqlite::params;
 
-use super::Tx;
-use super::tx::{parse_time, sortable_time};
-use crate::{Error, Result};
+use super::tx::{Tx, parse_time, sortable_time};
+use crate::error::{Error, Result};
 
 /// Declarations kept in a listing.
 const LIST_LIMIT: u32 = 500;

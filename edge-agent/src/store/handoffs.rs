@@ -11,9 +11,12 @@ use myna_domain::access::IncidentId;
 use myna_domain::handoff::{DeclineReason, HandoffStatus};
 use rusqlite::{OptionalExtension, params};
 
-use super::Tx;
-use super::tx::{parse_time, sortable_time};
-use crate::{Error, Result};
+use super::tx::{Tx, parse_time, sortable_time};
+use crate::error::{Error, Result};
+
+/// How long the deliverer (`crate::relay`) leaves a new message to the request that
+/// created it: the message is first due this long after it was queued.
+pub const FIRST_ATTEMPT_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// What an outbox message carries to the hospital.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,7 +200,7 @@ impl Tx<'_> {
                 body_json,
                 sortable_time(at),
                 // The request that queued it tries first; the deliverer steps in after.
-                sortable_time(at + crate::relay::FIRST_ATTEMPT_GRACE),
+                sortable_time(at + FIRST_ATTEMPT_GRACE),
             ],
         )?;
         Ok(self.tx.last_insert_rowid())

@@ -12,9 +12,8 @@ use myna_domain::transparency::{Hash, HashReader, LogError, LogSigner, tree_size
 use rusqlite::{Connection, OptionalExtension, params};
 use tlog_tiles::tlog::{stored_hash_count, stored_hash_index, stored_hashes};
 
-use super::Tx;
-use super::tx::{parse_time, sortable_time};
-use crate::{Error, Result};
+use super::tx::{Tx, parse_time, sortable_time};
+use crate::error::{Error, Result};
 
 /// A signed checkpoint as stored (not re-verified: whoever relies on it opens the note
 /// with the public key).

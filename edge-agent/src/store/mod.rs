@@ -10,12 +10,12 @@
 //! lets run beside the writer.
 //!
 //! # Layout
-//! - [`schema`]: tables, triggers that make the access log append-only.
-//! - [`seed`]: loading the synthetic population at first start.
-//! - [`tx`]: the typed operations inside a transaction.
-//! - [`log`]: the access log's Merkle tree, checkpoints and proofs.
+//! - `schema`: tables, triggers that make the access log append-only.
+//! - `import`: importing patients, their records and card links (the only way in).
+//! - `tx`: the typed operations inside a transaction.
+//! - `log`: the access log's Merkle tree, checkpoints and proofs.
 //! - `disasters`: declared disasters (area, period).
-//! - [`handoffs`]: handoffs, their state, and the outbox of messages to hospitals.
+//! - `handoffs`: handoffs, their state, and the outbox of messages to hospitals.
 //! - [`portal`]: a patient's history a page at a time, their flags.
 //! - `review`: the privacy officer's review queue and findings.
 //! - `portal_challenges`: one-time challenges for the portal's card sign-in.
@@ -25,13 +25,13 @@
 mod denials;
 mod disasters;
 mod handoffs;
+mod import;
 mod log;
 pub mod portal;
 mod portal_challenges;
 mod retention;
 mod review;
 mod schema;
-mod seed;
 mod tx;
 mod writer;
 
@@ -42,17 +42,17 @@ use std::sync::{Arc, Mutex, mpsc};
 use rusqlite::{Connection, OpenFlags};
 
 pub use denials::AuthDenial;
-pub use handoffs::{HandoffRow, OutboxKind, OutboxMessage};
+pub use handoffs::{FIRST_ATTEMPT_GRACE, HandoffRow, OutboxKind, OutboxMessage};
+pub use import::{BATCH_PATIENTS, CardLink, Dataset, ImportedPatient};
 pub use log::StoredCheckpoint;
 pub use portal_challenges::PortalChallengeRow;
 pub use retention::PurgeReport;
 pub use review::{Finding, QueueStatus, ReviewItemRow};
-pub use seed::synthetic_card_issuer;
 pub use tx::{ChallengeRow, IncidentRow, Tx};
 pub use writer::MAX_BATCH;
 
+use crate::error::{Error, Result};
 use crate::review::ReviewThresholds;
-use crate::{Error, Result};
 use writer::Job;
 
 /// The edge-agent's database.
@@ -209,12 +209,49 @@ impl Store {
         answer.await.map_err(|_| Error::Poisoned)?
     }
 
-    /// Loads the synthetic population if the database has no patients yet, blocking until
-    /// done (call at startup). Returns the number of patients loaded (0 when already seeded).
-    pub fn seed_if_empty(&self, seed: u64, count: u64, today: chrono::NaiveDate) -> Result<u64> {
+    /// Imports `patients` (with their records and card links) as `dataset`, unless a
+    /// dataset is complete already: then nothing, and 0. Blocks until done; call before
+    /// serving, not from inside an async task.
+    ///
+    /// Committed in batches of [`BATCH_PATIENTS`] on the writer thread, which generates
+    /// `patients` as it goes; the dataset marker is written with the last batch, so an
+    /// import interrupted midway (crash, kill) is deleted and redone by the next call.
+    /// Returns the number of patients imported.
+    pub fn import<I>(&self, dataset: Dataset, patients: I) -> Result<u64>
+    where
+        I: IntoIterator<Item = ImportedPatient>,
+        I::IntoIter: Send + 'static,
+    {
+        self.import_in_batches(dataset, patients, BATCH_PATIENTS)
+    }
+
+    /// [`Store::import`] with `batch` patients per transaction.
+    fn import_in_batches<I>(&self, dataset: Dataset, patients: I, batch: usize) -> Result<u64>
+    where
+        I: IntoIterator<Item = ImportedPatient>,
+        I::IntoIter: Send + 'static,
+    {
+        let patients = patients.into_iter();
+        self.maintenance_blocking(move |conn| import::import(conn, dataset, patients, batch))
+    }
+
+    /// Gives `issuer` to every card linked without one (files from before cards were linked
+    /// by issuer and serial: only their importer knows the issuer). Blocks like
+    /// [`Store::import`]; returns how many cards it named.
+    pub fn assign_card_issuer(&self, issuer: &str) -> Result<u64> {
+        let issuer = issuer.to_owned();
+        self.maintenance_blocking(move |conn| import::assign_card_issuer(conn, &issuer))
+    }
+
+    /// [`Store::maintenance`] for synchronous callers, blocking until `f` ran.
+    fn maintenance_blocking<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
         let (reply, answer) = mpsc::channel();
         self.submit(Job::Maintenance(Box::new(move |conn| {
-            let _ = reply.send(seed::seed_if_empty(conn, seed, count, today));
+            let _ = reply.send(f(conn));
         })))?;
         answer.recv().map_err(|_| Error::Poisoned)?
     }

@@ -10,9 +10,8 @@ use myna_domain::access::{AccessRecord, AccessRecordId};
 use myna_domain::identity::PatientId;
 use rusqlite::{OptionalExtension, params};
 
-use super::Tx;
-use super::tx::{from_json, parse_time, sortable_time};
-use crate::{Error, Result};
+use super::tx::{Tx, from_json, parse_time, sortable_time};
+use crate::error::{Error, Result};
 
 /// Reason code of a review-queue item opened by a patient's flag.
 pub use crate::review::PATIENT_FLAG;

@@ -6,9 +6,8 @@ use chrono::{DateTime, Utc};
 use myna_domain::identity::ChallengeId;
 use rusqlite::{OptionalExtension, params};
 
-use super::Tx;
-use super::tx::{parse_time, sortable_time};
-use crate::Result;
+use super::tx::{Tx, parse_time, sortable_time};
+use crate::error::Result;
 
 /// A portal challenge as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

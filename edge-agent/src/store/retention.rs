@@ -21,8 +21,8 @@ use chrono::{Days, NaiveDate};
 use myna_domain::records::{RecordKind, Retention};
 use rusqlite::{Connection, params};
 
-use super::Tx;
-use crate::Result;
+use super::tx::Tx;
+use crate::error::Result;
 
 /// How many medical records a purge deleted, per kind.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,6 +104,7 @@ mod tests {
     use myna_domain::summary::EmergencySummary;
 
     use super::*;
+    use crate::store::import::{BATCH_PATIENTS, Dataset, ImportedPatient, import};
     use crate::store::schema;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -298,7 +299,19 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         schema::apply(&conn).unwrap();
         let generated = d(2026, 11, 25);
-        crate::store::seed::seed_if_empty(&mut conn, 7, 60, generated).unwrap();
+        // The synthetic population (a dev-dependency): every record kind, realistic dates.
+        let patients = population::patients(7, 60, generated).map(|p| ImportedPatient {
+            header: p.header,
+            address: p.address,
+            insurer: p.insurer,
+            card: None,
+            records: p.records,
+        });
+        let dataset = Dataset {
+            seed: 7,
+            generated_on: generated,
+        };
+        import(&mut conn, dataset, patients, BATCH_PATIENTS).unwrap();
         let before = records_by_patient(&conn);
         let later = d(2027, 6, 1);
         let report = purge(&conn, later).unwrap();

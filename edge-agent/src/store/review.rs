@@ -10,10 +10,9 @@ use chrono::{DateTime, Utc};
 use myna_domain::access::{AccessRecord, AccessRecordId, ReviewOutcome, ViewerRole};
 use rusqlite::{OptionalExtension, params};
 
-use super::Tx;
-use super::tx::{from_json, parse_time, sortable_time};
+use super::tx::{Tx, from_json, parse_time, sortable_time};
+use crate::error::{Error, Result};
 use crate::review::{self, AccessFacts, AnomalyFlag, IncidentTimes};
-use crate::{Error, Result};
 
 /// One finding of a privacy officer, as stored: the wire type itself (it carries nothing
 /// the officer may not see).

@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use crate::Result;
+use crate::error::Result;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS dataset (
@@ -268,14 +268,9 @@ const ADDED_COLUMNS: &[AddedColumn] = &[
         table: "patients",
         column: "card_issuer",
         declaration: "TEXT",
-        // Files seeded before cards were linked by issuer hold only synthetic cards.
-        backfill: |conn| {
-            conn.execute(
-                "UPDATE patients SET card_issuer = ?1 WHERE card_serial IS NOT NULL",
-                [super::seed::synthetic_card_issuer()],
-            )?;
-            Ok(())
-        },
+        // Cards linked before issuers were recorded keep an empty issuer until whoever
+        // imported them names it (`Store::assign_card_issuer`): the schema knows no issuer.
+        backfill: no_backfill,
     },
     // Handoffs before hospitals could answer were all still 'sent'.
     AddedColumn {
@@ -357,14 +352,18 @@ mod tests {
         .unwrap();
         apply(&conn).unwrap();
         apply(&conn).unwrap();
-        let issuer: String = conn
-            .query_row(
+        let issuer = |conn: &Connection| -> Option<String> {
+            conn.query_row(
                 "SELECT card_issuer FROM patients WHERE id = 'P0'",
                 [],
                 |r| r.get(0),
             )
-            .unwrap();
-        assert_eq!(issuer, super::super::seed::synthetic_card_issuer());
+            .unwrap()
+        };
+        // The schema names no issuer; the importer of the old patients does.
+        assert_eq!(issuer(&conn), None);
+        super::super::import::assign_card_issuer(&conn, "CN=Old CA").unwrap();
+        assert_eq!(issuer(&conn).as_deref(), Some("CN=Old CA"));
         insert(&conn, "P1", "CN=A", "0a").unwrap();
         let indexed: bool = conn
             .query_row(

@@ -11,8 +11,8 @@ use myna_domain::summary::{EmergencySummary, PatientHeader};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::card_trust::GenuineCard;
+use crate::error::{Error, Result};
 use crate::review::ReviewThresholds;
-use crate::{Error, Result};
 
 /// An open incident as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -17,9 +17,9 @@ use std::sync::mpsc;
 
 use rusqlite::Connection;
 
-use super::Tx;
+use super::tx::Tx;
+use crate::error::{Error, Result};
 use crate::review::ReviewThresholds;
-use crate::{Error, Result};
 
 /// Most jobs committed together. Bounds the latency of the first job in a batch.
 pub const MAX_BATCH: usize = 512;

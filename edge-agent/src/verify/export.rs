@@ -8,7 +8,8 @@ use myna_domain::access::AccessRecord;
 use serde::{Deserialize, Serialize};
 
 use super::replay::{Entry, PendingCheckpoint, Replay};
-use super::{Stop, VerifyError, open_read_only, size_column, text};
+use super::report::{Stop, VerifyError};
+use super::sqlite::{open_read_only, size_column, text};
 
 /// Writes the log in the edge database at `path` as a verifiable export (module docs) to
 /// `out`. Returns the number of entries written.

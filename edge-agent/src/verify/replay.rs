@@ -8,7 +8,7 @@ use myna_domain::access::AccessRecord;
 use myna_domain::transparency::{Checkpoint, Hash, HashReader, LogVerifier, leaf_hash};
 use tlog_tiles::tlog::{stored_hash_index, stored_hashes_for_record_hash};
 
-use super::{Finding, Position, Report, Stop, VerifyError};
+use super::report::{Finding, Position, Report, Stop, VerifyError};
 
 /// An entry as read. `columns` (database only): `at`, `incident_id`, `patient_id`,
 /// `institution_id`, which must say what the record says.

@@ -8,7 +8,7 @@ use myna_domain::access::{
     ViewerRole,
 };
 use myna_domain::identity::PatientId;
-use myna_domain::transparency::{LogSigner, MemoryTree, leaf_hash};
+use myna_domain::transparency::{Hash, LogSigner, MemoryTree, leaf_hash};
 use rusqlite::params;
 
 use super::export::ExportLine;

@@ -9,6 +9,7 @@ use axum::http::{Method, Request, StatusCode};
 use chrono::{NaiveDate, TimeZone, Utc};
 use edge_agent::clock::ManualClock;
 use edge_agent::config::Config;
+use edge_agent::store::{CardLink, Dataset, ImportedPatient};
 use edge_agent::{AppState, app};
 use http_body_util::BodyExt;
 use myna_domain::access::{AccessOutcome, AccessRecord, DenialReason, IncidentId};
@@ -65,12 +66,12 @@ impl TestEdge {
 
     fn configured(configure: impl FnOnce(Config) -> Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = configure(Config::local(dir.path().to_path_buf()));
-        config.dataset.patients = PATIENTS;
+        let config = configure(Config::local(dir.path().to_path_buf()));
         let clock = Arc::new(ManualClock::new(
             Utc.with_ymd_and_hms(2026, 11, 25, 3, 0, 0).unwrap(),
         ));
         let state = AppState::open(config, clock.clone()).unwrap();
+        import_population(&state);
         TestEdge { state, clock, dir }
     }
 
@@ -217,8 +218,35 @@ pub fn carded_patient(n: usize) -> u64 {
         .expect("enough carded patients")
 }
 
+/// The seed of the tests' synthetic population (the local development one's).
 pub fn edge_seed() -> u64 {
-    Config::local(".".into()).dataset.seed
+    20_251_001
+}
+
+/// Imports the first [`PATIENTS`] patients of the synthetic population as of [`today`],
+/// their cards linked under the issuer [`CARD_CA`] is named after, as the simulations'
+/// loader does: the edge makes no patients up.
+fn import_population(state: &AppState) {
+    let issuer = format!("CN={}", population::CARD_ISSUER_CN);
+    let patients = population::patients(edge_seed(), PATIENTS, today()).map(move |p| {
+        let card = p.card.as_ref().map(|card| CardLink {
+            issuer: issuer.clone(),
+            serial_hex: card.serial_hex(),
+        });
+        let (header, address, insurer, records) = (p.header, p.address, p.insurer, p.records);
+        ImportedPatient {
+            header,
+            address,
+            insurer,
+            card,
+            records,
+        }
+    });
+    let dataset = Dataset {
+        seed: edge_seed(),
+        generated_on: today(),
+    };
+    assert_eq!(state.store.import(dataset, patients).unwrap(), PATIENTS);
 }
 
 pub fn patient_id(index: u64) -> String {

@@ -102,7 +102,7 @@ pub async fn run(config: CrashConfig) -> anyhow::Result<CrashReport> {
     let edge_config = edge_agent::config::Config::local(config.data_dir.clone());
     let tablets = Arc::new(
         tokio::task::spawn_blocking({
-            let seed = edge_config.dataset.seed;
+            let seed = crate::load::LOCAL_SEED;
             let tokens = edge_config
                 .devices
                 .iter()

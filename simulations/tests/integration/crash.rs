@@ -56,9 +56,7 @@ mod injected_failure {
 
     async fn start() -> Running {
         let dir = tempfile::tempdir().unwrap();
-        let seed = edge_agent::config::Config::local(dir.path().into())
-            .dataset
-            .seed;
+        let seed = simulations::load::LOCAL_SEED;
         let today = chrono::Utc::now().date_naive();
         let index = carded_patients(seed, today, 1)[0];
         let patient = population::patient(seed, index, today);

@@ -11,9 +11,7 @@ use soft_card::{DevCardIssuer, SoftwareCard};
 #[tokio::test]
 async fn stack_edge_trusts_the_dev_ca_and_honours_its_crl() {
     let dir = tempfile::tempdir().unwrap();
-    let seed = edge_agent::config::Config::local(dir.path().into())
-        .dataset
-        .seed;
+    let seed = simulations::load::LOCAL_SEED;
     let today = chrono::Utc::now().date_naive();
     let patients = carded_patients(seed, today, 2);
     let mut config = StackConfig::ephemeral(dir.path().to_path_buf(), 40);

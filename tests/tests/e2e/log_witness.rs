@@ -23,9 +23,10 @@ async fn forged_edge(
         dir.join(edge_agent::transparency::KEY_FILE),
     )
     .unwrap();
-    let mut config = edge_agent::config::Config::local(dir.to_path_buf());
-    config.dataset.patients = 3;
+    let config = edge_agent::config::Config::local(dir.to_path_buf());
     let state = edge_agent::AppState::open(config, edge_agent::clock::system()).unwrap();
+    let population = simulations::load::Population::local(3);
+    simulations::load::load(&state.store, population, state.clock.now().date_naive()).unwrap();
     for n in 0..entries {
         state
             .store

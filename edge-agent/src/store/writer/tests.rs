@@ -6,7 +6,7 @@ use std::sync::Arc;
 use myna_domain::access::AccessRecord;
 use myna_domain::fixtures::unknown_patient_denial;
 
-use crate::Error;
+use crate::error::Error;
 use crate::store::Store;
 
 fn denial() -> AccessRecord {

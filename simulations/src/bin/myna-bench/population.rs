@@ -1,7 +1,8 @@
 //! `myna-bench population`: loading the synthetic population into the edge's SQLite file.
 //!
-//! Measured: [`edge_agent::store::Store::seed_if_empty`], what the edge runs at first
-//! start: it streams [`population::patients`] into a fresh file with the edge's schema
+//! Measured: [`simulations::load::load`], what `myna-local` and the tests run at first
+//! start: through [`edge_agent::store::Store::import`], the edge's only door for patients,
+//! it streams [`population::patients`] into a fresh file with the edge's schema
 //! (WAL, `synchronous=FULL`), one `patients` row per patient and one `records` row (the
 //! record as JSON) per medical record. Baseline, in the same run: generating the same
 //! patients and serialising each record to JSON the way the loader does, writing nothing.
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::NaiveDate;
 use edge_agent::store::Store;
+use simulations::load::{self, Population};
 
 /// The date the population is generated for: fixed, so every run loads the same data.
 fn generated_on() -> NaiveDate {
@@ -113,7 +115,7 @@ pub fn run(patients: u64, seed: u64, dir: Option<PathBuf>) -> anyhow::Result<()>
             );
         };
         line(baseline, "baseline: generate + JSON, no writes", None);
-        line(loaded, "Store::seed_if_empty (edge loader)", Some(files));
+        line(loaded, "load → Store::import (edge importer)", Some(files));
     }
     for (baseline, loaded, _) in &rows {
         println!(
@@ -157,7 +159,7 @@ fn generate(seed: u64, count: u64) -> Pass {
     }
 }
 
-/// The edge's loader into a fresh file at `path`.
+/// The loader, through the edge's importer, into a fresh file at `path`.
 fn load(path: &Path, seed: u64, count: u64) -> anyhow::Result<(Pass, Files)> {
     let wal_path = sibling(path, "-wal");
     for file in [path.to_path_buf(), wal_path.clone(), sibling(path, "-shm")] {
@@ -166,7 +168,11 @@ fn load(path: &Path, seed: u64, count: u64) -> anyhow::Result<(Pass, Files)> {
     let store = Store::open(path).with_context(|| format!("creating {}", path.display()))?;
     reset_peak();
     let started = Instant::now();
-    let loaded = store.seed_if_empty(seed, count, generated_on())?;
+    let population = Population {
+        seed,
+        patients: count,
+    };
+    let loaded = load::load(&store, population, generated_on())?;
     let elapsed = started.elapsed();
     anyhow::ensure!(loaded == count, "loaded {loaded} of {count} patients");
     let peak = peak_kib();

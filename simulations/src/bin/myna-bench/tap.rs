@@ -99,9 +99,7 @@ async fn bench(incidents: usize) -> anyhow::Result<()> {
     let data_dir = dir.path().join("stack");
     // The stack's population: its seed, as of today; load just enough patients for
     // `incidents` different carded ones.
-    let seed = edge_agent::config::Config::local(data_dir.clone())
-        .dataset
-        .seed;
+    let seed = simulations::load::LOCAL_SEED;
     let today = Utc::now().date_naive();
     let indices = carded_patients(seed, today, incidents);
     let loaded = indices.last().map_or(1, |last| last + 1);
