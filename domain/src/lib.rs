@@ -44,7 +44,7 @@ pub mod consent;
 pub mod disaster;
 pub mod error;
 pub mod fhir_systems;
-#[cfg(feature = "fixtures")]
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod handoff;
 pub mod identity;

@@ -5,7 +5,6 @@
 use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use super::*;
 use crate::disaster::DeclareDisasterRequest;
@@ -37,87 +36,6 @@ fn every_request(bytes: &[u8]) -> std::result::Result<(), TestCaseError> {
     round_trips::<HandoffDecision>(bytes)
 }
 
-/// Field names and tags the request types use, so generated objects come close.
-const KEYS: &[&str] = &[
-    "incident_id",
-    "crew_member_id",
-    "identity",
-    "method",
-    "certificate_der_b64",
-    "photo_matches",
-    "challenge_id",
-    "signature_b64",
-    "facts",
-    "name",
-    "birth_date",
-    "sex",
-    "address_or_insurer",
-    "decision",
-    "reason",
-    "kind",
-    "note",
-    "hospital_id",
-    "chief_complaint",
-    "eta_minutes",
-    "vitals",
-    "temperature_c",
-    "gcs",
-    "handoff_id",
-    "scene",
-    "view_id",
-    "viewed_at",
-    "lat",
-    "lon",
-    "area_code",
-    "starts_at",
-    "ends_at",
-];
-
-/// Words that are values of the request types' enums and ids.
-const WORDS: &[&str] = &[
-    "card_with_photo_check",
-    "pin_verified_card",
-    "basic_facts",
-    "given",
-    "refused",
-    "difficult",
-    "unconscious",
-    "other",
-    "accepted",
-    "declined",
-    "home",
-    "care_facility",
-    "road",
-    "male",
-    "female",
-    "0192f0c0-0000-7000-8000-000000000001",
-    "2026-11-25T03:00:00Z",
-    "1940-01-02",
-    "MIIB",
-];
-
-/// JSON values built from the request types' own vocabulary.
-pub(crate) fn json_ish() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
-        prop::sample::select(WORDS).prop_map(Value::from),
-        ".{0,12}".prop_map(Value::String),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(|fields| {
-                Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-            }),
-        ]
-    })
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -127,7 +45,7 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json(value in json_ish()) {
+    fn arbitrary_json(value in crate::fixtures::request_json()) {
         every_request(value.to_string().as_bytes())?;
     }
 }
