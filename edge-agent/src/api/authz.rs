@@ -11,8 +11,8 @@
 //! logged too (an incident's also in the patient's access log).
 //!
 //! The table is the specification: `authz` in the integration tests calls every route as
-//! every role on its own and on another's resource and checks each cell, and the README
-//! prints [`markdown_table`].
+//! every role on its own and on another's resource and checks each cell, and `docs/api.md`
+//! prints [`markdown_table`] (a test holds it to the table).
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, Method};
@@ -211,7 +211,7 @@ pub fn allows(access: Access, role: Option<Role>) -> bool {
     }
 }
 
-/// The table as Markdown, for the README: one row per route, one column per role.
+/// The table as Markdown, for `docs/api.md`: one row per route, one column per role.
 pub fn markdown_table() -> String {
     let mut out = String::from(
         "| Route | Paramedic | ER staff | Privacy officer | Patient | Operator | Anonymous | Scope within the role |\n",

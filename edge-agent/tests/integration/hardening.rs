@@ -1,4 +1,4 @@
-//! Input hardening (issue 8.5): per-caller and per-address rate limits (429 with
+//! Input hardening: per-caller and per-address rate limits (429 with
 //! `Retry-After`, nothing processed, nothing logged), the body size limit, unknown fields
 //! refused on every strict request body, and over-long free text refused whole.
 

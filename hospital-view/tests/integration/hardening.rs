@@ -1,4 +1,4 @@
-//! Input hardening (issue 8.5): body size limits on every route, unknown fields refused
+//! Input hardening: body size limits on every route, unknown fields refused
 //! on the JSON the edge sends.
 
 use axum::body::Body;

@@ -50,7 +50,7 @@ use soft_card::{DevCardIssuer, PopulationCards, SoftwareCard};
 
 use crate::measure::{Sample, ms};
 
-/// The goal for the PC/SC tap-to-summary p99 (issue 9).
+/// The goal for the PC/SC tap-to-summary p99.
 const GOAL: Duration = Duration::from_millis(1_500);
 /// How long pcscd may take to notice a card entering or leaving (it polls vpcd).
 const CARD_EVENT_TIMEOUT: Duration = Duration::from_secs(10);
