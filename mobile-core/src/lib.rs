@@ -3,7 +3,7 @@
 //! the edge server and hands the patient off to a hospital, one incident at a time.
 //!
 //! The platform apps (Kotlin, Swift) supply the NFC link as a [`CardTransport`] and call
-//! an [`EmergencyIncident`]. The API is shaped for a later uniffi export without redesign:
+//! an [`EmergencyIncident`]. The API is shaped for the uniffi export (mobile-ffi):
 //! owned types in signatures, `&self` methods with interior mutability, one flat error
 //! ([`MobileError`]) whose messages are written for the paramedic, and the card link as a
 //! `Send + Sync` trait taking and returning owned values.
@@ -37,6 +37,7 @@
 //!   signs a one-time challenge from the edge). Its writing steps run to completion even
 //!   when the caller drops the future (`completion`).
 //! - [`error`]: the flat [`MobileError`] and this crate's [`Result`].
+//! - `ffi_types` (feature `uniffi`): how the exported records' foreign types (`Uuid`) cross.
 //!
 //! With the `uniffi` feature, the records and enums that cross to the apps (the outbox's
 //! [`QueuedWrite`], [`DeliveryReport`], the tablet's access records) derive uniffi's

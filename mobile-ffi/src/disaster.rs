@@ -1,7 +1,7 @@
 //! Disaster mode (災害時): identifying a patient by the four basic facts, without a card,
 //! while a declared disaster covers the tablet's area. Mirrors of the domain's
-//! `BasicFacts`, `Sex` and `DisasterDeclaration`: domain types do not derive uniffi's
-//! traits.
+//! `BasicFacts`, `Sex` and `DisasterDeclaration`, which do not derive uniffi's traits
+//! (myna-domain's `uniffi` feature covers only the types the apps get unchanged).
 
 use std::time::SystemTime;
 

@@ -32,8 +32,8 @@ use crate::handoff::{
 use crate::summary::Summary;
 use crate::transport::{CardTransport, ForeignCard};
 
-/// How strongly the patient is identified. (A mirror of the domain's `AssuranceLevel`:
-/// domain types do not derive uniffi's traits.)
+/// How strongly the patient is identified. (A mirror of the domain's `AssuranceLevel`,
+/// which does not derive uniffi's traits.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum Assurance {
     /// The card signed with the patient's PIN.

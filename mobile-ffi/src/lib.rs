@@ -44,9 +44,11 @@
 //! [`DeliveryReport`], the tablet's access records, [`CardReading`], [`Handoff`]) derive
 //! uniffi's traits behind its `uniffi` feature and are re-exported here, so the bindings
 //! have a `mobile_core` module beside `mobile_ffi` (Python imports it as a top-level
-//! module, see `uniffi.toml`). What stays here is the exported objects, the foreign-trait
-//! adapter, the error mapping, and mirrors of domain types (which do not derive uniffi's
-//! traits), each saying so.
+//! module, see `uniffi.toml`). The few domain types the apps get unchanged ([`SceneKind`],
+//! [`AlertKind`], [`Bilingual`], [`AllergySeverity`]) come the same way from myna-domain's
+//! `uniffi` feature (a `myna_domain` module). What stays here is the exported objects, the
+//! foreign-trait adapter, the error mapping, and mirrors of the other domain and wire
+//! types (base64 and RFC 3339 text on the wire, borrowed alerts), each saying so.
 //!
 //! # Example (Kotlin)
 //! ```text

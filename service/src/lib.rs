@@ -35,7 +35,7 @@ pub mod token;
 pub use error::{Error, Result};
 pub use process::{init_tracing, raise_open_file_limit, require_loopback};
 pub use retry::{MAX_RETRY_BACKOFF, retry_backoff};
-pub use serve::{serve_either_with_drain, serve_with_drain, stop_signal};
+pub use serve::{serve_with_drain, stop_signal};
 pub use sqlite::open_durable;
 pub use tls::serve_tls_with_drain;
 pub use token::constant_time_eq;

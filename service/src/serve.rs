@@ -67,17 +67,6 @@ pub async fn serve(
     }
 }
 
-/// [`serve`] with `tls` as the transport (`None`: plain HTTP).
-pub async fn serve_either_with_drain(
-    listener: tokio::net::TcpListener,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    router: axum::Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    drain: Duration,
-) -> std::io::Result<()> {
-    serve(listener, tls.into(), router, shutdown, drain).await
-}
-
 /// [`serve`] over plain HTTP (through `axum::serve`).
 pub async fn serve_with_drain(
     listener: tokio::net::TcpListener,

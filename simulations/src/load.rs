@@ -62,7 +62,7 @@ pub fn imported(patient: SyntheticPatient, issuer: &str) -> ImportedPatient {
 /// number of patients loaded, 0 when the store had its dataset.
 ///
 /// Files from before cards were linked by issuer have synthetic cards with no issuer
-/// recorded: they get the synthetic issuer here (the schema no longer knows it).
+/// recorded: they get the synthetic issuer here (the schema names no issuer).
 pub fn load(store: &Store, population: Population, today: NaiveDate) -> edge_agent::Result<u64> {
     let Population { seed, patients } = population;
     let issuer = synthetic_card_issuer();

@@ -35,7 +35,8 @@
 //! - `session`: the portal session cookie, token hashing, new sessions (used by `authz`,
 //!   `rate_limit`, `portal` and `portal_sign_in`); `portal_redirect`: where a browser
 //!   without a session goes;
-//! - `error`: [`AppError`] and the JSON extractors with their rejection mapping;
+//! - `error`: [`AppError`], the query extractor and the mapping of refused bodies;
+//! - `wire`: the JSON responses only the edge writes (proofs, flag answers) and their limits;
 //! - one module per audience's handlers: `tablet`, `handoff`, `portal` (with
 //!   `portal_query`, `portal_page`, `portal_text`), `portal_sign_in`, `review`,
 //!   `denials`, `disasters`, `log`; [`rate_limit`].

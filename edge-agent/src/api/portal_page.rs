@@ -11,7 +11,9 @@ use myna_domain::identity::PatientId;
 use myna_domain::labels;
 use myna_domain::wire::{PortalEntry, PortalHistory, ProofStatus};
 
-use super::portal_query::{HistoryParams, jst};
+use myna_domain::time::jst;
+
+use super::portal_query::HistoryParams;
 use super::portal_text::{Lang, Text};
 
 const STYLE: &str = "*{box-sizing:border-box}

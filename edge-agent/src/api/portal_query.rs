@@ -2,7 +2,8 @@
 //! parsing into checked values, the store filter they mean (dates are days in Japan time),
 //! and the query strings of links that keep them.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use myna_domain::time::jst;
 use serde::Deserialize;
 
 use super::error::AppError;
@@ -14,11 +15,6 @@ pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 /// Longest institution id accepted in a filter.
 const MAX_INSTITUTION_ID: usize = 64;
-
-/// Japan Standard Time (UTC+9, no daylight saving).
-pub fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| FixedOffset::east_opt(0).expect("zero"))
-}
 
 /// The query as sent: every value is text, checked by [`HistoryParams::parse`] so a bad
 /// value gets our error, not the extractor's. An empty value (an empty form field) is

@@ -68,8 +68,10 @@ pub(super) fn import(
         return Ok(0);
     }
     let tx = conn.transaction()?;
-    // Left by an interrupted import (the edge serves nothing before the dataset row exists,
-    // so no access record can point at them; a foreign key would stop this if one did).
+    // Left by an interrupted import. Import before serving (`cli::main_with`, the
+    // simulations' loader): then no incident or access record can point at them. If one
+    // does (an edge that served during an interrupted import), the foreign key stops this
+    // delete and the import fails with a storage error rather than orphaning the record.
     tx.execute("DELETE FROM records", [])?;
     tx.execute("DELETE FROM patients", [])?;
     tx.commit()?;

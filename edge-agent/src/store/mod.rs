@@ -20,6 +20,7 @@
 //! - `review`: the privacy officer's review queue and findings.
 //! - `portal_challenges`: one-time challenges for the portal's card sign-in.
 //! - `denials`: the security log of refused requests.
+//! - `retention`: the per-kind purge of medical records (never an access record).
 //! - `writer`: the group-commit thread.
 
 mod denials;

@@ -9,6 +9,8 @@
 //! - [`apdu`]: command builders and response APDUs, sans I/O; [`status`]: status words
 //!   decoded into [`StatusError`], sans I/O.
 //! - [`error`]: [`CardError`], why a card read failed.
+//! - `exchange`: one command with its follow-ups (GET RESPONSE on `61xx`, Le retry on
+//!   `6Cxx`); logs instruction and status words only.
 //! - [`tlv`]: BER-TLV parsing (headers, objects, children of constructed objects),
 //!   sans I/O.
 //! - [`pin`]: the [`Pin`] and the retry guard ([`PinTries`]).

@@ -56,8 +56,8 @@ pub struct DeliveryReport {
     pub pending: u32,
 }
 
-/// The tablet's deliverer: the store's outbox to the edge. Clones share one store, one
-/// edge client and one pass at a time.
+/// The tablet's deliverer: the store's outbox to the edge. Every deliverer of one store,
+/// clone or not, runs one pass at a time (the store's outbox gate).
 #[derive(Debug, Clone)]
 pub struct Delivery {
     shared: Arc<Shared>,
@@ -67,22 +67,13 @@ pub struct Delivery {
 struct Shared {
     store: Arc<LocalStore>,
     edge: EdgeClient,
-    /// One delivery pass at a time, so an incident's writes leave in order.
-    pass: tokio::sync::Mutex<()>,
-    /// Wakes the background run when something is queued.
-    queued: tokio::sync::Notify,
 }
 
 impl Delivery {
     /// A deliverer of `store`'s outbox to `edge`.
     pub fn new(store: Arc<LocalStore>, edge: EdgeClient) -> Self {
         Delivery {
-            shared: Arc::new(Shared {
-                store,
-                edge,
-                pass: tokio::sync::Mutex::new(()),
-                queued: tokio::sync::Notify::new(),
-            }),
+            shared: Arc::new(Shared { store, edge }),
         }
     }
 
@@ -103,7 +94,7 @@ impl Delivery {
         write: &Write,
     ) -> Result<uuid::Uuid, MobileError> {
         let id = self.store().enqueue(incident, write)?;
-        self.shared.queued.notify_one();
+        self.store().outbox_gate().queued.notify_one();
         Ok(id)
     }
 
@@ -117,7 +108,7 @@ impl Delivery {
     ) -> Result<(), MobileError> {
         self.store()
             .record_shown_again(incident, crew_member_id, now)?;
-        self.shared.queued.notify_one();
+        self.store().outbox_gate().queued.notify_one();
         Ok(())
     }
 
@@ -184,7 +175,7 @@ impl Delivery {
         &self,
         incident: IncidentId,
     ) -> Result<Option<MobileError>, MobileError> {
-        let _one_pass = self.shared.pass.lock().await;
+        let _one_pass = self.store().outbox_gate().pass.lock().await;
         while let Some(head) = self.store().outbox_head(incident, None)? {
             if let Outcome::Queued(reason) = self.attempt(&head).await? {
                 return Ok(Some(reason));
@@ -206,7 +197,7 @@ impl Delivery {
     }
 
     async fn deliver(&self, due_only: bool) -> Result<DeliveryReport, MobileError> {
-        let _one_pass = self.shared.pass.lock().await;
+        let _one_pass = self.store().outbox_gate().pass.lock().await;
         let now = Utc::now();
         self.store().wipe_expired(now)?;
         let mut report = DeliveryReport::default();
@@ -245,7 +236,7 @@ impl Delivery {
             };
             tokio::select! {
                 () = &mut stop => return,
-                () = self.shared.queued.notified() => {}
+                () = self.store().outbox_gate().queued.notified() => {}
                 () = tokio::time::sleep(wait) => {}
             }
         }

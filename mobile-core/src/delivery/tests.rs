@@ -263,3 +263,22 @@ async fn the_background_deliverer_sends_what_is_queued_without_being_asked() {
         .expect("the deliverer stops when told")
         .unwrap();
 }
+
+#[tokio::test]
+async fn two_deliverers_of_one_store_take_turns() {
+    // A tablet's deliverer and an incident started on the same store directly: a pass of
+    // one waits for the other's, so an incident's writes still leave in order.
+    let dir = tempfile::tempdir().unwrap();
+    let store = store(&dir, &StorageKey::random());
+    let tablets = Delivery::new(Arc::clone(&store), offline());
+    let incidents = Delivery::new(Arc::clone(&store), offline());
+    let id = incident();
+    incidents.enqueue(id, &open_write(id)).unwrap();
+    let pass = store.outbox_gate().pass.lock().await;
+    let waiting =
+        tokio::time::timeout(std::time::Duration::from_millis(100), tablets.deliver_now());
+    assert!(waiting.await.is_err(), "a second pass ran beside the first");
+    drop(pass);
+    let report = incidents.deliver_now().await.unwrap();
+    assert_eq!(report.pending, 1);
+}

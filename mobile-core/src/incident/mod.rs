@@ -5,9 +5,13 @@
 //! the step locally *before* any card or network I/O, so an illegal action (fetching a
 //! summary after a refusal) never reaches the edge. The state lock is never held across
 //! an `.await` or a card exchange: what is needed is copied out, the guard dropped, and
-//! the step recorded only after the I/O succeeded. A future dropped midway therefore
-//! leaves the incident at its previous step, and retrying is safe (the edge treats a
-//! repeated open or the same consent decision as idempotent).
+//! the step recorded only after the I/O succeeded. The writing steps (identity, consent,
+//! summary, handoff, withdrawal) run to completion inside a tokio runtime even when their
+//! caller drops the future (`crate::completion`); a step cut short anyway (the app killed,
+//! the runtime gone) leaves the incident at its previous step with its write queued, and
+//! retrying finishes that write rather than sending another (the edge treats a repeated
+//! open or the same consent decision as idempotent). A handoff retried while the first is
+//! still running is a second handoff unless the caller passes the same `handoff_id`.
 //!
 //! # Identifying the patient
 //! After [`EmergencyIncident::read_card`], identity is confirmed one of two ways, both

@@ -373,30 +373,35 @@ async fn full_scene_against_a_canned_edge() {
     );
 }
 
-#[tokio::test]
-async fn an_interrupted_identity_is_finished_not_sent_twice_and_no_other_card_follows() {
-    // An edge that accepts connections and never answers: the crew's call is cancelled
-    // (the app stopped waiting) after the open was queued, before the step was saved.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+#[test]
+fn an_interrupted_identity_is_finished_not_sent_twice_and_no_other_card_follows() {
+    // An edge that accepts connections and never answers; the app is killed while the
+    // crew's call waits for it: after the open was queued, before the step was saved.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move {
+    std::thread::spawn(move || {
         let mut held = Vec::new();
-        while let Ok((socket, _)) = listener.accept().await {
+        while let Ok((socket, _)) = listener.accept() {
             held.push(socket);
         }
     });
     let edge = EdgeClient::new(url, "tablet-token".into()).unwrap();
     let incident = EmergencyIncident::new(edge, "crew-042".into());
     incident.read_card(&card(&certificate(2099))).unwrap();
-    let cancelled = tokio::time::timeout(
-        std::time::Duration::from_millis(200),
-        incident.confirm_identity(true),
-    )
-    .await;
+    let killed = tokio::runtime::Runtime::new().unwrap();
+    let cancelled = killed.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            incident.confirm_identity(true),
+        )
+        .await
+    });
     assert!(
         cancelled.is_err(),
         "the call was still waiting for the edge"
     );
+    // The process dies: its runtime, and the step still running on it, are gone.
+    drop(killed);
     assert_eq!(incident.step(), IncidentStep::CardRead);
     assert_eq!(incident.queued_writes().unwrap().len(), 1);
 
@@ -405,7 +410,8 @@ async fn an_interrupted_identity_is_finished_not_sent_twice_and_no_other_card_fo
     // …and confirming again finishes the open already queued instead of sending another.
     let edge = EdgeClient::new("http://127.0.0.1:9".into(), "tablet-token".into()).unwrap();
     let incident = incident.with_edge(edge);
-    let confirmed = incident.confirm_identity(true).await.unwrap();
+    let restarted = tokio::runtime::Runtime::new().unwrap();
+    let confirmed = restarted.block_on(incident.confirm_identity(true)).unwrap();
     assert!(confirmed.queued);
     assert_eq!(incident.step(), IncidentStep::Identified);
     assert_eq!(

@@ -18,6 +18,19 @@ use crate::error::MobileError;
 /// not closed first: well past a transport (Japan's average call-to-hospital time is about
 /// 45 minutes), short enough that a tablet left in the ambulance overnight holds nothing.
 pub const SUMMARY_TTL: Duration = Duration::from_secs(2 * 60 * 60);
+/// Who may send a store's outbox: one delivery pass at a time, so an incident's writes
+/// leave in order whichever [`crate::delivery::Delivery`] runs the pass, and the wake-up of
+/// the background run when something is queued. It lives with the store because every
+/// deliverer of one store must share it (a tablet's, and an incident started on the store
+/// directly). No I/O: a lock and a notification.
+#[derive(Debug, Default)]
+pub(crate) struct OutboxGate {
+    /// Held for the whole of a delivery pass.
+    pub(crate) pass: tokio::sync::Mutex<()>,
+    /// Notified when a write is queued.
+    pub(crate) queued: tokio::sync::Notify,
+}
+
 /// How long delivered writes stay listed for the crew to check (rejected ones stay until
 /// dealt with).
 pub const KEEP_FINISHED: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -70,6 +83,7 @@ pub struct LocalStore {
     conn: Mutex<Connection>,
     pub(super) sealer: Sealer,
     pub(super) summary_ttl: Duration,
+    outbox_gate: OutboxGate,
 }
 
 impl std::fmt::Debug for LocalStore {
@@ -79,6 +93,11 @@ impl std::fmt::Debug for LocalStore {
 }
 
 impl LocalStore {
+    /// Who may send this store's outbox: shared by every deliverer of the store.
+    pub(crate) fn outbox_gate(&self) -> &OutboxGate {
+        &self.outbox_gate
+    }
+
     /// Opens (creating if needed) the store at `path`, sealed with `key`. Expired summary
     /// copies and long-finished writes are wiped on opening.
     pub fn open(path: &Path, key: &StorageKey) -> Result<Self, MobileError> {
@@ -106,6 +125,7 @@ impl LocalStore {
             conn: Mutex::new(conn),
             sealer: Sealer::new(key),
             summary_ttl: SUMMARY_TTL,
+            outbox_gate: OutboxGate::default(),
         };
         store.wipe_expired(Utc::now())?;
         Ok(store)
