@@ -18,6 +18,7 @@ impl std::fmt::Display for PatientId {
 
 /// Sex as coded on the card (券面 DF25: '1' male, '2' female, '9' not applicable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
     /// '1'
@@ -132,6 +133,7 @@ impl IdentityEvidence {
 
 /// How strongly the patient's identity was established, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi(name = "Assurance"))]
 #[serde(rename_all = "snake_case")]
 pub enum AssuranceLevel {
     /// Card signature made with the patient's PIN and verified against the certificate.

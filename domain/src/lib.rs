@@ -30,7 +30,7 @@
 //!
 //! With the `uniffi` feature, the few types the tablet apps get as they are
 //! ([`handoff::SceneKind`], [`summary::AlertKind`], [`summary::Bilingual`],
-//! [`records::AllergySeverity`]) derive uniffi's `Enum`/`Record`, so mobile-ffi re-exports
+//! [`records::AllergySeverity`], [`identity::Sex`], [`identity::AssuranceLevel`]) derive uniffi's `Enum`/`Record`, so mobile-ffi re-exports
 //! them instead of copying them.
 #![warn(missing_docs)]
 

@@ -1,25 +1,14 @@
 //! Disaster mode (災害時): identifying a patient by the four basic facts, without a card,
 //! while a declared disaster covers the tablet's area. Mirrors of the domain's
-//! `BasicFacts`, `Sex` and `DisasterDeclaration`, which do not derive uniffi's traits
-//! (myna-domain's `uniffi` feature covers only the types the apps get unchanged).
+//! `BasicFacts` and `DisasterDeclaration`, which do not derive uniffi's traits (dates as
+//! text, the address-or-insurer choice as a flag); `Sex` is the domain's own.
 
 use std::time::SystemTime;
 
 use myna_domain::disaster::DisasterDeclaration;
-use myna_domain::identity::{self as domain, AddressOrInsurer};
+use myna_domain::identity::{self as domain, AddressOrInsurer, Sex};
 
 use crate::error::MobileFfiError;
-
-/// Sex as on the card.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Sex {
-    /// Male.
-    Male,
-    /// Female.
-    Female,
-    /// Not applicable.
-    NotApplicable,
-}
 
 /// The four basic facts (基本4情報), for disaster-mode identification without a card.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -46,11 +35,7 @@ impl TryFrom<BasicFacts> for domain::BasicFacts {
         Ok(domain::BasicFacts {
             name: f.name,
             birth_date,
-            sex: match f.sex {
-                Sex::Male => domain::Sex::Male,
-                Sex::Female => domain::Sex::Female,
-                Sex::NotApplicable => domain::Sex::NotApplicable,
-            },
+            sex: f.sex,
             address_or_insurer: if f.is_insurer {
                 AddressOrInsurer::Insurer(f.address_or_insurer)
             } else {

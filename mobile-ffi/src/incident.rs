@@ -17,10 +17,9 @@ use std::time::SystemTime;
 
 use mobile_core::{EmergencyIncident, MobileError, Pin};
 use myna_domain::consent::ConsentState;
-use myna_domain::identity::AssuranceLevel;
 use tokio::task::JoinHandle;
 
-pub use mobile_core::{CardReading, QueuedWrite};
+pub use mobile_core::{CardReading, IdentityConfirmed, QueuedWrite};
 
 use crate::consent::Consent;
 use crate::disaster::{BasicFacts, Disaster};
@@ -31,31 +30,6 @@ use crate::handoff::{
 };
 use crate::summary::Summary;
 use crate::transport::{CardTransport, ForeignCard};
-
-/// How strongly the patient is identified. (A mirror of the domain's `AssuranceLevel`,
-/// which does not derive uniffi's traits.)
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum Assurance {
-    /// The card signed with the patient's PIN.
-    PinVerified,
-    /// Card read without PIN, face photo checked by eye (顔写真の目視確認).
-    CardAndPhoto,
-    /// The four basic facts only.
-    BasicFactsOnly,
-}
-
-/// The identity was confirmed: the edge opened the incident, or will when the queued
-/// open reaches it. (A mirror of mobile-core's, whose assurance is the domain's.)
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct IdentityConfirmed {
-    /// Incident id (UUID).
-    pub incident_id: String,
-    /// How strongly the patient is identified (while queued: what this evidence gives).
-    pub assurance: Assurance,
-    /// No signal: the open waits in the tablet's outbox; records can be fetched once the
-    /// edge has it.
-    pub queued: bool,
-}
 
 /// A step of the incident. (A mirror of mobile-core's `IncidentStep`, whose consent step
 /// holds the domain's `ConsentState`, exported here as [`Consent`].)
@@ -146,8 +120,7 @@ impl Incident {
         &self,
         photo_matches: bool,
     ) -> Result<IdentityConfirmed, MobileFfiError> {
-        let confirmed = self.core.confirm_identity(photo_matches).await?;
-        Ok(confirmed.into())
+        Ok(self.core.confirm_identity(photo_matches).await?)
     }
 
     /// The patient entered the card's 4-digit PIN: the card (still on the reader) signs a
@@ -170,11 +143,10 @@ impl Incident {
         let card = ForeignCard(transport);
         // A task on a core worker, where the core moves its card exchange out of the way
         // of other tasks (`block_in_place`) instead of blocking the app's thread.
-        let confirmed = on_core(tokio::spawn(async move {
+        on_core(tokio::spawn(async move {
             core.identify_with_pin(&card, pin).await
         }))
-        .await?;
-        Ok(confirmed.into())
+        .await
     }
 
     /// Identifies the patient by the four basic facts, without a card: the edge accepts it
@@ -186,8 +158,7 @@ impl Incident {
         facts: BasicFacts,
     ) -> Result<IdentityConfirmed, MobileFfiError> {
         let facts = facts.try_into()?;
-        let confirmed = self.core.identify_by_basic_facts(facts).await?;
-        Ok(confirmed.into())
+        Ok(self.core.identify_by_basic_facts(facts).await?)
     }
 
     /// Declared disasters covering this tablet's area now.
@@ -313,20 +284,6 @@ impl<T> Future for AbortOnDrop<T> {
 impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
-    }
-}
-
-impl From<mobile_core::IdentityConfirmed> for IdentityConfirmed {
-    fn from(confirmed: mobile_core::IdentityConfirmed) -> Self {
-        IdentityConfirmed {
-            incident_id: confirmed.incident_id,
-            assurance: match confirmed.assurance {
-                AssuranceLevel::PinVerified => Assurance::PinVerified,
-                AssuranceLevel::CardAndPhoto => Assurance::CardAndPhoto,
-                AssuranceLevel::BasicFactsOnly => Assurance::BasicFactsOnly,
-            },
-            queued: confirmed.queued,
-        }
     }
 }
 

@@ -45,7 +45,8 @@
 //! uniffi's traits behind its `uniffi` feature and are re-exported here, so the bindings
 //! have a `mobile_core` module beside `mobile_ffi` (Python imports it as a top-level
 //! module, see `uniffi.toml`). The few domain types the apps get unchanged ([`SceneKind`],
-//! [`AlertKind`], [`Bilingual`], [`AllergySeverity`]) come the same way from myna-domain's
+//! [`AlertKind`], [`Bilingual`], [`AllergySeverity`], [`Sex`], [`AssuranceLevel`] as
+//! `Assurance`) come the same way from myna-domain's
 //! `uniffi` feature (a `myna_domain` module). What stays here is the exported objects, the
 //! foreign-trait adapter, the error mapping, and mirrors of the other domain and wire
 //! types (base64 and RFC 3339 text on the wire, borrowed alerts), each saying so.
@@ -82,17 +83,18 @@ pub mod test_card;
 pub mod transport;
 
 pub use consent::{Consent, DifficultyReason};
-pub use disaster::{BasicFacts, Disaster, Sex};
+pub use disaster::{BasicFacts, Disaster};
 pub use error::{MobileFfiError, TransportError};
 pub use handoff::{
     Handoff, HandoffRequest, HandoffState, HandoffStatus, Hospital, Location, Vitals,
 };
-pub use incident::{Assurance, CardReading, IdentityConfirmed, Incident, IncidentStep, StepRecord};
+pub use incident::{CardReading, IdentityConfirmed, Incident, IncidentStep, StepRecord};
 /// mobile-core's own types, exported as they are (its `uniffi` feature).
 pub use mobile_core::{DeliveryReport, QueuedWrite, WriteKind, WriteState};
 /// The domain's own types, exported as they are (its `uniffi` feature).
 pub use myna_domain::{
     handoff::SceneKind,
+    identity::{AssuranceLevel, Sex},
     records::AllergySeverity,
     summary::{AlertKind, Bilingual},
 };

@@ -27,6 +27,7 @@ pub struct CardReading {
 /// The identity was confirmed: the edge opened the incident, or will when the queued
 /// open reaches it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct IdentityConfirmed {
     /// Incident id (UUID).
     pub incident_id: String,

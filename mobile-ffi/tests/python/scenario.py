@@ -21,7 +21,6 @@ import os
 
 import mobile_ffi as ffi
 from mobile_ffi import (
-    Assurance,
     BasicFacts,
     Consent,
     DifficultyReason,
@@ -31,7 +30,6 @@ from mobile_ffi import (
     IncidentStep,
     Location,
     MobileFfiError,
-    Sex,
     Tablet,
     TabletConfig,
     TestCard,
@@ -40,8 +38,8 @@ from mobile_ffi import (
 )
 # mobile-core's own records and enums, exported from their crate as they are.
 from mobile_core import TabletAccessKind, WriteKind
-# The domain's few types the apps get as they are (where the scene was, an alert's kind).
-from myna_domain import AlertKind, SceneKind
+# The domain's few types the apps get as they are (identity strength, sex, scene, alert kind).
+from myna_domain import AlertKind, Assurance, SceneKind, Sex
 
 EDGE_URL = os.environ["MYNA_EDGE_URL"]
 DEVICE_TOKEN = os.environ["MYNA_DEVICE_TOKEN"]
