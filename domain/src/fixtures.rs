@@ -136,3 +136,21 @@ pub fn request_json() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+/// A serum potassium result of `value` mmol/L (reference 3.5–5.0) observed on `on`: the lab
+/// result tests flag high, low or normal.
+pub fn potassium(value: f64, on: chrono::NaiveDate) -> crate::records::LabResult {
+    use crate::records::{Analyte, LabResult, LabValue, ReferenceRange};
+    LabResult {
+        analyte: Analyte::Potassium,
+        value: LabValue::Quantity {
+            value,
+            unit: "mmol/L".into(),
+            reference: ReferenceRange {
+                low: Some(3.5),
+                high: Some(5.0),
+            },
+        },
+        observed_on: on,
+    }
+}

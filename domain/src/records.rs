@@ -506,18 +506,7 @@ mod tests {
 
     #[test]
     fn lab_flags_against_reference() {
-        let lab = |value| LabResult {
-            analyte: Analyte::Potassium,
-            value: LabValue::Quantity {
-                value,
-                unit: "mmol/L".into(),
-                reference: ReferenceRange {
-                    low: Some(3.5),
-                    high: Some(5.0),
-                },
-            },
-            observed_on: d(2026, 1, 1),
-        };
+        let lab = |value| crate::fixtures::potassium(value, d(2026, 1, 1));
         assert_eq!(lab(3.4).flag(), Some(LabFlag::Low));
         assert_eq!(lab(3.5).flag(), Some(LabFlag::Normal));
         assert_eq!(lab(5.0).flag(), Some(LabFlag::Normal));

@@ -1,7 +1,7 @@
 //! The consent decision (閲覧への同意) as exported enums, mapped one to one onto
 //! [`myna_domain::consent`]. Validation (a `Difficult` note of 1 to 200 characters) stays in
-//! the domain and mobile-core. These are mirrors because domain types do not derive
-//! uniffi's traits (a `uniffi` feature on myna-domain would let them go).
+//! the domain and mobile-core. These are mirrors: the domain's `DifficultyReason::Other` is
+//! a tuple variant, which the apps would get as an unnamed field; here the note is named.
 
 use myna_domain::consent::{ConsentState, DifficultyReason as DomainReason};
 

@@ -206,7 +206,7 @@ fn lab_line(lab: &LabResult) -> String {
 mod tests {
     use chrono::{NaiveDate, TimeZone, Utc};
     use myna_domain::identity::{PatientId, Sex};
-    use myna_domain::records::{Allergy, Analyte, DrugClass, Medication, ReferenceRange};
+    use myna_domain::records::{Allergy, DrugClass, Medication};
     use myna_domain::records::{RecordSource, Visit};
     use myna_domain::summary::PatientHeader as DomainHeader;
 
@@ -217,18 +217,7 @@ mod tests {
     }
 
     fn summary() -> EmergencySummary {
-        let potassium = LabResult {
-            analyte: Analyte::Potassium,
-            value: LabValue::Quantity {
-                value: 6.0,
-                unit: "mmol/L".into(),
-                reference: ReferenceRange {
-                    low: Some(3.5),
-                    high: Some(5.0),
-                },
-            },
-            observed_on: d(2026, 11, 20),
-        };
+        let potassium = myna_domain::fixtures::potassium(6.0, d(2026, 11, 20));
         EmergencySummary::assemble(
             DomainHeader {
                 id: PatientId("P1".into()),

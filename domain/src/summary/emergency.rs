@@ -158,7 +158,7 @@ impl EmergencySummary {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::{AllergySeverity, ReferenceRange};
+    use crate::records::AllergySeverity;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
@@ -174,18 +174,7 @@ mod tests {
     }
 
     fn potassium(date: NaiveDate) -> MedicalRecord {
-        MedicalRecord::LabResult(LabResult {
-            analyte: Analyte::Potassium,
-            value: LabValue::Quantity {
-                value: 6.0,
-                unit: "mmol/L".into(),
-                reference: ReferenceRange {
-                    low: Some(3.5),
-                    high: Some(5.0),
-                },
-            },
-            observed_on: date,
-        })
+        MedicalRecord::LabResult(crate::fixtures::potassium(6.0, date))
     }
 
     #[test]

@@ -4,10 +4,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::*;
 use crate::identity::{PatientId, Sex};
-use crate::records::{
-    Analyte, DrugClass, InfectionMarker, MedicalRecord, QualitativeResult, RecordSource,
-    ReferenceRange,
-};
+use crate::records::{DrugClass, InfectionMarker, MedicalRecord, QualitativeResult, RecordSource};
 use crate::summary::PatientHeader;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -68,18 +65,7 @@ fn drug(name: &str, ingredient: &str, class: DrugClass, date: NaiveDate) -> Medi
 }
 
 fn potassium(value: f64) -> MedicalRecord {
-    MedicalRecord::LabResult(LabResult {
-        analyte: Analyte::Potassium,
-        value: LabValue::Quantity {
-            value,
-            unit: "mmol/L".into(),
-            reference: ReferenceRange {
-                low: Some(3.5),
-                high: Some(5.0),
-            },
-        },
-        observed_on: d(2026, 11, 20),
-    })
+    MedicalRecord::LabResult(crate::fixtures::potassium(value, d(2026, 11, 20)))
 }
 
 /// The English lines of the alerts of `records` on [`today`].
