@@ -19,10 +19,13 @@
 //! - `crash`: the crash harness ([`simulations::crash`]) against the `myna-edge` binary
 //!   built next to this one; prints its report.
 //!
-//! Build them optimised: `cargo build --release -p simulations` (that also builds
-//! `myna-edge`, which `crash` looks for in the same directory).
+//! Build them optimised: `cargo build --release -p simulations --features pcsc` (that also
+//! builds `myna-edge`, which `crash` looks for in the same directory). Without the `pcsc`
+//! feature, `card` and `tap` (the PC/SC reader path, which links pcsc-lite) say how to
+//! enable it instead of running.
 
 mod audit;
+#[cfg(feature = "pcsc")]
 mod card;
 mod crash;
 mod handoff;
@@ -30,6 +33,7 @@ mod lookups;
 mod measure;
 mod population;
 mod proofs;
+#[cfg(feature = "pcsc")]
 mod tap;
 
 use std::path::PathBuf;
@@ -159,7 +163,10 @@ enum Bench {
 fn main() -> anyhow::Result<()> {
     myna_service::init_tracing("warn");
     match Args::parse().bench {
+        #[cfg(feature = "pcsc")]
         Bench::Card { iterations } => card::run(iterations.max(10)),
+        #[cfg(not(feature = "pcsc"))]
+        Bench::Card { .. } => Err(without_pcsc()),
         Bench::Audit {
             concurrency,
             appends,
@@ -175,7 +182,10 @@ fn main() -> anyhow::Result<()> {
             seed,
             dir,
         } => population::run(patients.max(10), seed, dir),
+        #[cfg(feature = "pcsc")]
         Bench::Tap { incidents } => tap::run(incidents.max(10)),
+        #[cfg(not(feature = "pcsc"))]
+        Bench::Tap { .. } => Err(without_pcsc()),
         Bench::Lookups {
             rates,
             seconds,
@@ -200,4 +210,14 @@ fn main() -> anyhow::Result<()> {
             edge,
         } => crash::run(cycles, tablets, seed, patients, dir, edge),
     }
+}
+
+/// Why `card` and `tap` do not run in a build without the `pcsc` feature.
+#[cfg(not(feature = "pcsc"))]
+fn without_pcsc() -> anyhow::Error {
+    anyhow::anyhow!(
+        "this myna-bench was built without PC/SC: rebuild it with \
+         `cargo build --release -p simulations --features pcsc` \
+         (needs the Debian packages libpcsclite-dev and pkg-config, and pcscd with vsmartcard-vpcd to run)"
+    )
 }
