@@ -17,14 +17,22 @@
 //! - [`token`]: session tokens, their stored hash, constant-time comparison of secrets.
 //! - [`sqlite`]: opening a SQLite file for durable writes ([`open_durable`]).
 //! - [`retry`]: the outbox backoff ([`retry_backoff`]).
-//! - [`process`]: tracing setup, the open-file limit, loopback-only listening.
+//! - [`process`]: tracing setup (text or JSON lines), the open-file limit, loopback-only
+//!   listening.
+//! - [`config`]: configuration files (TOML, errors naming the key) and secrets read from
+//!   files or the environment.
+//! - [`private`]: private data directories and files (umask 077, 0700, 0600).
+//! - [`metrics`]: the Prometheus recorder and its `/metrics` endpoint.
 //! - [`error`]: the crate [`Error`] (TLS setup).
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod config;
 pub mod dev_tls;
 pub mod error;
 pub mod json;
+pub mod metrics;
+pub mod private;
 pub mod process;
 pub mod retry;
 pub mod serve;
@@ -33,7 +41,9 @@ pub mod tls;
 pub mod token;
 
 pub use error::{Error, Result};
-pub use process::{init_tracing, raise_open_file_limit, require_loopback};
+pub use process::{
+    LogFormat, init_tracing, init_tracing_as, raise_open_file_limit, require_loopback,
+};
 pub use retry::{MAX_RETRY_BACKOFF, retry_backoff};
 pub use serve::{serve_with_drain, stop_signal};
 pub use sqlite::open_durable;

@@ -1,11 +1,51 @@
-//! What a server binary sets up about its own process: tracing, the open-file limit, and
-//! the refusal to listen beyond loopback while it runs on development credentials.
+//! Process setup: tracing output, the open-file limit, loopback-only listening.
 
-/// Installs the fmt subscriber for a binary: `RUST_LOG` if set, else `default_filter`.
+/// How the service writes its log lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines (the default).
+    #[default]
+    Text,
+    /// One JSON object per line, with the span fields (request id, route, incident id)
+    /// as fields: for a log collector.
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!(
+                "unknown log format `{other}`: use `text` or `json`"
+            )),
+        }
+    }
+}
+
+/// Installs the tracing subscriber: `RUST_LOG` if set, else `default_filter`, human-readable.
 pub fn init_tracing(default_filter: &str) {
+    init_tracing_as(default_filter, LogFormat::Text);
+}
+
+/// Installs the tracing subscriber writing `format`: `RUST_LOG` if set, else
+/// `default_filter`.
+pub fn init_tracing_as(default_filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
 }
 
 /// Refuses a listen address that is not loopback, saying `why` the service must stay local
