@@ -323,10 +323,7 @@ mod tests {
         );
         let again =
             db.write(|tx| tx.add_staff_account("po-1", StaffRole::Operator, None, at(1), "bob"));
-        assert_eq!(
-            again.unwrap(),
-            Err(AccountRefusal::Exists("po-1".into()))
-        );
+        assert_eq!(again.unwrap(), Err(AccountRefusal::Exists("po-1".into())));
         db.write(|tx| tx.set_staff_enabled("po-1", false, at(2), "bob"))
             .unwrap()
             .unwrap();
