@@ -1,12 +1,16 @@
 //! Who a client certificate (mTLS) says the caller is: a tablet of an ambulance unit of a
-//! fire department, a receiving hospital's hospital-view, or the edge-agent itself (when it
-//! delivers arrival notices to a hospital-view).
+//! fire department, a receiving hospital's hospital-view, the edge-agent itself (when it
+//! delivers arrival notices to a hospital-view), or a member of staff (a privacy officer or
+//! an operator) calling the edge's oversight routes.
 //!
 //! The deployment's CA writes the identity into one subject-alternative-name URI:
 //!
 //! - `urn:myna:device:<fire-department-id>:<unit>:<device-id>` for a tablet,
 //! - `urn:myna:hospital:<hospital-id>` for a hospital-view instance,
-//! - `urn:myna:edge:<edge-id>` for an edge-agent (its id is its access log's origin).
+//! - `urn:myna:edge:<edge-id>` for an edge-agent (its id is its access log's origin),
+//! - `urn:myna:staff:<role>:<staff-id>` for a member of staff, `<role>` being `officer` or
+//!   `operator`. The certificate alone grants nothing: the edge also needs an enabled
+//!   account with that id and role.
 //!
 //! Each component is percent-encoded UTF-8 (a SAN URI is ASCII, and unit names hold
 //! Japanese and spaces; `:` and `%` inside a component are encoded too). The subject's
@@ -68,6 +72,46 @@ pub enum ClientIdentity {
         /// The edge's id: its access log's origin, e.g. `myna-edge.local/log`.
         edge_id: String,
     },
+    /// A member of staff: a privacy officer or an operator.
+    Staff {
+        /// What the member of staff does.
+        role: StaffRole,
+        /// Their account id, as registered on the edge.
+        id: String,
+    },
+}
+
+/// The role a staff certificate (and a staff account) names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StaffRole {
+    /// A privacy officer (個人情報保護担当): the review queue and the security log.
+    Officer,
+    /// An operator (運用担当): disaster declarations and the security log.
+    Operator,
+}
+
+impl StaffRole {
+    /// Every role.
+    pub const ALL: [StaffRole; 2] = [StaffRole::Officer, StaffRole::Operator];
+
+    /// The role's name in identity URIs, account tables and commands.
+    pub fn code(self) -> &'static str {
+        match self {
+            StaffRole::Officer => "officer",
+            StaffRole::Operator => "operator",
+        }
+    }
+
+    /// The role named `code`, if any.
+    pub fn from_code(code: &str) -> Option<Self> {
+        StaffRole::ALL.into_iter().find(|role| role.code() == code)
+    }
+}
+
+impl std::fmt::Display for StaffRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
 }
 
 /// A verified client certificate's identity and serial number.
@@ -118,10 +162,13 @@ impl ClientIdentity {
             ClientIdentity::Edge { edge_id } => {
                 format!("{URN_PREFIX}edge:{}", encode(edge_id))
             }
+            ClientIdentity::Staff { role, id } => {
+                format!("{URN_PREFIX}staff:{}:{}", role.code(), encode(id))
+            }
         }
     }
 
-    /// Parses an identity URI (either form; see the module docs).
+    /// Parses an identity URI (any form; see the module docs).
     pub fn from_uri(uri: &str) -> Result<Self, ClientIdentityError> {
         let rest = uri
             .strip_prefix(URN_PREFIX)
@@ -150,6 +197,15 @@ impl ClientIdentity {
             }),
             ("edge", _) => Err(ClientIdentityError::InvalidUri(
                 "an edge needs exactly one id",
+            )),
+            ("staff", [role, id]) => Ok(ClientIdentity::Staff {
+                role: StaffRole::from_code(role).ok_or(ClientIdentityError::InvalidUri(
+                    "a staff role is officer or operator",
+                ))?,
+                id: component(id)?,
+            }),
+            ("staff", _) => Err(ClientIdentityError::InvalidUri(
+                "a member of staff needs a role and an id",
             )),
             _ => Err(ClientIdentityError::InvalidUri("unknown identity kind")),
         }
@@ -258,6 +314,27 @@ mod tests {
         };
         assert_eq!(edge.to_uri(), "urn:myna:edge:myna-edge.local%2Flog");
         assert_eq!(ClientIdentity::from_uri(&edge.to_uri()).unwrap(), edge);
+        let officer = ClientIdentity::Staff {
+            role: StaffRole::Officer,
+            id: "po:佐藤 1".into(),
+        };
+        assert_eq!(
+            officer.to_uri(),
+            "urn:myna:staff:officer:po%3A%E4%BD%90%E8%97%A4%201"
+        );
+        assert_eq!(
+            ClientIdentity::from_uri(&officer.to_uri()).unwrap(),
+            officer
+        );
+        let operator = ClientIdentity::Staff {
+            role: StaffRole::Operator,
+            id: "op-1".into(),
+        };
+        assert_eq!(operator.to_uri(), "urn:myna:staff:operator:op-1");
+        assert_eq!(
+            ClientIdentity::from_uri(&operator.to_uri()).unwrap(),
+            operator
+        );
     }
 
     #[test]
@@ -277,6 +354,12 @@ mod tests {
             "urn:myna:edge:",
             "urn:myna:edge",
             "urn:myna:edge:a:b",
+            "urn:myna:staff:officer",
+            "urn:myna:staff:officer:",
+            "urn:myna:staff:admin:root",
+            "urn:myna:staff:Officer:po-1",
+            "urn:myna:staff:officer:po-1:extra",
+            "urn:myna:staff:po-1",
         ] {
             assert!(
                 matches!(
@@ -336,7 +419,7 @@ mod tests {
         }
 
         #[test]
-        fn arbitrary_uris_never_panic(uri in "(urn:myna:)?(device|hospital|edge)?:?\\PC{0,80}") {
+        fn arbitrary_uris_never_panic(uri in "(urn:myna:)?(device|hospital|edge|staff)?:?\\PC{0,80}") {
             let _ = ClientIdentity::from_uri(&uri);
         }
 
@@ -348,6 +431,10 @@ mod tests {
         ) {
             let edge = ClientIdentity::Edge { edge_id: unit.clone() };
             prop_assert_eq!(ClientIdentity::from_uri(&edge.to_uri()).unwrap(), edge);
+            for role in StaffRole::ALL {
+                let staff = ClientIdentity::Staff { role, id: device_id.clone() };
+                prop_assert_eq!(ClientIdentity::from_uri(&staff.to_uri()).unwrap(), staff);
+            }
             let identity = ClientIdentity::Device { fire_department, unit, device_id };
             prop_assert_eq!(ClientIdentity::from_uri(&identity.to_uri()).unwrap(), identity);
         }

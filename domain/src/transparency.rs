@@ -258,10 +258,12 @@ fn trim_to_millis(time: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(time.timestamp_millis()).unwrap_or(time)
 }
 
-/// Checks checkpoints signed by one log key. `Send + Sync`, cheap to clone.
+/// Checks checkpoints signed by a log's key, or by any of its keys: a log whose signing
+/// key was rotated signed its older checkpoints with a former key, which stays valid for
+/// them. `Send + Sync`, cheap to clone.
 #[derive(Clone)]
 pub struct LogVerifier {
-    verifier: StandardVerifier,
+    verifiers: Vec<StandardVerifier>,
     origin: String,
     key: String,
 }
@@ -275,16 +277,41 @@ impl std::fmt::Debug for LogVerifier {
 }
 
 impl LogVerifier {
-    /// A verifier for the public key text `name+id+base64` (the name is the log origin).
+    /// A verifier for the public key text `name+id+base64` (the name is the log origin),
+    /// or for several keys of one log, one per line (blank lines and `#` comment lines
+    /// ignored): a checkpoint signed by any of them opens. Keys naming different origins
+    /// are refused ([`LogError::KeyMalformed`]), so a foreign log's key cannot be slipped
+    /// into the list.
     pub fn new(verifier_key: &str) -> Result<Self> {
-        let verifier_key = verifier_key.trim();
-        let verifier = StandardVerifier::new(verifier_key).map_err(|_| LogError::KeyMalformed)?;
-        let origin = signed_note::Verifier::name(&verifier).to_string();
+        let keys: Vec<&str> = verifier_key
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .collect();
+        let mut verifiers = Vec::with_capacity(keys.len());
+        for key in &keys {
+            verifiers.push(StandardVerifier::new(key).map_err(|_| LogError::KeyMalformed)?);
+        }
+        let origin = verifiers
+            .first()
+            .map(|v| signed_note::Verifier::name(v).to_string())
+            .ok_or(LogError::KeyMalformed)?;
+        if verifiers
+            .iter()
+            .any(|v| signed_note::Verifier::name(v) != origin)
+        {
+            return Err(LogError::KeyMalformed);
+        }
         Ok(LogVerifier {
-            verifier,
+            verifiers,
             origin,
-            key: verifier_key.to_string(),
+            key: keys.join("\n"),
         })
+    }
+
+    /// How many keys this verifier accepts.
+    pub fn key_count(&self) -> usize {
+        self.verifiers.len()
     }
 
     /// The log origin this key signs for.
@@ -292,19 +319,24 @@ impl LogVerifier {
         &self.origin
     }
 
-    /// The verifier key text.
+    /// The verifier key text (several keys: one per line, as given).
     pub fn key(&self) -> &str {
         &self.key
     }
 
-    /// Opens a signed checkpoint: the note must carry a valid signature by this key, and
-    /// its body must be a checkpoint of this log with a `time` line.
+    /// Opens a signed checkpoint: the note must carry a valid signature by this key (by
+    /// one of the keys), and its body must be a checkpoint of this log with a `time` line.
     pub fn open(&self, note: &str) -> Result<Checkpoint> {
         let parsed = Note::from_bytes(note.as_bytes())
             .map_err(|_| LogError::CheckpointMalformed("not a signed note"))?;
         // The list is built per call: signed_note's list holds `Box<dyn Verifier>`, which
         // is neither Send nor Sync.
-        let known = VerifierList::new(vec![Box::new(self.verifier.clone())]);
+        let known = VerifierList::new(
+            self.verifiers
+                .iter()
+                .map(|v| Box::new(v.clone()) as Box<dyn signed_note::Verifier>)
+                .collect(),
+        );
         parsed
             .verify(&known)
             .map_err(|_| LogError::SignatureInvalid)?;

@@ -5,10 +5,12 @@
 //! `edge-agent --tls` calls [`issue_for_config`] at start: each device gets
 //! `<tls-dir>/clients/<device-id>.pem` (+ `-key.pem`), each hospital `hospital-<id>.pem`,
 //! and the edge itself `edge.pem`: the client certificate its relay presents to
-//! hospital-views served over TLS (`urn:myna:edge:<log origin>`).
+//! hospital-views served over TLS (`urn:myna:edge:<log origin>`). [`staff_credentials`]
+//! issues a privacy officer's or an operator's (`staff-<role>-<id>.pem`), which the edge
+//! accepts only while an enabled account of that id and role exists (`edge-agent admin`).
 //! Production certificates come from the deployment's CA, not from here.
 
-use myna_domain::client_identity::ClientIdentity;
+use myna_domain::client_identity::{ClientIdentity, StaffRole};
 use myna_service::dev_tls::{ClientCredentials, ClientSubject, DevTls};
 
 use crate::config::{Config, DeviceRegistration, HospitalEndpoint, RelayTls};
@@ -52,6 +54,33 @@ pub fn edge_subject(config: &Config) -> ClientSubject {
         }
         .to_uri(),
     }
+}
+
+/// The certificate subject naming a member of staff.
+pub fn staff_subject(role: StaffRole, id: &str) -> ClientSubject {
+    ClientSubject {
+        organization: "myna-staff".into(),
+        organizational_unit: role.code().into(),
+        common_name: id.into(),
+        uri: ClientIdentity::Staff {
+            role,
+            id: id.into(),
+        }
+        .to_uri(),
+    }
+}
+
+/// A privacy officer's or operator's development client certificate, issued on first use
+/// and kept.
+pub fn staff_credentials(
+    tls: &DevTls,
+    role: StaffRole,
+    id: &str,
+) -> myna_service::Result<ClientCredentials> {
+    tls.client_certificate(
+        &file_stem(&format!("staff-{role}-"), id),
+        &staff_subject(role, id),
+    )
 }
 
 /// File stem of an id: ASCII letters, digits, `-`, `_`, `.` kept, anything else `_`.
@@ -163,5 +192,19 @@ mod tests {
             }
         );
         assert_eq!(file_stem("x-", "a/b c"), "x-a_b_c");
+        let officer = staff_credentials(&tls, StaffRole::Officer, "po-1").unwrap();
+        assert!(
+            officer
+                .cert_path
+                .ends_with("clients/staff-officer-po-1.pem")
+        );
+        let der = CertificateDer::from_pem_slice(officer.cert_pem.as_bytes()).unwrap();
+        assert_eq!(
+            parse_client_certificate(&der).unwrap().identity,
+            ClientIdentity::Staff {
+                role: StaffRole::Officer,
+                id: "po-1".into()
+            }
+        );
     }
 }

@@ -34,6 +34,8 @@
 //! - [`client_certs`]: development client certificates (mTLS) for configured tablets and
 //!   hospitals.
 //! - [`cli`]: the `edge-agent` binary's arguments and start-up.
+//! - [`admin`]: `edge-agent admin …`: staff accounts, log-key rotation, the record of
+//!   administrative actions.
 //! - [`clock`]: the clock trait, so tests control time: `myna_service::clock`, re-exported.
 //!
 //! # Example
@@ -50,6 +52,7 @@
 //! certificates of `myna_service::dev_tls::DevTls` (the `edge-agent --tls` flag).
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod api;
 pub mod card_trust;
 pub mod cli;

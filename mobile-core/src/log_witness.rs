@@ -90,7 +90,9 @@ struct LastSeen {
 
 impl LogWitness {
     /// A witness for the log whose verifier key (`name+id+base64`, from the tablet's
-    /// provisioning, never fetched from the edge) is `verifier_key`. With `state_file`,
+    /// provisioning, never fetched from the edge) is `verifier_key`; after the edge rotated
+    /// its key, the log's key list, one key per line (a checkpoint signed by any of them
+    /// opens, so one saved before the rotation still does). With `state_file`,
     /// the last seen checkpoint is kept there across restarts: an existing file is
     /// loaded and must open with the key. A damaged file, or one from another log key,
     /// is a [`MobileError::LogWitnessStateUnusable`]; [`LogWitness::reset`] starts over.

@@ -97,6 +97,46 @@ fn a_changed_or_foreign_checkpoint_is_refused() {
 }
 
 #[test]
+fn a_rotated_logs_former_and_current_keys_both_open_and_a_foreign_key_still_does_not() {
+    let tree = tree(5);
+    let former = signer();
+    let current = LogSigner::from_secret("test.myna.local/access-log", [9; 32]).unwrap();
+    let keys = format!(
+        "# former keys first\n{}\n\n{}\n",
+        former.verifier_key(),
+        current.verifier_key()
+    );
+    let verifier = LogVerifier::new(&keys).unwrap();
+    assert_eq!(verifier.key_count(), 2);
+    assert_eq!(verifier.origin(), "test.myna.local/access-log");
+    let old = former.sign(4, tree.root(4).unwrap(), at()).unwrap();
+    let new = current.sign(5, tree.root(5).unwrap(), at()).unwrap();
+    assert_eq!(verifier.open(&old.note).unwrap().size, 4);
+    assert_eq!(verifier.open(&new.note).unwrap().size, 5);
+    // The current key alone no longer opens the former key's checkpoints.
+    let only_current = LogVerifier::new(current.verifier_key()).unwrap();
+    assert_eq!(
+        only_current.open(&old.note),
+        Err(LogError::SignatureInvalid)
+    );
+    // A key of the same name that is not in the list is refused.
+    let foreign = LogSigner::from_secret("test.myna.local/access-log", [10; 32]).unwrap();
+    let forged = foreign.sign(5, tree.root(5).unwrap(), at()).unwrap();
+    assert_eq!(verifier.open(&forged.note), Err(LogError::SignatureInvalid));
+    // Keys of two different logs in one list, or no key at all, are refused.
+    let elsewhere = LogSigner::from_secret("other.log", [7; 32]).unwrap();
+    let mixed = format!("{}\n{}", former.verifier_key(), elsewhere.verifier_key());
+    assert_eq!(
+        LogVerifier::new(&mixed).unwrap_err(),
+        LogError::KeyMalformed
+    );
+    assert_eq!(
+        LogVerifier::new(" \n# none\n").unwrap_err(),
+        LogError::KeyMalformed
+    );
+}
+
+#[test]
 fn inclusion_proofs_verify_only_for_the_right_entry_and_position() {
     let tree = tree(11);
     let cp = checkpoint(&tree, 11);

@@ -19,7 +19,9 @@ use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use myna_domain::client_identity::{ClientIdentity, parse_client_certificate};
+use myna_domain::client_identity::{
+    ClientCertificate, ClientIdentity, StaffRole, parse_client_certificate,
+};
 use myna_domain::identity::PatientId;
 use myna_domain::policy;
 use myna_service::tls::TlsPeer;
@@ -257,15 +259,49 @@ fn er_staff(hospital: Option<&HospitalEndpoint>) -> Option<Principal> {
 
 /// The identity of the request's verified client certificate: `Ok(None)` without one
 /// (plain HTTP, or a TLS client that presented none); `Err(())` when the certificate names
-/// no registered tablet or hospital (the handshake already refused expired, revoked and
-/// foreign certificates).
-fn certificate_principal(config: &Config, peer: &TlsPeer) -> Result<Option<Principal>, ()> {
+/// no registered tablet or hospital, and no enabled staff account of its role (the
+/// handshake already refused expired, revoked and foreign certificates).
+async fn certificate_principal(
+    state: &AppState,
+    peer: &TlsPeer,
+) -> Result<Result<Option<Principal>, ()>, AppError> {
+    let config = &state.config;
     let Some(der) = peer.client_certificate() else {
-        return Ok(None);
+        return Ok(Ok(None));
     };
-    let certificate = parse_client_certificate(der).map_err(|error| {
-        tracing::info!(%error, "client certificate names no identity");
-    })?;
+    let certificate = match parse_client_certificate(der) {
+        Ok(certificate) => certificate,
+        Err(error) => {
+            tracing::info!(%error, "client certificate names no identity");
+            return Ok(Err(()));
+        }
+    };
+    if let ClientIdentity::Staff { role, id } = &certificate.identity {
+        let (role, lookup) = (*role, id.clone());
+        let enabled = state
+            .store
+            .read(move |tx| tx.enabled_staff(&lookup, role))
+            .await?;
+        if !enabled {
+            // An unknown id, a disabled account and an account of the other role look
+            // alike from outside; the log says which id and serial, never a name.
+            tracing::info!(staff = %id, role = %role, serial = %certificate.serial,
+                "client certificate names no enabled staff account of its role");
+            return Ok(Err(()));
+        }
+        return Ok(Ok(Some(match role {
+            StaffRole::Officer => Principal::PrivacyOfficer(id.clone()),
+            StaffRole::Operator => Principal::Operator(id.clone()),
+        })));
+    }
+    Ok(registered_principal(config, certificate))
+}
+
+/// The tablet or hospital a certificate names, if it is registered.
+fn registered_principal(
+    config: &Config,
+    certificate: ClientCertificate,
+) -> Result<Option<Principal>, ()> {
     match &certificate.identity {
         ClientIdentity::Device {
             fire_department,
@@ -300,14 +336,17 @@ fn certificate_principal(config: &Config, peer: &TlsPeer) -> Result<Option<Princ
                 "client certificate names an edge, which calls no edge route");
             Err(())
         }
+        // Looked up in the store by `certificate_principal` before this is called.
+        ClientIdentity::Staff { .. } => Err(()),
     }
 }
 
 /// Identifies the caller. Tablets and hospital-views by the client certificate the TLS
 /// handshake verified (its identity must be registered); without one, and only while
 /// [`Config::require_client_certificates`] is off, by their bearer token. Officers and
-/// operators by their tokens, patients by a portal session (bearer or cookie).
-/// `Ok(None)`: no or unknown credentials.
+/// operators by a client certificate naming an enabled staff account of their role
+/// (`store::accounts`), or by the tokens configured for development; patients by a portal
+/// session (bearer or cookie). `Ok(None)`: no or unknown credentials.
 pub async fn identify(
     state: &AppState,
     headers: &HeaderMap,
@@ -315,7 +354,7 @@ pub async fn identify(
 ) -> Result<Option<Principal>, AppError> {
     let config = &state.config;
     if let Some(peer) = peer {
-        match certificate_principal(config, peer) {
+        match certificate_principal(state, peer).await? {
             Ok(Some(principal)) => return Ok(Some(principal)),
             Ok(None) => {}
             Err(()) => return Ok(None),

@@ -15,9 +15,19 @@ use crate::state::AppState;
 
 const TEXT: [(header::HeaderName, &str); 1] = [(header::CONTENT_TYPE, "text/plain; charset=utf-8")];
 
-/// `GET /v1/log/key`: the verifier key (`name+id+base64`).
+/// `GET /v1/log/key`: the verifier key (`name+id+base64`) on the first line; after a key
+/// rotation, the former keys on the lines after it, newest first (checkpoints signed
+/// before the rotation open with those). `LogVerifier::new` takes the whole answer.
 pub(super) async fn key(State(state): State<AppState>) -> impl IntoResponse {
-    (TEXT, format!("{}\n", state.log_signer.verifier_key()))
+    let current = state.log_signer.verifier_key();
+    let mut text = format!("{current}\n");
+    for former in state.log_keys.key().lines().rev() {
+        if former != current {
+            text.push_str(former);
+            text.push('\n');
+        }
+    }
+    (TEXT, text)
 }
 
 /// `GET /v1/log/checkpoint`: the newest signed checkpoint (c2sp signed note). Signs one

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use myna_domain::access::AccessRecordId;
 use myna_domain::identity::PatientId;
 use myna_domain::transparency::{
-    Checkpoint, Hash, LogError, LogVerifier, hash_to_base64, leaf_hash, verify_inclusion,
+    Checkpoint, Hash, LogError, hash_to_base64, leaf_hash, verify_inclusion,
 };
 use myna_domain::wire::{
     DevSignInRequest, FlagRequest, PortalEntry, PortalHistory, PortalInstitution, PortalSession,
@@ -74,7 +74,8 @@ fn covering_proof(
     }
 }
 
-/// Checks entries against the newest checkpoint, opened with the log's own verifier key:
+/// Checks entries against the newest checkpoint, opened with the log's own verifier keys
+/// (the current one, and those rotated out: the newest checkpoint may predate a rotation):
 /// a checkpoint whose signature does not verify fails every entry it claims to cover.
 struct ProofChecker {
     opened: Option<Result<Checkpoint, LogError>>,
@@ -82,9 +83,7 @@ struct ProofChecker {
 
 impl ProofChecker {
     fn new(state: &AppState, latest: Option<&StoredCheckpoint>) -> Self {
-        let opened = latest.map(|c| {
-            LogVerifier::new(state.log_signer.verifier_key()).and_then(|v| v.open(&c.note))
-        });
+        let opened = latest.map(|c| state.log_keys.open(&c.note));
         ProofChecker { opened }
     }
 

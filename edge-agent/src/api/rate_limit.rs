@@ -41,8 +41,8 @@ pub const PRUNE_ABOVE: usize = 10_000;
 /// Whom a request is charged to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Caller {
-    /// A client certificate the TLS handshake verified (a tablet or hospital-view over
-    /// mTLS), by its hash: each its own limit, wherever it connects from (ambulance tablets
+    /// A client certificate the TLS handshake verified (a tablet, a hospital-view, an
+    /// officer or an operator over mTLS), by its hash: each its own limit, wherever it connects from (ambulance tablets
     /// may share a carrier's NAT address).
     Certificate([u8; 32]),
     /// A registered tablet, by device id.

@@ -1,10 +1,11 @@
 //! `myna-log`: checks and exports the edge's access log offline; a thin shell over
 //! [`edge_agent::verify`].
 //!
-//! - `myna-log verify (--db FILE | --export FILE) (--key KEY | --key-file FILE)
-//!   [--checkpoint FILE]...`
+//! - `myna-log verify (--db FILE | --export FILE) (--key KEY... | --key-file FILE)
+//!   [--checkpoint FILE]...`: after a key rotation, give every key the log has had
+//!   (`--key` repeated, or the data directory's `log-verifier-keys` as `--key-file`).
 //! - `myna-log export --db FILE [--format jsonl|fhir] [--out FILE]`
-//! - `myna-log key --data-dir DIR`
+//! - `myna-log key --data-dir DIR [--all]`
 //!
 //! Exit status: 0 the log is intact (or the export/key was written), 1 `verify` found a
 //! problem (printed), 2 nothing could be checked or written (missing file, bad key,
@@ -42,6 +43,10 @@ enum Command {
         /// The edge's data directory (holding the signing key file).
         #[arg(long)]
         data_dir: PathBuf,
+        /// Every key the log has had (its `log-verifier-keys`), oldest first, the current
+        /// one last.
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -58,14 +63,16 @@ struct VerifyArgs {
     /// A JSON-lines export written by `myna-log export --format jsonl`.
     #[arg(long, value_name = "FILE")]
     export: Option<PathBuf>,
-    /// The log's verifier key (`origin+id+base64`).
+    /// The log's verifier key (`origin+id+base64`). Repeat it for each key of a log whose
+    /// key was rotated: a checkpoint signed by any of them is accepted, by no other key.
     #[arg(
         long,
         required_unless_present = "key_file",
         conflicts_with = "key_file"
     )]
-    key: Option<String>,
-    /// A file holding the verifier key.
+    key: Vec<String>,
+    /// A file holding the verifier key, or one key per line (the data directory's
+    /// `log-verifier-keys` lists every key the log has had).
     #[arg(long, value_name = "FILE")]
     key_file: Option<PathBuf>,
     /// A signed checkpoint kept outside the log file (a tablet's saved state, an earlier
@@ -106,7 +113,7 @@ fn main() -> ExitCode {
     let outcome = match Cli::parse().command {
         Command::Verify(args) => run_verify(&args),
         Command::Export(args) => run_export(&args).map(|()| true),
-        Command::Key { data_dir } => print_key(&data_dir).map(|()| true),
+        Command::Key { data_dir, all } => print_key(&data_dir, all).map(|()| true),
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -120,13 +127,17 @@ fn main() -> ExitCode {
 
 /// Prints the report; `Ok(false)` on a finding.
 fn run_verify(args: &VerifyArgs) -> Result<bool, Failure> {
-    let key = match (&args.key, &args.key_file) {
-        (Some(key), _) => key.clone(),
-        (None, Some(file)) => std::fs::read_to_string(file)
+    let key = match (args.key.as_slice(), &args.key_file) {
+        ([], Some(file)) => std::fs::read_to_string(file)
             .map_err(|e| Failure(format!("cannot read {}: {e}", file.display())))?,
-        (None, None) => return Err(Failure("--key or --key-file is required".into())),
+        ([], None) => return Err(Failure("--key or --key-file is required".into())),
+        (keys, _) => keys.join("\n"),
     };
-    let key = LogVerifier::new(&key).map_err(|e| Failure(format!("verifier key: {e}")))?;
+    let key = LogVerifier::new(&key).map_err(|e| {
+        Failure(format!(
+            "verifier key: {e} (one `origin+id+base64` key, or several keys of one log, one per line)"
+        ))
+    })?;
     let trusted = args
         .checkpoints
         .iter()
@@ -211,8 +222,16 @@ fn run_export(args: &ExportArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Prints the public half of the existing signing key; never creates one.
-fn print_key(data_dir: &Path) -> Result<(), Failure> {
+/// Prints the public half of the existing signing key (with `all`, every verifier key
+/// the log has had); never creates one.
+fn print_key(data_dir: &Path, all: bool) -> Result<(), Failure> {
+    if all {
+        let path = data_dir.join(edge_agent::transparency::VERIFIER_KEYS_FILE);
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| Failure(format!("no key list at {}: {e}", path.display())))?;
+        print!("{text}");
+        return Ok(());
+    }
     let path = data_dir.join(edge_agent::transparency::KEY_FILE);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Failure(format!("no signing key at {}: {e}", path.display())))?;

@@ -20,9 +20,12 @@
 //! - `review`: the privacy officer's review queue and findings.
 //! - `portal_challenges`: one-time challenges for the portal's card sign-in.
 //! - `denials`: the security log of refused requests.
+//! - [`accounts`]: staff accounts (officers, operators) and the record of administrative
+//!   actions; [`AdminDb`], the administration command's own connection.
 //! - `retention`: the per-kind purge of medical records (never an access record).
 //! - `writer`: the group-commit thread.
 
+pub mod accounts;
 mod denials;
 mod disasters;
 mod handoffs;
@@ -42,6 +45,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use accounts::{AccountRefusal, AdminAction, AdminDb, StaffAccount};
 pub use denials::AuthDenial;
 pub use handoffs::{FIRST_ATTEMPT_GRACE, HandoffRow, OutboxKind, OutboxMessage};
 pub use import::{BATCH_PATIENTS, CardLink, Dataset, ImportedPatient};

@@ -234,6 +234,39 @@ CREATE TABLE IF NOT EXISTS portal_challenges (
     expires_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS portal_challenges_by_expiry ON portal_challenges(expires_at);
+
+-- Staff accounts: privacy officers and operators, who call the edge with a client
+-- certificate naming `urn:myna:staff:<role>:<id>`. The certificate is accepted only while
+-- an enabled account of that id and role exists. Accounts are disabled, never deleted (the
+-- security log and review findings name their ids). Times are sortable RFC 3339 UTC;
+-- created_by and disabled_by name the administrator (`edge-agent admin --by`).
+CREATE TABLE IF NOT EXISTS staff_accounts (
+    id TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('officer', 'operator')),
+    display_name TEXT,
+    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    disabled_at TEXT,
+    disabled_by TEXT
+);
+CREATE TRIGGER IF NOT EXISTS staff_accounts_no_delete BEFORE DELETE ON staff_accounts
+BEGIN SELECT RAISE(ABORT, 'staff accounts are disabled, not deleted'); END;
+
+-- Every administrative action (`edge-agent admin`: an account added, disabled or enabled,
+-- the log-signing key rotated), written in the transaction that makes the change.
+-- Append-only like access_log.
+CREATE TABLE IF NOT EXISTS admin_actions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS admin_actions_no_update BEFORE UPDATE ON admin_actions
+BEGIN SELECT RAISE(ABORT, 'admin_actions is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS admin_actions_no_delete BEFORE DELETE ON admin_actions
+BEGIN SELECT RAISE(ABORT, 'admin_actions is append-only'); END;
 "#;
 
 /// A column added after its table first shipped: files created before get it when

@@ -1,5 +1,6 @@
 //! edge-agent integration tests: the router driven with `oneshot`, on a real SQLite file.
 
+mod accounts;
 mod authz;
 mod card_trust;
 mod consent;

@@ -386,3 +386,42 @@ fn the_witness_and_its_check_can_move_between_threads() {
     let client = EdgeClient::new("http://127.0.0.1:9".into(), "t".into()).unwrap();
     send(&witness.check(&client));
 }
+
+#[tokio::test]
+async fn a_rotated_log_key_is_followed_once_the_tablet_has_the_key_list() {
+    let dir = TempDir::new();
+    let old = honest_log(6);
+    let new = Log {
+        signer: LogSigner::from_secret(ORIGIN, [8; 32]).unwrap(),
+        tree: honest_log(6).tree,
+    };
+    let (_fake, client) = edge(vec![
+        old.checkpoint_reply(2),
+        new.checkpoint_reply(6),
+        new.checkpoint_reply(6),
+        new.proof_reply(2, 6),
+    ])
+    .await;
+    let old_key = verifier_key();
+    LogWitness::new(&old_key, Some(dir.file()))
+        .unwrap()
+        .check(&client)
+        .await
+        .unwrap();
+    // Provisioned with the old key only: the new key's checkpoint is refused, the saved
+    // one kept.
+    let pinned = LogWitness::new(&old_key, Some(dir.file())).unwrap();
+    let error = pinned.check(&client).await.unwrap_err();
+    assert!(
+        matches!(error, MobileError::LogCheckpointInvalid { .. }),
+        "{error:?}"
+    );
+    assert_eq!(pinned.last_seen_size(), Some(2));
+    // Re-provisioned with the edge's key list: the saved checkpoint still opens, and the
+    // new one is proved to extend it.
+    let keys = format!("{old_key}\n{}\n", new.signer.verifier_key());
+    let listed = LogWitness::new(&keys, Some(dir.file())).unwrap();
+    assert_eq!(listed.last_seen_size(), Some(2));
+    let check = listed.check(&client).await.unwrap();
+    assert_eq!((check.previous_size, check.size), (Some(2), 6));
+}
