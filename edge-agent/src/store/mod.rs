@@ -20,12 +20,15 @@
 //! - `review`: the privacy officer's review queue and findings.
 //! - `portal_challenges`: one-time challenges for the portal's card sign-in.
 //! - `denials`: the security log of refused requests.
+//! - `health`: readiness' write round-trip and the operational sample (log size, newest
+//!   checkpoint, outbox backlog).
 //! - `retention`: the per-kind purge of medical records (never an access record).
 //! - `writer`: the group-commit thread.
 
 mod denials;
 mod disasters;
 mod handoffs;
+mod health;
 mod import;
 mod log;
 pub mod portal;
@@ -44,6 +47,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use denials::AuthDenial;
 pub use handoffs::{FIRST_ATTEMPT_GRACE, HandoffRow, OutboxKind, OutboxMessage};
+pub use health::OperationalSample;
 pub use import::{BATCH_PATIENTS, CardLink, Dataset, ImportedPatient};
 pub use log::StoredCheckpoint;
 pub use portal_challenges::PortalChallengeRow;
@@ -141,7 +145,10 @@ impl Store {
             .ok_or(Error::Unavailable("store closed".into()))?;
         sender
             .send(job)
-            .map_err(|_| Error::Unavailable("store writer stopped".into()))
+            .map_err(|_| Error::Unavailable("store writer stopped".into()))?;
+        // Taken off by the writer thread as it receives the job.
+        metrics::gauge!(writer::QUEUE_DEPTH).increment(1.0);
+        Ok(())
     }
 
     /// Runs `f` in a transaction on the writer thread and resolves once it is committed
