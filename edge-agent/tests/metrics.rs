@@ -20,6 +20,10 @@ type Exposition = openmetrics_parser::MetricsExposition<
 /// The current metrics, parsed by an independent reader of the text format.
 fn scrape() -> (String, Exposition) {
     let text = myna_service::metrics::render();
+    if text.trim().is_empty() {
+        // Nothing recorded yet: an empty exposition (the parser wants one family).
+        return (text, Exposition::new());
+    }
     let parsed = openmetrics_parser::prometheus::parse_prometheus(&text)
         .unwrap_or_else(|e| panic!("not Prometheus text format: {e:?}\n{text}"));
     (text, parsed)

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use myna_service::serve::{BackgroundTasks, DRAIN_TIMEOUT, Transport, serve};
 
-use crate::answers;
 use crate::error::Result;
 use crate::routes::app;
 use crate::state::{AppState, STALE_SWEEP_EVERY};
+use crate::{answers, health};
 
 /// Serves plain HTTP on `listener` until `shutdown` completes, then drains in-flight
 /// requests (at most 10 s) and checkpoints the database so the file is self-contained.
@@ -48,6 +48,8 @@ async fn run_over(
     background.spawn(|stop| answers::run(state.clone(), stop));
     let sweeping = state.clone();
     background.spawn(|stop| sweep_stale_staff(sweeping, stop));
+    let sampling = state.clone();
+    background.spawn(|stop| health::sample_periodically(sampling, stop));
     let closing = state.clone();
     let shutdown = async move {
         shutdown.await;
