@@ -133,6 +133,45 @@ async fn metrics_a_summary_fetch_moves_its_request_and_access_record_counters_by
 }
 
 #[tokio::test]
+async fn metrics_count_card_trust_refusals_and_auth_denials_by_reason() {
+    let _serial = SERIAL.lock().await;
+    myna_service::metrics::install();
+    let edge = TestEdge::new();
+    let (_, before) = scrape();
+    let incident = myna_domain::access::IncidentId(uuid::Uuid::new_v4());
+    let forged = open_request(incident, &forged_card_for(carded_patient(1)));
+    let (status, body) = edge.post("/v1/incidents", DEVICE, &forged).await;
+    assert!(status.is_client_error(), "{status} {body}");
+    let (status, _) = edge
+        .call(
+            axum::http::Method::GET,
+            "/v1/review-queue",
+            Some("not-a-token"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (text, after) = scrape();
+    let moved = |name: &str, labels: &[(&str, &str)]| {
+        counter(&after, name, labels) - counter(&before, name, labels)
+    };
+    assert_eq!(
+        moved(
+            "edge_card_trust_refusals_total",
+            &[("reason", "untrusted_issuer")]
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        moved("edge_auth_denials_total", &[("reason", "unauthenticated")]),
+        1.0,
+        "{text}"
+    );
+    assert!(!text.contains("not-a-token"), "{text}");
+}
+
+#[tokio::test]
 async fn metrics_text_parses_and_names_unmatched_routes_without_their_path() {
     let _serial = SERIAL.lock().await;
     myna_service::metrics::install();
