@@ -143,12 +143,13 @@ impl Store {
         let sender = jobs
             .as_ref()
             .ok_or(Error::Unavailable("store closed".into()))?;
-        sender
-            .send(job)
-            .map_err(|_| Error::Unavailable("store writer stopped".into()))?;
-        // Taken off by the writer thread as it receives the job.
+        // Counted before it is sent (the writer may take it at once), taken off by the
+        // writer thread as it receives it, or here if it never arrives.
         metrics::gauge!(writer::QUEUE_DEPTH).increment(1.0);
-        Ok(())
+        sender.send(job).map_err(|_| {
+            metrics::gauge!(writer::QUEUE_DEPTH).decrement(1.0);
+            Error::Unavailable("store writer stopped".into())
+        })
     }
 
     /// Runs `f` in a transaction on the writer thread and resolves once it is committed
