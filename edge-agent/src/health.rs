@@ -34,7 +34,7 @@ pub const OUTBOX_STUCK_AFTER: Duration = Duration::from_secs(10 * 60);
 /// How many checkpoint intervals an entry may wait for a signed checkpoint.
 pub const CHECKPOINT_STALE_INTERVALS: u32 = 3;
 
-/// How often the operational gauges are sampled by [`crate::housekeeping`].
+/// How often [`crate::housekeeping`] runs the checks (and samples the gauges).
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
 
 /// Seconds from `then` to `now`, never negative.

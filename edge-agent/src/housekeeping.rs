@@ -1,6 +1,7 @@
 //! Background work of a running edge: signing checkpoints as the log grows, the daily
 //! retention purge of medical records (never of access records), and sampling the
-//! operational gauges ([`crate::health::sample`]) every [`crate::health::SAMPLE_EVERY`].
+//! operational gauges and readiness checks ([`crate::health::readiness`]) every
+//! [`crate::health::SAMPLE_EVERY`].
 
 use std::future::Future;
 
@@ -45,9 +46,9 @@ pub async fn run(state: AppState, stop: impl Future<Output = ()>) {
                 let _ = health::sample(&state).await;
             }
             _ = samples.tick() => {
-                if let Err(error) = health::sample(&state).await {
-                    tracing::error!(%error, "could not sample the operational gauges");
-                }
+                // Every check, so `readiness_check_ok` is current without a prober (it
+                // samples the gauges too and logs what failed).
+                health::readiness(&state).await;
             }
             _ = purges.tick() => {
                 if let Err(error) = purge_expired_records(&state).await {

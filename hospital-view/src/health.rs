@@ -25,7 +25,7 @@ pub const SERVICE: &str = "hospital-view";
 /// unreachable for several attempts.
 pub const OUTBOX_STUCK_AFTER: Duration = Duration::from_secs(10 * 60);
 
-/// How often the gauges are sampled by the server's background task.
+/// How often the server's background task runs the checks (and samples the gauges).
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(15);
 
 fn age_seconds(then: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
@@ -85,8 +85,9 @@ pub async fn readiness(state: &AppState) -> Readiness {
     Readiness::new(SERVICE, checks)
 }
 
-/// Samples the gauges every [`SAMPLE_EVERY`] until `stop` completes.
-pub async fn sample_periodically(state: AppState, stop: impl std::future::Future<Output = ()>) {
+/// Runs the checks every [`SAMPLE_EVERY`] until `stop` completes, so
+/// `readiness_check_ok` and the outbox gauges are current without a prober.
+pub async fn check_periodically(state: AppState, stop: impl std::future::Future<Output = ()>) {
     let mut every = tokio::time::interval(SAMPLE_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(stop);
@@ -94,9 +95,7 @@ pub async fn sample_periodically(state: AppState, stop: impl std::future::Future
         tokio::select! {
             () = &mut stop => return,
             _ = every.tick() => {
-                if let Err(error) = sample(&state).await {
-                    tracing::error!(%error, "could not sample the answers' outbox");
-                }
+                readiness(&state).await;
             }
         }
     }

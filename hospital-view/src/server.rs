@@ -1,6 +1,7 @@
-//! The server's life: the answers deliverer and the stale-account sweep up, serve (plain
-//! HTTP or TLS) until the shutdown signal, end the live streams, drain in-flight requests
-//! (at most [`DRAIN_TIMEOUT`]), background tasks down, checkpoint the database.
+//! The server's life: the answers deliverer, the stale-account sweep and the readiness
+//! checks up, serve (plain HTTP or TLS) until the shutdown signal, end the live streams,
+//! drain in-flight requests (at most [`DRAIN_TIMEOUT`]), background tasks down, checkpoint
+//! the database.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -49,7 +50,7 @@ async fn run_over(
     let sweeping = state.clone();
     background.spawn(|stop| sweep_stale_staff(sweeping, stop));
     let sampling = state.clone();
-    background.spawn(|stop| health::sample_periodically(sampling, stop));
+    background.spawn(|stop| health::check_periodically(sampling, stop));
     let closing = state.clone();
     let shutdown = async move {
         shutdown.await;
