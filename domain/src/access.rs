@@ -135,6 +135,20 @@ pub enum AccessAction {
     },
 }
 
+impl AccessAction {
+    /// Stable snake_case code (the serde `type` tag): FHIR codings and metric labels.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccessAction::IdentifyPatient => "identify_patient",
+            AccessAction::RecordConsent => "record_consent",
+            AccessAction::ViewSummary => "view_summary",
+            AccessAction::RelayToHospital { .. } => "relay_to_hospital",
+            AccessAction::ViewOnDevice { .. } => "view_on_device",
+            AccessAction::ReviewAccess { .. } => "review_access",
+        }
+    }
+}
+
 /// A privacy officer's finding on an access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -215,6 +229,31 @@ pub enum DenialReason {
     NotEmergencyReceiving,
 }
 
+impl DenialReason {
+    /// Stable snake_case code (its serde name): metric labels.
+    pub fn code(self) -> &'static str {
+        match self {
+            DenialReason::UnknownPatient => "unknown_patient",
+            DenialReason::CertificateInvalid => "certificate_invalid",
+            DenialReason::CertificateUntrusted => "certificate_untrusted",
+            DenialReason::CertificateRevoked => "certificate_revoked",
+            DenialReason::CertificateNotValidNow => "certificate_not_valid_now",
+            DenialReason::ChallengeInvalid => "challenge_invalid",
+            DenialReason::SignatureInvalid => "signature_invalid",
+            DenialReason::IdentityMethodNotAccepted => "identity_method_not_accepted",
+            DenialReason::OutsideDeclaredDisaster => "outside_declared_disaster",
+            DenialReason::PhotoNotConfirmed => "photo_not_confirmed",
+            DenialReason::ConsentRefused => "consent_refused",
+            DenialReason::ConsentNotRecorded => "consent_not_recorded",
+            DenialReason::ConsentReasonMissing => "consent_reason_missing",
+            DenialReason::ConsentAlreadyRecorded => "consent_already_recorded",
+            DenialReason::OutsideScope => "outside_scope",
+            DenialReason::IncidentNotActive => "incident_not_active",
+            DenialReason::NotEmergencyReceiving => "not_emergency_receiving",
+        }
+    }
+}
+
 /// The result of the attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
@@ -271,6 +310,53 @@ pub struct AccessRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_are_the_serde_names() {
+        use DenialReason::*;
+        for reason in [
+            UnknownPatient,
+            CertificateInvalid,
+            CertificateUntrusted,
+            CertificateRevoked,
+            CertificateNotValidNow,
+            ChallengeInvalid,
+            SignatureInvalid,
+            IdentityMethodNotAccepted,
+            OutsideDeclaredDisaster,
+            PhotoNotConfirmed,
+            ConsentRefused,
+            ConsentNotRecorded,
+            ConsentReasonMissing,
+            ConsentAlreadyRecorded,
+            OutsideScope,
+            IncidentNotActive,
+            NotEmergencyReceiving,
+        ] {
+            assert_eq!(serde_json::to_value(reason).unwrap(), reason.code());
+        }
+        let reviewed = AccessRecordId(Uuid::nil());
+        for action in [
+            AccessAction::IdentifyPatient,
+            AccessAction::RecordConsent,
+            AccessAction::ViewSummary,
+            AccessAction::RelayToHospital {
+                hospital_id: "h".into(),
+            },
+            AccessAction::ViewOnDevice {
+                viewed_at: DateTime::<Utc>::MIN_UTC,
+            },
+            AccessAction::ReviewAccess {
+                reviewed,
+                outcome: ReviewOutcome::Appropriate,
+            },
+        ] {
+            assert_eq!(
+                serde_json::to_value(&action).unwrap()["type"],
+                action.code()
+            );
+        }
+    }
 
     #[test]
     fn a_review_is_logged_with_its_finding() {

@@ -75,6 +75,17 @@ impl CardProblem {
         }
     }
 
+    /// Stable code of the problem (metric label `reason`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CardProblem::Malformed => "malformed",
+            CardProblem::UntrustedIssuer => "untrusted_issuer",
+            CardProblem::Revoked(_) => "revoked",
+            CardProblem::Expired(_) => "expired",
+            CardProblem::NotYetValid(_) => "not_yet_valid",
+        }
+    }
+
     /// The card, when it is genuine (issued by a trusted CA) but not usable now.
     pub fn genuine_card(&self) -> Option<&GenuineCard> {
         match self {
@@ -268,6 +279,17 @@ impl CardTrust {
             .collect()
     }
 
+    /// Whether revocation checking is current at `now` (readiness): a card CA is
+    /// configured, a CRL is loaded for each CA name, and no CRL is past its next update.
+    pub fn crls_current(&self, now: DateTime<Utc>) -> bool {
+        !self.is_empty()
+            && self
+                .authorities
+                .iter()
+                .all(|a| self.revocations_of(&a.subject_der).is_some())
+            && self.stale_crls(now).is_empty()
+    }
+
     /// Logs what the edge trusts at startup: a warning when no CA is configured, for each
     /// CA certificate past its validity, and for each CRL past its next update.
     pub fn log_status(&self, now: DateTime<Utc>) {
@@ -297,7 +319,15 @@ impl CardTrust {
 
     /// Checks a card certificate: chain to a trusted CA, then revocation, then validity
     /// at `now`. A revoked card is reported as revoked even when it has also expired.
+    /// Each refusal counts in `edge_card_trust_refusals_total{reason}`.
     pub fn check(&self, der: &[u8], now: DateTime<Utc>) -> Result<GenuineCard, CardProblem> {
+        self.verdict(der, now).inspect_err(|problem| {
+            metrics::counter!("edge_card_trust_refusals_total", "reason" => problem.code())
+                .increment(1);
+        })
+    }
+
+    fn verdict(&self, der: &[u8], now: DateTime<Utc>) -> Result<GenuineCard, CardProblem> {
         let facts = CardCertificate::from_der(der).map_err(|_| CardProblem::Malformed)?;
         let cert = parse_certificate(der).map_err(|_| CardProblem::Malformed)?;
         let sha1 = [&OID_PKCS1_SHA1WITHRSA, &OID_SHA1_WITH_RSA];

@@ -233,15 +233,11 @@ fn purpose(purpose: Purpose) -> Result<CodeableConcept> {
 }
 
 fn action_coding(action: &AccessAction) -> Result<Coding> {
-    let code = match action {
-        AccessAction::IdentifyPatient => "identify_patient",
-        AccessAction::RecordConsent => "record_consent",
-        AccessAction::ViewSummary => "view_summary",
-        AccessAction::RelayToHospital { .. } => "relay_to_hospital",
-        AccessAction::ViewOnDevice { .. } => "view_on_device",
-        AccessAction::ReviewAccess { .. } => "review_access",
-    };
-    coding(ACCESS_ACTION_SYSTEM, code, labels::access_action(action).1)
+    coding(
+        ACCESS_ACTION_SYSTEM,
+        action.code(),
+        labels::access_action(action).1,
+    )
 }
 
 /// The requesting viewer, the tablet it used, and the hospital a relay went to.

@@ -22,7 +22,9 @@
 //!   domain policy and write access records; no HTTP here.
 //! - [`handoff`]: after a handoff: the hospital's answer, the crew's withdrawal, the tablet's view.
 //! - [`fhir`]: the access log as FHIR R4 `AuditEvent`s (JSON, bulk-data NDJSON).
-//! - [`housekeeping`]: periodic checkpoints and the daily retention purge.
+//! - [`housekeeping`]: periodic checkpoints, the daily retention purge, gauge sampling.
+//! - [`health`]: readiness (`GET /readyz`: database, checkpoint, CRLs, outbox) and the
+//!   operational gauges.
 //! - [`relay`]: the outbox deliverer: arrival and withdrawal notices to hospital-view
 //!   instances, retried until acknowledged; its HTTP client in [`relay::client`].
 //! - [`review`]: the privacy officer's review queue: what is queued, the anomaly flags
@@ -62,6 +64,7 @@ pub mod emergency;
 pub mod error;
 pub mod fhir;
 pub mod handoff;
+pub mod health;
 pub mod housekeeping;
 pub mod identify;
 pub mod portal_sign_in;

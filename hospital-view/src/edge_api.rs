@@ -100,6 +100,7 @@ pub(crate) async fn receive_arrival(
     let stored = event.is_some();
     tracing::info!(%handoff_id, %incident_id, stored, "arrival notice received");
     if let Some(seq) = event {
+        metrics::counter!("hospital_arrivals_stored_total").increment(1);
         state.announce(seq);
     }
     let status = if stored {

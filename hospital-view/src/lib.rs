@@ -20,6 +20,7 @@
 //!   (private): the sign-in and sign-out handlers.
 //! - [`stream`]: `GET /events`, the live dashboard's server-sent events.
 //! - [`answers`]: the outbox deliverer carrying the ER's answers to the edge.
+//! - [`health`]: readiness (`GET /readyz`: database, outbox) and the outbox gauges.
 //! - [`staff`]: staff accounts and the sign-in rules (Argon2id, TOTP, lockout, expiry);
 //!   [`clock`]: the time source (`myna_service::clock`), injectable for tests.
 //! - [`error`]: the crate [`Error`]; [`http_error`]: the HTTP mappings
@@ -74,6 +75,7 @@ pub mod config;
 pub mod edge_api;
 pub mod error;
 pub mod fhir;
+pub mod health;
 pub mod http_error;
 pub mod pages;
 pub mod render;

@@ -15,8 +15,12 @@
 //! | `POST /arrivals/{id}/answer` | staff session, same origin | accept or decline (form); 409 page if answered otherwise |
 //! | `GET /arrivals/{id}/fhir` | staff session | the summary as a FHIR R4 IPS `Bundle` |
 //! | `GET /healthz` | none | `ok` |
+//! | `GET /readyz` | none | 200 or 503, `{ready, checks: [{name, ok}]}` (see [`crate::health`]) |
 //!
 //! Pages without a session redirect to `/sign-in?next=…`.
+//!
+//! Every request is counted and timed by route template
+//! ([`myna_service::metrics::track`]).
 //!
 //! The edge authenticates by transport: over plain HTTP ([`crate::server::run`]) with its bearer
 //! token; over TLS ([`crate::server::run_tls`]) only with a verified client certificate naming an
@@ -27,14 +31,14 @@
 //! 16 KiB: 413 beyond), and every request but the event stream at 15 s (408).
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::state::AppState;
-use crate::{edge_api, pages, sign_in, stream};
+use crate::{edge_api, health, pages, sign_in, stream};
 
 /// Largest accepted `POST /v1/arrivals` body (a summary with many records fits easily).
 pub const MAX_NOTICE_BYTES: usize = 256 * 1024;
@@ -75,6 +79,10 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/sign-out", post(sign_in::sign_out))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(|State(state): State<AppState>| async move { health::readiness(&state).await }),
+        )
         // Routes with their own limit above keep it (the innermost limit wins).
         .layer(DefaultBodyLimit::max(MAX_OTHER_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -85,5 +93,9 @@ pub fn app(state: AppState) -> Router {
         // and no deadline belongs on it (its session checks end it instead).
         .route("/events", get(stream::events))
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            health::SERVICE,
+            myna_service::metrics::track,
+        ))
         .with_state(state)
 }

@@ -1,16 +1,17 @@
-//! The server's life: the answers deliverer and the stale-account sweep up, serve (plain
-//! HTTP or TLS) until the shutdown signal, end the live streams, drain in-flight requests
-//! (at most [`DRAIN_TIMEOUT`]), background tasks down, checkpoint the database.
+//! The server's life: the answers deliverer, the stale-account sweep and the readiness
+//! checks up, serve (plain HTTP or TLS) until the shutdown signal, end the live streams,
+//! drain in-flight requests (at most [`DRAIN_TIMEOUT`]), background tasks down, checkpoint
+//! the database.
 
 use std::future::Future;
 use std::sync::Arc;
 
 use myna_service::serve::{BackgroundTasks, DRAIN_TIMEOUT, Transport, serve};
 
-use crate::answers;
 use crate::error::Result;
 use crate::routes::app;
 use crate::state::{AppState, STALE_SWEEP_EVERY};
+use crate::{answers, health};
 
 /// Serves plain HTTP on `listener` until `shutdown` completes, then drains in-flight
 /// requests (at most 10 s) and checkpoints the database so the file is self-contained.
@@ -48,6 +49,8 @@ async fn run_over(
     background.spawn(|stop| answers::run(state.clone(), stop));
     let sweeping = state.clone();
     background.spawn(|stop| sweep_stale_staff(sweeping, stop));
+    let sampling = state.clone();
+    background.spawn(|stop| health::check_periodically(sampling, stop));
     let closing = state.clone();
     let shutdown = async move {
         shutdown.await;

@@ -64,6 +64,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
         .map_err(|_| Error::Poisoned)
 }
 
+/// Counts a refused sign-in in `hospital_staff_sign_in_failures_total{reason}`: a fixed
+/// word, never the staff id typed.
+fn failed(reason: &'static str) {
+    metrics::counter!("hospital_staff_sign_in_failures_total", "reason" => reason).increment(1);
+}
+
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
     tls: Option<Extension<TlsPeer>>,
@@ -87,22 +93,26 @@ pub(crate) async fn sign_in(
         let typed = form.password;
         blocking(move || password::verify_nobody(&typed)).await?;
         tracing::info!("staff sign-in refused: unknown staff id");
+        failed("unknown_staff");
         return Ok(refused());
     };
     match policy.gate(&account.status, now) {
         Gate::Open => {}
         Gate::Locked => {
             tracing::warn!(staff = %account.id, "staff sign-in refused: account locked");
+            failed("locked");
             return Ok(refused());
         }
         Gate::Disabled => {
             tracing::warn!(staff = %account.id, "staff sign-in refused: account disabled");
+            failed("disabled");
             return Ok(refused());
         }
         Gate::Stale => {
             let id = account.id.clone();
             state.store().run(move |s| s.disable_staff(&id)).await?;
             tracing::warn!(staff = %account.id, "staff account disabled: not signed in for too long");
+            failed("stale");
             return Ok(refused());
         }
     }
@@ -141,8 +151,10 @@ pub(crate) async fn sign_in(
             .store()
             .run(move |s| s.record_sign_in_failure(&id, now, &policy))
             .await?;
+        failed("bad_credentials");
         match locked {
             Some(until) => {
+                metrics::counter!("hospital_staff_lockouts_total").increment(1);
                 tracing::warn!(staff = %account.id, %until, "staff sign-in refused; account locked")
             }
             None => tracing::info!(staff = %account.id, "staff sign-in refused"),

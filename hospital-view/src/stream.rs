@@ -64,7 +64,24 @@ pub struct CardEvent {
     pub html: String,
 }
 
+/// One open event stream, counted in the gauge `hospital_sse_streams_open` while it lives.
+struct OpenStream;
+
+impl OpenStream {
+    fn new() -> Self {
+        metrics::gauge!("hospital_sse_streams_open").increment(1.0);
+        OpenStream
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        metrics::gauge!("hospital_sse_streams_open").decrement(1.0);
+    }
+}
+
 struct Cursor {
+    _open: OpenStream,
     state: AppState,
     after: i64,
     changes: tokio::sync::watch::Receiver<i64>,
@@ -114,6 +131,7 @@ pub async fn events(
         .to_std()
         .unwrap_or(Duration::ZERO);
     let cursor = Cursor {
+        _open: OpenStream::new(),
         state,
         after,
         changes,

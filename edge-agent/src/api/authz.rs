@@ -189,6 +189,7 @@ pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/v1/log/proof/inclusion", Access::Public, "hashes and keys only"),
     rule("GET", "/v1/log/proof/consistency", Access::Public, "hashes and keys only"),
     rule("GET", "/healthz", Access::Public, "-"),
+    rule("GET", "/readyz", Access::Public, "-"),
 ];
 
 /// The rule for `method` on the route template `path`, if the table has one.
@@ -416,6 +417,7 @@ pub async fn log_denial(
         reason: reason.to_string(),
     };
     tracing::warn!(role = %denial.role, method = %denial.method, route = %denial.route, reason, "request refused");
+    metrics::counter!("edge_auth_denials_total", "reason" => reason).increment(1);
     if let Err(error) = state
         .store
         .write(move |tx| tx.append_auth_denial(&denial))

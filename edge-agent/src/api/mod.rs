@@ -23,9 +23,10 @@
 //! `GET /v1/disasters/active`.
 //! Access log (public, hashes only): `GET /v1/log/key`, `GET /v1/log/checkpoint`,
 //! `GET /v1/log/proof/inclusion?index=&tree_size=`, `GET /v1/log/proof/consistency?from=&to=`.
-//! Operations: `GET /healthz`.
+//! Operations: `GET /healthz` (the process is up), `GET /readyz` (see [`crate::health`]).
 //!
-//! Every route but `/healthz` is rate limited per caller and client address
+//! Every request is counted and timed by route template
+//! ([`myna_service::metrics::track`]). Every route but the probes is rate limited per caller and client address
 //! ([`rate_limit`]); bodies are capped at [`MAX_BODY_BYTES`] and requests at 15 s.
 //!
 //! # Layout
@@ -64,7 +65,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post, put};
@@ -74,6 +75,7 @@ use tower_http::trace::TraceLayer;
 pub use auth::{Device, Hospital, Operator, PortalPatient, PrivacyOfficer};
 pub use error::{ApiJson, ApiQuery, AppError};
 
+use crate::health;
 use crate::state::AppState;
 
 /// Largest accepted request body. A card certificate is ~2 KiB in base64; a handoff far less.
@@ -127,6 +129,10 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/log/proof/inclusion", get(log::inclusion))
         .route("/v1/log/proof/consistency", get(log::consistency))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(|State(state): State<AppState>| async move { health::readiness(&state).await }),
+        )
         // Runs for matched routes only (their template is known); unmatched paths are 404.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -148,5 +154,10 @@ pub fn app(state: AppState) -> Router {
                 tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
             }),
         )
+        // Outermost: requests refused by any layer above are counted too.
+        .layer(middleware::from_fn_with_state(
+            health::SERVICE,
+            myna_service::metrics::track,
+        ))
         .with_state(state)
 }

@@ -80,6 +80,8 @@ pub(super) async fn sign_in(
         }
         Err(reason) => {
             tracing::info!(%challenge, ?reason, "portal card sign-in refused");
+            metrics::counter!("edge_portal_sign_in_failures_total", "reason" => reason.code())
+                .increment(1);
             Ok((
                 StatusCode::UNAUTHORIZED,
                 axum::Json(ErrorBody {

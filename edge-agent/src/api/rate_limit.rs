@@ -115,7 +115,7 @@ impl Limiter {
             Some(caller) => Some(caller),
             None => {
                 // Everyone else is charged to the address first.
-                check(&self.per_address, &client_address(request))?;
+                check(&self.per_address, &client_address(request), "address")?;
                 let cookie = CookieJar::from_headers(headers)
                     .get(PORTAL_COOKIE)
                     .map(|c| c.value().to_string());
@@ -126,7 +126,7 @@ impl Limiter {
             }
         };
         match caller {
-            Some(caller) => check(&self.per_caller, &caller),
+            Some(caller) => check(&self.per_caller, &caller, "caller"),
             None => Ok(()),
         }
     }
@@ -156,15 +156,19 @@ impl Limiter {
     }
 }
 
+/// Charges `key` on `limiter`; a refusal counts in
+/// `edge_rate_limit_refusals_total{kind}` (`caller` or `address`, never the key).
 fn check<K: std::hash::Hash + Eq + Clone>(
     limiter: &Option<DefaultKeyedRateLimiter<K>>,
     key: &K,
+    kind: &'static str,
 ) -> Result<(), Duration> {
     match limiter {
         None => Ok(()),
-        Some(limiter) => limiter
-            .check_key(key)
-            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now())),
+        Some(limiter) => limiter.check_key(key).map_err(|not_until| {
+            metrics::counter!("edge_rate_limit_refusals_total", "kind" => kind).increment(1);
+            not_until.wait_time_from(DefaultClock::default().now())
+        }),
     }
 }
 
@@ -201,7 +205,8 @@ fn retry_after_secs(wait: Duration) -> u64 {
 
 /// The middleware: refuses a request over its limits before anything else runs.
 pub async fn limit(State(limiter): State<Arc<Limiter>>, request: Request, next: Next) -> Response {
-    if request.uri().path() == "/healthz" {
+    // Probes: a prober polling from one address is never refused.
+    if matches!(request.uri().path(), "/healthz" | "/readyz") {
         return next.run(request).await;
     }
     let charged = limiter.charge(&request);

@@ -22,6 +22,8 @@
 //! - `denials`: the security log of refused requests.
 //! - [`accounts`]: staff accounts (officers, operators) and the record of administrative
 //!   actions; [`AdminDb`], the administration command's own connection.
+//! - `health`: readiness' write round-trip and the operational sample (log size, newest
+//!   checkpoint, outbox backlog).
 //! - `retention`: the per-kind purge of medical records (never an access record).
 //! - `writer`: the group-commit thread.
 
@@ -29,6 +31,7 @@ pub mod accounts;
 mod denials;
 mod disasters;
 mod handoffs;
+mod health;
 mod import;
 mod log;
 pub mod portal;
@@ -48,6 +51,7 @@ use rusqlite::{Connection, OpenFlags};
 pub use accounts::{AccountRefusal, AdminAction, AdminDb, StaffAccount};
 pub use denials::AuthDenial;
 pub use handoffs::{FIRST_ATTEMPT_GRACE, HandoffRow, OutboxKind, OutboxMessage};
+pub use health::OperationalSample;
 pub use import::{BATCH_PATIENTS, CardLink, Dataset, ImportedPatient};
 pub use log::StoredCheckpoint;
 pub use portal_challenges::PortalChallengeRow;
@@ -143,9 +147,13 @@ impl Store {
         let sender = jobs
             .as_ref()
             .ok_or(Error::Unavailable("store closed".into()))?;
-        sender
-            .send(job)
-            .map_err(|_| Error::Unavailable("store writer stopped".into()))
+        // Counted before it is sent (the writer may take it at once), taken off by the
+        // writer thread as it receives it, or here if it never arrives.
+        metrics::gauge!(writer::QUEUE_DEPTH).increment(1.0);
+        sender.send(job).map_err(|_| {
+            metrics::gauge!(writer::QUEUE_DEPTH).decrement(1.0);
+            Error::Unavailable("store writer stopped".into())
+        })
     }
 
     /// Runs `f` in a transaction on the writer thread and resolves once it is committed

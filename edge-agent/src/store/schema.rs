@@ -5,6 +5,12 @@ use rusqlite::Connection;
 use crate::error::Result;
 
 const SCHEMA: &str = r#"
+-- One row, rewritten by each readiness check: proof that a write commits.
+CREATE TABLE IF NOT EXISTS health_probe (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    written_at TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS dataset (
     seed INTEGER NOT NULL,
     patients INTEGER NOT NULL,

@@ -72,6 +72,9 @@ pub struct Tx<'a> {
     pub(super) tx: &'a Connection,
     /// Thresholds of the review queue's anomaly flags.
     pub(super) review: ReviewThresholds,
+    /// Action codes of the access records appended in this transaction (counted as a
+    /// metric by the writer once they are committed).
+    appended: std::cell::RefCell<Vec<&'static str>>,
 }
 
 pub(super) fn json<T: serde::Serialize>(value: &T) -> Result<String> {
@@ -106,12 +109,18 @@ impl<'a> Tx<'a> {
         Tx {
             tx,
             review: ReviewThresholds::default(),
+            appended: std::cell::RefCell::default(),
         }
     }
 
     /// The same transaction with these anomaly-flag thresholds.
     pub(super) fn with_review(self, review: ReviewThresholds) -> Self {
         Tx { review, ..self }
+    }
+
+    /// The action codes of the access records appended so far, emptied.
+    pub(super) fn take_appended(&self) -> Vec<&'static str> {
+        self.appended.take()
     }
 
     /// The patient linked to this card (issuer and serial). Only a [`GenuineCard`], whose
@@ -294,6 +303,7 @@ impl<'a> Tx<'a> {
         let seq = self.tx.last_insert_rowid();
         let leaf = self.add_leaf(seq, entry.as_bytes())?;
         self.queue_on_append(record, seq)?;
+        self.appended.borrow_mut().push(record.action.code());
         Ok(leaf)
     }
 

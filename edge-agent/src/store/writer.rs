@@ -24,6 +24,14 @@ use crate::review::ReviewThresholds;
 /// Most jobs committed together. Bounds the latency of the first job in a batch.
 pub const MAX_BATCH: usize = 512;
 
+/// Gauge: jobs submitted and not yet taken by the writer thread.
+pub(super) const QUEUE_DEPTH: &str = "edge_store_writer_queue_depth";
+
+/// A job left the queue.
+fn taken() {
+    metrics::gauge!(QUEUE_DEPTH).decrement(1.0);
+}
+
 /// What a finished job does once its batch's commit result is known.
 type Completion = Box<dyn FnOnce(std::result::Result<(), &str>) + Send>;
 
@@ -74,7 +82,10 @@ pub(super) fn run(
         let first = match pending.take() {
             Some(job) => job,
             None => match jobs.recv() {
-                Ok(job) => job,
+                Ok(job) => {
+                    taken();
+                    job
+                }
                 Err(_) => return,
             },
         };
@@ -93,8 +104,12 @@ pub(super) fn run(
         }
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
-                Ok(Job::Write(f)) => batch.push(f),
+                Ok(Job::Write(f)) => {
+                    taken();
+                    batch.push(f);
+                }
                 Ok(maintenance @ Job::Maintenance(_)) => {
+                    taken();
                     pending = Some(maintenance);
                     break;
                 }
@@ -112,6 +127,8 @@ fn commit_batch(
     slow_disk: &AtomicU64,
 ) {
     let size = batch.len();
+    let started = std::time::Instant::now();
+    metrics::histogram!("edge_store_commit_batch_size").record(size as f64);
     if let Err(error) = conn.execute_batch("BEGIN IMMEDIATE") {
         tracing::error!(%error, jobs = size, "could not begin a write transaction");
         // Nothing can be written: run nothing. Dropping the jobs closes their reply
@@ -120,6 +137,8 @@ fn commit_batch(
         return;
     }
     let mut done: Vec<Completion> = Vec::with_capacity(size);
+    // Actions of the access records the kept jobs appended: counted once committed.
+    let mut appended: Vec<&'static str> = Vec::new();
     for job in batch {
         if savepoint(conn, "SAVEPOINT job").is_err() {
             // The caller sees its reply channel closed: Error::Poisoned, answered as 503.
@@ -130,6 +149,7 @@ fn commit_batch(
             Ok(Ok(completion)) => {
                 if savepoint(conn, "RELEASE job").is_ok() {
                     done.push(completion);
+                    appended.extend(tx.take_appended());
                 } else {
                     rollback_job(conn);
                     completion(Err("could not release the job's savepoint"));
@@ -148,8 +168,15 @@ fn commit_batch(
     if delay > 0 {
         std::thread::sleep(std::time::Duration::from_micros(delay));
     }
-    match conn.execute_batch("COMMIT") {
+    let committed = conn.execute_batch("COMMIT");
+    metrics::histogram!("edge_store_commit_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
+    match committed {
         Ok(()) => {
+            for action in appended {
+                metrics::counter!("edge_access_records_appended_total", "action" => action)
+                    .increment(1);
+            }
             for completion in done {
                 completion(Ok(()));
             }

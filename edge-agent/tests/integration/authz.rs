@@ -100,11 +100,16 @@ const SPEC: &[(&str, &str, Target, &str)] = &[
     ("GET", "/v1/log/proof/inclusion", Target::None, "AAAAAA"),
     ("GET", "/v1/log/proof/consistency", Target::None, "AAAAAA"),
     ("GET", "/healthz", Target::None, "AAAAAA"),
+    ("GET", "/readyz", Target::None, "AAAAAA"),
 ];
 
-/// The edge: two emergency hospitals, a second tablet in [`DEVICE`]'s unit, a clinic.
+/// The edge: two emergency hospitals, a second tablet in [`DEVICE`]'s unit, a clinic; a
+/// current CRL, so it is ready (`/readyz` answers 200).
 fn edge() -> TestEdge {
     TestEdge::with(|config| {
+        let config = config
+            .with_card_trust(vec![CARD_CA.der()], vec![CARD_CA.crl(&[])])
+            .unwrap();
         let mut config = with_two_hospitals(config);
         let first = config.devices[0].clone();
         config.devices.push(DeviceRegistration {

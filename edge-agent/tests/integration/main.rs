@@ -15,6 +15,7 @@ mod mtls;
 mod pin;
 mod portal;
 mod portal_sign_in;
+mod readyz;
 mod request_bodies;
 mod review;
 mod support;

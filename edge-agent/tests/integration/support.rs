@@ -64,6 +64,18 @@ impl TestEdge {
         })
     }
 
+    /// An edge trusting [`CARD_CA`] with a current CRL (revoking nothing), with
+    /// `configure` applied: ready, as far as card trust goes.
+    pub fn configured_with_crl(configure: impl FnOnce(Config) -> Config) -> Self {
+        Self::configured(|config| {
+            configure(
+                config
+                    .with_card_trust(vec![CARD_CA.der()], vec![CARD_CA.crl(&[])])
+                    .unwrap(),
+            )
+        })
+    }
+
     fn configured(configure: impl FnOnce(Config) -> Config) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = configure(Config::local(dir.path().to_path_buf()));

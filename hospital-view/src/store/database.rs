@@ -10,6 +10,12 @@ use rusqlite::{Connection, Transaction, params};
 use crate::error::{Error, Result};
 
 const SCHEMA: &str = "
+-- One row, rewritten by each readiness check: proof that a write commits.
+CREATE TABLE IF NOT EXISTS health_probe (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    written_at TEXT NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS arrivals (
     handoff_id  TEXT PRIMARY KEY NOT NULL,
     incident_id TEXT NOT NULL,

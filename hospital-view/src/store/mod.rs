@@ -13,14 +13,17 @@
 //! - `answers`: the ER's answer, the crew's withdrawal, the answers' outbox.
 //! - `sessions`: staff sessions (absolute and idle expiry).
 //! - `staff`: staff accounts (password hash, TOTP, failures, lock, disabled).
+//! - `health`: readiness' write round-trip and the answers' outbox backlog.
 
 mod answers;
 mod database;
+mod health;
 mod sessions;
 mod staff;
 
 pub use answers::{Answer, AnswerOutcome, CrewNotice, PendingAnswer};
 pub use database::Store;
+pub use health::DecisionBacklog;
 pub use sessions::NewSession;
 pub use staff::{NewStaff, StoredStaff};
 

@@ -5,6 +5,7 @@ mod arrivals;
 mod dashboard;
 mod hardening;
 mod live;
+mod readyz;
 mod server;
 mod signin;
 mod tls;
