@@ -61,9 +61,9 @@ pub fn span<B>(request: &axum::http::Request<B>) -> Span {
     tracing::info_span!(
         "request",
         method = %request.method(),
-        route = route.unwrap_or("-"),
-        path,
-        request_id,
+        route = %route.unwrap_or("-"),
+        path = %path,
+        request_id = %request_id,
         incident_id = incident.map(tracing::field::display),
     )
 }
