@@ -42,7 +42,7 @@
 //! - one module per audience's handlers: `tablet`, `handoff`, `portal` (with
 //!   `portal_query`, `portal_page`, `portal_text`), `portal_sign_in`, `review`,
 //!   `denials`, `disasters`, `log`; [`rate_limit`];
-//! - [`openapi`]: the OpenAPI document of these routes; [`request_span`]: the request's
+//! - `liveness`: `/healthz`; [`openapi`]: the OpenAPI document of these routes; [`request_span`]: the request's
 //!   tracing span and its request id.
 
 mod auth;
@@ -51,6 +51,7 @@ mod denials;
 mod disasters;
 mod error;
 mod handoff;
+mod liveness;
 mod log;
 pub mod openapi;
 mod portal;
@@ -133,7 +134,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/log/checkpoint", get(log::checkpoint))
         .route("/v1/log/proof/inclusion", get(log::inclusion))
         .route("/v1/log/proof/consistency", get(log::consistency))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(liveness::healthz))
         .route("/openapi.json", get(openapi::serve))
         // Runs for matched routes only (their template is known); unmatched paths are 404.
         .route_layer(axum::middleware::from_fn_with_state(
@@ -158,11 +159,4 @@ pub fn app(state: AppState) -> Router {
             request_span::drop_unusable_request_id,
         ))
         .with_state(state)
-}
-
-/// `GET /healthz`: the process is up.
-#[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
-async fn healthz() -> &'static str {
-    "ok"
 }

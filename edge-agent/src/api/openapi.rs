@@ -22,7 +22,6 @@ use utoipa::{Modify, OpenApi, PartialSchema};
 
 use super::authz::{self, Access, Role};
 use super::session::PORTAL_COOKIE;
-use super::{MAX_BODY_BYTES, REQUEST_TIMEOUT};
 
 /// The client-certificate scheme (`mutualTLS`): tablets and hospital-views.
 const CLIENT_CERTIFICATE: &str = "client_certificate";
@@ -75,7 +74,7 @@ const PORTAL_SESSION: &str = "portal_session";
         super::log::checkpoint,
         super::log::inclusion,
         super::log::consistency,
-        super::healthz,
+        super::liveness::healthz,
         serve,
     ),
     components(schemas(ErrorBody)),
@@ -124,61 +123,57 @@ pub(super) async fn serve() -> impl IntoResponse {
 /// Applies the route table and the router's layers to every operation.
 struct RouteTable;
 
-/// The shared answers, as `components.responses`: (name, status, description).
-const SHARED: [(&str, &str, &str); 8] = [
-    (
-        "Unauthorized",
-        "401",
-        "`unauthorized`: no or unknown credentials",
-    ),
-    (
-        "Forbidden",
-        "403",
-        "`forbidden`: a role this route does not allow",
-    ),
-    (
-        "RequestTimeout",
-        "408",
-        "The request took longer than the edge allows (empty body)",
-    ),
-    (
-        "RateLimited",
-        "429",
-        "`rate_limited`: too many requests from this caller or address; see `retry-after`",
-    ),
-    (
-        "StorageUnavailable",
-        "503",
-        "`storage_unavailable`: storage failed; nothing was disclosed",
-    ),
-    (
-        "BadBody",
-        "400",
-        "`invalid_body`: the body is not JSON of the expected shape",
-    ),
-    (
-        "BodyTooLarge",
-        "413",
-        "`body_too_large`: the body is over the size limit",
-    ),
-    (
-        "UnsupportedMediaType",
-        "415",
-        "`invalid_body`: the body is not `application/json`",
-    ),
+/// An answer many routes share, kept once in `components.responses`.
+struct SharedAnswer {
+    name: &'static str,
+    status: &'static str,
+    description: &'static str,
+    /// With an [`ErrorBody`] (every shared answer but the timeout's empty one).
+    error_body: bool,
+}
+
+const fn shared(
+    name: &'static str,
+    status: &'static str,
+    description: &'static str,
+    error_body: bool,
+) -> SharedAnswer {
+    SharedAnswer {
+        name,
+        status,
+        description,
+        error_body,
+    }
+}
+
+#[rustfmt::skip]
+const SHARED: [SharedAnswer; 8] = [
+    shared("Unauthorized", "401", "`unauthorized`: no or unknown credentials", true),
+    shared("Forbidden", "403", "`forbidden`: a role this route does not allow", true),
+    shared("RequestTimeout", "408", "The request took longer than the edge allows (empty body)", false),
+    shared("RateLimited", "429", "`rate_limited`: too many requests from this caller or address; see `retry-after`", true),
+    shared("StorageUnavailable", "503", "`storage_unavailable`: storage failed; nothing was disclosed", true),
+    shared("BadBody", "400", "`invalid_body`: the body is not JSON of the expected shape", true),
+    shared("BodyTooLarge", "413", "`body_too_large`: the body is over the size limit", true),
+    shared("UnsupportedMediaType", "415", "`invalid_body`: the body is not `application/json`", true),
 ];
 
-fn shared_response(description: &str) -> Response {
-    let request_id = HeaderBuilder::new()
+/// The `x-request-id` every answer carries.
+fn request_id_header() -> utoipa::openapi::Header {
+    HeaderBuilder::new()
         .schema(String::schema())
         .description(Some("The request's id, as logged"))
-        .build();
-    let builder = ResponseBuilder::new()
-        .description(description)
-        .header("x-request-id", request_id);
-    if description.contains("empty body") {
-        builder.build()
-    } else {
+        .build()
+}
+
+impl SharedAnswer {
+    fn response(&self) -> Response {
+        let builder = ResponseBuilder::new()
+            .description(self.description)
+            .header("x-request-id", request_id_header());
+        if !self.error_body {
+            return builder.build();
+        }
         builder
             .content(
                 "application/json",
@@ -259,18 +254,11 @@ impl Modify for RouteTable {
                 "The portal session cookie set by `POST /portal/v1/sign-in`",
             ))),
         );
-        for (name, _, description) in SHARED {
+        for answer in &SHARED {
             components
                 .responses
-                .insert(name.into(), RefOr::T(shared_response(description)));
+                .insert(answer.name.into(), RefOr::T(answer.response()));
         }
-        let shared = |name: &str| {
-            let status = SHARED.iter().find(|s| s.0 == name).map(|s| s.1);
-            (
-                status.unwrap_or_default().to_string(),
-                RefOr::Ref(Ref::from_response_name(name)),
-            )
-        };
         for rule in authz::ROUTES {
             let Some(item) = openapi.paths.paths.get_mut(rule.path) else {
                 continue;
@@ -295,31 +283,22 @@ impl Modify for RouteTable {
             if json_body {
                 names.extend(["BadBody", "BodyTooLarge", "UnsupportedMediaType"]);
             }
-            for name in names {
-                let (status, response) = shared(name);
+            for answer in SHARED.iter().filter(|a| names.contains(&a.name)) {
                 operation
                     .responses
                     .responses
-                    .entry(status)
-                    .or_insert(response);
+                    .entry(answer.status.into())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name(answer.name)));
             }
             // The handler's own answers carry the request id too.
             for response in operation.responses.responses.values_mut() {
                 if let RefOr::T(response) = response {
-                    response.headers.entry("x-request-id".into()).or_insert(
-                        HeaderBuilder::new()
-                            .schema(String::schema())
-                            .description(Some("The request's id, as logged"))
-                            .build(),
-                    );
+                    response
+                        .headers
+                        .entry("x-request-id".into())
+                        .or_insert_with(request_id_header);
                 }
             }
         }
-        let limits = format!(
-            "\n\nLimits: request bodies at most {MAX_BODY_BYTES} bytes; requests at most {} s.",
-            REQUEST_TIMEOUT.as_secs()
-        );
-        let info = &mut openapi.info;
-        info.description = Some(info.description.take().unwrap_or_default() + &limits);
     }
 }
