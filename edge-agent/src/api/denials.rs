@@ -30,6 +30,7 @@ pub(super) struct Denials {
     denials: Vec<AuthDenial>,
 }
 
+/// The newest refused requests from the security log, newest first.
 #[utoipa::path(get, path = "/v1/auth-denials", tag = "review", operation_id = "list_auth_denials", params(DenialsQuery),
     responses(
         (status = 200, description = "The newest refused requests, newest first", body = Denials),

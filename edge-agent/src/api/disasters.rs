@@ -16,6 +16,7 @@ use super::error::{ApiJson, AppError};
 use crate::state::AppState;
 use myna_domain::wire::ErrorBody;
 
+/// Declares a disaster: basic-facts identification becomes allowed in its area and period.
 #[utoipa::path(post, path = "/v1/disasters", tag = "disasters", request_body = DeclareDisasterRequest,
     responses(
         (status = 201, description = "The declaration", body = DisasterDeclaration),
@@ -44,6 +45,7 @@ pub(super) async fn declare(
     Ok((StatusCode::CREATED, ApiJson(declared)))
 }
 
+/// Every declaration, newest first.
 #[utoipa::path(get, path = "/v1/disasters", tag = "disasters", operation_id = "list_disasters",
     responses((status = 200, description = "Every declaration, newest first", body = DisasterList)))]
 pub(super) async fn list(
@@ -54,6 +56,7 @@ pub(super) async fn list(
     Ok(ApiJson(DisasterList { disasters }))
 }
 
+/// The declarations covering the tablet's area now.
 #[utoipa::path(get, path = "/v1/disasters/active", tag = "disasters",
     responses((status = 200, description = "Declarations covering the tablet's area now: while one is listed, the crew may identify by the four basic facts", body = DisasterList)))]
 pub(super) async fn active(

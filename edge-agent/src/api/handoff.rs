@@ -62,6 +62,7 @@ fn handoff_id(raw: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(raw).map_err(|_| AppError::NotFound("handoff_not_found"))
 }
 
+/// Lists the emergency-receiving hospitals, nearest first when a point is given.
 #[utoipa::path(get, path = "/v1/hospitals", tag = "handoff", params(HospitalsQuery),
     responses(
         (status = 200, description = "Emergency-receiving hospitals, nearest first when a point is given", body = HospitalList),
@@ -111,6 +112,7 @@ pub(super) async fn hospitals(
     Ok(ApiJson(HospitalList { hospitals }))
 }
 
+/// Hands the patient off to a hospital (notice, vital signs and, with consent, the summary).
 #[utoipa::path(post, path = "/v1/incidents/{id}/handoff", tag = "handoff", params(("id" = String, Path, description = "The incident id (UUID) the tablet chose")),
     request_body = HandoffRequest,
     responses(
@@ -194,6 +196,7 @@ pub(super) struct WaitQuery {
     known: Option<String>,
 }
 
+/// A handoff's state, optionally waiting (long poll) for a change.
 #[utoipa::path(get, path = "/v1/handoffs/{id}", tag = "handoff", params(("id" = String, Path, description = "The handoff id (UUID)"), WaitQuery),
     responses(
         (status = 200, description = "The handoff's state; with `wait`, as soon as it differs from `known`", body = HandoffState),
@@ -231,6 +234,7 @@ pub(super) async fn status(
     }
 }
 
+/// Withdraws a handoff; the hospital is told.
 #[utoipa::path(post, path = "/v1/handoffs/{id}/withdraw", tag = "handoff", params(("id" = String, Path, description = "The handoff id (UUID)")),
     responses(
         (status = 200, description = "The handoff, withdrawn; the hospital is told", body = HandoffState),
@@ -256,6 +260,7 @@ pub(super) async fn withdraw(
     Ok(ApiJson(handoff::state(&state.config, &row)))
 }
 
+/// The receiving hospital accepts or declines a handoff.
 #[utoipa::path(post, path = "/v1/hospital/handoffs/{id}/decision", tag = "hospital", params(("id" = String, Path, description = "The handoff id (UUID)")),
     request_body = HandoffDecision,
     responses(

@@ -1,6 +1,6 @@
 //! The edge's OpenAPI 3.1 document, generated from the code: utoipa reads each handler's
 //! `#[utoipa::path]` and the wire types' `ToSchema` derives (myna-domain's `openapi`
-//! feature); [`RouteTable`] then adds what the route table ([`authz::ROUTES`]) and the
+//! feature); `RouteTable` then adds what the route table ([`authz::ROUTES`]) and the
 //! router's layers decide for every route alike: who may call it (security requirements)
 //! and the answers of the layers (401, 403, 408, 429, 503, refused bodies).
 //!

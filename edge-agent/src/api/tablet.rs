@@ -37,6 +37,7 @@ pub(super) fn incident_id(raw: &str) -> Result<IncidentId, AppError> {
         .map_err(|_| AppError::NotFound("incident_not_found"))
 }
 
+/// Issues a one-time challenge for the card to sign after the patient enters their PIN.
 #[utoipa::path(post, path = "/v1/identity-challenges", tag = "tablet", operation_id = "issue_identity_challenge",
     responses((status = 201, description = "A one-time challenge for the card to sign after PIN entry, bound to this tablet", body = IdentityChallenge)))]
 #[tracing::instrument(skip_all, fields(device = %device.device_id))]
@@ -61,6 +62,7 @@ pub(super) async fn issue_challenge(
     ))
 }
 
+/// Opens an incident, identifying the patient by card or (in a declared disaster) basic facts.
 #[utoipa::path(post, path = "/v1/incidents", tag = "tablet", request_body = OpenIncidentRequest,
     responses(
         (status = 201, description = "Incident opened with the identity established", body = IncidentOpened),
@@ -112,6 +114,7 @@ pub(super) async fn open_incident(
     ))
 }
 
+/// Records the patient's consent decision (given, refused, or difficult with a reason).
 #[utoipa::path(put, path = "/v1/incidents/{id}/consent", tag = "tablet", params(("id" = String, Path, description = "The incident id (UUID) the tablet chose")),
     request_body = ConsentRequest,
     responses(
@@ -153,6 +156,7 @@ pub(super) async fn record_consent(
     }))
 }
 
+/// Discloses the emergency summary; its access record is committed first.
 #[utoipa::path(get, path = "/v1/incidents/{id}/summary", tag = "tablet", params(("id" = String, Path, description = "The incident id (UUID) the tablet chose")),
     responses(
         (status = 200, description = "The emergency summary; its access record is committed before it is sent", body = SummaryResponse),
@@ -180,6 +184,7 @@ pub(super) async fn summary(
     }))
 }
 
+/// Reports that the summary was shown again from the tablet's own copy.
 #[utoipa::path(post, path = "/v1/incidents/{id}/device-views", tag = "tablet", params(("id" = String, Path, description = "The incident id (UUID) the tablet chose")),
     request_body = DeviceViewReport,
     responses(
