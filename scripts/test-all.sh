@@ -13,9 +13,10 @@ cd "$(dirname "$0")/.."
 # - chromium and chromium-driver (chromedriver) run the `browser_` tests of the ER
 #   dashboard headless, and fonts-noto-cjk renders their Japanese text in screenshots;
 # - python3 runs mobile-ffi's `python_bindings` test: the generated Python bindings of the
-#   tablet core driving a scene, as the Kotlin/Swift apps would (standard library only).
+#   tablet core driving a scene, as the Kotlin/Swift apps would (standard library only);
+#   python3-venv holds the OpenAPI validator below.
 APT_PACKAGES=(ca-certificates gcc libc6-dev pkg-config libpcsclite-dev pcscd vsmartcard-vpcd
-    chromium chromium-driver fonts-noto-cjk python3)
+    chromium chromium-driver fonts-noto-cjk python3 python3-venv)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -36,6 +37,18 @@ rustup component add rustfmt clippy >/dev/null 2>&1 || true
 trap './scripts/pcscd.sh stop' EXIT
 
 cargo fmt --all --check
+# The edge's OpenAPI document as committed (docs/openapi.json; the `openapi_` tests hold it
+# to the code and the route table) must pass an independent validator as OpenAPI 3.1:
+# openapi-spec-validator, pinned, in a virtual environment of its own.
+OPENAPI_VALIDATOR_VERSION=0.9.0
+validator_env="${XDG_CACHE_HOME:-$HOME/.cache}/myna/openapi-spec-validator-$OPENAPI_VALIDATOR_VERSION"
+if [ ! -x "$validator_env/bin/openapi-spec-validator" ]; then
+    rm -rf "$validator_env"
+    python3 -m venv "$validator_env"
+    "$validator_env/bin/pip" install --quiet --disable-pip-version-check \
+        "openapi-spec-validator==$OPENAPI_VALIDATOR_VERSION"
+fi
+"$validator_env/bin/openapi-spec-validator" --schema 3.1 docs/openapi.json
 # The README's run command builds with the Rust toolchain and a C compiler alone:
 # pcsc-lite (libpcsclite-dev, pkg-config) stays out of `simulations` unless its `pcsc`
 # feature is on. The tests turn it on for the PC/SC benchmarks' code.

@@ -15,6 +15,7 @@ use crate::records::RecordKind;
 
 /// Client-generated id of one emergency incident (one patient, one crew).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct IncidentId(pub Uuid);
 
@@ -26,11 +27,13 @@ impl std::fmt::Display for IncidentId {
 
 /// Id of an access record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct AccessRecordId(pub Uuid);
 
 /// What kind of organisation an institution is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum InstitutionKind {
     /// A fire department (消防本部), whose ambulance crews use the tablets.
@@ -51,6 +54,7 @@ pub enum InstitutionKind {
 
 /// An institution that can view records.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Institution {
     /// Stable id, e.g. "fd-tokyo" or "hosp-kyoto-1".
     pub id: String,
@@ -62,6 +66,7 @@ pub struct Institution {
 
 /// The role the viewer acted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ViewerRole {
     /// An ambulance crew member (救急隊員).
@@ -74,6 +79,7 @@ pub enum ViewerRole {
 
 /// Who accessed: a person and device at an institution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Viewer {
     /// Staff id of the person, when one person acted (crew member id).
     pub staff_id: Option<String>,
@@ -95,6 +101,7 @@ pub struct Viewer {
 
 /// Why records were accessed. Only emergency treatment exists today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Purpose {
     /// Emergency treatment and hospital selection.
@@ -105,6 +112,7 @@ pub enum Purpose {
 
 /// What was attempted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum AccessAction {
     /// Identify the patient from card or basic facts.
@@ -151,6 +159,7 @@ impl AccessAction {
 
 /// A privacy officer's finding on an access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewOutcome {
     /// The access was justified.
@@ -185,6 +194,7 @@ impl ReviewOutcome {
 
 /// Why an access was denied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DenialReason {
     /// No patient matched the evidence.
@@ -256,6 +266,7 @@ impl DenialReason {
 
 /// The result of the attempt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum AccessOutcome {
     /// Records were disclosed; these kinds.
@@ -286,6 +297,7 @@ impl AccessOutcome {
 
 /// One access attempt, as written to the append-only access log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AccessRecord {
     /// Id.
     pub id: AccessRecordId,

@@ -9,6 +9,7 @@ pub const MAX_REASON_NOTE_CHARS: usize = 200;
 
 /// The patient's answer to "may we view your records?".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum ConsentState {
     /// The patient agreed.
@@ -48,6 +49,7 @@ impl ConsentState {
 
 /// Why consent could not be obtained.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     rename_all = "snake_case",
     tag = "kind",

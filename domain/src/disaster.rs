@@ -14,6 +14,7 @@ pub const MAX_DECLARATION_DAYS: i64 = 30;
 /// digits for a prefecture (`13` Tokyo) or five for a municipality (`13112` Setagaya). A
 /// prefecture's code covers every municipality in it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "String", into = "String")]
 pub struct AreaCode(String);
 
@@ -58,6 +59,7 @@ impl From<AreaCode> for String {
 
 /// A declared disaster: an area and a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DisasterDeclaration {
     /// Declaration id.
     pub id: uuid::Uuid,
@@ -80,6 +82,7 @@ impl DisasterDeclaration {
 
 /// `POST /v1/disasters` (operator).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeclareDisasterRequest {
     /// Name, 1 to 200 characters.
@@ -111,6 +114,7 @@ impl DeclareDisasterRequest {
 
 /// `GET /v1/disasters` and `GET /v1/disasters/active`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DisasterList {
     /// Declarations, newest first.
     pub disasters: Vec<DisasterDeclaration>,

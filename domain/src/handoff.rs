@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// A point on the map (WGS 84 degrees).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct GeoPoint {
     /// Latitude, −90 to 90.
@@ -43,6 +44,7 @@ impl GeoPoint {
 /// the setting and the national figures ("74.4 % of uses at home") can be counted from
 /// what was recorded. A kind, never an address: it is not personal data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum SceneKind {
@@ -74,6 +76,7 @@ impl SceneKind {
 
 /// Why a hospital declined a patient (受入不可の理由).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DeclineReason {
     /// No bed free (満床).
@@ -139,6 +142,7 @@ impl DeclineReason {
 
 /// A hospital's answer to a handoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "decision", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HandoffDecision {
     /// The hospital will receive the patient (受入可).
@@ -152,6 +156,7 @@ pub enum HandoffDecision {
 
 /// Where a handoff stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum HandoffStatus {
     /// Waiting for the hospital's answer.
@@ -196,6 +201,7 @@ impl HandoffStatus {
 
 /// `GET /v1/handoffs/{id}` response: the tablet's view of one handoff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HandoffState {
     /// Handoff id.
     pub handoff_id: uuid::Uuid,
@@ -212,6 +218,7 @@ pub struct HandoffState {
 
 /// Edge → hospital-view: the crew withdrew a handoff.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawalNotice {
     /// The handoff.

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 
 /// Internal patient identifier of the record system. Never the My Number itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct PatientId(pub String);
 
@@ -18,6 +19,7 @@ impl std::fmt::Display for PatientId {
 
 /// Sex as coded on the card (券面 DF25: '1' male, '2' female, '9' not applicable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum Sex {
@@ -42,6 +44,7 @@ impl Sex {
 
 /// The fourth basic fact: the address, or the insurer's name (住所 または 保険者名称).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(
     rename_all = "snake_case",
     tag = "kind",
@@ -57,6 +60,7 @@ pub enum AddressOrInsurer {
 
 /// The four basic facts (基本4情報): name, date of birth, sex, and address or insurer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BasicFacts {
     /// Full name.
@@ -88,6 +92,7 @@ impl BasicFacts {
 /// Id of a one-time identification challenge the edge issued to a tablet. The edge keeps
 /// the challenge bytes; the tablet sends back only the id and the card's signature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ChallengeId(pub uuid::Uuid);
 
@@ -133,6 +138,7 @@ impl IdentityEvidence {
 
 /// How strongly the patient's identity was established, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum), uniffi(name = "Assurance"))]
 #[serde(rename_all = "snake_case")]
 pub enum AssuranceLevel {
@@ -146,6 +152,7 @@ pub enum AssuranceLevel {
 
 /// A patient identity the edge has resolved from evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EstablishedIdentity {
     /// The patient.
     pub patient: PatientId,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 /// Every kind of record the summary can hold. Used in access records to say what was shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// Dispensed drugs from claims (薬剤情報).
@@ -92,6 +93,7 @@ impl RecordKind {
 /// Retention rule: a record is kept while younger than `days`, and in any case while it
 /// is among the newest `keep_last` records of its kind for the patient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Retention {
     /// Age limit in days.
     pub days: u32,
@@ -111,6 +113,7 @@ impl Retention {
 
 /// Where a record came from (provenance shown to clinicians).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecordSource {
     /// Claims (レセプト) data.
@@ -125,6 +128,7 @@ pub enum RecordSource {
 
 /// Drug classes that change emergency treatment in the first minutes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DrugClass {
     /// Anticoagulant (抗凝固薬), e.g. warfarin, DOACs.
@@ -146,6 +150,7 @@ impl DrugClass {
 
 /// One medical record of any kind, as stored and as placed in a summary.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum MedicalRecord {
     /// Dispensed drug (薬剤情報).
@@ -218,6 +223,7 @@ impl MedicalRecord {
 
 /// A dispensed drug or a prescription.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Medication {
     /// Drug name (brand or generic).
     pub drug: String,
@@ -239,6 +245,7 @@ pub struct Medication {
 
 /// A visit to a medical institution.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Visit {
     /// Institution name.
     pub institution: String,
@@ -252,6 +259,7 @@ pub struct Visit {
 
 /// A diagnosis (傷病名).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Diagnosis {
     /// Name of the condition.
     pub name: String,
@@ -267,6 +275,7 @@ pub struct Diagnosis {
 
 /// A surgical procedure (手術).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Surgery {
     /// Procedure name.
     pub procedure: String,
@@ -278,6 +287,7 @@ pub struct Surgery {
 
 /// A specific health checkup (特定健診) result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Checkup {
     /// Date of the checkup.
     pub date: NaiveDate,
@@ -295,6 +305,7 @@ pub struct Checkup {
 
 /// What an allergy record is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[serde(rename_all = "snake_case")]
 pub enum AllergySeverity {
@@ -308,6 +319,7 @@ pub enum AllergySeverity {
 
 /// An allergy (drug or other).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Allergy {
     /// Substance, e.g. "penicillin", "latex", "buckwheat".
     pub substance: String,
@@ -321,6 +333,7 @@ pub struct Allergy {
 
 /// The infections the EHR sharing service reports (感染症).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum InfectionMarker {
     /// Syphilis, STS (serological test for syphilis).
@@ -337,6 +350,7 @@ pub enum InfectionMarker {
 
 /// Result of a qualitative test.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QualitativeResult {
     /// Positive (陽性).
@@ -349,6 +363,7 @@ pub enum QualitativeResult {
 
 /// An infection test result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InfectionResult {
     /// Which marker.
     pub marker: InfectionMarker,
@@ -360,6 +375,7 @@ pub struct InfectionResult {
 
 /// The emergency-relevant analytes among the 43 lab items of the EHR sharing service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[allow(missing_docs)] // The variant names are the analytes' standard abbreviations.
 pub enum Analyte {
@@ -392,6 +408,7 @@ pub enum Analyte {
 
 /// Reference range of a quantitative result.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReferenceRange {
     /// Lower limit (inclusive), if any.
     pub low: Option<f64>,
@@ -413,6 +430,7 @@ impl std::fmt::Display for ReferenceRange {
 
 /// A lab value's position relative to its reference range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LabFlag {
     /// Below the range.
@@ -425,6 +443,7 @@ pub enum LabFlag {
 
 /// The value of a lab result: a number with its unit, or text (blood group).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", untagged)]
 pub enum LabValue {
     /// Quantitative value.
@@ -445,6 +464,7 @@ pub enum LabValue {
 
 /// A lab result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LabResult {
     /// Analyte.
     pub analyte: Analyte,

@@ -15,6 +15,7 @@ use crate::records::{
 
 /// Who the summary is about: enough for the ER to register the patient.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatientHeader {
     /// Patient id.
     pub id: PatientId,
@@ -38,6 +39,7 @@ impl PatientHeader {
 
 /// The emergency summary of one patient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmergencySummary {
     /// The patient.
     pub patient: PatientHeader,

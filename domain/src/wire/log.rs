@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /v1/log/proof/consistency?from=&to=`: the tree of `to` entries extends that of `from`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyProofDto {
     /// Older tree size.

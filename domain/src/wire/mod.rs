@@ -48,6 +48,7 @@ pub use tablet::{
 
 /// Error body of every 4xx/5xx: a stable code for programs, a short message for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Stable machine-readable code, e.g. `consent_refused`.
     pub code: String,

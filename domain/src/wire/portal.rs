@@ -15,6 +15,7 @@ use crate::records::RecordKind;
 
 /// `POST /portal/v1/dev-sign-in` (development only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DevSignInRequest {
     /// Patient to sign in as.
@@ -26,6 +27,7 @@ pub struct DevSignInRequest {
 /// challenges are kept apart from the tablets' identity challenges: an id of one kind is
 /// unknown to the other. Single use, refused at and after `expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalChallenge {
     /// Id to send back in [`PortalSignInRequest`].
     pub challenge_id: ChallengeId,
@@ -55,6 +57,7 @@ impl PortalChallenge {
 
 /// `POST /portal/v1/sign-in`: the patient proves possession of their card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PortalSignInRequest {
     /// Base64 DER of the card's JPKI user-authentication certificate.
@@ -88,6 +91,7 @@ impl PortalSignInRequest {
 
 /// A portal session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalSession {
     /// Bearer token.
     pub token: String,
@@ -97,6 +101,7 @@ pub struct PortalSession {
 
 /// Whether an access-log entry's inclusion in the signed log was checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProofStatus {
     /// Its inclusion proof verifies against the newest signed checkpoint, which covers it.
@@ -109,6 +114,7 @@ pub enum ProofStatus {
 
 /// One line of a patient's viewing history (閲覧履歴). Never carries staff ids.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalEntry {
     /// Id of the access record (for its proof, FHIR AuditEvent and flag routes).
     pub access_id: AccessRecordId,
@@ -179,6 +185,7 @@ impl PortalEntry {
 
 /// An institution that appears in a patient's history (the institution filter's choices).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalInstitution {
     /// Institution id (the `institution` query value).
     pub id: String,
@@ -188,6 +195,7 @@ pub struct PortalInstitution {
 
 /// `GET /portal/v1/history?before=&limit=&from=&to=&institution=` response, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PortalHistory {
     /// Entries of this page.
     pub entries: Vec<PortalEntry>,
@@ -201,6 +209,7 @@ pub struct PortalHistory {
 
 /// `POST /portal/v1/history/{access_id}/flag` body (optional): "I don't recognise this".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FlagRequest {
     /// What the patient wants to say, at most 500 characters (the edge refuses longer).

@@ -16,6 +16,7 @@ use crate::identity::PatientId;
 /// records), why it is queued, its anomaly flags as they stand now, and the officer's
 /// findings. No record content: not even the kinds of records disclosed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewItem {
     /// The access record to review (the id of `POST /v1/review-queue/{access_id}/outcome`).
     pub access_id: AccessRecordId,
@@ -63,6 +64,7 @@ pub struct ReviewItem {
 
 /// An anomaly flag on an access: a stable code and a short reason for the officer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewFlag {
     /// `many_patients_without_transport`, `repeated_views`, `outside_active_incident` or
     /// `patient_flag`.
@@ -73,6 +75,7 @@ pub struct ReviewFlag {
 
 /// Where a review-queue item stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
     /// Waiting for a finding.
@@ -83,6 +86,7 @@ pub enum ReviewState {
 
 /// One finding of a privacy officer on a queued access.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewDecision {
     /// The access reviewed.
     pub access_id: AccessRecordId,
@@ -100,6 +104,7 @@ pub struct ReviewDecision {
 
 /// `GET /v1/review-queue?state=&after=&limit=` response, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReviewQueue {
     /// Items.
     pub items: Vec<ReviewItem>,
@@ -109,6 +114,7 @@ pub struct ReviewQueue {
 
 /// `POST /v1/review-queue/{access_id}/outcome` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReviewOutcomeRequest {
     /// `appropriate`, `inappropriate` or `needs_follow_up`.

@@ -15,6 +15,7 @@ use crate::summary::EmergencySummary;
 
 /// Identity evidence as sent by the tablet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "method", deny_unknown_fields)]
 pub enum IdentityEvidenceDto {
     /// Certificate read without PIN; the crew confirms the face photo matches.
@@ -103,6 +104,7 @@ impl IdentityEvidenceDto {
 /// the card to sign after PIN entry. It is bound to the tablet that asked, single-use,
 /// and expires at `expires_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdentityChallenge {
     /// Id to send back in [`IdentityEvidenceDto::PinVerifiedCard`].
     pub challenge_id: ChallengeId,
@@ -130,6 +132,7 @@ impl IdentityChallenge {
 
 /// `POST /v1/incidents`: open an incident for the patient in front of the crew.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OpenIncidentRequest {
     /// Client-generated id; retrying with the same id is idempotent.
@@ -142,6 +145,7 @@ pub struct OpenIncidentRequest {
 
 /// Response to [`OpenIncidentRequest`]. Carries no personal data: the crew has the card.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IncidentOpened {
     /// The incident.
     pub incident_id: IncidentId,
@@ -151,6 +155,7 @@ pub struct IncidentOpened {
 
 /// Consent decision as sent by the tablet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConsentDecisionDto {
     /// Patient agreed.
@@ -163,6 +168,7 @@ pub enum ConsentDecisionDto {
 
 /// `PUT /v1/incidents/{id}/consent`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ConsentRequest {
     /// The decision.
@@ -205,6 +211,7 @@ impl ConsentRequest {
 
 /// Response to [`ConsentRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentRecorded {
     /// The incident.
     pub incident_id: IncidentId,
@@ -214,6 +221,7 @@ pub struct ConsentRecorded {
 
 /// `GET /v1/incidents/{id}/summary` response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SummaryResponse {
     /// The incident.
     pub incident_id: IncidentId,
@@ -225,6 +233,7 @@ pub struct SummaryResponse {
 
 /// A receiving hospital the crew can pick.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HospitalDto {
     /// Institution id.
     pub id: String,
@@ -240,6 +249,11 @@ pub struct HospitalDto {
 
 /// `GET /v1/hospitals?lat=&lon=`: where the crew is, to list the nearest hospitals first.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::IntoParams),
+    into_params(parameter_in = Query)
+)]
 #[serde(deny_unknown_fields)]
 pub struct HospitalsQuery {
     /// Latitude of the incident.
@@ -250,6 +264,7 @@ pub struct HospitalsQuery {
 
 /// `GET /v1/hospitals` response.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HospitalList {
     /// Hospitals.
     pub hospitals: Vec<HospitalDto>,
@@ -257,6 +272,7 @@ pub struct HospitalList {
 
 /// Vital signs entered by the crew. All optional: the crew enters what it measured.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Vitals {
     /// Heart rate, /min.
@@ -277,6 +293,7 @@ pub struct Vitals {
 
 /// `POST /v1/incidents/{id}/handoff`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct HandoffRequest {
     /// Chosen hospital.
@@ -301,6 +318,7 @@ pub struct HandoffRequest {
 
 /// Response to [`HandoffRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HandoffResponse {
     /// Handoff id.
     pub handoff_id: uuid::Uuid,
@@ -319,6 +337,7 @@ pub const MAX_DEVICE_CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::minutes(
 /// tablet's encrypted copy (possibly offline, reported later). Sent from the tablet's
 /// outbox, possibly several times: `view_id` makes a repeat recognisable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DeviceViewReport {
     /// The tablet's id for this display (UUIDv7); it becomes the access record's id.
@@ -356,6 +375,7 @@ impl DeviceViewReport {
 
 /// Response to [`DeviceViewReport`]: 201 when recorded now, 200 for a repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeviceViewRecorded {
     /// The report's id, also the access record's id.
     pub view_id: uuid::Uuid,

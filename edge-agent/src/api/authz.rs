@@ -112,7 +112,7 @@ impl Principal {
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone (public log hashes, health, sign-in pages).
+    /// Anyone (public log hashes, health, sign-in pages, the API document).
     Public,
     /// These roles only; anonymous callers get 401 (JSON) and other roles 403.
     Roles(&'static [Role]),
@@ -190,6 +190,7 @@ pub const ROUTES: &[RouteRule] = &[
     rule("GET", "/v1/log/proof/consistency", Access::Public, "hashes and keys only"),
     rule("GET", "/healthz", Access::Public, "-"),
     rule("GET", "/readyz", Access::Public, "-"),
+    rule("GET", "/openapi.json", Access::Public, "-"),
 ];
 
 /// The rule for `method` on the route template `path`, if the table has one.

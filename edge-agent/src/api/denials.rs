@@ -9,23 +9,32 @@ use super::authz::{Principal, Role};
 use super::error::{ApiJson, ApiQuery, AppError};
 use crate::state::AppState;
 use crate::store::AuthDenial;
+use myna_domain::wire::ErrorBody;
 
 /// Rows unless asked otherwise, and the most at once.
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct DenialsQuery {
+    /// Rows, 1 to 1000 (default 100).
     limit: Option<u32>,
 }
 
 /// The answer.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(super) struct Denials {
+    /// Refused requests, newest first.
     denials: Vec<AuthDenial>,
 }
 
+/// The newest refused requests from the security log, newest first.
+#[utoipa::path(get, path = "/v1/auth-denials", tag = "review", operation_id = "list_auth_denials", params(DenialsQuery),
+    responses(
+        (status = 200, description = "The newest refused requests, newest first", body = Denials),
+        (status = 422, description = "`limit_invalid` or `invalid_query`", body = ErrorBody)))]
 pub(super) async fn list(
     State(state): State<AppState>,
     Extension(principal): Extension<Principal>,

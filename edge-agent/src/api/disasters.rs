@@ -14,7 +14,13 @@ use super::auth::Device;
 use super::auth::Operator;
 use super::error::{ApiJson, AppError};
 use crate::state::AppState;
+use myna_domain::wire::ErrorBody;
 
+/// Declares a disaster: basic-facts identification becomes allowed in its area and period.
+#[utoipa::path(post, path = "/v1/disasters", tag = "disasters", request_body = DeclareDisasterRequest,
+    responses(
+        (status = 201, description = "The declaration", body = DisasterDeclaration),
+        (status = 422, description = "`declaration_invalid` (area or period) or an unreadable body", body = ErrorBody)))]
 pub(super) async fn declare(
     State(state): State<AppState>,
     _operator: Operator,
@@ -39,6 +45,9 @@ pub(super) async fn declare(
     Ok((StatusCode::CREATED, ApiJson(declared)))
 }
 
+/// Every declaration, newest first.
+#[utoipa::path(get, path = "/v1/disasters", tag = "disasters", operation_id = "list_disasters",
+    responses((status = 200, description = "Every declaration, newest first", body = DisasterList)))]
 pub(super) async fn list(
     State(state): State<AppState>,
     _operator: Operator,
@@ -47,6 +56,9 @@ pub(super) async fn list(
     Ok(ApiJson(DisasterList { disasters }))
 }
 
+/// The declarations covering the tablet's area now.
+#[utoipa::path(get, path = "/v1/disasters/active", tag = "disasters",
+    responses((status = 200, description = "Declarations covering the tablet's area now: while one is listed, the crew may identify by the four basic facts", body = DisasterList)))]
 pub(super) async fn active(
     State(state): State<AppState>,
     Device(device): Device,

@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use myna_domain::handoff::{GeoPoint, HandoffDecision, HandoffState};
 use myna_domain::policy;
 use myna_domain::wire::{
-    HandoffRequest, HandoffResponse, HospitalDto, HospitalList, HospitalsQuery,
+    ErrorBody, HandoffRequest, HandoffResponse, HospitalDto, HospitalList, HospitalsQuery,
 };
 use serde::Deserialize;
 
@@ -62,6 +62,11 @@ fn handoff_id(raw: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(raw).map_err(|_| AppError::NotFound("handoff_not_found"))
 }
 
+/// Lists the emergency-receiving hospitals, nearest first when a point is given.
+#[utoipa::path(get, path = "/v1/hospitals", tag = "handoff", params(HospitalsQuery),
+    responses(
+        (status = 200, description = "Emergency-receiving hospitals, nearest first when a point is given", body = HospitalList),
+        (status = 422, description = "`location_invalid` or `invalid_query`", body = ErrorBody)))]
 pub(super) async fn hospitals(
     State(state): State<AppState>,
     Device(_device): Device,
@@ -107,6 +112,16 @@ pub(super) async fn hospitals(
     Ok(ApiJson(HospitalList { hospitals }))
 }
 
+/// Hands the patient off to a hospital (notice, vital signs and, with consent, the summary).
+#[utoipa::path(post, path = "/v1/incidents/{id}/handoff", tag = "handoff", params(("id" = String, Path, description = "The incident id (UUID) the tablet chose")),
+    request_body = HandoffRequest,
+    responses(
+        (status = 200, description = "Delivered: the hospital acknowledged the notice", body = HandoffResponse),
+        (status = 202, description = "Queued: the edge keeps delivering it", body = HandoffResponse),
+        (status = 403, description = "`incident_not_active` or `not_emergency_receiving`", body = ErrorBody),
+        (status = 404, description = "`incident_not_found` or `unknown_hospital`", body = ErrorBody),
+        (status = 409, description = "`handoff_open` or `handoff_id_conflict`", body = ErrorBody),
+        (status = 422, description = "`chief_complaint_invalid`, `eta_invalid`, or an unreadable body", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id, hospital = %request.hospital_id))]
 pub(super) async fn hand_off(
     State(state): State<AppState>,
@@ -170,7 +185,8 @@ pub(super) async fn hand_off(
 }
 
 /// `GET /v1/handoffs/{id}` query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct WaitQuery {
     /// Seconds to wait for a change (0 to 10; more is taken as 10).
@@ -180,6 +196,12 @@ pub(super) struct WaitQuery {
     known: Option<String>,
 }
 
+/// A handoff's state, optionally waiting (long poll) for a change.
+#[utoipa::path(get, path = "/v1/handoffs/{id}", tag = "handoff", params(("id" = String, Path, description = "The handoff id (UUID)"), WaitQuery),
+    responses(
+        (status = 200, description = "The handoff's state; with `wait`, as soon as it differs from `known`", body = HandoffState),
+        (status = 404, description = "`handoff_not_found` (also for another tablet's handoff)", body = ErrorBody),
+        (status = 422, description = "`invalid_query`", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(handoff = %id, device = %device.device_id))]
 pub(super) async fn status(
     State(state): State<AppState>,
@@ -212,6 +234,12 @@ pub(super) async fn status(
     }
 }
 
+/// Withdraws a handoff; the hospital is told.
+#[utoipa::path(post, path = "/v1/handoffs/{id}/withdraw", tag = "handoff", params(("id" = String, Path, description = "The handoff id (UUID)")),
+    responses(
+        (status = 200, description = "The handoff, withdrawn; the hospital is told", body = HandoffState),
+        (status = 404, description = "`handoff_not_found`", body = ErrorBody),
+        (status = 409, description = "`handoff_decided`", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(handoff = %id, device = %device.device_id))]
 pub(super) async fn withdraw(
     State(state): State<AppState>,
@@ -232,6 +260,13 @@ pub(super) async fn withdraw(
     Ok(ApiJson(handoff::state(&state.config, &row)))
 }
 
+/// The receiving hospital accepts or declines a handoff.
+#[utoipa::path(post, path = "/v1/hospital/handoffs/{id}/decision", tag = "hospital", params(("id" = String, Path, description = "The handoff id (UUID)")),
+    request_body = HandoffDecision,
+    responses(
+        (status = 200, description = "The handoff, accepted or declined", body = HandoffState),
+        (status = 404, description = "`handoff_not_found` (also for another hospital's handoff)", body = ErrorBody),
+        (status = 409, description = "`handoff_decided`", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(handoff = %id, hospital = %hospital.institution.id))]
 pub(super) async fn decide(
     State(state): State<AppState>,

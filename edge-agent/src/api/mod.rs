@@ -23,11 +23,15 @@
 //! `GET /v1/disasters/active`.
 //! Access log (public, hashes only): `GET /v1/log/key`, `GET /v1/log/checkpoint`,
 //! `GET /v1/log/proof/inclusion?index=&tree_size=`, `GET /v1/log/proof/consistency?from=&to=`.
-//! Operations: `GET /healthz` (the process is up), `GET /readyz` (see [`crate::health`]).
+//! Operations: `GET /healthz` (the process is up), `GET /readyz` (see [`crate::health`]),
+//! `GET /openapi.json` (this API as an OpenAPI 3.1 document).
 //!
 //! Every request is counted and timed by route template
-//! ([`myna_service::metrics::track`]). Every route but the probes is rate limited per caller and client address
-//! ([`rate_limit`]); bodies are capped at [`MAX_BODY_BYTES`] and requests at 15 s.
+//! ([`myna_service::metrics::track`]). Every route but the probes is rate limited per
+//! caller and client address ([`rate_limit`]); bodies are capped at [`MAX_BODY_BYTES`] and
+//! requests at 15 s. Every request is traced in a span with its request id
+//! (`x-request-id`, echoed in the answer) and, on incident routes, the incident id
+//! ([`request_span`]).
 //!
 //! # Layout
 //! - this file: the router ([`app`]), its layers and limits;
@@ -40,7 +44,9 @@
 //! - `wire`: the JSON responses only the edge writes (proofs, flag answers) and their limits;
 //! - one module per audience's handlers: `tablet`, `handoff`, `portal` (with
 //!   `portal_query`, `portal_page`, `portal_text`), `portal_sign_in`, `review`,
-//!   `denials`, `disasters`, `log`; [`rate_limit`].
+//!   `denials`, `disasters`, `log`; [`rate_limit`];
+//! - `liveness`: `/healthz`; [`openapi`]: the OpenAPI document of these routes; [`request_span`]: the request's
+//!   tracing span and its request id.
 
 mod auth;
 pub mod authz;
@@ -48,7 +54,9 @@ mod denials;
 mod disasters;
 mod error;
 mod handoff;
+mod liveness;
 mod log;
+pub mod openapi;
 mod portal;
 mod portal_page;
 mod portal_query;
@@ -56,6 +64,7 @@ mod portal_redirect;
 mod portal_sign_in;
 mod portal_text;
 pub mod rate_limit;
+pub mod request_span;
 mod review;
 mod session;
 mod tablet;
@@ -65,10 +74,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
 use axum::routing::{get, post, put};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -128,11 +138,9 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/log/checkpoint", get(log::checkpoint))
         .route("/v1/log/proof/inclusion", get(log::inclusion))
         .route("/v1/log/proof/consistency", get(log::consistency))
-        .route("/healthz", get(|| async { "ok" }))
-        .route(
-            "/readyz",
-            get(|State(state): State<AppState>| async move { health::readiness(&state).await }),
-        )
+        .route("/healthz", get(liveness::healthz))
+        .route("/readyz", get(liveness::readyz))
+        .route("/openapi.json", get(openapi::serve))
         // Runs for matched routes only (their template is known); unmatched paths are 404.
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -147,13 +155,14 @@ pub fn app(state: AppState) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-                // Method and path only: paths carry incident ids, never personal data; the
-                // query string (which may carry a dev patient id) is left out.
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
-        )
+        .layer(TraceLayer::new_for_http().make_span_with(request_span::span))
+        // Every answer, refusals and timeouts included, carries the id its span was
+        // logged with.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(middleware::map_request(
+            request_span::drop_unusable_request_id,
+        ))
         // Outermost: requests refused by any layer above are counted too.
         .layer(middleware::from_fn_with_state(
             health::SERVICE,

@@ -19,8 +19,8 @@ use myna_domain::transparency::{
     Checkpoint, Hash, LogError, hash_to_base64, leaf_hash, verify_inclusion,
 };
 use myna_domain::wire::{
-    DevSignInRequest, FlagRequest, PortalEntry, PortalHistory, PortalInstitution, PortalSession,
-    ProofStatus, proof_strings,
+    DevSignInRequest, ErrorBody, FlagRequest, PortalEntry, PortalHistory, PortalInstitution,
+    PortalSession, ProofStatus, proof_strings,
 };
 use myna_service::tls::TlsPeer;
 use serde::Deserialize;
@@ -185,6 +185,10 @@ fn access_id(raw: &str) -> Result<AccessRecordId, AppError> {
 }
 
 /// `GET /portal/v1/history?before=&limit=&from=&to=&institution=`.
+#[utoipa::path(get, path = "/portal/v1/history", tag = "portal", params(HistoryQuery),
+    responses(
+        (status = 200, description = "The patient's viewing history, newest first", body = PortalHistory),
+        (status = 422, description = "`invalid_query`, `invalid_cursor`, `invalid_limit`, `invalid_date`, `invalid_date_range` or `invalid_institution`", body = ErrorBody)))]
 pub(super) async fn history(
     State(state): State<AppState>,
     PortalPatient(patient): PortalPatient,
@@ -195,6 +199,10 @@ pub(super) async fn history(
 }
 
 /// `GET /portal/v1/history/{access_id}/proof`.
+#[utoipa::path(get, path = "/portal/v1/history/{id}/proof", tag = "portal", params(("id" = String, Path, description = "The access record id (UUID) of a history entry")),
+    responses(
+        (status = 200, description = "Everything needed to check the entry against the signed log", body = PortalProof),
+        (status = 404, description = "`access_not_found` (also another patient's entry)", body = ErrorBody)))]
 pub(super) async fn proof(
     State(state): State<AppState>,
     PortalPatient(patient): PortalPatient,
@@ -240,6 +248,10 @@ pub(super) async fn proof(
 }
 
 /// `GET /portal/v1/history/{access_id}/audit-event`: the entry as a FHIR R4 AuditEvent.
+#[utoipa::path(get, path = "/portal/v1/history/{id}/audit-event", tag = "portal", params(("id" = String, Path, description = "The access record id (UUID) of a history entry")),
+    responses(
+        (status = 200, description = "The entry as a FHIR R4 AuditEvent resource", body = Object),
+        (status = 404, description = "`access_not_found`", body = ErrorBody)))]
 pub(super) async fn audit_event(
     State(state): State<AppState>,
     PortalPatient(patient): PortalPatient,
@@ -298,6 +310,13 @@ async fn flag_entry(
 }
 
 /// `POST /portal/v1/history/{access_id}/flag` with an optional `{"note": "..."}`.
+#[utoipa::path(post, path = "/portal/v1/history/{id}/flag", tag = "portal", params(("id" = String, Path, description = "The access record id (UUID) of a history entry")),
+    request_body(content = Option<FlagRequest>, description = "Optional: an empty body flags without a note"),
+    responses(
+        (status = 201, description = "Flagged for the privacy officer's review", body = FlagResponse),
+        (status = 200, description = "Already flagged (the first note is kept)", body = FlagResponse),
+        (status = 404, description = "`access_not_found`", body = ErrorBody),
+        (status = 422, description = "`note_too_long` or a body that is not `{\"note\": ...}`", body = ErrorBody)))]
 pub(super) async fn flag(
     State(state): State<AppState>,
     PortalPatient(patient): PortalPatient,
@@ -341,6 +360,11 @@ fn problem_page(status: StatusCode, lang: Lang, error: &AppError) -> Response {
 }
 
 /// `GET /portal`: the history page.
+#[utoipa::path(get, path = "/portal", tag = "portal pages", params(HistoryQuery),
+    responses(
+        (status = 200, description = "The history page", body = String, content_type = "text/html"),
+        (status = 303, description = "No session: to the sign-in page"),
+        (status = 422, description = "A page naming the bad filter", body = String, content_type = "text/html")))]
 pub(super) async fn history_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -379,13 +403,21 @@ pub(super) async fn history_page(
 }
 
 /// The "I don't recognise this" form.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct FlagForm {
+    /// What the patient wants to say, at most 500 characters.
     note: Option<String>,
 }
 
 /// `POST /portal/history/{access_id}/flag` (HTML form, cookie session): flags, then
 /// sends the patient back to the page they were on with a confirmation.
+#[utoipa::path(post, path = "/portal/history/{id}/flag", tag = "portal pages",
+    params(("id" = String, Path, description = "The access record id (UUID) of a history entry"), HistoryQuery),
+    request_body(content = FlagForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Flagged: back to the history page (or, without a session, to the sign-in page)"),
+        (status = 404, description = "A page saying the entry was not found", body = String, content_type = "text/html"),
+        (status = 422, description = "A page saying the note or form is invalid", body = String, content_type = "text/html")))]
 pub(super) async fn flag_form(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -431,6 +463,10 @@ pub(super) async fn flag_form(
 }
 
 /// `POST /portal/v1/dev-sign-in` (development only).
+#[utoipa::path(post, path = "/portal/v1/dev-sign-in", tag = "portal", request_body = DevSignInRequest,
+    responses(
+        (status = 200, description = "Development only: a session for any patient", body = PortalSession),
+        (status = 404, description = "`route_not_found` when development sign-in is off, or `unknown_patient`", body = ErrorBody)))]
 pub(super) async fn dev_sign_in(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<DevSignInRequest>,
@@ -440,6 +476,8 @@ pub(super) async fn dev_sign_in(
 
 /// `GET /portal/sign-in?lang=`: how to sign in with the card (through the app), and the
 /// development form when development sign-in is on.
+#[utoipa::path(get, path = "/portal/sign-in", tag = "portal pages", params(SignInQuery),
+    responses((status = 200, description = "How to sign in with the card", body = String, content_type = "text/html")))]
 pub(super) async fn sign_in_page(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -449,13 +487,21 @@ pub(super) async fn sign_in_page(
     Html(portal_page::sign_in(lang, None, state.config.dev_portal_sign_in).into_string())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct SignInQuery {
+    /// Development only: the patient id to sign in as.
     patient: Option<String>,
+    /// Page language, `ja` or `en` (else `Accept-Language`).
     lang: Option<String>,
 }
 
 /// `GET /portal/dev-sign-in?patient=&lang=` (development only).
+#[utoipa::path(get, path = "/portal/dev-sign-in", tag = "portal pages", params(SignInQuery),
+    responses(
+        (status = 200, description = "The sign-in page (with the development form when it is on)", body = String, content_type = "text/html"),
+        (status = 303, description = "Development only: signed in as `patient`, to the history page with the session cookie"),
+        (status = 404, description = "`route_not_found` when development sign-in is off", body = ErrorBody)))]
 pub(super) async fn dev_sign_in_page(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -19,12 +19,22 @@ const MAX_INSTITUTION_ID: usize = 64;
 /// The query as sent: every value is text, checked by [`HistoryParams::parse`] so a bad
 /// value gets our error, not the extractor's. An empty value (an empty form field) is
 /// the same as an absent one.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
+    /// Only entries older than this cursor (the previous page's `next_before`).
+    #[param(value_type = Option<u64>)]
     before: Option<String>,
+    /// Entries per page, 1 to 100 (default 20).
+    #[param(value_type = Option<u32>)]
     limit: Option<String>,
+    /// First day, Japan time, inclusive (`YYYY-MM-DD`).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     from: Option<String>,
+    /// Last day, Japan time, inclusive (`YYYY-MM-DD`).
+    #[param(value_type = Option<chrono::NaiveDate>)]
     to: Option<String>,
+    /// Only this institution's entries (an id from `institutions`).
     institution: Option<String>,
     /// Page language (`ja` or `en`).
     pub lang: Option<String>,

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use myna_domain::wire::{ErrorBody, PortalChallenge, PortalSignInRequest};
+use myna_domain::wire::{ErrorBody, PortalChallenge, PortalSession, PortalSignInRequest};
 use myna_service::tls::TlsPeer;
 
 use super::error::{ApiJson, AppError};
@@ -23,6 +23,8 @@ use crate::state::AppState;
 use crate::store::AuthDenial;
 
 /// `POST /portal/v1/sign-in/challenges`.
+#[utoipa::path(post, path = "/portal/v1/sign-in/challenges", tag = "portal", operation_id = "issue_portal_challenge",
+    responses((status = 201, description = "A one-time challenge for the patient's card, valid 2 minutes", body = PortalChallenge)))]
 pub(super) async fn issue_challenge(
     State(state): State<AppState>,
 ) -> Result<(StatusCode, ApiJson<PortalChallenge>), AppError> {
@@ -40,6 +42,11 @@ pub(super) async fn issue_challenge(
 }
 
 /// `POST /portal/v1/sign-in`.
+#[utoipa::path(post, path = "/portal/v1/sign-in", tag = "portal", request_body = PortalSignInRequest,
+    responses(
+        (status = 200, description = "Signed in: the session, also set as the `portal_session` cookie", body = PortalSession,
+            headers(("set-cookie" = String, description = "`portal_session`, HttpOnly, SameSite=Strict, path /portal"))),
+        (status = 401, description = "`sign_in_failed`, whichever check failed", body = ErrorBody)))]
 pub(super) async fn sign_in(
     State(state): State<AppState>,
     tls: Option<Extension<TlsPeer>>,

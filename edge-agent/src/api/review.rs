@@ -10,7 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use myna_domain::access::AccessRecordId;
 use myna_domain::wire::{
-    ReviewDecision, ReviewFlag, ReviewItem, ReviewOutcomeRequest, ReviewQueue, ReviewState,
+    ErrorBody, ReviewDecision, ReviewFlag, ReviewItem, ReviewOutcomeRequest, ReviewQueue,
+    ReviewState,
 };
 use serde::Deserialize;
 
@@ -27,7 +28,7 @@ const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 500;
 
 /// Which items to list.
-#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum StateFilter {
     /// Waiting for a finding (the default).
@@ -37,19 +38,26 @@ pub(super) enum StateFilter {
     All,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(super) struct QueueQuery {
     /// `open` (default) or `all`.
+    #[param(inline)]
     state: Option<StateFilter>,
     /// Only items positioned after this (the previous page's `next_after`).
     after: Option<i64>,
+    /// Items per page, 1 to 500 (default 100).
     limit: Option<u32>,
 }
 
 /// `GET /v1/review-queue?state=open|all&after=&limit=` (privacy officer bearer token):
 /// queued accesses, oldest first, a page at a time; `next_after` is the cursor of the next
 /// page, null at the end.
+#[utoipa::path(get, path = "/v1/review-queue", tag = "review", params(QueueQuery),
+    responses(
+        (status = 200, description = "Queued accesses, oldest first, a page at a time", body = ReviewQueue),
+        (status = 422, description = "`invalid_limit` or `invalid_query`", body = ErrorBody)))]
 pub(super) async fn queue(
     State(state): State<AppState>,
     _officer: PrivacyOfficer,
@@ -124,6 +132,14 @@ fn review_item(row: ReviewItemRow, thresholds: &crate::review::ReviewThresholds)
 /// queued access and logs it as an access record, in one transaction; 201 with the
 /// finding. Unknown access: 404 `access_not_found`; an access never queued: 409
 /// `not_in_review_queue`.
+#[utoipa::path(post, path = "/v1/review-queue/{id}/outcome", tag = "review",
+    params(("id" = String, Path, description = "The queued access record's id (UUID)")),
+    request_body = ReviewOutcomeRequest,
+    responses(
+        (status = 201, description = "The finding, also logged as an access record", body = ReviewDecision),
+        (status = 404, description = "`access_not_found`", body = ErrorBody),
+        (status = 409, description = "`not_in_review_queue`", body = ErrorBody),
+        (status = 422, description = "`note_too_long` or an unreadable body", body = ErrorBody)))]
 pub(super) async fn outcome(
     State(state): State<AppState>,
     PrivacyOfficer(officer_id): PrivacyOfficer,

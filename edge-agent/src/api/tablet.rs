@@ -15,8 +15,8 @@ use myna_domain::access::IncidentId;
 use myna_domain::consent::{DifficultyReason, MAX_REASON_NOTE_CHARS};
 use myna_domain::identity::AddressOrInsurer;
 use myna_domain::wire::{
-    ConsentRecorded, ConsentRequest, DeviceViewRecorded, DeviceViewReport, IdentityChallenge,
-    IdentityEvidenceDto, IncidentOpened, OpenIncidentRequest, SummaryResponse,
+    ConsentRecorded, ConsentRequest, DeviceViewRecorded, DeviceViewReport, ErrorBody,
+    IdentityChallenge, IdentityEvidenceDto, IncidentOpened, OpenIncidentRequest, SummaryResponse,
 };
 
 use super::auth::Device;
@@ -37,6 +37,9 @@ pub(super) fn incident_id(raw: &str) -> Result<IncidentId, AppError> {
         .map_err(|_| AppError::NotFound("incident_not_found"))
 }
 
+/// Issues a one-time challenge for the card to sign after the patient enters their PIN.
+#[utoipa::path(post, path = "/v1/identity-challenges", tag = "tablet", operation_id = "issue_identity_challenge",
+    responses((status = 201, description = "A one-time challenge for the card to sign after PIN entry, bound to this tablet", body = IdentityChallenge)))]
 #[tracing::instrument(skip_all, fields(device = %device.device_id))]
 pub(super) async fn issue_challenge(
     State(state): State<AppState>,
@@ -59,6 +62,14 @@ pub(super) async fn issue_challenge(
     ))
 }
 
+/// Opens an incident, identifying the patient by card or (in a declared disaster) basic facts.
+#[utoipa::path(post, path = "/v1/incidents", tag = "tablet", request_body = OpenIncidentRequest,
+    responses(
+        (status = 201, description = "Incident opened with the identity established", body = IncidentOpened),
+        (status = 403, description = "`certificate_untrusted`, `certificate_revoked` or `signature_invalid`", body = ErrorBody),
+        (status = 404, description = "`unknown_patient`", body = ErrorBody),
+        (status = 409, description = "`challenge_invalid` (get a new challenge) or `incident_id_conflict`", body = ErrorBody),
+        (status = 422, description = "`crew_member_id_invalid`, `basic_facts_too_long`, `certificate_invalid`, `certificate_not_valid_now`, `identity_method_not_accepted`, `outside_declared_disaster`, `photo_not_confirmed`, or an unreadable body (`invalid_body`)", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(incident = %request.incident_id, device = %device.device_id))]
 pub(super) async fn open_incident(
     State(state): State<AppState>,
@@ -103,6 +114,15 @@ pub(super) async fn open_incident(
     ))
 }
 
+/// Records the patient's consent decision (given, refused, or difficult with a reason).
+#[utoipa::path(put, path = "/v1/incidents/{id}/consent", tag = "tablet", params(("id" = String, Path, description = "The incident id (UUID) the tablet chose")),
+    request_body = ConsentRequest,
+    responses(
+        (status = 200, description = "The consent decision as recorded", body = ConsentRecorded),
+        (status = 403, description = "`incident_not_active`", body = ErrorBody),
+        (status = 404, description = "`incident_not_found` (also for another unit's incident)", body = ErrorBody),
+        (status = 409, description = "`consent_already_recorded`", body = ErrorBody),
+        (status = 422, description = "`consent_reason_too_long`, `consent_reason_required`, or an unreadable body", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id))]
 pub(super) async fn record_consent(
     State(state): State<AppState>,
@@ -136,6 +156,13 @@ pub(super) async fn record_consent(
     }))
 }
 
+/// Discloses the emergency summary; its access record is committed first.
+#[utoipa::path(get, path = "/v1/incidents/{id}/summary", tag = "tablet", params(("id" = String, Path, description = "The incident id (UUID) the tablet chose")),
+    responses(
+        (status = 200, description = "The emergency summary; its access record is committed before it is sent", body = SummaryResponse),
+        (status = 403, description = "`consent_refused` or `incident_not_active`", body = ErrorBody),
+        (status = 404, description = "`incident_not_found` (also for another unit's incident)", body = ErrorBody),
+        (status = 409, description = "`consent_not_recorded`", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id))]
 pub(super) async fn summary(
     State(state): State<AppState>,
@@ -157,6 +184,14 @@ pub(super) async fn summary(
     }))
 }
 
+/// Reports that the summary was shown again from the tablet's own copy.
+#[utoipa::path(post, path = "/v1/incidents/{id}/device-views", tag = "tablet", params(("id" = String, Path, description = "The incident id (UUID) the tablet chose")),
+    request_body = DeviceViewReport,
+    responses(
+        (status = 201, description = "The view was recorded in the access log", body = DeviceViewRecorded),
+        (status = 200, description = "A repeat of a view already recorded (`recorded: false`)", body = DeviceViewRecorded),
+        (status = 404, description = "`incident_not_found`", body = ErrorBody),
+        (status = 409, description = "`view_id_conflict` or `no_summary_disclosed`", body = ErrorBody)))]
 #[tracing::instrument(skip_all, fields(incident = %id, device = %device.device_id, view = %report.view_id))]
 pub(super) async fn device_view(
     State(state): State<AppState>,

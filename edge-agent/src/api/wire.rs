@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /portal/v1/history/{access_id}/proof`: everything a patient's own tool needs to
 /// check an entry independently (with the log's verifier key from a trusted source).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PortalProof {
     /// The access record.
     pub access_id: AccessRecordId,
@@ -41,7 +41,7 @@ pub struct PortalProof {
 pub const MAX_FLAG_NOTE_CHARS: usize = 500;
 
 /// Response to [`FlagRequest`](myna_domain::wire::FlagRequest): 201 when newly flagged, 200 when it already was.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct FlagResponse {
     /// The access record.
     pub access_id: AccessRecordId,
@@ -60,7 +60,7 @@ pub const MAX_REVIEW_NOTE_CHARS: usize = 1000;
 // Access log (`/v1/log/proof/…`).
 
 /// `GET /v1/log/proof/inclusion?index=&tree_size=`: the audit path of one access-log entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InclusionProofDto {
     /// Entry index (0-based position in the log).

@@ -9,7 +9,7 @@ use super::tx::{Tx, parse_time};
 use crate::error::Result;
 
 /// One refused request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct AuthDenial {
     /// When.
     pub at: DateTime<Utc>,

@@ -101,6 +101,7 @@ const SPEC: &[(&str, &str, Target, &str)] = &[
     ("GET", "/v1/log/proof/consistency", Target::None, "AAAAAA"),
     ("GET", "/healthz", Target::None, "AAAAAA"),
     ("GET", "/readyz", Target::None, "AAAAAA"),
+    ("GET", "/openapi.json", Target::None, "AAAAAA"),
 ];
 
 /// The edge: two emergency hospitals, a second tablet in [`DEVICE`]'s unit, a clinic; a

@@ -12,6 +12,7 @@ mod idempotency;
 mod identify;
 mod log_proofs;
 mod mtls;
+mod openapi;
 mod pin;
 mod portal;
 mod portal_sign_in;
