@@ -140,6 +140,9 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         // Durable: a stored notice is on disk before the edge hears "stored".
         let conn = myna_service::open_durable(path)?;
+        // Overwrite deleted and replaced content: a TOTP secret sealed in place leaves no
+        // plain-text copy in a free page.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.execute_batch(SCHEMA)?;
         for (column, declaration) in ADDED_COLUMNS {
             let present: bool = conn.query_row(
@@ -220,6 +223,8 @@ impl Store {
             }
             tx.commit()?;
             if migrated > 0 {
+                // Move the sealed pages into the main file now, over the plain-text ones.
+                conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
                 tracing::info!(accounts = migrated, "plain-text TOTP secrets sealed");
             }
         }

@@ -1,10 +1,12 @@
 //! Integration tests of hospital-view: the router through `tower::ServiceExt::oneshot`
 //! against a real SQLite file in a temporary directory, plus real-socket tests.
 
+mod accounts;
 mod arrivals;
 mod dashboard;
 mod hardening;
 mod live;
+mod production;
 mod server;
 mod signin;
 mod tls;
