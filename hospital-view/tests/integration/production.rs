@@ -294,30 +294,52 @@ impl Drop for Running {
     }
 }
 
-/// Starts the binary and waits for its `serving https://ADDR` line.
-fn serve(deployment: &Deployment) -> (Running, String) {
+/// Starts the binary and waits for its `serving https://ADDR` line; returns it with the
+/// lines written before it (the log, JSON in the production example).
+fn serve(deployment: &Deployment) -> (Running, String, Vec<String>) {
     let mut child = deployment.command().spawn().unwrap();
     let stdout = child.stdout.take().unwrap();
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("hospital-view serving ") {
-                let _ = sender.send(url.to_string());
+            if sender.send(line).is_err() {
+                break;
             }
         }
     });
     let running = Running(child);
-    let url = receiver
-        .recv_timeout(Duration::from_secs(30))
-        .expect("hospital-view announced its address");
-    (running, url)
+    let mut log = Vec::new();
+    loop {
+        let line = receiver
+            .recv_timeout(Duration::from_secs(30))
+            .expect("hospital-view announced its address");
+        if let Some(url) = line.strip_prefix("hospital-view serving ") {
+            return (running, url.to_string(), log);
+        }
+        log.push(line);
+    }
 }
 
 #[tokio::test]
-async fn production_binary_serves_the_example_config_over_mtls() {
+async fn production_binary_serves_the_example_config_over_mtls_with_json_logs_and_metrics() {
     let deployment = Deployment::new();
-    let (running, url) = serve(&deployment);
+    let (running, url, log) = serve(&deployment);
     assert!(url.starts_with("https://127.0.0.1:"), "{url}");
+    // `log_format = "json"`: one object per line; the metrics endpoint says where it is.
+    let lines: Vec<serde_json::Value> = log
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let metrics_addr = lines
+        .iter()
+        .find(|line| line["message"] == "metrics endpoint listening")
+        .and_then(|line| line["addr"].as_str())
+        .unwrap_or_else(|| panic!("no metrics line in {log:?}"))
+        .to_string();
+    let metrics = reqwest::get(format!("http://{metrics_addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), reqwest::StatusCode::OK);
     let body = serde_json::to_vec(&notice(1, 10)).unwrap();
     let with_certificate = deployment
         .client(Some(&deployment.edge))
@@ -413,6 +435,39 @@ fn production_binary_refuses_plain_http() {
     let deployment = Deployment::new();
     deployment.edit(|text| text.replace("https://edge.example.org", "http://edge.example.org"));
     assert_refused(&deployment, "plain `http://`");
+}
+
+#[test]
+fn production_admin_command_adds_an_account_and_records_who() {
+    let deployment = Deployment::new();
+    let admin = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_hospital-view"))
+            .arg("admin")
+            .arg("--config")
+            .arg(&deployment.config)
+            .args(["--by", "carol"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.success(), stdout, stderr)
+    };
+    let (ok, added, stderr) = admin(&["add", "--id", "er-nurse-1", "--name", "看護師"]);
+    assert!(ok, "{stderr}");
+    assert!(added.contains("password: "), "{added}");
+    assert!(added.contains("totp: otpauth://totp/"), "{added}");
+    let (ok, _, _) = admin(&["add", "--id", "er-nurse-1", "--name", "again"]);
+    assert!(!ok, "the id exists");
+    let (ok, listed, _) = admin(&["list"]);
+    assert!(ok && listed.contains("er-nurse-1\tenabled"), "{listed}");
+    let (ok, actions, _) = admin(&["actions"]);
+    assert!(
+        ok && actions.contains("\tcarol\tadd\ter-nurse-1"),
+        "{actions}"
+    );
+    assert_eq!(actions.lines().count(), 1, "{actions}");
 }
 
 #[test]
