@@ -520,6 +520,40 @@ data_dir = "/tmp/x"
     }
 
     #[test]
+    fn dev_certificates_verify_the_edge_and_partial_tls_names_the_missing_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls_dir = dir.path().join("tls");
+        let dev = parse(&format!(
+            "{MINIMAL}\n[tls]\ndev_dir = {:?}\n",
+            tls_dir.to_str().unwrap()
+        ))
+        .unwrap()
+        .into_startup(true)
+        .unwrap();
+        assert!(dev.server_tls.is_some());
+        assert!(dev.facts.tls && dev.facts.edge_client_verified && dev.facts.dev_tls);
+        assert!(tls_dir.join("ca.pem").exists());
+        for (section, missing) in [
+            ("[tls]\ncert = \"c.pem\"\n", "tls.key"),
+            (
+                "[tls]\nedge_client_cas = [\"ca.pem\"]\n",
+                "tls.edge_client_cas",
+            ),
+            ("[edge]\nclient_cert = \"c.pem\"\n", "edge.ca"),
+            ("[edge]\nca = \"ca.pem\"\n", "edge.client_cert"),
+            ("[edge]\nurl = \"ftp://e\"\n", "edge.url"),
+        ] {
+            let error = parse(&format!("{MINIMAL}\n{section}"))
+                .unwrap()
+                .into_startup(true)
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(error.contains(missing), "{section}: {error}");
+        }
+    }
+
+    #[test]
     fn overrides_replace_the_files_values() {
         let file = parse(MINIMAL).unwrap().with_overrides(&Overrides {
             listen: Some("127.0.0.1:9".parse().unwrap()),
