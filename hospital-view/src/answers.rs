@@ -25,13 +25,15 @@ enum Sent {
 }
 
 async fn send(state: &AppState, edge_url: &str, answer: &PendingAnswer) -> Sent {
-    let response = state
-        .edge_client()
-        .post(format!(
-            "{edge_url}/v1/hospital/handoffs/{}/decision",
-            answer.handoff_id
-        ))
-        .bearer_auth(&state.config().edge_token)
+    let mut request = state.edge_client().post(format!(
+        "{edge_url}/v1/hospital/handoffs/{}/decision",
+        answer.handoff_id
+    ));
+    // Over mTLS the client certificate identifies this hospital; a token only when set.
+    if let Some(token) = &state.config().edge_token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .body(answer.body_json.clone())
         .send()

@@ -1,10 +1,12 @@
 //! What one hospital-view instance is configured with: its hospital, data directory, the
 //! edge's token and address, the client certificate for an mTLS edge, the staff accounts to
-//! create and the sign-in policy.
+//! create, the sign-in policy and the key TOTP secrets are sealed under. The binary builds
+//! it from a configuration file ([`crate::config_file`]).
 
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
+use crate::staff::sealing::TotpKey;
 use crate::staff::{SignInPolicy, StaffAccount};
 
 /// Configuration of one hospital-view instance.
@@ -17,9 +19,11 @@ pub struct Config {
     pub hospital_name: String,
     /// Directory holding `hospital-<id>.sqlite3`; created if missing.
     pub data_dir: PathBuf,
-    /// Bearer token the edge-agent must present on `POST /v1/arrivals`; this hospital-view
-    /// presents the same token when it sends the ER's answers to the edge.
-    pub edge_token: String,
+    /// Bearer token the edge-agent must present on `POST /v1/arrivals` when served over
+    /// plain HTTP; this hospital-view presents the same token when it sends the ER's
+    /// answers to the edge. `None`: over TLS the edge's client certificate is its only
+    /// credential (production), and plain HTTP admits no edge.
+    pub edge_token: Option<String>,
     /// Base URL of the edge-agent, for the ER's answers (`None`: answers stay queued).
     pub edge_url: Option<String>,
     /// The deployment CA and this hospital's client certificate, for an edge served over
@@ -30,6 +34,9 @@ pub struct Config {
     pub staff: Vec<StaffAccount>,
     /// Lockout, session and stale-account limits.
     pub sign_in: SignInPolicy,
+    /// The key staff TOTP secrets are sealed under in the database. `None`: the
+    /// development key `<data_dir>/totp.key`, generated on first start (mode 0600).
+    pub totp_key: Option<TotpKey>,
 }
 
 /// How hospital-view reaches an edge that requires client certificates.
@@ -61,6 +68,7 @@ impl std::fmt::Debug for Config {
             .field("edge_tls", &self.edge_tls)
             .field("staff", &self.staff)
             .field("sign_in", &self.sign_in)
+            .field("totp_key", &self.totp_key)
             .finish()
     }
 }
@@ -70,6 +78,11 @@ impl Config {
     pub fn database_path(&self) -> PathBuf {
         self.data_dir
             .join(format!("hospital-{}.sqlite3", self.hospital_id))
+    }
+
+    /// Path of the development TOTP key, used when [`Config::totp_key`] is `None`.
+    pub fn dev_totp_key_path(&self) -> PathBuf {
+        self.data_dir.join("totp.key")
     }
 
     /// Refuses an id that could leave `data_dir` and an empty edge token.
@@ -85,7 +98,11 @@ impl Config {
                 "hospital id must be non-empty ASCII letters, digits, '-', '_' or '.'".into(),
             ));
         }
-        if self.edge_token.trim().is_empty() {
+        if self
+            .edge_token
+            .as_deref()
+            .is_some_and(|token| token.trim().is_empty())
+        {
             return Err(Error::Config("edge token must not be empty".into()));
         }
         Ok(())
@@ -103,7 +120,7 @@ pub(crate) mod tests {
             hospital_id: id.into(),
             hospital_name: "H".into(),
             data_dir: "/nonexistent".into(),
-            edge_token: token.into(),
+            edge_token: Some(token.into()),
             edge_url: None,
             edge_tls: None,
             staff: vec![StaffAccount {
@@ -113,6 +130,7 @@ pub(crate) mod tests {
                 totp_secret: DEV_TOTP_SECRET.into(),
             }],
             sign_in: SignInPolicy::default(),
+            totp_key: None,
         }
     }
 

@@ -41,10 +41,13 @@ impl FromRequestParts<AppState> for EdgeAuth {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .ok_or(AppError::Unauthorized)?;
-        if myna_service::constant_time_eq(
-            presented.as_bytes(),
-            state.config().edge_token.as_bytes(),
-        ) {
+        // Without a configured token, plain HTTP admits no edge.
+        let expected = state
+            .config()
+            .edge_token
+            .as_deref()
+            .ok_or(AppError::Unauthorized)?;
+        if myna_service::constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
             Ok(EdgeAuth)
         } else {
             Err(AppError::Unauthorized)

@@ -19,6 +19,12 @@ pub enum Error {
     /// A lock was poisoned or a blocking task panicked.
     #[error("internal task failed")]
     Poisoned,
+    /// The TOTP encryption key does not open the secrets stored in this database file.
+    #[error(
+        "the TOTP encryption key does not open the TOTP secrets stored in {0}: give the key \
+         they were sealed with (`totp_key` in the configuration file)"
+    )]
+    WrongTotpKey(String),
     /// Invalid configuration.
     #[error("config: {0}")]
     Config(String),

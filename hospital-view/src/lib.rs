@@ -8,7 +8,11 @@
 //! blood type), then vitals and history. One instance serves one hospital.
 //!
 //! # Layout
-//! - [`config`]: [`Config`] and [`EdgeTls`], what an instance is configured with.
+//! - [`config`]: [`Config`] and [`EdgeTls`], what an instance is configured with;
+//!   [`config_file`]: the binary's TOML file, read into a [`Config`];
+//!   [`production`]: what the binary refuses to start with outside `--dev`.
+//! - [`admin`]: staff account administration (`hospital-view admin`), every action
+//!   recorded with who did it.
 //! - [`state`]: [`AppState`] (opened from a [`Config`]: store, staff accounts, edge client).
 //! - [`server`]: [`run`] (plain HTTP), [`run_tls`] (HTTPS, the edge identified by its client
 //!   certificate): background tasks, serving and the drain, over `myna_service::serve`.
@@ -41,10 +45,11 @@
 //! retrying until it lands. `GET /arrivals/{id}` is the detail page (printable) and
 //! `GET /arrivals/{id}/fhir` the summary as a FHIR IPS bundle.
 //!
-//! # Known gaps
-//! - **Development accounts only** (no account administration): the binary still refuses
-//!   any non-loopback address, TLS or not, because the seeded development accounts have a
-//!   published password and TOTP secret.
+//! # Production and development
+//! `hospital-view --config FILE` refuses to start with any development credential (see
+//! [`production`]); `hospital-view --dev` seeds the development staff accounts (published
+//! password and TOTP secret), the development edge token and TOTP key file, and stays on
+//! loopback. TOTP secrets are sealed at rest ([`staff::sealing`]).
 //!
 //! # Privacy
 //! The wall dashboard shows sex and age but never the patient's name (a wall screen is
@@ -58,11 +63,12 @@
 //!     hospital_id: "hosp-setagaya-3".into(),
 //!     hospital_name: "世田谷救命救急センター Setagaya Critical Care Center".into(),
 //!     data_dir: "./.myna-local".into(),
-//!     edge_token: "dev-edge-token".into(),
+//!     edge_token: Some("dev-edge-token".into()),
 //!     edge_url: Some("http://127.0.0.1:8080".into()),
 //!     edge_tls: None,
 //!     staff: hospital_view::dev_staff(),
 //!     sign_in: hospital_view::SignInPolicy::default(),
+//!     totp_key: None,
 //! })?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
 //! hospital_view::run(listener, state, std::future::pending()).await
@@ -70,14 +76,17 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod admin;
 pub mod answers;
 pub mod config;
+pub mod config_file;
 pub mod edge_api;
 pub mod error;
 pub mod fhir;
 pub mod health;
 pub mod http_error;
 pub mod pages;
+pub mod production;
 pub mod render;
 pub mod routes;
 pub mod server;
@@ -94,7 +103,8 @@ pub use myna_service::clock;
 pub use myna_service::clock::{Clock, ManualClock, SystemClock};
 pub use routes::app;
 pub use server::{run, run_tls};
+pub use staff::sealing::TotpKey;
 pub use staff::{
     DEV_STAFF_PASSWORD, DEV_TOTP_SECRET, SignInPolicy, StaffAccount, dev_staff, dev_totp_code,
 };
-pub use state::{AppState, STALE_SWEEP_EVERY};
+pub use state::{AppState, STALE_SWEEP_EVERY, open_store};

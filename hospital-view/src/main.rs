@@ -1,201 +1,395 @@
 //! `hospital-view` binary: one hospital's ER arrival dashboard.
+//!
+//! `hospital-view --config FILE` serves in production (refusing development credentials);
+//! `hospital-view --dev` serves the development demo; `hospital-view admin --config FILE
+//! ...` administers staff accounts. See `docs/configuration-hospital-view.md` and
+//! `docs/accounts-hospital-view.md`.
 
+use std::io::BufRead;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::Parser;
-use std::sync::Arc;
-
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
+use clap::{Parser, Subcommand};
+use hospital_view::config_file::{ConfigFile, Overrides, Startup};
+use hospital_view::store::Actor;
+use myna_service::LogFormat;
 
 /// The ER arrival dashboard of one hospital.
 #[derive(Parser)]
-#[command(version, about)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
 struct Args {
-    /// Address to listen on (loopback only while the seeded development accounts exist).
-    #[arg(long, default_value = "127.0.0.1:8081")]
-    listen: SocketAddr,
-    /// Institution id of this hospital, as the edge-agent knows it.
-    #[arg(long, env = "HOSPITAL_ID")]
-    hospital_id: String,
-    /// Display name of this hospital.
-    #[arg(long, env = "HOSPITAL_NAME")]
-    hospital_name: String,
-    /// Directory for the SQLite file `hospital-<id>.sqlite3`.
-    #[arg(long, default_value = "./.myna-local")]
-    data_dir: PathBuf,
-    /// Base URL of the edge-agent, where the ER's answers go.
-    #[arg(long, env = "HOSPITAL_EDGE_URL")]
-    edge_url: Option<String>,
-    /// Bearer token the edge-agent must present (and this service presents to it). Default:
-    /// the development token `dev-edge-token-<hospital id>`, which `edge-agent --hospital
-    /// ID=URL` uses with its default `--hospital-token` prefix.
-    #[arg(long, env = "HOSPITAL_EDGE_TOKEN", hide_env_values = true)]
-    edge_token: Option<String>,
-    /// The CA (PEM) of an edge served over TLS with client certificates (`edge-agent --tls`:
-    /// `<data-dir>/tls/ca.pem`). With it, `--client-cert` and `--client-key` are required.
-    #[arg(long, env = "HOSPITAL_EDGE_CA", requires_all = ["client_cert", "client_key"])]
-    edge_ca: Option<PathBuf>,
-    /// This hospital's client certificate (PEM), e.g. `<data-dir>/tls/clients/hospital-<id>.pem`.
-    #[arg(long, env = "HOSPITAL_CLIENT_CERT", requires = "edge_ca")]
-    client_cert: Option<PathBuf>,
-    /// Its private key (PEM).
-    #[arg(long, env = "HOSPITAL_CLIENT_KEY", requires = "edge_ca")]
-    client_key: Option<PathBuf>,
-    /// Serve HTTPS with this certificate chain (PEM, leaf first). Needs `--tls-key` and
-    /// `--edge-client-ca`: the edge must then present its client certificate.
-    #[arg(long, env = "HOSPITAL_TLS_CERT", requires_all = ["tls_key", "edge_client_cas"], conflicts_with = "dev_tls")]
-    tls_cert: Option<PathBuf>,
-    /// The server certificate's private key (PEM).
-    #[arg(long, env = "HOSPITAL_TLS_KEY", requires = "tls_cert")]
-    tls_key: Option<PathBuf>,
-    /// CA certificates (DER or PEM; repeatable) that issue the edge's client certificate
-    /// (`urn:myna:edge:<id>`). Over TLS the edge routes accept only such a certificate.
-    #[arg(
-        long = "edge-client-ca",
-        value_name = "FILE",
-        env = "HOSPITAL_EDGE_CLIENT_CA",
-        value_delimiter = ',',
-        requires = "tls_cert"
-    )]
-    edge_client_cas: Vec<PathBuf>,
-    /// Revocation lists of those CAs (DER or PEM; repeatable).
-    #[arg(
-        long = "edge-client-crl",
-        value_name = "FILE",
-        env = "HOSPITAL_EDGE_CLIENT_CRL",
-        value_delimiter = ',',
-        requires = "edge_client_cas"
-    )]
-    edge_client_crls: Vec<PathBuf>,
-    /// Serve HTTPS with the development certificates in DIR (`myna_service::dev_tls`;
-    /// created if missing), verifying client certificates issued by its CA. Give it the
-    /// edge's directory (`edge-agent --tls`: `<edge data-dir>/tls`) so both trust one CA.
-    #[arg(long, value_name = "DIR", env = "HOSPITAL_DEV_TLS")]
-    dev_tls: Option<PathBuf>,
-    /// Staff accounts not signed in for this many days are disabled.
-    #[arg(long, env = "HOSPITAL_STAFF_STALE_DAYS", default_value_t = 90)]
-    staff_stale_days: u32,
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
 }
+
+/// Serving: `--config FILE`, `--dev`, or both (a development file).
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The configuration file (TOML; see docs/configuration-hospital-view.md).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Development mode: seeds the development staff accounts (published password and
+    /// TOTP secret), the development edge token and TOTP key file, allows plain HTTP,
+    /// serves metrics on loopback; loopback only.
+    #[arg(long)]
+    dev: bool,
+    /// Listen address (overrides `listen`).
+    #[arg(long)]
+    listen: Option<SocketAddr>,
+    /// Data directory (overrides `data_dir`).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// `text` or `json` (overrides `log_format`).
+    #[arg(long)]
+    log_format: Option<LogFormat>,
+    /// Address of the Prometheus endpoint (overrides `metrics.listen`).
+    #[arg(long)]
+    metrics_listen: Option<SocketAddr>,
+    /// `--dev` without a file: institution id of this hospital.
+    #[arg(long, env = "HOSPITAL_ID", requires = "dev")]
+    hospital_id: Option<String>,
+    /// `--dev` without a file: display name of this hospital.
+    #[arg(long, env = "HOSPITAL_NAME", requires = "dev")]
+    hospital_name: Option<String>,
+    /// `--dev` without a file: base URL of the edge-agent.
+    #[arg(long, env = "HOSPITAL_EDGE_URL", requires = "dev")]
+    edge_url: Option<String>,
+    /// `--dev`: serve HTTPS with the development certificates in DIR (created if missing;
+    /// give the edge's `<data-dir>/tls` so both trust one CA).
+    #[arg(long, value_name = "DIR", env = "HOSPITAL_DEV_TLS", requires = "dev")]
+    dev_tls: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Administers staff accounts (works while the service runs).
+    Admin(AdminArgs),
+}
+
+#[derive(clap::Args)]
+struct AdminArgs {
+    /// The service's configuration file (for the data directory and the TOTP key).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Data directory (overrides `data_dir`).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Who is acting, recorded with every action (default: $SUDO_USER, else $USER).
+    #[arg(long, value_name = "NAME")]
+    by: Option<String>,
+    #[command(subcommand)]
+    action: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Adds an account; prints its password (generated unless --password-stdin) and its
+    /// TOTP secret as an otpauth:// URI, once.
+    Add {
+        /// Staff id (typed at sign-in, shown next to answers).
+        #[arg(long)]
+        id: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Disables an account and ends its sessions.
+    Disable {
+        /// Staff id.
+        #[arg(long)]
+        id: String,
+    },
+    /// Enables a disabled account again.
+    Enable {
+        /// Staff id.
+        #[arg(long)]
+        id: String,
+    },
+    /// Lists the accounts.
+    List,
+    /// Gives an account a new TOTP secret (printed once); the old codes stop working.
+    ResetTotp {
+        /// Staff id.
+        #[arg(long)]
+        id: String,
+    },
+    /// Clears an account's lock after failed sign-ins.
+    Unlock {
+        /// Staff id.
+        #[arg(long)]
+        id: String,
+    },
+    /// Lists the administrative actions, oldest first.
+    Actions,
+}
+
+/// Exit status when production refuses to start.
+const REFUSED: u8 = 3;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    myna_service::init_tracing("info");
-    myna_service::raise_open_file_limit()?;
+async fn main() -> ExitCode {
+    // Before any file is created: the database, its WAL and SHM, keys.
+    myna_service::private::restrict_umask();
     let args = Args::parse();
-    // The seeded development accounts have a published password and TOTP secret: loopback
-    // only, with or without TLS.
-    myna_service::require_loopback(
-        args.listen,
-        "the dashboard's development accounts are public",
-    )?;
-    let server_tls = server_tls(&args)?;
-    let edge_token = args
-        .edge_token
-        .unwrap_or_else(|| format!("dev-edge-token-{}", args.hospital_id));
-    let edge_tls = match (&args.edge_ca, &args.client_cert, &args.client_key) {
-        (Some(ca), Some(cert), Some(key)) => {
-            let read = |path: &PathBuf| {
-                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
-            };
-            let ca_der = CertificateDer::from_pem_slice(read(ca)?.as_bytes())
-                .with_context(|| format!("{} is not a PEM certificate", ca.display()))?
-                .to_vec();
-            Some(hospital_view::EdgeTls {
-                ca_der,
-                client_certificate_pem: read(cert)?,
-                client_key_pem: read(key)?,
-            })
+    let outcome = match args.command {
+        Some(Command::Admin(admin)) => run_admin(admin),
+        None => serve(args.serve).await,
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("hospital-view: {error:#}");
+            ExitCode::FAILURE
         }
-        _ => None,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let overrides = Overrides {
+        listen: args.listen,
+        data_dir: args.data_dir.clone(),
+        log_format: args.log_format,
+        metrics_listen: args.metrics_listen,
     };
-    let state = hospital_view::AppState::open(hospital_view::Config {
-        hospital_id: args.hospital_id,
-        hospital_name: args.hospital_name,
-        data_dir: args.data_dir,
-        edge_token,
-        edge_url: args.edge_url.map(|u| u.trim_end_matches('/').to_string()),
-        edge_tls,
-        // Created on first start (Argon2id hash, TOTP secret) when not stored yet.
-        staff: hospital_view::dev_staff(),
-        sign_in: hospital_view::SignInPolicy {
-            stale_after: chrono::Duration::days(i64::from(args.staff_stale_days)),
-            ..Default::default()
-        },
-    })?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let file = match (&args.config, args.dev) {
+        (Some(path), _) => ConfigFile::load(path)?,
+        (None, true) => dev_file(&args)?,
+        (None, false) => anyhow::bail!(
+            "give `--config FILE` (production; see deploy/hospital-view.toml) or `--dev` \
+             (the development demo)"
+        ),
+    };
+    let mut file = file.with_overrides(&overrides);
+    if args.dev && args.config.is_some() {
+        if let Some(id) = args.hospital_id.clone() {
+            file.hospital_id = id;
+        }
+        if let Some(name) = args.hospital_name.clone() {
+            file.hospital_name = name;
+        }
+        if let Some(url) = args.edge_url.clone() {
+            file.edge.url = Some(url);
+        }
+        if let Some(dir) = args.dev_tls.clone() {
+            file.tls.dev_dir = Some(dir);
+        }
+    }
+    let Startup {
+        config,
+        listen,
+        server_tls,
+        metrics_listen,
+        log_format,
+        mut facts,
+    } = file.into_startup(args.dev)?;
+    myna_service::init_tracing_as("info", log_format);
+    myna_service::raise_open_file_limit()?;
+    if args.dev {
+        // The development accounts have a published password and TOTP secret.
+        myna_service::require_loopback(listen, "--dev: the development accounts are public")?;
+        tracing::warn!("development mode: development staff, token and TOTP key");
+    }
+    let state = hospital_view::AppState::open(config)?;
+    if !args.dev {
+        facts.dev_totp_secret_stored = state.store().dev_totp_secret_stored()?;
+        let refusals = hospital_view::production::refusals(&facts);
+        if !refusals.is_empty() {
+            for refusal in &refusals {
+                eprintln!("hospital-view: refused to start: {refusal}");
+            }
+            eprintln!("hospital-view: (`--dev` runs the development demo instead)");
+            return Ok(ExitCode::from(REFUSED));
+        }
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
     let addr = listener.local_addr()?;
-    let shutdown = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    if let Some(metrics_addr) = metrics_listen {
+        myna_service::metrics::install();
+        let metrics_listener = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("listening on {metrics_addr} (metrics.listen)"))?;
+        tracing::info!(addr = %metrics_listener.local_addr()?, "metrics endpoint listening");
+        tokio::spawn(myna_service::metrics::serve(metrics_listener, async {
+            let _ = metrics_stopped.await;
+        }));
+    }
+    let hospital_id = state.config().hospital_id.clone();
     match server_tls {
         Some(tls) => {
-            tracing::info!(%addr, hospital_id = %state.config().hospital_id, "hospital-view listening (TLS, edge client certificate required)");
+            tracing::info!(%addr, %hospital_id, "hospital-view listening (TLS, edge client certificate required)");
             println!("hospital-view serving https://{addr}");
-            hospital_view::run_tls(listener, state, tls, shutdown).await?;
+            hospital_view::run_tls(listener, state, tls, shutdown_signal()).await?;
         }
         None => {
-            tracing::info!(%addr, hospital_id = %state.config().hospital_id, "hospital-view listening");
-            hospital_view::run(listener, state, shutdown).await?;
+            tracing::info!(%addr, %hospital_id, "hospital-view listening");
+            println!("hospital-view serving http://{addr}");
+            hospital_view::run(listener, state, shutdown_signal()).await?;
         }
     }
-    Ok(())
+    let _ = stop_metrics.send(());
+    Ok(ExitCode::SUCCESS)
 }
 
-/// The TLS server configuration asked for: `--dev-tls DIR`, or `--tls-cert`/`--tls-key`
-/// with `--edge-client-ca` (and CRLs); `None` for plain HTTP.
-fn server_tls(args: &Args) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
-    if let Some(dir) = &args.dev_tls {
-        let tls = myna_service::dev_tls::DevTls::load_or_create(dir).with_context(|| {
-            format!(
-                "loading the development TLS certificates in {}",
-                dir.display()
-            )
-        })?;
-        return Ok(Some(tls.mtls_server_config()));
-    }
-    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
-        return Ok(None);
+/// `--dev` without a file: the flags, with today's defaults.
+fn dev_file(args: &ServeArgs) -> anyhow::Result<ConfigFile> {
+    let (Some(id), Some(name)) = (&args.hospital_id, &args.hospital_name) else {
+        anyhow::bail!(
+            "--dev without --config needs --hospital-id and --hospital-name (or \
+             --config deploy/hospital-view.dev.toml)"
+        );
     };
-    let chain = CertificateDer::pem_file_iter(cert)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .with_context(|| format!("reading the certificate chain in {}", cert.display()))?;
-    let key = PrivateKeyDer::from_pem_file(key)
-        .with_context(|| format!("reading the private key in {}", key.display()))?;
-    let roots = read_all(&args.edge_client_cas)?
-        .into_iter()
-        .map(CertificateDer::from)
-        .collect();
-    let crls = read_all(&args.edge_client_crls)?
-        .into_iter()
-        .map(CertificateRevocationListDer::from)
-        .collect();
-    Ok(Some(
-        myna_service::tls::server_config_with_client_auth(chain, key, roots, crls)
-            .context("loading the TLS certificate, the edge client CAs and CRLs")?,
+    let mut file: ConfigFile = myna_service::config::parse_toml(&format!(
+        "listen = \"127.0.0.1:8081\"\nhospital_id = {}\nhospital_name = {}\ndata_dir = \"./.myna-local\"\n",
+        toml_string(id),
+        toml_string(name)
     ))
+    .map_err(anyhow::Error::msg)?;
+    file.edge.url = args.edge_url.clone();
+    file.tls.dev_dir = args.dev_tls.clone();
+    Ok(file)
 }
 
-/// The DER objects in each file: every PEM block of a PEM file, else the whole file.
-fn read_all(paths: &[PathBuf]) -> anyhow::Result<Vec<Vec<u8>>> {
-    let mut objects = Vec::new();
-    for path in paths {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        if !bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
-            objects.push(bytes);
-            continue;
+fn toml_string(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// Completes on Ctrl-C or SIGTERM (systemd's stop).
+async fn shutdown_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
         }
-        let before = objects.len();
-        for item in rustls_pki_types::pem::PemObject::pem_slice_iter(&bytes) {
-            let (_, der): (rustls_pki_types::pem::SectionKind, Vec<u8>) =
-                item.with_context(|| format!("reading PEM from {}", path.display()))?;
-            objects.push(der);
-        }
-        anyhow::ensure!(objects.len() > before, "no PEM block in {}", path.display());
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = terminate => {}
     }
-    Ok(objects)
+}
+
+fn run_admin(args: AdminArgs) -> anyhow::Result<ExitCode> {
+    let mut file = ConfigFile::load(&args.config)?;
+    if let Some(dir) = args.data_dir {
+        file.data_dir = dir;
+    }
+    let totp_key = file.totp_key()?;
+    let config = hospital_view::Config {
+        hospital_id: file.hospital_id.clone(),
+        hospital_name: file.hospital_name.clone(),
+        data_dir: file.data_dir.clone(),
+        edge_token: None,
+        edge_url: None,
+        edge_tls: None,
+        staff: Vec::new(),
+        sign_in: hospital_view::SignInPolicy::default(),
+        totp_key,
+    };
+    if config.totp_key.is_none() && !config.dev_totp_key_path().exists() {
+        anyhow::bail!(
+            "key `totp_key`: missing in {} (and no development key {})",
+            args.config.display(),
+            config.dev_totp_key_path().display()
+        );
+    }
+    let store = hospital_view::open_store(&config)?;
+    let by = args
+        .by
+        .or_else(|| std::env::var("SUDO_USER").ok())
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|name| !name.trim().is_empty())
+        .context("say who is acting with --by NAME")?;
+    let actor = Actor {
+        name: &by,
+        now: chrono::Utc::now(),
+    };
+    let hospital = &config.hospital_id;
+    match args.action {
+        AdminCommand::Add {
+            id,
+            name,
+            password_stdin,
+        } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line)?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let given = password.is_some();
+            let issued = hospital_view::admin::add(&store, &actor, hospital, &id, &name, password)?;
+            println!("added {id}");
+            if !given && let Some(password) = &issued.password {
+                println!("password: {password}");
+            }
+            println!("totp: {}", issued.otpauth_uri);
+            println!("(shown once: give them to {id} in person)");
+        }
+        AdminCommand::Disable { id } => {
+            hospital_view::admin::set_disabled(&store, &actor, &id, true)?;
+            println!("disabled {id}");
+        }
+        AdminCommand::Enable { id } => {
+            hospital_view::admin::set_disabled(&store, &actor, &id, false)?;
+            println!("enabled {id}");
+        }
+        AdminCommand::ResetTotp { id } => {
+            let issued = hospital_view::admin::reset_totp(&store, &actor, hospital, &id)?;
+            println!("new totp for {id}: {}", issued.otpauth_uri);
+            println!("(shown once)");
+        }
+        AdminCommand::Unlock { id } => {
+            hospital_view::admin::unlock(&store, &actor, &id)?;
+            println!("unlocked {id}");
+        }
+        AdminCommand::List => {
+            println!("id\tstate\tfailures\tlast sign-in\tname");
+            for account in store.list_staff()? {
+                let state = if account.disabled {
+                    "disabled".to_string()
+                } else if let Some(until) = account
+                    .locked_until
+                    .filter(|until| *until > chrono::Utc::now())
+                {
+                    format!("locked until {}", until.to_rfc3339())
+                } else {
+                    "enabled".to_string()
+                };
+                let last = account
+                    .last_sign_in_at
+                    .map_or_else(|| "never".to_string(), |t| t.to_rfc3339());
+                println!(
+                    "{}\t{state}\t{}\t{last}\t{}",
+                    account.id, account.failed_attempts, account.display_name
+                );
+            }
+        }
+        AdminCommand::Actions => {
+            for action in store.admin_actions()? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    action.seq,
+                    action.at.to_rfc3339(),
+                    action.actor,
+                    action.action,
+                    action.staff_id
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
@@ -203,69 +397,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tls_flags_come_together() {
-        let base = [
+    fn serving_and_admin_parse() {
+        let parse = |args: &[&str]| Args::try_parse_from(args);
+        assert!(parse(&["hospital-view", "--config", "f.toml"]).is_ok());
+        assert!(parse(&["hospital-view", "--dev", "--hospital-id", "h"]).is_ok());
+        assert!(
+            parse(&["hospital-view", "--hospital-id", "h"]).is_err(),
+            "the dev-only flags need --dev"
+        );
+        let admin = parse(&[
             "hospital-view",
-            "--hospital-id",
-            "h",
-            "--hospital-name",
-            "H",
-        ];
-        let parse = |extra: &[&str]| Args::try_parse_from(base.iter().chain(extra));
-        assert!(parse(&[]).unwrap().tls_cert.is_none());
-        let production = parse(&[
-            "--tls-cert",
-            "c.pem",
-            "--tls-key",
-            "k.pem",
-            "--edge-client-ca",
-            "ca.pem",
-            "--edge-client-crl",
-            "ca.crl",
+            "admin",
+            "--config",
+            "f.toml",
+            "--by",
+            "alice",
+            "add",
+            "--id",
+            "n1",
+            "--name",
+            "N",
         ])
         .unwrap();
-        assert_eq!(production.edge_client_cas, [PathBuf::from("ca.pem")]);
-        assert_eq!(production.edge_client_crls, [PathBuf::from("ca.crl")]);
-        // A server certificate without the edge's CA would let no edge deliver.
-        assert!(parse(&["--tls-cert", "c.pem", "--tls-key", "k.pem"]).is_err());
-        assert!(parse(&["--tls-key", "k.pem"]).is_err());
+        assert!(matches!(admin.command, Some(Command::Admin(_))));
         assert!(
             parse(&[
-                "--dev-tls",
-                "d",
-                "--tls-cert",
-                "c.pem",
-                "--tls-key",
-                "k.pem",
-                "--edge-client-ca",
-                "ca.pem"
+                "hospital-view",
+                "admin",
+                "--config",
+                "f",
+                "reset-totp",
+                "--id",
+                "x"
             ])
-            .is_err()
+            .is_ok()
         );
-        assert_eq!(
-            parse(&["--dev-tls", "d"]).unwrap().dev_tls,
-            Some("d".into())
+        assert!(
+            parse(&["hospital-view", "admin", "list"]).is_err(),
+            "--config is required"
         );
-    }
-
-    #[test]
-    fn dev_tls_makes_a_client_verifying_server_config() {
-        let dir = tempfile::tempdir().unwrap();
-        let tls_dir = dir.path().join("tls");
-        let args = Args::try_parse_from([
-            "hospital-view",
-            "--hospital-id",
-            "h",
-            "--hospital-name",
-            "H",
-            "--dev-tls",
-            tls_dir.to_str().unwrap(),
-        ])
-        .unwrap();
-        assert!(server_tls(&args).unwrap().is_some());
-        assert!(tls_dir.join("ca.pem").exists());
-        let broken = dir.path().join("broken.pem");
-        std::fs::write(&broken, "-----BEGIN CERTIFICATE-----\n%%%\n").unwrap();
-        assert!(read_all(&[broken]).is_err());
     }
 }

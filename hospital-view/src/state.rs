@@ -12,6 +12,7 @@ use tokio::sync::{Notify, watch};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::staff::password;
+use crate::staff::sealing::TotpKey;
 use crate::store::{NewStaff, Store};
 
 /// Shared state of the running service; cheap to clone.
@@ -27,17 +28,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Opens (creating if needed) `data_dir/hospital-<id>.sqlite3`, and stores the
-    /// configured staff accounts that are not stored yet.
+    /// Prepares the data directory (0700; refused when others may write it), opens
+    /// (creating if needed) `data_dir/hospital-<id>.sqlite3` with the TOTP key (refused
+    /// when it does not open the stored secrets; plain-text secrets are sealed), and
+    /// stores the configured staff accounts that are not stored yet.
     pub fn open(config: Config) -> Result<Self> {
         Self::open_with_clock(config, clock::system())
     }
 
     /// The same, reading the time for sign-in and sessions from `clock`.
     pub fn open_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
-        config.validate()?;
-        std::fs::create_dir_all(&config.data_dir)?;
-        let store = Store::open(&config.database_path())?;
+        let store = open_store(&config)?;
         for account in &config.staff {
             if store.has_staff(&account.id)? {
                 continue;
@@ -159,6 +160,20 @@ impl AppState {
     pub(crate) fn close(&self) {
         self.closing.send_replace(true);
     }
+}
+
+/// Prepares `config`'s data directory (0700, its files 0600; refused when others may
+/// write it) and opens its database with the TOTP key (the development key file when none
+/// is configured). The service and `hospital-view admin` open it so.
+pub fn open_store(config: &Config) -> Result<Store> {
+    config.validate()?;
+    myna_service::private::prepare_data_dir(&config.data_dir)
+        .map_err(|e| Error::Config(e.to_string()))?;
+    let key = match &config.totp_key {
+        Some(key) => key.clone(),
+        None => TotpKey::load_or_create_dev(&config.dev_totp_key_path())?,
+    };
+    Store::open_with_totp_key(&config.database_path(), key)
 }
 
 /// How often a running server disables stale staff accounts.

@@ -296,11 +296,12 @@ impl LocalStack {
                     hospital_id: id.into(),
                     hospital_name: name.into(),
                     data_dir: config.data_dir.clone(),
-                    edge_token: token.clone(),
+                    edge_token: Some(token.clone()),
                     edge_url: Some(edge_url.clone()),
                     edge_tls: hospital_tls,
                     staff: hospital_view::dev_staff(),
                     sign_in: hospital_view::SignInPolicy::default(),
+                    totp_key: None,
                 },
                 // The dev CA issues the edge's client certificate, so it verifies it here.
                 tls: edge_tls.as_ref().map(|tls| tls.mtls_server_config()),

@@ -19,6 +19,7 @@
 //!   [`SignInPolicy::session_idle`] without a request (an open event stream counts).
 
 pub mod password;
+pub mod sealing;
 pub mod totp;
 
 use chrono::{DateTime, Duration, Utc};

@@ -12,15 +12,18 @@
 //! - this file: arrivals, their listing, and events.
 //! - `answers`: the ER's answer, the crew's withdrawal, the answers' outbox.
 //! - `sessions`: staff sessions (absolute and idle expiry).
-//! - `staff`: staff accounts (password hash, TOTP, failures, lock, disabled).
+//! - `staff`: staff accounts (password hash, sealed TOTP secret, failures, lock, disabled).
+//! - `admin`: administrative changes to accounts, each recorded in `admin_actions`.
 //! - `health`: readiness' write round-trip and the answers' outbox backlog.
 
+mod admin;
 mod answers;
 mod database;
 mod health;
 mod sessions;
 mod staff;
 
+pub use admin::{Actor, AdminAction, RecordedAction, StaffSummary};
 pub use answers::{Answer, AnswerOutcome, CrewNotice, PendingAnswer};
 pub use database::Store;
 pub use health::DecisionBacklog;

@@ -7,8 +7,9 @@ use rusqlite::{OptionalExtension, params};
 
 use super::database::{Store, parse_time, time_text};
 use super::sessions::{NewSession, insert_session};
-use crate::error::Result;
-use crate::staff::{AccountStatus, SignInPolicy};
+use crate::error::{Error, Result};
+use crate::staff::sealing::TotpKey;
+use crate::staff::{AccountStatus, DEV_TOTP_SECRET, SignInPolicy};
 
 /// A stored account, as the sign-in reads it.
 #[derive(Debug, Clone)]
@@ -17,7 +18,7 @@ pub struct StoredStaff {
     pub id: String,
     /// Argon2id PHC string.
     pub password_phc: String,
-    /// TOTP secret, base32.
+    /// TOTP secret, base32 (opened: it is sealed in the file).
     pub totp_secret: String,
     /// The last TOTP step that signed in (a code of it or earlier is refused).
     pub last_totp_step: Option<u64>,
@@ -33,8 +34,38 @@ pub struct NewStaff<'a> {
     pub display_name: &'a str,
     /// Argon2id PHC string.
     pub password_phc: &'a str,
-    /// TOTP secret, base32.
+    /// TOTP secret, base32 (in plain text: the store seals it).
     pub totp_secret: &'a str,
+}
+
+/// A base32 secret as compared: upper case, without spaces or padding.
+fn normalized(secret: &str) -> String {
+    secret
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '=')
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+/// Inserts `account` (its secret sealed under `key`) unless its id exists; whether it was.
+pub(super) fn insert_staff(
+    conn: &rusqlite::Connection,
+    key: &TotpKey,
+    account: &NewStaff<'_>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let changed = conn.execute(
+        "INSERT INTO staff_accounts (id, display_name, password_phc, totp_secret, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
+        params![
+            account.id,
+            account.display_name,
+            account.password_phc,
+            key.seal(account.id, account.totp_secret),
+            time_text(now)
+        ],
+    )?;
+    Ok(changed == 1)
 }
 
 impl Store {
@@ -47,20 +78,31 @@ impl Store {
         )?)
     }
 
-    /// Stores `account` unless its id exists; returns whether it was stored.
+    /// Stores `account` unless its id exists, its TOTP secret sealed; returns whether it
+    /// was stored.
     pub fn add_staff(&self, account: &NewStaff<'_>, now: DateTime<Utc>) -> Result<bool> {
-        let changed = self.conn()?.execute(
-            "INSERT INTO staff_accounts (id, display_name, password_phc, totp_secret, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (id) DO NOTHING",
-            params![
-                account.id,
-                account.display_name,
-                account.password_phc,
-                account.totp_secret,
-                time_text(now)
-            ],
-        )?;
-        Ok(changed == 1)
+        let conn = self.conn()?;
+        insert_staff(&conn, self.totp_key()?, account, now)
+    }
+
+    /// Whether any account's TOTP secret is the published development secret
+    /// ([`crate::staff::DEV_TOTP_SECRET`]). An error when a secret does not open.
+    pub fn dev_totp_secret_stored(&self) -> Result<bool> {
+        let key = self.totp_key()?;
+        let conn = self.conn()?;
+        let mut statement = conn.prepare("SELECT id, totp_secret FROM staff_accounts")?;
+        let rows =
+            statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (id, sealed) = row?;
+            let secret = key
+                .open(&id, &sealed)
+                .map_err(|_| Error::WrongTotpKey(self.path().display().to_string()))?;
+            if normalized(&secret) == normalized(DEV_TOTP_SECRET) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The account with this id.
@@ -99,6 +141,10 @@ impl Store {
         else {
             return Ok(None);
         };
+        let totp_secret = self
+            .totp_key()?
+            .open(&id, &totp_secret)
+            .map_err(|_| Error::Corrupt("staff_accounts.totp_secret".into()))?;
         Ok(Some(StoredStaff {
             id,
             password_phc,

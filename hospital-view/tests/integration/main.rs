@@ -1,10 +1,12 @@
 //! Integration tests of hospital-view: the router through `tower::ServiceExt::oneshot`
 //! against a real SQLite file in a temporary directory, plus real-socket tests.
 
+mod accounts;
 mod arrivals;
 mod dashboard;
 mod hardening;
 mod live;
+mod production;
 mod readyz;
 mod server;
 mod signin;
@@ -44,11 +46,12 @@ pub fn config(dir: &TempDir) -> Config {
         hospital_id: "hosp-test-3".into(),
         hospital_name: "テスト救命救急センター Test Critical Care Center".into(),
         data_dir: dir.path().to_path_buf(),
-        edge_token: TOKEN.into(),
+        edge_token: Some(TOKEN.into()),
         edge_url: None,
         edge_tls: None,
         staff: hospital_view::dev_staff(),
         sign_in: SignInPolicy::default(),
+        totp_key: None,
     }
 }
 

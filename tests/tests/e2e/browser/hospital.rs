@@ -34,7 +34,7 @@ impl Hospital {
             hospital_id: "hosp-browser-1".into(),
             hospital_name: "世田谷救命救急センター Setagaya Critical Care Center".into(),
             data_dir: dir.path().to_path_buf(),
-            edge_token: Hospital::EDGE_TOKEN.into(),
+            edge_token: Some(Hospital::EDGE_TOKEN.into()),
             edge_url: None,
             edge_tls: None,
             staff: vec![hospital_view::StaffAccount {
@@ -44,6 +44,7 @@ impl Hospital {
                 totp_secret: hospital_view::DEV_TOTP_SECRET.into(),
             }],
             sign_in: hospital_view::SignInPolicy::default(),
+            totp_key: None,
         })?;
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let url = format!("http://{}", listener.local_addr()?);
