@@ -14,6 +14,7 @@ mod mtls;
 mod pin;
 mod portal;
 mod portal_sign_in;
+mod production;
 mod request_bodies;
 mod review;
 mod support;
