@@ -185,3 +185,24 @@ fn production_secrets_come_from_private_files() {
         .unwrap_or_else(|_| panic!("loads"));
     assert_eq!(loaded.config.privacy_officers[0].token, "officer-secret");
 }
+
+#[test]
+fn production_example_config_has_a_hardened_systemd_unit() {
+    let unit = include_str!("../../../../deploy/edge-agent.service");
+    for line in [
+        "User=myna-edge",
+        "ExecStart=/usr/local/bin/edge-agent --config /etc/myna/edge/edge-agent.toml",
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/myna-edge",
+        "PrivateTmp=yes",
+        "ProtectHome=yes",
+        "CapabilityBoundingSet=",
+        "UMask=0077",
+    ] {
+        assert!(unit.lines().any(|l| l == line), "{line}");
+    }
+    assert!(!unit.contains("--dev"));
+    let production: ConfigFile = parse_toml(PRODUCTION).unwrap();
+    assert_eq!(production.data_dir, PathBuf::from("/var/lib/myna-edge"));
+}
