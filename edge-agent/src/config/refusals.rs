@@ -181,20 +181,19 @@ impl Config {
                 "missing: hospital-views identify the edge by its client certificate; add a \
                  [relay] section with hospital_cas, client_certificate and client_key",
             ),
-            None => {}
-            Some(relay) => {
+            Some(relay)
                 if relay
                     .hospital_ca_ders
                     .iter()
-                    .any(|der| is_development_ca(der))
-                {
-                    refuse(
-                        "relay.hospital_cas".into(),
-                        "the development CA; list the CA that issues hospital-views' server \
-                         certificates",
-                    );
-                }
+                    .any(|der| is_development_ca(der)) =>
+            {
+                refuse(
+                    "relay.hospital_cas".into(),
+                    "the development CA; list the CA that issues hospital-views' server \
+                     certificates",
+                )
             }
+            None | Some(_) => {}
         }
         if self
             .card_trust
