@@ -165,6 +165,7 @@ fn deployment() -> Deployment {
 }
 
 fn start(config: &Path, log: &Path) -> Running {
+    let stdout = std::fs::File::create(log.with_extension("out")).unwrap();
     let log = std::fs::File::create(log).unwrap();
     Running(
         Command::new(env!("CARGO_BIN_EXE_edge-agent"))
@@ -174,7 +175,7 @@ fn start(config: &Path, log: &Path) -> Running {
             .env_remove("EDGE_CARD_CA")
             .env_remove("EDGE_CARD_CRL")
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(log)
             .spawn()
             .unwrap(),
@@ -228,6 +229,14 @@ async fn production_example_config_serves_over_mtls_and_refuses_a_development_cr
         assert_eq!(mode(&d.data_dir.join(file)), 0o600, "{file}");
     }
     drop(edge);
+    // The example's `log_format = "json"`: log lines are JSON objects.
+    let out = std::fs::read_to_string(log.with_extension("out")).unwrap();
+    assert!(
+        out.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .any(|line| line["level"] == "WARN" && line["route"] == "/v1/hospitals"),
+        "{out}"
+    );
     for entry in std::fs::read_dir(&d.data_dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_file() {
