@@ -10,9 +10,9 @@
 //! # Layout
 //! - this module: [`Config`], what a running edge is configured with, and
 //!   [`Config::local`], the development defaults (`edge-agent --dev`).
-//! - [`file`]: the configuration file (`edge-agent --config FILE`, TOML) read into a
+//! - [`file`](mod@file): the configuration file (`edge-agent --config FILE`, TOML) read into a
 //!   [`file::Deployment`].
-//! - [`refusals`]: [`Config::production_refusals`], what stops a production start.
+//! - [`refusals`](mod@refusals): [`Config::production_refusals`], what stops a production start.
 
 pub mod file;
 pub mod refusals;

@@ -4,6 +4,8 @@
 use myna_service::config::parse_toml;
 
 use super::*;
+use crate::config::RateLimits;
+use crate::review::ReviewThresholds;
 
 const PRODUCTION: &str = include_str!("../../../../deploy/edge-agent.toml");
 const DEVELOPMENT: &str = include_str!("../../../../deploy/edge-agent.dev.toml");
