@@ -137,7 +137,16 @@ pub fn run(
             data_dir.display()
         );
     }
-    let actor = checked_actor(actor)?;
+    // Reading needs nobody named; every change is recorded with who made it.
+    let reads_only = matches!(
+        command,
+        AdminCommand::Actions | AdminCommand::Accounts(AccountsCommand::List)
+    );
+    let actor = if reads_only {
+        String::new()
+    } else {
+        checked_actor(actor)?
+    };
     let database = data_dir.join(DATABASE_FILE);
     let mut db = AdminDb::open(&database)
         .with_context(|| format!("cannot open the edge database {}", database.display()))?;
@@ -253,7 +262,10 @@ fn checked_name(name: &str) -> anyhow::Result<String> {
 fn checked_actor(actor: &str) -> anyhow::Result<String> {
     let actor = actor.trim();
     if actor.is_empty() || actor.len() > 256 || actor.chars().any(char::is_control) {
-        bail!("--by: who is acting is required (1 to 256 bytes, no control characters)");
+        bail!(
+            "--by NAME: say who is acting (1 to 256 bytes, no control characters; default \
+             $SUDO_USER, else $USER)"
+        );
     }
     Ok(actor.to_string())
 }

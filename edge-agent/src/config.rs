@@ -6,6 +6,16 @@
 //! off (plain-HTTP development and tests), with a bearer token.
 //! No card CA is trusted unless one is configured ([`Config::with_card_trust`]): until then
 //! every card certificate is refused.
+//!
+//! # Layout
+//! - this module: [`Config`], what a running edge is configured with, and
+//!   [`Config::local`], the development defaults (`edge-agent --dev`).
+//! - [`file`](mod@file): the configuration file (`edge-agent --config FILE`, TOML) read into a
+//!   [`file::Deployment`].
+//! - [`refusals`](mod@refusals): [`Config::production_refusals`], what stops a production start.
+
+pub mod file;
+pub mod refusals;
 
 use std::num::NonZeroU32;
 use std::path::PathBuf;
@@ -21,7 +31,9 @@ use crate::review::ReviewThresholds;
 /// A tablet allowed to call the API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeviceRegistration {
-    /// Bearer token the device presents.
+    /// Bearer token the device presents in development (plain HTTP). Empty: none (a
+    /// production tablet is identified by its client certificate only); an empty token
+    /// never matches, not even an empty bearer.
     pub token: String,
     /// Device id, written into access records.
     pub device_id: String,
@@ -55,8 +67,10 @@ pub struct HospitalEndpoint {
     pub institution: Institution,
     /// Base URL of its hospital-view, e.g. `http://127.0.0.1:8081`.
     pub base_url: String,
-    /// Bearer token hospital-view expects from the edge, and the edge from it (decisions).
-    /// Each hospital must have its own.
+    /// Bearer token hospital-view expects from the edge, and the edge from it (decisions),
+    /// in development (plain HTTP). Each hospital must have its own. Empty: none (a
+    /// production hospital-view is identified by its client certificate only, and
+    /// identifies the edge by its own); an empty token never matches.
     pub token: String,
     /// Where the hospital is, to list the nearest first.
     pub location: Option<GeoPoint>,
@@ -178,6 +192,51 @@ pub struct Config {
     /// own client certificate. `None` (the default): public roots, no client certificate
     /// (and plain `http://` hospital URLs work either way).
     pub relay_tls: Option<RelayTls>,
+    /// How the edge serves TLS; `None`: plain HTTP (development and tests only).
+    pub server_tls: Option<ServerTls>,
+}
+
+/// The edge's own TLS ([`Config::server_tls`]).
+#[derive(Clone)]
+pub struct ServerTls {
+    /// The server certificate; `None`: the development certificates kept in
+    /// `<data-dir>/tls` (`myna_service::dev_tls`), development only.
+    pub certificate: Option<ServerCertificate>,
+    /// CA certificates (DER) that issue tablets' and hospital-views' client certificates.
+    /// Empty with the development certificate: the development CA.
+    pub client_ca_ders: Vec<Vec<u8>>,
+    /// Their revocation lists (DER).
+    pub client_crl_ders: Vec<Vec<u8>>,
+}
+
+/// A deployment's server certificate chain and key ([`ServerTls::certificate`]).
+#[derive(Clone)]
+pub struct ServerCertificate {
+    /// The chain (PEM, leaf first).
+    pub chain_pem: String,
+    /// Its private key (PEM).
+    pub key_pem: myna_service::config::Secret,
+}
+
+impl ServerTls {
+    /// The development certificates, with client certificates from the development CA.
+    pub fn development() -> Self {
+        ServerTls {
+            certificate: None,
+            client_ca_ders: Vec::new(),
+            client_crl_ders: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServerTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerTls")
+            .field("development", &self.certificate.is_none())
+            .field("client_cas", &self.client_ca_ders.len())
+            .field("client_crls", &self.client_crl_ders.len())
+            .finish()
+    }
 }
 
 /// The TLS settings of the relay to hospital-views ([`Config::relay_tls`]).
@@ -209,7 +268,7 @@ fn fire_department(id: &str, name: &str) -> Institution {
 }
 
 impl Config {
-    /// Local development defaults: three dev tablets in two fire departments, dev portal
+    /// Local development defaults (`edge-agent --dev`): three dev tablets in two fire departments, dev portal
     /// sign-in on, one privacy-officer token (`dev-privacy-officer-token`), no hospitals
     /// (add them with their URLs), no trusted card CA (add the development CA with
     /// [`Config::with_card_trust`]). Patients are not configuration: they are imported
@@ -274,6 +333,7 @@ impl Config {
             rate_limits: RateLimits::default(),
             require_client_certificates: false,
             relay_tls: None,
+            server_tls: None,
         }
     }
 
@@ -314,9 +374,10 @@ impl Config {
 
     /// The device presenting `token`, if registered.
     pub fn device_by_token(&self, token: &str) -> Option<&DeviceRegistration> {
-        self.devices
-            .iter()
-            .find(|d| myna_service::constant_time_eq(d.token.as_bytes(), token.as_bytes()))
+        self.devices.iter().find(|d| {
+            !d.token.is_empty()
+                && myna_service::constant_time_eq(d.token.as_bytes(), token.as_bytes())
+        })
     }
 
     /// The privacy officer presenting `token`. A token shared by two officers identifies
@@ -400,6 +461,16 @@ mod tests {
             "an empty token is no token"
         );
         assert!(config.hospital_by_token("token-x").is_none());
+    }
+
+    #[test]
+    fn production_an_empty_device_token_never_matches() {
+        let mut config = Config::local("/nonexistent".into());
+        for device in &mut config.devices {
+            device.token.clear();
+        }
+        assert!(config.device_by_token("").is_none());
+        assert!(config.device_by_token("dev-device-token-1").is_none());
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! - [`error`]: the crate's [`Error`] and [`Result`].
 //! - [`state`]: [`AppState`], the shared state of a running edge, and [`AppState::open`].
 //! - [`server`]: [`run`] and [`run_tls`]: serve, background tasks, drain at shutdown.
-//! - [`config`]: devices, hospitals, trusted card CAs; local development defaults.
+//! - [`config`]: devices, hospitals, trusted card CAs, TLS; local development defaults;
+//!   the configuration file ([`config::file`]) and what production refuses
+//!   ([`config::refusals`]).
 //! - [`card_trust`]: is a card certificate genuine (JPKI CA chain), unrevoked and valid.
 //! - [`store`]: the SQLite file (WAL, `synchronous=FULL`) and its typed operations;
 //!   [`store::Store::import`] is the only way patients get in (the edge makes none up).
@@ -35,7 +37,7 @@
 //! - [`verify`]: replaying a log file or export against its key (the `myna-log` binary).
 //! - [`client_certs`]: development client certificates (mTLS) for configured tablets and
 //!   hospitals.
-//! - [`cli`]: the `edge-agent` binary's arguments and start-up.
+//! - [`cli`]: the `edge-agent` binary's arguments and start-up (`--config FILE` or `--dev`).
 //! - [`admin`]: `edge-agent admin …`: staff accounts, log-key rotation, the record of
 //!   administrative actions.
 //! - [`clock`]: the clock trait, so tests control time: `myna_service::clock`, re-exported.

@@ -1,5 +1,5 @@
 //! The configuration file of the `hospital-view` binary (TOML; every field documented in
-//! `docs/configuration-hospital-view.md`) and what it becomes: a [`Config`], the TLS
+//! `docs/configuration.md`) and what it becomes: a [`Config`], the TLS
 //! server configuration, the listen addresses and the facts the production checks
 //! ([`crate::production`]) judge.
 //!
@@ -216,7 +216,7 @@ impl ConfigFile {
             None => {
                 return Err(Error::Config(
                     "key `totp_key`: missing; give the TOTP encryption key as \
-                     `totp_key = { file = \"/etc/myna-hospital/totp.key\" }` (32 bytes, \
+                     `totp_key = { file = \"/etc/myna/hospital-view/totp.key\" }` (32 bytes, \
                      hex or base64: `openssl rand -hex 32`)"
                         .into(),
                 ));

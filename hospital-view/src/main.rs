@@ -2,8 +2,8 @@
 //!
 //! `hospital-view --config FILE` serves in production (refusing development credentials);
 //! `hospital-view --dev` serves the development demo; `hospital-view admin --config FILE
-//! ...` administers staff accounts. See `docs/configuration-hospital-view.md` and
-//! `docs/accounts-hospital-view.md`.
+//! ...` administers staff accounts. See `docs/configuration.md` and
+//! `docs/accounts.md`.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -29,7 +29,7 @@ struct Args {
 /// Serving: `--config FILE`, `--dev`, or both (a development file).
 #[derive(clap::Args)]
 struct ServeArgs {
-    /// The configuration file (TOML; see docs/configuration-hospital-view.md).
+    /// The configuration file (TOML; see docs/configuration.md).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Development mode: seeds the development staff accounts (published password and

@@ -16,6 +16,7 @@ mod openapi;
 mod pin;
 mod portal;
 mod portal_sign_in;
+mod production;
 mod readyz;
 mod request_bodies;
 mod review;

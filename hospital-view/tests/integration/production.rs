@@ -221,7 +221,7 @@ impl Deployment {
             .unwrap();
         let text = std::fs::read_to_string(deploy_dir().join("hospital-view.toml"))
             .unwrap()
-            .replace("/etc/myna-hospital", etc.to_str().unwrap())
+            .replace("/etc/myna/hospital-view", etc.to_str().unwrap())
             .replace(
                 "/var/lib/myna-hospital",
                 dir.path().join("data").to_str().unwrap(),

@@ -46,7 +46,8 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
-        let cli = Cli::try_parse_from(["myna-edge", "--patients", "7", "--no-rate-limit"]).unwrap();
+        let cli = Cli::try_parse_from(["myna-edge", "--dev", "--patients", "7", "--no-rate-limit"])
+            .unwrap();
         assert_eq!(cli.patients, 7);
     }
 }

@@ -1,4 +1,5 @@
-//! `myna-local`: the whole system on this machine, on embedded defaults.
+//! `myna-local`: the whole system on this machine, in development mode (embedded
+//! development defaults: credentials, certificates, portal sign-in).
 //!
 //! Starts edge-agent and two hospital dashboards on loopback, loads the synthetic
 //! population into SQLite files under `--data-dir`, drives a few incidents through the
@@ -16,7 +17,7 @@ use simulations::stack::{LocalStack, StackConfig};
 use soft_card::dev_pin;
 use soft_card::vpicc::{VPCD_READER_NAME, VirtualCardSlot};
 
-/// Run My Number emergency locally.
+/// Run My Number emergency locally, in development mode (development credentials).
 #[derive(Parser)]
 #[command(version, about)]
 struct Args {
@@ -70,7 +71,9 @@ async fn main() -> anyhow::Result<()> {
         carded_patients(seed, today, offset + args.incidents).split_off(offset);
 
     println!(
-        "\nMy Number emergency — local stack (data in {})\n",
+        "\nMy Number emergency — local stack in development mode (development credentials, \
+         certificates and sign-in; data in {}). For production see deploy/ and \
+         docs/configuration.md.\n",
         args.data_dir.display()
     );
     println!("Simulated incidents:");

@@ -53,6 +53,12 @@ impl Edge {
             .open(self.data_dir.join("edge.log"))
             .context("opening the edge's log file")?;
         let mut child = Command::new(&self.binary)
+            // Development mode: the built-in development setup (dev tablet tokens, plain
+            // HTTP on loopback), which the load tablets use.
+            .arg("--dev")
+            // No metrics endpoint: the default port may be taken by another edge.
+            .arg("--metrics-listen")
+            .arg("127.0.0.1:0")
             .arg("--listen")
             .arg(self.addr.to_string())
             .arg("--data-dir")

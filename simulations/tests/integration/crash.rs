@@ -85,6 +85,9 @@ mod injected_failure {
             .unwrap();
         let child = std::process::Command::new(edge_binary())
             .args([
+                "--dev",
+                "--metrics-listen",
+                "127.0.0.1:0",
                 "--listen",
                 &addr.to_string(),
                 "--patients",
