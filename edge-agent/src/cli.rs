@@ -41,7 +41,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::admin::AdminCommand;
-use crate::config::file::read_der_objects;
+use crate::config::file::build::read_der_objects;
 use crate::config::{Config, ServerTls};
 use crate::state::AppState;
 
@@ -135,7 +135,7 @@ fn resolve(args: &Args) -> anyhow::Result<Start> {
     let mut start = match (&args.config, args.dev) {
         (None, false) => anyhow::bail!(NO_MODE),
         (Some(path), dev) => {
-            let deployment = crate::config::file::load(path)?;
+            let deployment = crate::config::file::build::load(path)?;
             let metrics = deployment.metrics_listen.map(|a| (a, true));
             Start {
                 dev,
@@ -249,7 +249,7 @@ pub struct AdminArgs {
 pub fn admin_main(args: AdminArgs) -> anyhow::Result<()> {
     let (data_dir, origin) = match &args.config {
         Some(path) => {
-            let config = crate::config::file::load(path)?.config;
+            let config = crate::config::file::build::load(path)?.config;
             (config.data_dir, config.log_origin)
         }
         None => {

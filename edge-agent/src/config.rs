@@ -11,7 +11,7 @@
 //! - this module: [`Config`], what a running edge is configured with, and
 //!   [`Config::local`], the development defaults (`edge-agent --dev`).
 //! - [`file`](mod@file): the configuration file (`edge-agent --config FILE`, TOML) read into a
-//!   [`file::Deployment`].
+//!   [`file::build::Deployment`].
 //! - [`refusals`](mod@refusals): [`Config::production_refusals`], what stops a production start.
 
 pub mod file;

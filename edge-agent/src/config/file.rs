@@ -1,5 +1,5 @@
 //! The configuration file of `edge-agent --config FILE`: TOML, read into the serde types
-//! below (every table refuses unknown keys), then into a [`Deployment`]: where to listen and
+//! below (every table refuses unknown keys), then, in [`build`], into a [`build::Deployment`]: where to listen and
 //! the [`Config`](crate::config::Config) the edge runs with. Every error names the key to fix.
 //!
 //! Secrets (private keys, any token) are never written in the file: a key that holds one
@@ -19,9 +19,7 @@ use myna_service::config::SecretRef;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
-mod build;
-
-pub use build::{Deployment, Problem, load, read_der_objects};
+pub mod build;
 
 /// The file, top level. Keys before the first table; tables after.
 #[derive(Debug, Deserialize)]

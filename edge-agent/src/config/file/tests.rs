@@ -3,6 +3,7 @@
 
 use myna_service::config::parse_toml;
 
+use super::build::*;
 use super::*;
 use crate::config::RateLimits;
 use crate::review::ReviewThresholds;
