@@ -181,14 +181,21 @@ pub fn run(
             Ok(account_table(&db.read(|tx| tx.staff_accounts())?))
         }
         AdminCommand::RotateLogKey => {
-            // The key files change inside the transaction recording it: a failed rotation
-            // records nothing.
-            let rotation = db.write(|tx| {
-                let rotation = rotate(data_dir, log_origin)?;
-                let subject = format!("{} -> {}", rotation.old_key, rotation.new_key);
-                tx.append_admin_action(now, &actor, "log_key_rotated", &subject)?;
-                Ok(rotation)
-            })?;
+            // The key files change inside the transaction recording it: a rotation that
+            // fails before the files change records nothing. If the COMMIT itself fails
+            // after they changed, the key has rotated unrecorded; the error says so, and
+            // `log-verifier-keys` lists both keys either way (nothing becomes unverifiable).
+            let rotation = db
+                .write(|tx| {
+                    let rotation = rotate(data_dir, log_origin)?;
+                    let subject = format!("{} -> {}", rotation.old_key, rotation.new_key);
+                    tx.append_admin_action(now, &actor, "log_key_rotated", &subject)?;
+                    Ok(rotation)
+                })
+                .context(
+                    "the rotation was not recorded; if `myna-log key --all` lists a new key, \
+                     the key did rotate: restart the service and note the rotation by hand",
+                )?;
             Ok(format!(
                 "rotated the access log's signing key\n\
                  old key: {}\n\

@@ -245,12 +245,22 @@ pub struct AdminArgs {
     command: AdminCommand,
 }
 
+/// What `edge-agent admin` reads of the service's configuration file (every other key is
+/// left alone, and checked by the service when it starts).
+#[derive(serde::Deserialize)]
+struct AdminKeys {
+    data_dir: PathBuf,
+    log_origin: String,
+}
+
 /// Runs `edge-agent admin …` and prints its answer.
 pub fn admin_main(args: AdminArgs) -> anyhow::Result<()> {
     let (data_dir, origin) = match &args.config {
         Some(path) => {
-            let config = crate::config::file::build::load(path)?.config;
-            (config.data_dir, config.log_origin)
+            // Only the two keys it needs: the service's secrets (often environment
+            // variables only systemd sets) and certificates are none of its business.
+            let keys: AdminKeys = myna_service::config::load_toml(path)?;
+            (keys.data_dir, keys.log_origin)
         }
         None => {
             let dir = args

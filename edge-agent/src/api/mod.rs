@@ -27,7 +27,7 @@
 //! `GET /openapi.json` (this API as an OpenAPI 3.1 document).
 //!
 //! Every request is counted and timed by route template
-//! ([`myna_service::metrics::track`]). Every route but the probes is rate limited per
+//! ([`myna_service::metrics::track`]). Every route but `/healthz` is rate limited per
 //! caller and client address ([`rate_limit`]); bodies are capped at [`MAX_BODY_BYTES`] and
 //! requests at 15 s. Every request is traced in a span with its request id
 //! (`x-request-id`, echoed in the answer) and, on incident routes, the incident id

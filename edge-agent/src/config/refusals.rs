@@ -66,7 +66,7 @@ impl Config {
     /// (development ones named as such); serving without TLS, with the development
     /// certificates, or without verifying client certificates; a development CA trusted
     /// anywhere; a plain `http://` hospital URL; hospitals without the relay's client
-    /// certificate. Empty: the configuration may serve.
+    /// certificate; every rate limit turned off. Empty: the configuration may serve.
     pub fn production_refusals(&self) -> Vec<Refusal> {
         let mut refusals = Vec::new();
         let mut refuse = |key: String, fix: &str| {
@@ -75,6 +75,14 @@ impl Config {
                 fix: fix.to_string(),
             })
         };
+        if self.rate_limits == crate::config::RateLimits::OFF {
+            refuse(
+                "rate_limits".into(),
+                "every rate limit is off (`off = true` or --no-rate-limit, for load tests): \
+                 one runaway tablet or one address could take the edge from every crew; \
+                 remove `off = true` and --no-rate-limit",
+            );
+        }
         if self.dev_portal_sign_in {
             refuse(
                 "dev_portal_sign_in".into(),

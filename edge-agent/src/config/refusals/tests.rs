@@ -86,6 +86,13 @@ fn production_refuses_the_development_defaults() {
 }
 
 #[test]
+fn production_refuses_rate_limits_turned_off() {
+    let mut config = production();
+    config.rate_limits = crate::config::RateLimits::OFF;
+    check(&config, "rate_limits", "--no-rate-limit");
+}
+
+#[test]
 fn production_refuses_dev_portal_sign_in() {
     let mut config = production();
     config.dev_portal_sign_in = true;
