@@ -448,3 +448,21 @@ async fn hardening_a_long_poll_never_outlives_the_request_timeout() {
     assert_eq!(body["status"], "sent");
     assert!(started.elapsed() < edge_agent::api::REQUEST_TIMEOUT);
 }
+
+#[tokio::test]
+async fn hardening_readiness_is_limited_per_address_and_liveness_never() {
+    // Each /readyz writes to the database: a flood from one address is refused before it
+    // reaches the writer; /healthz costs nothing and is always answered.
+    let edge = limited_edge(None, RateLimit::new(2, 1));
+    let router = app(edge.state.clone());
+    for _ in 0..2 {
+        let ready = send(&router, Method::GET, "/readyz", None, None).await;
+        assert_ne!(ready.status, StatusCode::TOO_MANY_REQUESTS);
+    }
+    let flooded = send(&router, Method::GET, "/readyz", None, None).await;
+    assert_eq!(flooded.status, StatusCode::TOO_MANY_REQUESTS);
+    for _ in 0..5 {
+        let live = send(&router, Method::GET, "/healthz", None, None).await;
+        assert_eq!(live.status, StatusCode::OK);
+    }
+}
