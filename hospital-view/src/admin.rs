@@ -91,6 +91,26 @@ fn check_staff_id(id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a password an administrator gives that sign-in would not accept (fewer than
+/// [`password::MIN_PASSWORD_CHARS`] characters) or that is published (the development
+/// staff password).
+fn check_given_password(given: &str) -> Result<()> {
+    if given.chars().count() < password::MIN_PASSWORD_CHARS {
+        return Err(Error::Config(format!(
+            "--password-stdin: a staff password needs at least {} characters",
+            password::MIN_PASSWORD_CHARS
+        )));
+    }
+    if given == crate::staff::DEV_STAFF_PASSWORD {
+        return Err(Error::Config(
+            "--password-stdin: that is the published development password; choose another \
+             (or leave out --password-stdin for a generated one)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Adds account `id` named `name` for `hospital`, with `password` or a generated one and
 /// a new TOTP secret; records the action. An error when the id exists.
 pub fn add(
@@ -105,7 +125,13 @@ pub fn add(
     if name.trim().is_empty() {
         return Err(Error::Config("--name: must not be empty".into()));
     }
-    let password = password.unwrap_or_else(generate_password);
+    let password = match password {
+        Some(given) => {
+            check_given_password(&given)?;
+            given
+        }
+        None => generate_password(),
+    };
     let phc = password::hash(&password).map_err(|e| Error::Config(format!("password: {e}")))?;
     let totp_secret = generate_totp_secret();
     let added = store.admin_add_staff(
@@ -180,6 +206,15 @@ mod tests {
         let uri = otpauth_uri("hosp-1", "er nurse", &secret);
         assert!(uri.starts_with("otpauth://totp/myna%20hosp-1:er%20nurse?secret="));
         assert!(uri.contains("&digits=6&period=30"));
+    }
+
+    #[test]
+    fn production_a_given_password_must_be_long_enough_and_not_published() {
+        assert!(check_given_password("a-long-enough one").is_ok());
+        for bad in ["", "short", "7-chars", crate::staff::DEV_STAFF_PASSWORD] {
+            let error = check_given_password(bad).unwrap_err().to_string();
+            assert!(error.contains("--password-stdin"), "{bad:?}: {error}");
+        }
     }
 
     #[test]

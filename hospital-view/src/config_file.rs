@@ -6,14 +6,18 @@
 //! Unknown keys and bad values stop the start with the key named
 //! (`myna_service::config::load_toml`). Secrets (the TOTP key, private keys, the edge
 //! token) are never in the file: each is a `{ file = "..." }` (mode checked) or
-//! `{ env = "VARIABLE" }` reference.
+//! `{ env = "VARIABLE" }` reference ([`SecretField`]); a plain value there is refused,
+//! naming the key, without echoing it.
+//!
+//! [`ConfigFile::facts`] judges the file alone (nothing read, nothing created), so a start
+//! the production checks refuse leaves no trace on disk.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use myna_service::LogFormat;
-use myna_service::config::{ConfigError, SecretRef};
+use myna_service::config::{ConfigError, SecretField};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use serde::Deserialize;
@@ -45,7 +49,7 @@ pub struct ConfigFile {
     /// The key TOTP secrets are sealed under (32 bytes, hex or base64). Required outside
     /// `--dev`; in `--dev` without it, `<data_dir>/totp.key`.
     #[serde(default)]
-    pub totp_key: Option<SecretRef>,
+    pub totp_key: Option<SecretField>,
     /// Seed the development staff accounts (published password and TOTP secret): refused
     /// outside `--dev`, where they are always seeded.
     #[serde(default)]
@@ -71,7 +75,7 @@ pub struct TlsSection {
     /// Server certificate chain (PEM, leaf first).
     pub cert: Option<PathBuf>,
     /// Its private key (PEM), as a secret reference.
-    pub key: Option<SecretRef>,
+    pub key: Option<SecretField>,
     /// CA certificates (PEM or DER) that issue the edge's client certificate.
     #[serde(default)]
     pub edge_client_cas: Vec<PathBuf>,
@@ -93,10 +97,10 @@ pub struct EdgeSection {
     /// This hospital's client certificate (PEM) for the edge.
     pub client_cert: Option<PathBuf>,
     /// Its private key (PEM), as a secret reference.
-    pub client_key: Option<SecretRef>,
-    /// Bearer token over plain HTTP (development); a `dev-` token is refused outside
-    /// `--dev`.
-    pub token: Option<SecretRef>,
+    pub client_key: Option<SecretField>,
+    /// Bearer token over plain HTTP (development only): refused outside `--dev`, where
+    /// the edge is identified by its client certificate.
+    pub token: Option<SecretField>,
 }
 
 /// `[sign_in]`: lockout, sessions and stale accounts.
@@ -205,6 +209,25 @@ impl ConfigFile {
             .map_err(|message| Error::Config(format!("key `totp_key`: {message}")))
     }
 
+    /// What the production checks judge, from the file alone: nothing is read or created
+    /// (the stored accounts are judged once the store is open).
+    pub fn facts(&self) -> Facts {
+        let dev_tls = self.tls.dev_dir.is_some();
+        Facts {
+            dev_staff: self.dev_staff,
+            edge_token: self.edge.token.is_some(),
+            tls: dev_tls || self.tls.cert.is_some() || self.tls.key.is_some(),
+            edge_client_verified: dev_tls || !self.tls.edge_client_cas.is_empty(),
+            dev_tls,
+            edge_url: self
+                .edge
+                .url
+                .as_deref()
+                .map(|url| url.trim_end_matches('/').to_string()),
+            ..Facts::default()
+        }
+    }
+
     /// Reads the files and secrets the file names and builds the [`Startup`]. `dev`
     /// turns on the development staff, the development edge token default, the
     /// development TOTP key file and metrics on loopback.
@@ -257,13 +280,9 @@ impl ConfigFile {
             None => None,
         };
         let facts = Facts {
-            dev_staff: self.dev_staff,
-            dev_totp_secret_stored: false,
-            edge_token: edge_token.clone(),
             tls: server_tls.is_some(),
             edge_client_verified,
-            dev_tls: self.tls.dev_dir.is_some(),
-            edge_url: edge_url.clone(),
+            ..self.facts()
         };
         Ok(Startup {
             config: Config {
@@ -510,6 +529,53 @@ data_dir = "/tmp/x"
         );
         assert_eq!(dev.config.staff.len(), 2);
         assert!(dev.metrics_listen.is_some());
+    }
+
+    #[test]
+    fn production_an_inline_secret_is_refused_naming_the_key_not_the_value() {
+        for (text, key) in [
+            (format!("totp_key = \"abc-hunter2\"\n{MINIMAL}"), "totp_key"),
+            (
+                format!("{MINIMAL}\n[tls]\nkey = \"-----BEGIN PRIVATE KEY-----hunter2\"\n"),
+                "tls.key",
+            ),
+            (
+                format!("{MINIMAL}\n[edge]\nclient_key = \"hunter2\"\n"),
+                "edge.client_key",
+            ),
+            (
+                format!("{MINIMAL}\n[edge]\ntoken = \"hunter2\"\n"),
+                "edge.token",
+            ),
+            (
+                format!("{MINIMAL}\n[edge]\ntoken = 12345678\n"),
+                "edge.token",
+            ),
+        ] {
+            let error = parse(&text).unwrap_err();
+            assert!(error.starts_with(&format!("key `{key}`")), "{error}");
+            assert!(error.contains("file = "), "{error}");
+            assert!(
+                !error.contains("hunter2") && !error.contains("12345678"),
+                "the value is echoed: {error}"
+            );
+        }
+        let referenced = parse(&format!("totp_key = {{ env = \"X\" }}\n{MINIMAL}")).unwrap();
+        assert!(referenced.totp_key.is_some());
+    }
+
+    #[test]
+    fn production_the_file_alone_is_judged_without_reading_or_creating() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls_dir = dir.path().join("tls");
+        let file = parse(&format!(
+            "dev_staff = true\n{MINIMAL}\n[tls]\ndev_dir = {:?}\n[edge]\ntoken = {{ file = \"/nonexistent\" }}\n",
+            tls_dir.to_str().unwrap()
+        ))
+        .unwrap();
+        let facts = file.facts();
+        assert!(facts.dev_staff && facts.dev_tls && facts.edge_token);
+        assert!(!tls_dir.exists());
     }
 
     #[test]

@@ -7,7 +7,14 @@
 //!   [`OUTBOX_STUCK_AFTER`] ago.
 //!
 //! The answer names checks only: no staff, patient or handoff.
+//!
+//! `GET /readyz` is unauthenticated, and its database check is a durable write: a
+//! [`ReadinessCache`] answers every call within [`READINESS_REUSED_FOR`] of a check with
+//! that check's result (callers meanwhile wait for the one running), so a flood of probes
+//! costs one write a second at most and cannot monopolise the database connection. The
+//! background task ([`check_periodically`]) checks afresh every [`SAMPLE_EVERY`].
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -83,6 +90,29 @@ pub async fn readiness(state: &AppState) -> Readiness {
         tracing::warn!(check = check.name, "readiness check failed");
     }
     Readiness::new(SERVICE, checks)
+}
+
+/// How long a `/readyz` answer is reused.
+pub const READINESS_REUSED_FOR: Duration = Duration::from_secs(1);
+
+/// The last readiness and when it was checked, shared by the `/readyz` handlers.
+#[derive(Clone, Default)]
+pub struct ReadinessCache(Arc<tokio::sync::Mutex<Option<(tokio::time::Instant, Readiness)>>>);
+
+impl ReadinessCache {
+    /// The last readiness if it was checked less than [`READINESS_REUSED_FOR`] ago, else
+    /// a fresh one ([`readiness`]). Concurrent callers wait for one check.
+    pub async fn readiness(&self, state: &AppState) -> Readiness {
+        let mut last = self.0.lock().await;
+        if let Some((at, answer)) = last.as_ref()
+            && at.elapsed() < READINESS_REUSED_FOR
+        {
+            return answer.clone();
+        }
+        let fresh = readiness(state).await;
+        *last = Some((tokio::time::Instant::now(), fresh.clone()));
+        fresh
+    }
 }
 
 /// Runs the checks every [`SAMPLE_EVERY`] until `stop` completes, so

@@ -181,13 +181,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             file.tls.dev_dir = Some(dir);
         }
     }
+    if !args.dev {
+        // The file alone first: a refused start reads no secret and creates nothing
+        // (no data directory, no database, no certificates).
+        let refusals = hospital_view::production::refusals(&file.facts());
+        if !refusals.is_empty() {
+            return Ok(refuse(&refusals));
+        }
+    }
     let Startup {
         config,
         listen,
         server_tls,
         metrics_listen,
         log_format,
-        mut facts,
+        facts,
     } = file.into_startup(args.dev)?;
     myna_service::init_tracing_as("info", log_format);
     myna_service::raise_open_file_limit()?;
@@ -195,19 +203,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         // The development accounts have a published password and TOTP secret.
         myna_service::require_loopback(listen, "--dev: the development accounts are public")?;
         tracing::warn!("development mode: development staff, token and TOTP key");
-    }
-    let state = hospital_view::AppState::open(config)?;
-    if !args.dev {
-        facts.dev_totp_secret_stored = state.store().dev_totp_secret_stored()?;
+    } else {
+        // Then the stored accounts, before the service seeds or serves anything.
+        let store = hospital_view::open_store(&config)?;
+        let facts = hospital_view::production::stored_facts(&store, facts)?;
+        drop(store);
         let refusals = hospital_view::production::refusals(&facts);
         if !refusals.is_empty() {
-            for refusal in &refusals {
-                eprintln!("hospital-view: refused to start: {refusal}");
-            }
-            eprintln!("hospital-view: (`--dev` runs the development demo instead)");
-            return Ok(ExitCode::from(REFUSED));
+            return Ok(refuse(&refusals));
         }
     }
+    let state = hospital_view::AppState::open(config)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
@@ -238,6 +244,15 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let _ = stop_metrics.send(());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says why production will not start; the exit status for it.
+fn refuse(refusals: &[hospital_view::production::Refusal]) -> ExitCode {
+    for refusal in refusals {
+        eprintln!("hospital-view: refused to start: {refusal}");
+    }
+    eprintln!("hospital-view: (`--dev` runs the development demo instead)");
+    ExitCode::from(REFUSED)
 }
 
 /// `--dev` without a file: the flags, with today's defaults.

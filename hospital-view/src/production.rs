@@ -1,25 +1,37 @@
 //! What the binary refuses to start with outside `--dev`: every development credential
-//! and every way of serving the edge without certificates. Pure: [`refusals`] judges
-//! plain [`Facts`]; the binary gathers them from the configuration file and the store.
+//! and every way of serving the edge without certificates. [`refusals`] is pure: it judges
+//! plain [`Facts`]. The binary gathers them in two steps: first from the configuration
+//! file alone ([`crate::config_file::ConfigFile::facts`]), refusing before anything is
+//! created; only then does it open the store and add the enabled accounts that still
+//! hold a published credential ([`stored_facts`]).
 //!
 //! # Refusals
 //! - the development staff accounts configured (`dev_staff = true`);
-//! - the published development TOTP secret stored for any account;
-//! - a `dev-` edge token (in production the edge is identified by its client certificate);
+//! - an enabled account with the published development TOTP secret (named);
+//! - an enabled development account (`er-doctor`, `er-nurse`) whose password is still the
+//!   published development password (named);
+//! - any edge token (in production the edge is identified by its client certificate);
 //! - the development certificates (`tls.dev_dir`);
 //! - serving without TLS, or over TLS without verifying the edge's client certificate
 //!   (`tls.edge_client_cas`);
 //! - a plain `http://` edge URL.
+
+use crate::error::Result;
+use crate::staff::{DEV_STAFF_PASSWORD, password};
+use crate::store::Store;
 
 /// What the production checks look at.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
     /// `dev_staff = true` in the file.
     pub dev_staff: bool,
-    /// An account's TOTP secret is [`crate::staff::DEV_TOTP_SECRET`].
-    pub dev_totp_secret_stored: bool,
-    /// The edge token, if any.
-    pub edge_token: Option<String>,
+    /// The enabled accounts whose TOTP secret is [`crate::staff::DEV_TOTP_SECRET`], by id.
+    pub dev_totp_secret_staff: Vec<String>,
+    /// The enabled development accounts whose password is
+    /// [`crate::staff::DEV_STAFF_PASSWORD`], by id.
+    pub dev_password_staff: Vec<String>,
+    /// An edge token is configured (`edge.token`).
+    pub edge_token: bool,
     /// Served over TLS.
     pub tls: bool,
     /// The TLS server verifies the edge's client certificate against configured CAs.
@@ -31,7 +43,7 @@ pub struct Facts {
 }
 
 /// One reason not to start in production; its `Display` says what to fix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     /// `dev_staff = true`.
     #[error(
@@ -39,18 +51,27 @@ pub enum Refusal {
          remove `dev_staff = true` and add accounts with `hospital-view admin add`"
     )]
     DevStaff,
-    /// The published TOTP secret is stored.
+    /// Enabled accounts (their ids) have the published TOTP secret.
     #[error(
-        "an account has the published development TOTP secret: run `hospital-view admin \
-         reset-totp --id ID` for it (or `admin disable --id ID`), see `admin list`"
+        "enabled accounts have the published development TOTP secret: {}: run \
+         `hospital-view admin reset-totp --id ID` (or `admin disable --id ID`) for each",
+        .0.join(", ")
     )]
-    DevTotpSecret,
-    /// A `dev-` token.
+    DevTotpSecret(Vec<String>),
+    /// Enabled development accounts (their ids) have the published password.
     #[error(
-        "the edge token is a development token (`dev-...`): remove `edge.token`; in \
-         production the edge is identified by its client certificate (`tls.edge_client_cas`)"
+        "enabled development accounts have the published development password: {}: run \
+         `hospital-view admin disable --id ID` for each and add real accounts with \
+         `admin add`",
+        .0.join(", ")
     )]
-    DevEdgeToken,
+    DevPassword(Vec<String>),
+    /// An edge token is configured.
+    #[error(
+        "an edge token is configured: remove `edge.token`; in production the edge is \
+         identified by its client certificate only (`tls.edge_client_cas`)"
+    )]
+    EdgeToken,
     /// `tls.dev_dir`.
     #[error(
         "the development certificates (`tls.dev_dir`) are configured: give `tls.cert`, \
@@ -83,15 +104,14 @@ pub fn refusals(facts: &Facts) -> Vec<Refusal> {
     if facts.dev_staff {
         found.push(Refusal::DevStaff);
     }
-    if facts.dev_totp_secret_stored {
-        found.push(Refusal::DevTotpSecret);
+    if !facts.dev_totp_secret_staff.is_empty() {
+        found.push(Refusal::DevTotpSecret(facts.dev_totp_secret_staff.clone()));
     }
-    if facts
-        .edge_token
-        .as_deref()
-        .is_some_and(|token| token.trim().starts_with("dev-"))
-    {
-        found.push(Refusal::DevEdgeToken);
+    if !facts.dev_password_staff.is_empty() {
+        found.push(Refusal::DevPassword(facts.dev_password_staff.clone()));
+    }
+    if facts.edge_token {
+        found.push(Refusal::EdgeToken);
     }
     if facts.dev_tls {
         found.push(Refusal::DevTls);
@@ -111,6 +131,27 @@ pub fn refusals(facts: &Facts) -> Vec<Refusal> {
     found
 }
 
+/// `facts` with the enabled accounts of `store` that hold a published credential: the
+/// development TOTP secret, or (for the development account ids) the development
+/// password. An error when a stored secret does not open with the TOTP key.
+pub fn stored_facts(store: &Store, facts: Facts) -> Result<Facts> {
+    let dev_ids: Vec<String> = crate::staff::dev_staff()
+        .into_iter()
+        .map(|account| account.id)
+        .collect();
+    let mut dev_password_staff = Vec::new();
+    for (id, phc) in store.enabled_password_hashes(&dev_ids)? {
+        if password::verify(DEV_STAFF_PASSWORD, &phc) {
+            dev_password_staff.push(id);
+        }
+    }
+    Ok(Facts {
+        dev_totp_secret_staff: store.enabled_staff_with_dev_totp_secret()?,
+        dev_password_staff,
+        ..facts
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,8 +160,9 @@ mod tests {
     fn good() -> Facts {
         Facts {
             dev_staff: false,
-            dev_totp_secret_stored: false,
-            edge_token: None,
+            dev_totp_secret_staff: Vec::new(),
+            dev_password_staff: Vec::new(),
+            edge_token: false,
             tls: true,
             edge_client_verified: true,
             dev_tls: false,
@@ -138,7 +180,6 @@ mod tests {
         check(
             Facts {
                 edge_url: None,
-                edge_token: Some("a-real-token".into()),
                 ..good()
             },
             &[],
@@ -157,24 +198,39 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_the_published_totp_secret() {
+    fn production_refuses_the_published_totp_secret_naming_the_accounts() {
+        let ids = vec!["er-nurse".to_string(), "nurse-7".to_string()];
         check(
             Facts {
-                dev_totp_secret_stored: true,
+                dev_totp_secret_staff: ids.clone(),
                 ..good()
             },
-            &[Refusal::DevTotpSecret],
+            &[Refusal::DevTotpSecret(ids.clone())],
+        );
+        let text = Refusal::DevTotpSecret(ids).to_string();
+        assert!(text.contains("er-nurse, nurse-7"), "{text}");
+    }
+
+    #[test]
+    fn production_refuses_the_published_password_naming_the_accounts() {
+        let ids = vec!["er-doctor".to_string()];
+        check(
+            Facts {
+                dev_password_staff: ids.clone(),
+                ..good()
+            },
+            &[Refusal::DevPassword(ids)],
         );
     }
 
     #[test]
-    fn production_refuses_a_dev_edge_token() {
+    fn production_refuses_any_edge_token() {
         check(
             Facts {
-                edge_token: Some("dev-edge-token-hosp-1".into()),
+                edge_token: true,
                 ..good()
             },
-            &[Refusal::DevEdgeToken],
+            &[Refusal::EdgeToken],
         );
     }
 
@@ -229,14 +285,15 @@ mod tests {
     fn production_refusals_name_the_key_to_fix() {
         let all = refusals(&Facts {
             dev_staff: true,
-            dev_totp_secret_stored: true,
-            edge_token: Some("dev-x".into()),
+            dev_totp_secret_staff: vec!["a".into()],
+            dev_password_staff: vec!["er-nurse".into()],
+            edge_token: true,
             tls: false,
             edge_client_verified: false,
             dev_tls: true,
             edge_url: Some("http://e".into()),
         });
-        assert_eq!(all.len(), 6);
+        assert_eq!(all.len(), 7);
         for refusal in all {
             let text = refusal.to_string();
             assert!(

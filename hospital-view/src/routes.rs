@@ -15,12 +15,15 @@
 //! | `POST /arrivals/{id}/answer` | staff session, same origin | accept or decline (form); 409 page if answered otherwise |
 //! | `GET /arrivals/{id}/fhir` | staff session | the summary as a FHIR R4 IPS `Bundle` |
 //! | `GET /healthz` | none | `ok` |
-//! | `GET /readyz` | none | 200 or 503, `{ready, checks: [{name, ok}]}` (see [`crate::health`]) |
+//! | `GET /readyz` | none | 200 or 503, `{ready, checks: [{name, ok}]}`; a result younger than 1 s is reused (see [`crate::health`]) |
 //!
 //! Pages without a session redirect to `/sign-in?next=…`.
 //!
 //! Every request is counted and timed by route template
-//! ([`myna_service::metrics::track`]).
+//! ([`myna_service::metrics::track`]) and logged in a span `request` with its method,
+//! route template and request id (never the query string): the caller's `x-request-id`
+//! when it is a plain token of at most 64 characters, else a new UUID; every answer
+//! carries it back ([`myna_service::request_id`]).
 //!
 //! The edge authenticates by transport: over plain HTTP ([`crate::server::run`]) with its bearer
 //! token; over TLS ([`crate::server::run_tls`]) only with a verified client certificate naming an
@@ -34,6 +37,8 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
+use myna_service::request_id;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -53,6 +58,7 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 /// Builds the router with its tracing layer.
 pub fn app(state: AppState) -> Router {
+    let readiness = health::ReadinessCache::default();
     Router::new()
         .route(
             "/v1/arrivals",
@@ -81,7 +87,9 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/readyz",
-            get(|State(state): State<AppState>| async move { health::readiness(&state).await }),
+            get(move |State(state): State<AppState>| async move {
+                readiness.readiness(&state).await
+            }),
         )
         // Routes with their own limit above keep it (the innermost limit wins).
         .layer(DefaultBodyLimit::max(MAX_OTHER_BODY_BYTES))
@@ -92,7 +100,14 @@ pub fn app(state: AppState) -> Router {
         // Added after the timeout layer, so outside it: the stream is meant to stay open,
         // and no deadline belongs on it (its session checks end it instead).
         .route("/events", get(stream::events))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_id::span))
+        // Every answer, refusals and timeouts included, carries the id its span was
+        // logged with.
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(
+            request_id::drop_unusable_request_id,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             health::SERVICE,
             myna_service::metrics::track,

@@ -3,14 +3,15 @@
 //!
 //! A secret is written in the file as where to find it — `{ file = "/etc/myna/x" }` (the
 //! file must be readable by its owner only, or its group) or `{ env = "VARIABLE" }` — never
-//! as its value ([`SecretRef`]). The services' own `Config` types name their fields with
+//! as its value ([`SecretRef`]); a key that holds a secret is typed [`SecretField`], which
+//! refuses a plain value (a string, a number) naming the key without echoing it. The services' own `Config` types name their fields with
 //! `#[serde(deny_unknown_fields)]`, so a misspelt key stops the start too.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// Why a configuration could not be read. The message names the file and the key.
 #[derive(Debug, thiserror::Error)]
@@ -161,6 +162,56 @@ impl SecretRef {
     }
 }
 
+/// A secret named in a configuration file: `{ file = "PATH" }` or `{ env = "VARIABLE" }`
+/// ([`SecretRef`]). Any other value (a string, a number, a list) is refused without being
+/// echoed, so a secret pasted into the file never reaches the start's error message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretField(pub SecretRef);
+
+impl SecretField {
+    /// Reads the secret named under configuration key `key` ([`SecretRef::resolve`]).
+    pub fn resolve(&self, key: &str) -> Result<Secret, ConfigError> {
+        self.0.resolve(key)
+    }
+}
+
+const INLINE_SECRET: &str = "a secret never sits in the configuration file: write \
+     `{ file = \"PATH\" }` (a file readable by the service only) or `{ env = \"VARIABLE\" }`";
+
+impl<'de> Deserialize<'de> for SecretField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SecretVisitor;
+        impl<'de> Visitor<'de> for SecretVisitor {
+            type Value = SecretField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("{ file = \"PATH\" } or { env = \"VARIABLE\" }")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<SecretField, E> {
+                Err(E::custom(INLINE_SECRET))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretField, E> {
+                Err(E::custom(INLINE_SECRET))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretField, E> {
+                Err(E::custom(INLINE_SECRET))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretField, E> {
+                Err(E::custom(INLINE_SECRET))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretField, E> {
+                Err(E::custom(INLINE_SECRET))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<SecretField, A::Error> {
+                Err(de::Error::custom(INLINE_SECRET))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SecretField, A::Error> {
+                SecretRef::deserialize(de::value::MapAccessDeserializer::new(map)).map(SecretField)
+            }
+        }
+        deserializer.deserialize_any(SecretVisitor)
+    }
+}
+
 /// Refuses a secret file others may read or write, or its group may write.
 pub fn check_secret_file(path: &Path) -> Result<(), String> {
     let metadata =
@@ -193,6 +244,49 @@ mod tests {
         #[serde(default)]
         limits: Limits,
         token: Option<SecretRef>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct WithSecrets {
+        token: Option<SecretField>,
+        #[serde(default)]
+        tokens: Vec<SecretField>,
+        #[serde(default)]
+        tls: Option<Tls>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Tls {
+        key: SecretField,
+    }
+
+    #[test]
+    fn an_inline_secret_is_refused_naming_the_key_not_the_value() {
+        let inline = parse_toml::<WithSecrets>("token = \"hunter2-secret\"").unwrap_err();
+        assert!(inline.starts_with("key `token`"), "{inline}");
+        assert!(
+            inline.contains("file = ") && !inline.contains("hunter2"),
+            "{inline}"
+        );
+        let nested =
+            parse_toml::<WithSecrets>("[tls]\nkey = \"-----BEGIN PRIVATE KEY-----hunter2\"")
+                .unwrap_err();
+        assert!(nested.starts_with("key `tls.key`"), "{nested}");
+        assert!(!nested.contains("hunter2"), "{nested}");
+        let number = parse_toml::<WithSecrets>("tokens = [123456]").unwrap_err();
+        assert!(
+            number.contains("tokens[0]") && !number.contains("123456"),
+            "{number}"
+        );
+        let unknown =
+            parse_toml::<WithSecrets>("token = { file = \"/a\", path = \"/b\" }").unwrap_err();
+        assert!(unknown.contains("path"), "{unknown}");
+        let good = parse_toml::<WithSecrets>("token = { env = \"X\" }").unwrap();
+        assert_eq!(good.token.unwrap().0.env.as_deref(), Some("X"));
     }
 
     #[derive(Debug, Default, Deserialize)]

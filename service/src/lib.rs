@@ -23,6 +23,7 @@
 //!   files or the environment.
 //! - [`private`]: private data directories and files (umask 077, 0700, 0600).
 //! - [`metrics`]: the Prometheus recorder and its `/metrics` endpoint.
+//! - [`request_id`]: the `x-request-id` a request is logged with, and its tracing span.
 //! - [`error`]: the crate [`Error`] (TLS setup).
 #![warn(missing_docs)]
 
@@ -34,6 +35,7 @@ pub mod json;
 pub mod metrics;
 pub mod private;
 pub mod process;
+pub mod request_id;
 pub mod retry;
 pub mod serve;
 pub mod sqlite;

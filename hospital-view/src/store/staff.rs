@@ -85,24 +85,45 @@ impl Store {
         insert_staff(&conn, self.totp_key()?, account, now)
     }
 
-    /// Whether any account's TOTP secret is the published development secret
-    /// ([`crate::staff::DEV_TOTP_SECRET`]). An error when a secret does not open.
-    pub fn dev_totp_secret_stored(&self) -> Result<bool> {
+    /// The enabled accounts whose TOTP secret is the published development secret
+    /// ([`crate::staff::DEV_TOTP_SECRET`]), by id (a disabled account cannot sign in). An
+    /// error when a secret does not open.
+    pub fn enabled_staff_with_dev_totp_secret(&self) -> Result<Vec<String>> {
         let key = self.totp_key()?;
         let conn = self.conn()?;
-        let mut statement = conn.prepare("SELECT id, totp_secret FROM staff_accounts")?;
+        let mut statement = conn
+            .prepare("SELECT id, totp_secret FROM staff_accounts WHERE disabled = 0 ORDER BY id")?;
         let rows =
             statement.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut found = Vec::new();
         for row in rows {
             let (id, sealed) = row?;
             let secret = key
                 .open(&id, &sealed)
                 .map_err(|_| Error::WrongTotpKey(self.path().display().to_string()))?;
             if normalized(&secret) == normalized(DEV_TOTP_SECRET) {
-                return Ok(true);
+                found.push(id);
             }
         }
-        Ok(false)
+        Ok(found)
+    }
+
+    /// The password hashes (PHC strings) of the enabled accounts among `ids`, by id.
+    pub fn enabled_password_hashes(&self, ids: &[String]) -> Result<Vec<(String, String)>> {
+        let conn = self.conn()?;
+        let mut statement = conn.prepare_cached(
+            "SELECT id, password_phc FROM staff_accounts WHERE id = ?1 AND disabled = 0",
+        )?;
+        let mut found = Vec::new();
+        for id in ids {
+            let row = statement
+                .query_row([id], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .optional()?;
+            found.extend(row);
+        }
+        Ok(found)
     }
 
     /// The account with this id.

@@ -108,3 +108,36 @@ fn with_unknown_field(body: &Value, pointer: &str) -> Value {
         .insert("unexpected".into(), json!(1));
     changed
 }
+
+#[tokio::test]
+async fn production_every_answer_carries_a_request_id() {
+    use tower::ServiceExt;
+    let f = fixture();
+    let send = |id: Option<&str>, uri: &str| {
+        let mut request = Request::get(uri);
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        hospital_view::app(f.state.clone()).oneshot(request.body(Body::empty()).unwrap())
+    };
+    let id_of = |response: &axum::response::Response| {
+        response
+            .headers()
+            .get("x-request-id")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    // A fresh UUID when the caller gives none, also on refusals and unknown routes.
+    for uri in ["/healthz", "/events", "/no-such-route"] {
+        let response = send(None, uri).await.unwrap();
+        let id = id_of(&response).unwrap_or_else(|| panic!("{uri}: no x-request-id"));
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{uri}: {id}");
+    }
+    // A caller's plain token is kept; anything else is replaced.
+    let kept = send(Some("lb-42:abc.def_1"), "/healthz").await.unwrap();
+    assert_eq!(id_of(&kept).as_deref(), Some("lb-42:abc.def_1"));
+    for bad in ["has space", "x=1&y", &"a".repeat(65)] {
+        let response = send(Some(bad), "/healthz").await.unwrap();
+        let id = id_of(&response).unwrap();
+        assert!(uuid::Uuid::parse_str(&id).is_ok(), "{bad:?} became {id}");
+    }
+}

@@ -99,7 +99,10 @@ fn production_the_database_holds_no_plain_totp_secret() {
     assert!(!contains(&raw, DEV_TOTP_SECRET));
     assert!(!contains(&raw, &issued.totp_secret));
     assert!(contains(&raw, "sealed:v1:"));
-    assert!(state.store().dev_totp_secret_stored().unwrap());
+    assert_eq!(
+        state.store().enabled_staff_with_dev_totp_secret().unwrap(),
+        ["er-doctor", "er-nurse"]
+    );
 }
 
 #[test]
@@ -388,24 +391,101 @@ fn production_binary_refuses_the_development_staff() {
 }
 
 #[test]
-fn production_binary_refuses_a_dev_edge_token() {
-    let deployment = Deployment::new();
-    let token = deployment.dir.path().join("etc/edge-token");
-    std::fs::write(&token, "dev-edge-token-hosp-setagaya-3").unwrap();
-    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
-    deployment.edit(|text| {
-        text.replace(
-            "[edge]\n",
-            &format!("[edge]\ntoken = {{ file = \"{}\" }}\n", token.display()),
-        )
-    });
-    assert_refused(&deployment, "development token");
+fn production_binary_refuses_any_edge_token() {
+    for value in [
+        "dev-edge-token-hosp-setagaya-3",
+        "Dev-x",
+        "a-real-looking-token",
+    ] {
+        let deployment = Deployment::new();
+        let token = deployment.dir.path().join("etc/edge-token");
+        std::fs::write(&token, value).unwrap();
+        std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o600)).unwrap();
+        deployment.edit(|text| {
+            text.replace(
+                "[edge]\n",
+                &format!("[edge]\ntoken = {{ file = \"{}\" }}\n", token.display()),
+            )
+        });
+        assert_refused(&deployment, "`edge.token`");
+    }
+}
+
+/// The binary's `admin` command on `deployment`: success, standard output and error.
+fn admin(deployment: &Deployment, args: &[&str], stdin: &str) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hospital-view"))
+        .arg("admin")
+        .arg("--config")
+        .arg(&deployment.config)
+        .args(["--by", "carol"])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
-fn production_binary_refuses_the_published_totp_secret() {
+fn production_a_refused_start_creates_nothing() {
     let deployment = Deployment::new();
-    // An account given the published secret (as `--dev` seeds it).
+    let dev_tls = deployment.dir.path().join("dev-tls");
+    let data = deployment.dir.path().join("data");
+    deployment.edit(|text| {
+        let text = format!("dev_staff = true\n{text}");
+        let start = text.find("cert = ").unwrap();
+        let end = text.find("edge_client_cas").unwrap();
+        format!(
+            "{}dev_dir = \"{}\"\n{}",
+            &text[..start],
+            dev_tls.display(),
+            &text[end..]
+        )
+    });
+    assert_refused(&deployment, "development staff");
+    assert!(!data.exists(), "the data directory was created");
+    assert!(!dev_tls.exists(), "the development CA was made");
+}
+
+#[test]
+fn production_admin_add_refuses_a_short_or_published_password() {
+    let deployment = Deployment::new();
+    for given in ["\n", "short\n", "dev-password\n"] {
+        let (ok, _, stderr) = admin(
+            &deployment,
+            &["add", "--id", "n1", "--name", "N", "--password-stdin"],
+            given,
+        );
+        assert!(!ok, "{given:?} was accepted");
+        assert!(stderr.contains("--password-stdin"), "{given:?}: {stderr}");
+    }
+    let (ok, listed, _) = admin(&deployment, &["list"], "");
+    assert!(ok && !listed.contains("n1"), "{listed}");
+    let (ok, _, stderr) = admin(
+        &deployment,
+        &["add", "--id", "n1", "--name", "N", "--password-stdin"],
+        "a long private password\n",
+    );
+    assert!(ok, "{stderr}");
+}
+
+#[test]
+fn production_binary_refuses_enabled_accounts_with_published_credentials_by_id() {
+    let deployment = Deployment::new();
+    // Accounts given the published secret or password (as `--dev` seeds them).
     let file = ConfigFile::load(&deployment.config).unwrap();
     let config = Config {
         hospital_id: file.hospital_id.clone(),
@@ -415,19 +495,52 @@ fn production_binary_refuses_the_published_totp_secret() {
         ..config(&deployment.dir)
     };
     let store = hospital_view::open_store(&config).unwrap();
-    store
-        .add_staff(
-            &NewStaff {
-                id: "er-nurse",
-                display_name: "N",
-                password_phc: "x",
-                totp_secret: DEV_TOTP_SECRET,
-            },
-            chrono::Utc::now(),
-        )
-        .unwrap();
+    let hash = hospital_view::staff::password::hash;
+    let published = hash(hospital_view::DEV_STAFF_PASSWORD).unwrap();
+    let private = hash("a private password").unwrap();
+    let real_secret = hospital_view::admin::generate_totp_secret();
+    for (id, phc, secret) in [
+        ("er-nurse", published.as_str(), DEV_TOTP_SECRET),
+        ("er-doctor", published.as_str(), real_secret.as_str()),
+        ("nurse-7", private.as_str(), DEV_TOTP_SECRET),
+        ("nurse-8", published.as_str(), real_secret.as_str()),
+    ] {
+        store
+            .add_staff(
+                &NewStaff {
+                    id,
+                    display_name: "N",
+                    password_phc: phc,
+                    totp_secret: secret,
+                },
+                chrono::Utc::now(),
+            )
+            .unwrap();
+    }
     drop(store);
-    assert_refused(&deployment, "published development TOTP secret");
+    let (_, stderr) = deployment.refused();
+    let totp = stderr
+        .lines()
+        .find(|l| l.contains("published development TOTP secret"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(totp.contains("er-nurse, nurse-7"), "{totp}");
+    let password = stderr
+        .lines()
+        .find(|l| l.contains("published development password"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    // Only the development ids are checked for the password.
+    assert!(
+        password.contains("er-doctor, er-nurse") && !password.contains("nurse-8"),
+        "{password}"
+    );
+    // Disabling is the fix the message gives: disabled accounts are not counted.
+    for id in ["er-nurse", "er-doctor", "nurse-7"] {
+        let (ok, _, error) = admin(&deployment, &["disable", "--id", id], "");
+        assert!(ok, "{error}");
+    }
+    let (running, url, _) = serve(&deployment);
+    assert!(url.starts_with("https://"), "{url}");
+    drop(running);
 }
 
 #[test]

@@ -170,3 +170,37 @@ async fn metrics_parse_and_count_arrivals_and_sign_in_failures_without_personal_
         "{text}"
     );
 }
+
+/// The probe row's time, as the readiness write left it.
+fn probe_written_at(f: &Fixture) -> String {
+    rusqlite::Connection::open(config(&f.dir).database_path())
+        .unwrap()
+        .query_row(
+            "SELECT written_at FROM health_probe WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+#[tokio::test]
+async fn readyz_within_a_second_reuses_one_check_so_a_flood_writes_once() {
+    let f = fixture();
+    let app = hospital_view::app(f.state.clone());
+    let readyz = || {
+        app.clone()
+            .oneshot(Request::get("/readyz").body(Body::empty()).unwrap())
+    };
+    assert_eq!(readyz().await.unwrap().status(), StatusCode::OK);
+    let first = probe_written_at(&f);
+    // The probe writes the clock's time: a second write would change it.
+    f.clock.advance(Duration::minutes(1));
+    for _ in 0..20 {
+        assert_eq!(readyz().await.unwrap().status(), StatusCode::OK);
+    }
+    assert_eq!(probe_written_at(&f), first, "one write for the flood");
+    // A second later the check runs again.
+    tokio::time::sleep(hospital_view::health::READINESS_REUSED_FOR).await;
+    assert_eq!(readyz().await.unwrap().status(), StatusCode::OK);
+    assert_ne!(probe_written_at(&f), first);
+}
