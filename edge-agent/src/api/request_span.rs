@@ -1,37 +1,17 @@
-//! The tracing span of every request: its request id and, on incident routes, the
-//! incident id — ids only, never the query string or anything personal.
+//! The edge's tracing span of every request: its request id and, on incident routes, the
+//! incident id — ids only, never the query string or anything personal. The request id's
+//! handling is shared with hospital-view (`myna_service::request_id`); the span is the
+//! edge's own for its incident id.
 //!
 //! The request id is the caller's `x-request-id` when it is a plain token (at most
 //! [`MAX_REQUEST_ID_LEN`] letters, digits, `-`, `_`, `.`, `:`), else a new UUID
 //! (tower-http's `SetRequestIdLayer`); the answer carries it back
 //! (`PropagateRequestIdLayer`), so a client can quote it and an operator find its lines.
 
-use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderName;
+use axum::extract::MatchedPath;
 use tracing::Span;
 
-/// The request id header.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Longest request id taken from a caller.
-pub const MAX_REQUEST_ID_LEN: usize = 64;
-
-/// Removes a caller's request id that is not a plain short token, so a new one is made:
-/// what the caller sends goes into every log line of the request.
-pub async fn drop_unusable_request_id(mut request: Request) -> Request {
-    let usable = request.headers().get(&REQUEST_ID).map(|value| {
-        let bytes = value.as_bytes();
-        !bytes.is_empty()
-            && bytes.len() <= MAX_REQUEST_ID_LEN
-            && bytes
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(b))
-    });
-    if usable == Some(false) {
-        request.headers_mut().remove(&REQUEST_ID);
-    }
-    request
-}
+pub use myna_service::request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID, drop_unusable_request_id};
 
 /// The incident id in `path` when its route template is an incident's
 /// (`/v1/incidents/{id}/…`) and the id is a UUID, as incident ids are.

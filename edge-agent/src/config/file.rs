@@ -8,16 +8,15 @@
 //! `docs/configuration.md` documents every key; `deploy/edge-agent.toml` (production) and
 //! `deploy/edge-agent.dev.toml` (development) are examples.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 
 use myna_domain::disaster::AreaCode;
 use myna_service::LogFormat;
-use myna_service::config::SecretRef;
+pub use myna_service::config::SecretField;
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer};
 
 pub mod build;
 
@@ -249,48 +248,6 @@ impl<'de> Deserialize<'de> for AreaField {
                 "not an area code: 2 or 5 digits, prefecture 01 to 47",
             )),
         }
-    }
-}
-
-/// A secret named in the file: `{ file = "PATH" }` or `{ env = "VARIABLE" }`. Any other
-/// value (a string, a number) is refused without being echoed.
-#[derive(Debug, Clone)]
-pub struct SecretField(pub SecretRef);
-
-const INLINE_SECRET: &str = "a secret never sits in the configuration file: write \
-     `{ file = \"PATH\" }` (a file readable by the service only) or `{ env = \"VARIABLE\" }`";
-
-impl<'de> Deserialize<'de> for SecretField {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct SecretVisitor;
-        impl<'de> Visitor<'de> for SecretVisitor {
-            type Value = SecretField;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("{ file = \"PATH\" } or { env = \"VARIABLE\" }")
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<SecretField, E> {
-                Err(E::custom(INLINE_SECRET))
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<SecretField, E> {
-                Err(E::custom(INLINE_SECRET))
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<SecretField, E> {
-                Err(E::custom(INLINE_SECRET))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<SecretField, E> {
-                Err(E::custom(INLINE_SECRET))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<SecretField, E> {
-                Err(E::custom(INLINE_SECRET))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<SecretField, A::Error> {
-                Err(de::Error::custom(INLINE_SECRET))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<SecretField, A::Error> {
-                SecretRef::deserialize(de::value::MapAccessDeserializer::new(map)).map(SecretField)
-            }
-        }
-        deserializer.deserialize_any(SecretVisitor)
     }
 }
 
