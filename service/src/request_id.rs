@@ -37,23 +37,31 @@ pub async fn drop_unusable_request_id(mut request: Request) -> Request {
     request
 }
 
-/// The request's span `request`: method, route template, request id. Never the path's
-/// values or the query string (they may carry ids a caller typed).
-pub fn span<B>(request: &axum::http::Request<B>) -> Span {
-    let request_id = request
+/// The request's id as the request-id layer left it (`-` before it ran).
+pub fn request_id_of<B>(request: &axum::http::Request<B>) -> &str {
+    request
         .headers()
         .get(&REQUEST_ID)
         .and_then(|value| value.to_str().ok())
-        .unwrap_or("-");
-    let route = request
+        .unwrap_or("-")
+}
+
+/// The route template the request matched, if any.
+pub fn route_of<B>(request: &axum::http::Request<B>) -> Option<&str> {
+    request
         .extensions()
         .get::<MatchedPath>()
-        .map_or("-", MatchedPath::as_str);
+        .map(MatchedPath::as_str)
+}
+
+/// The request's span `request`: method, route template, request id. Never the path's
+/// values or the query string (they may carry ids a caller typed).
+pub fn span<B>(request: &axum::http::Request<B>) -> Span {
     tracing::info_span!(
         "request",
         method = %request.method(),
-        route = %route,
-        request_id = %request_id,
+        route = %route_of(request).unwrap_or("-"),
+        request_id = %request_id_of(request),
     )
 }
 

@@ -8,10 +8,10 @@
 //! (tower-http's `SetRequestIdLayer`); the answer carries it back
 //! (`PropagateRequestIdLayer`), so a client can quote it and an operator find its lines.
 
-use axum::extract::MatchedPath;
 use tracing::Span;
 
 pub use myna_service::request_id::{MAX_REQUEST_ID_LEN, REQUEST_ID, drop_unusable_request_id};
+use myna_service::request_id::{request_id_of, route_of};
 
 /// The incident id in `path` when its route template is an incident's
 /// (`/v1/incidents/{id}/…`) and the id is a UUID, as incident ids are.
@@ -27,15 +27,7 @@ pub fn incident_id(template: &str, path: &str) -> Option<uuid::Uuid> {
 /// The span: method, route template, path (ids only: the query string is left out),
 /// request id, and incident id on incident routes.
 pub fn span<B>(request: &axum::http::Request<B>) -> Span {
-    let request_id = request
-        .headers()
-        .get(&REQUEST_ID)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or("-");
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
+    let route = route_of(request);
     let path = request.uri().path();
     let incident = route.and_then(|route| incident_id(route, path));
     tracing::info_span!(
@@ -43,7 +35,7 @@ pub fn span<B>(request: &axum::http::Request<B>) -> Span {
         method = %request.method(),
         route = %route.unwrap_or("-"),
         path = %path,
-        request_id = %request_id,
+        request_id = %request_id_of(request),
         incident_id = incident.map(tracing::field::display),
     )
 }
