@@ -149,7 +149,11 @@ fn deployment() -> Deployment {
         .replace("/etc/myna/edge/", &format!("{}/", etc.display()))
         .replace("/var/lib/myna-edge", &data_dir.display().to_string())
         .replace("0.0.0.0:8443", &format!("127.0.0.1:{port}"))
-        .replace("127.0.0.1:9464", &format!("127.0.0.1:{metrics_port}"));
+        // Metrics are off in the example until enabled: enable them, on a free port.
+        .replace(
+            "# [metrics]\n# listen = \"127.0.0.1:9464\"",
+            &format!("[metrics]\nlisten = \"127.0.0.1:{metrics_port}\""),
+        );
     let config = root.path().join("edge-agent.toml");
     write(&config, &text, 0o644);
     Deployment {

@@ -600,7 +600,7 @@ fn production_binary_needs_a_config_or_dev() {
 #[test]
 fn production_binary_names_an_unknown_key() {
     let deployment = Deployment::new();
-    deployment.edit(|text| text.replace("[metrics]\n", "[metrics]\nlisten_port = 1\n"));
+    deployment.edit(|text| text.replace("[sign_in]\n", "[sign_in]\nlisten_port = 1\n"));
     let (status, stderr) = deployment.refused();
     assert!(!status.success());
     assert!(stderr.contains("listen_port"), "{stderr}");

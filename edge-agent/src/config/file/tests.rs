@@ -41,6 +41,10 @@ fn production_example_config_parses_and_the_development_one_loads() {
     );
     assert!(production.tls.as_ref().is_some_and(|t| !t.development));
     assert!(!production.dev_portal_sign_in);
+    assert!(
+        production.metrics.is_none(),
+        "metrics are off until enabled"
+    );
     let development = parse_toml::<ConfigFile>(DEVELOPMENT)
         .unwrap()
         .into_deployment()
